@@ -1,0 +1,36 @@
+/// A file-system operation failed.
+///
+/// The message names the operation and the path and carries the system's reason; it never holds file
+/// contents, so it is safe to log and show.
+public struct FileError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// What went wrong, in a form callers can switch on. New codes may be added.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// The operating system refused or failed the operation (`errno` says why).
+        public static let system = Code("file.system")
+        /// An exclusive lock could not be taken before the timeout.
+        public static let lockTimeout = Code("file.lock_timeout")
+        /// The file's permissions allow access by other users.
+        public static let insecurePermissions = Code("file.insecure_permissions")
+    }
+
+    public let code: Code
+    /// The file the operation was about.
+    public let path: String
+    /// The `errno` value, when the system reported one.
+    public let errno: Int32?
+    /// A message safe to log: operation, path and reason.
+    public let message: String
+
+    public init(code: Code, path: String, errno: Int32? = nil, message: String) {
+        self.code = code
+        self.path = path
+        self.errno = errno
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct WardenBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "warden-bench",
+        abstract: "Measure Warden's hot paths (build with -c release).",
+        discussion: "Prints a table, and with --json writes the records described in BENCH.md.")
+
+    @Option(help: "Write the records as JSON to this file.")
+    var json: String?
+
+    @Option(help: "Run only benchmarks whose name starts with this prefix.")
+    var filter: String?
+
+    @Option(help: "Repetitions per benchmark.")
+    var reps = 5
+
+    func run() async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        #if DEBUG
+        print("warning: this is a debug build; measure with `swift run -c release warden-bench`")
+        #endif
+        let benchmarks = try await CryptoBenchmarks.all(scratch: scratch)
+            .filter { filter == nil || $0.name.hasPrefix(filter!) }
+        let runner = Runner(reps: reps)
+        var records: [Record] = []
+        print("name".padding(toLength: 22, withPad: " ", startingAt: 0) + "    size        median           min           max  unit")
+        for benchmark in benchmarks {
+            let record = try await runner.measure(benchmark)
+            records.append(record)
+            let size = record.size.map(String.init) ?? "-"
+            print(record.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                + String(repeating: " ", count: max(0, 8 - size.count)) + size
+                + String(format: " %13.1f %13.1f %13.1f  %@", record.median, record.min, record.max, record.unit))
+        }
+        if let json {
+            let body = "{\"records\": [\n  " + records.map(\.json).joined(separator: ",\n  ") + "\n]}\n"
+            try body.write(toFile: json, atomically: true, encoding: .utf8)
+        }
+    }
+}
