@@ -139,13 +139,13 @@ public final class FieldCipher: Sendable {
             case .rotate:
                 install(try await manager.rotateIfDue().keyring)
             case .reserve(let version):
-                try await reserve(version: version)
+                try await reserve(version: version, rotateIfExhausted: true)
             case .seal(let version, let key, let nonce, let refill):
                 let envelope = FieldEnvelope.seal(plaintext, key: key, keyVersion: version, context: context, nonce: nonce)
                 if refill {
                     // Reserve the next batch ahead of need. A failure here is not this seal's failure:
                     // the next seal that finds no reservation reports it.
-                    try? await reserve(version: version)
+                    try? await reserve(version: version, rotateIfExhausted: false)
                     state.withLock { $0.refilling = false }
                 }
                 return envelope
@@ -154,8 +154,8 @@ public final class FieldCipher: Sendable {
         throw WardenCryptoError(.storeFailure, "could not obtain a key version to seal with")
     }
 
-    private func reserve(version: UInt32) async throws {
-        let (keyring, granted) = try await manager.reserveSeals(version: version)
+    private func reserve(version: UInt32, rotateIfExhausted: Bool) async throws {
+        let (keyring, granted) = try await manager.reserveSeals(version: version, rotateIfExhausted: rotateIfExhausted)
         state.withLock { state in
             state.ledger.add(granted, for: version)
         }

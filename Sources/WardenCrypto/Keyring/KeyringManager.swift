@@ -85,14 +85,15 @@ actor KeyringManager {
         return try await change { document, _ in try document.destroy(version: version, now: now) }.keyring
     }
 
-    /// Reserves seals under `version`. When the version has reached the seal limit it is rotated in the
-    /// same transaction and nothing is granted; the caller retries with the new primary.
-    func reserveSeals(version: UInt32) async throws -> (keyring: Keyring, granted: UInt64) {
+    /// Reserves seals under `version`. When the version has reached the seal limit and `rotateIfExhausted`
+    /// is set (the caller has no seals left), it is rotated in the same transaction and nothing is
+    /// granted; the caller retries with the new primary.
+    func reserveSeals(version: UInt32, rotateIfExhausted: Bool) async throws -> (keyring: Keyring, granted: UInt64) {
         let now = clock.now()
         let policy = policy
         let (keyring, granted) = try await change { document, masterKey in
             let granted = document.reserveSeals(version: version, count: policy.sealReservation, limit: policy.sealLimit)
-            if granted == 0, document.primaryVersion == version {
+            if granted == 0, rotateIfExhausted, document.primaryVersion == version {
                 try document.addPrimary(masterKey: masterKey, now: now)
             }
             return granted
