@@ -75,6 +75,9 @@ final class LegacyReader: Sendable {
         return .opened(Data(value.utf8), .legacyTwinFernet)
     }
 
+    /// How many JSON envelope version keys are cached.
+    var cachedVersionCount: Int { versionKeys.withLock { $0.count } }
+
     private func twinFernetKey() -> FernetKey? {
         if let cached = twinKey.withLock({ $0 }) { return cached }
         let derived = keys.deriveTwinFernetKey()

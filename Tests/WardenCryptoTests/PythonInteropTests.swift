@@ -1,0 +1,96 @@
+import Crypto
+import Foundation
+import Testing
+import WardenCore
+@testable import WardenCrypto
+
+/// Interoperability with Python's `cryptography`: data the original system wrote opens in Warden, and the
+/// envelope format in docs/formats.md is exactly what an independent implementation reads and writes.
+@Suite(.serialized)
+struct PythonInteropTests {
+    struct Fixture: Decodable {
+        let format: String
+        let input: String
+        let expected: String
+    }
+
+    static let masterKey = Base64.encode([UInt8](repeating: 0x5A, count: 32), alphabet: .url)
+    /// A key with `-` and `_`: only the raw-Fernet reading decodes it.
+    static let urlOnlyKey = Base64.encode([UInt8](repeating: 0xFB, count: 32), alphabet: .url)
+    /// A key without them: both readings decode it, and the HMAC decides.
+    static let ambiguousKey = Base64.encode((0..<32).map { UInt8($0) }, alphabet: .url)
+
+    @Test func allThreeLegacyFormatsWrittenByPythonOpen() async throws {
+        let environment = ["DIGITAL_TWIN_MASTER_KEY": Self.masterKey, "DIGITAL_TWIN_ENCRYPTION_KEY": Self.ambiguousKey]
+        let fixtures = try JSONDecoder().decode([Fixture].self, from: Data(Python.run(["legacy"], environment: environment).utf8))
+        #expect(fixtures.count == 18)
+        let legacyKeys = try #require(try LegacyKeys.fromEnvironment(environment))
+        let fixture = try await CipherFixture.make(legacyKeys: legacyKeys)
+        for case let item in fixtures {
+            let opened = try fixture.cipher.open(item.input, context: "profiles/email/1")
+            #expect(String(decoding: opened.plaintext, as: UTF8.self) == item.expected, "\(item.format)")
+            #expect(opened.source.format == item.format)
+            #expect(opened.needsRewrap)
+            // Migration: rewrap binds the value to a context and a Warden key version.
+            let rewrapped = try await fixture.cipher.rewrap(item.input, context: "profiles/email/1")
+            #expect(try fixture.cipher.open(rewrapped, context: "profiles/email/1").plaintext == opened.plaintext)
+        }
+        if case .legacyJSON(let version) = try fixture.cipher.open(fixtures[0].input, context: "c").source {
+            #expect(LegacyJSONEnvelope.versionIsValid(version))
+        } else {
+            Issue.record("the first fixture should be a JSON envelope")
+        }
+    }
+
+    @Test func rawFernetTokensUnderAURLSafeKeyOpen() async throws {
+        let environment = ["DIGITAL_TWIN_MASTER_KEY": Self.masterKey, "DIGITAL_TWIN_ENCRYPTION_KEY": Self.urlOnlyKey]
+        let fixtures = try JSONDecoder().decode([Fixture].self, from: Data(Python.run(["legacy"], environment: environment).utf8))
+        #expect(fixtures.count == 12)
+        let fixture = try await CipherFixture.make(legacyKeys: try LegacyKeys.fromEnvironment(environment))
+        for item in fixtures {
+            let opened = try fixture.cipher.open(item.input, context: "c")
+            #expect(String(decoding: opened.plaintext, as: UTF8.self) == item.expected)
+            #expect(opened.source.format == item.format)
+        }
+    }
+
+    @Test func tokensUnderAnotherKeyDoNotOpen() async throws {
+        let environment = ["DIGITAL_TWIN_MASTER_KEY": Self.masterKey, "DIGITAL_TWIN_ENCRYPTION_KEY": Self.ambiguousKey]
+        let fixtures = try JSONDecoder().decode([Fixture].self, from: Data(Python.run(["legacy"], environment: environment).utf8))
+        let other = Base64.encode([UInt8](repeating: 0x33, count: 32), alphabet: .url)
+        let fixture = try await CipherFixture.make(legacyKeys: LegacyKeys(masterKey: other, encryptionKey: other))
+        for item in fixtures {
+            #expect(throws: WardenCryptoError.decryptionFailed) { try fixture.cipher.open(item.input, context: "c") }
+        }
+        #expect(fixture.failures.all.count == fixtures.count)
+        #expect(fixture.failures.all.allSatisfy { $0.reason == .authenticationFailed })
+    }
+
+    @Test func pythonOpensAWardenEnvelopeAsDocumented() throws {
+        let keyBytes = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        let key = AESGCMContext(key: SymmetricKey(data: keyBytes))
+        let plaintext = "Zoë's phone: +44 20 7946 0958"
+        let envelope = FieldEnvelope.seal(Data(plaintext.utf8), key: key, keyVersion: 70_000, context: "users/phone/9".utf8)
+        let opened = try Python.run(["open-envelope", keyBytes.hex, "users/phone/9", envelope.text])
+        #expect(opened == Array(plaintext.utf8).hex)
+    }
+
+    @Test func anEnvelopeBuiltByPythonOpensInWarden() throws {
+        let keyBytes = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        let nonce = (0..<12).map { _ in UInt8.random(in: 0...255) }
+        let text = try Python.run(["seal-envelope", keyBytes.hex, "orders/card/5", "3", nonce.hex, "4111 1111 1111 1111"])
+        let envelope = try FieldEnvelope(text: text)
+        #expect(envelope.keyVersion == 3)
+        let key = AESGCMContext(key: SymmetricKey(data: keyBytes))
+        #expect(envelope.open(key: key, context: "orders/card/5".utf8) == Data("4111 1111 1111 1111".utf8))
+        #expect(envelope.open(key: key, context: "orders/card/6".utf8) == nil)
+    }
+
+    @Test func theDocumentedVectorMatchesPython() throws {
+        let text = try Python.run([
+            "seal-envelope", String(repeating: "00", count: 31) + "01", "users/email/42", "1",
+            String(repeating: "00", count: 12), "ada@example.com",
+        ])
+        #expect(text == FormatsDocument.vectorText)
+    }
+}
