@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "WardenCrypto", targets: ["WardenCrypto"]),
         .executable(name: "warden", targets: ["warden"]),
         .executable(name: "warden-bench", targets: ["warden-bench"]),
+        .executable(name: "warden-fuzz", targets: ["warden-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -53,6 +54,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "warden-example",
+            dependencies: ["WardenCrypto"],
+            path: "Examples/FieldEncryption",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "warden-fuzz",
+            dependencies: ["WardenCrypto"],
             swiftSettings: strictSettings
         ),
         .testTarget(
