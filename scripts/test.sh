@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs Warden's whole test suite on a fresh machine: installs what the tests use, builds, runs every test.
+#
+#   scripts/test.sh
+#
+# Needs Swift 6 on PATH and python3. Installs Python's `cryptography` (the interop tests' third-party
+# implementation) when it is missing. Finds the shared test vectors in $WARDEN_VECTORS_DIR or beside the
+# project in ../shared/vectors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "Python test tools"
+if ! python3 -c 'import cryptography' 2>/dev/null; then
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+  fi
+  python3 -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages -r scripts/requirements-test.txt
+fi
+python3 -c 'import cryptography; print("cryptography", cryptography.__version__)'
+
+step "Test vectors"
+if [ -z "${WARDEN_VECTORS_DIR:-}" ]; then
+  for candidate in ../shared/vectors /work/shared/vectors; do
+    if [ -d "$candidate/wycheproof" ]; then WARDEN_VECTORS_DIR=$(cd "$candidate" && pwd); break; fi
+  done
+fi
+if [ -z "${WARDEN_VECTORS_DIR:-}" ] || [ ! -d "$WARDEN_VECTORS_DIR/wycheproof" ]; then
+  echo "error: test vectors not found; set WARDEN_VECTORS_DIR to the folder holding wycheproof/ and fernet/" >&2
+  exit 1
+fi
+export WARDEN_VECTORS_DIR
+echo "$WARDEN_VECTORS_DIR"
+
+step "Build"
+swift build --build-tests
+
+step "Tests"
+swift test --skip-build
+
+step "Fuzz corpus replay"
+"$(swift build --show-bin-path)/warden-fuzz" Fuzz/corpus
