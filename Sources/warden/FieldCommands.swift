@@ -38,7 +38,7 @@ struct DecryptCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try options.settings()
-        let input = try Terminal.readInput(limit: settings.configuration.maxPlaintextBytes * 2 + 4096)
+        let input = try settings.readCiphertext()
         let cipher = try await settings.loadCipher()
         let opened = try cipher.open(trimmedIfText(input), context: context)
         if json {
@@ -74,11 +74,19 @@ struct RewrapCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try options.settings()
-        let input = try Terminal.readInput(limit: settings.configuration.maxPlaintextBytes * 2 + 4096)
+        let input = try settings.readCiphertext()
         let cipher = try await settings.loadCipher()
         let envelope = try await cipher.rewrap(trimmedIfText(input), context: context)
         try await cipher.close()
         print(envelope.text)
+    }
+}
+
+extension Settings {
+    /// Reads a ciphertext from standard input. The bound is generous (text forms expand by 4/3); the
+    /// cipher applies the exact limit before any work.
+    func readCiphertext() throws -> Data {
+        try Terminal.readInput(limit: configuration.maxPlaintextBytes * 2 + 4096)
     }
 }
 
