@@ -83,6 +83,11 @@ public struct Keyring: Sendable {
         dataKeys = keys
     }
 
+    /// Verifies a document under `masterKey` (check value, MAC, every usable key) and returns its snapshot.
+    public static func verified(_ document: KeyringDocument, masterKey: MasterKey) throws(WardenCryptoError) -> Keyring {
+        try Keyring(document: document, masterKey: masterKey)
+    }
+
     /// The primary version's facts.
     public var primary: KeyVersionInfo {
         // Force-unwrap: `init` checked that the primary exists.

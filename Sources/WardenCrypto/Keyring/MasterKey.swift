@@ -1,4 +1,4 @@
-import Crypto
+public import Crypto
 public import Foundation
 import WardenCore
 
@@ -11,6 +11,10 @@ import WardenCore
 public struct MasterKey: Sendable {
     let wrappingKey: SymmetricKey
     let integrityKey: SymmetricKey
+    /// The key that authenticates the audit log's chain (HKDF `info` `warden/audit/mac/v1`). Derived from
+    /// the master key rather than a data key version, so rotating or retiring data keys never breaks the
+    /// verification of old entries.
+    public let auditKey: SymmetricKey
     /// A value stored with the keyring; a different master key gives a different value.
     let checkValue: Data
 
@@ -27,6 +31,7 @@ public struct MasterKey: Sendable {
         }
         wrappingKey = Self.derive(key, "warden/keyring/wrap/v1")
         integrityKey = Self.derive(key, "warden/keyring/integrity/v1")
+        auditKey = Self.derive(key, "warden/audit/mac/v1")
         checkValue = Self.derive(key, "warden/keyring/check/v1").withUnsafeBytes { Data($0) }
     }
 

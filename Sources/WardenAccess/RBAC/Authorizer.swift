@@ -1,0 +1,34 @@
+import Foundation
+public import WardenCore
+
+/// Decides whether an account may do something: deny by default, allow only what an active account's
+/// unexpired grants give it, with inheritance.
+///
+/// Roles and grants are read from the store on every check, so a grant or revocation takes effect at
+/// the next check on every node, not when some token or cache expires.
+public struct Authorizer: Sendable {
+    let store: any AccessStore
+    let clock: any WallClock
+
+    public init(store: any AccessStore, clock: any WallClock = SystemWallClock()) {
+        self.store = store
+        self.clock = clock
+    }
+
+    /// The permissions `account` holds now (empty unless the account is active).
+    public func permissions(of account: Account) async throws -> Set<Permission> {
+        let now = clock.now()
+        guard account.status == .active || (account.status == .locked && account.lockedUntil.map { $0 <= now } == true) else {
+            return []
+        }
+        let grants = try await store.grants(accountID: account.id).filter { $0.isActive(at: now) }
+        guard !grants.isEmpty else { return [] }
+        let roles = RoleSet(try await store.roles())
+        return grants.reduce(into: Set<Permission>()) { $0.formUnion(roles.effectivePermissions(of: $1.role)) }
+    }
+
+    /// Whether `account` holds `permission` now.
+    public func isAllowed(_ account: Account, _ permission: Permission) async throws -> Bool {
+        try await permissions(of: account).contains { $0.covers(permission) }
+    }
+}
