@@ -15,6 +15,9 @@ let package = Package(
     products: [
         .library(name: "WardenCore", targets: ["WardenCore"]),
         .library(name: "WardenCrypto", targets: ["WardenCrypto"]),
+        .library(name: "WardenAudit", targets: ["WardenAudit"]),
+        .library(name: "WardenAccess", targets: ["WardenAccess"]),
+        .library(name: "WardenSQL", targets: ["WardenSQL"]),
         .executable(name: "warden", targets: ["warden"]),
         .executable(name: "warden-bench", targets: ["warden-bench"]),
         .executable(name: "warden-fuzz", targets: ["warden-fuzz"]),
@@ -22,6 +25,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .target(
@@ -37,11 +45,46 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "WardenAudit",
+            dependencies: [
+                "WardenCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "WardenAccess",
+            dependencies: [
+                "WardenCore",
+                "WardenCrypto",
+                "WardenAudit",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "WardenSQL",
+            dependencies: [
+                "WardenCore",
+                "WardenCrypto",
+                "WardenAudit",
+                "WardenAccess",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "warden",
             dependencies: [
                 "WardenCore",
                 "WardenCrypto",
+                "WardenAudit",
+                "WardenAccess",
+                "WardenSQL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

@@ -15,10 +15,10 @@ struct EncryptCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try options.settings()
         let plaintext = try Terminal.readInput(limit: settings.configuration.maxPlaintextBytes)
-        let cipher = try await settings.loadCipher()
-        let envelope = try await cipher.seal(plaintext, context: context)
-        try await cipher.close()
-        print(envelope.text)
+        let text = try await Runtime.with(settings) { runtime in
+            try await runtime.cipher.seal(plaintext, context: context).text
+        }
+        print(text)
     }
 }
 
@@ -39,8 +39,9 @@ struct DecryptCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try options.settings()
         let input = try settings.readCiphertext()
-        let cipher = try await settings.loadCipher()
-        let opened = try cipher.open(trimmedIfText(input), context: context)
+        let opened = try await Runtime.with(settings) { runtime in
+            try runtime.cipher.open(trimmedIfText(input), context: context)
+        }
         if json {
             var object: [String: Any] = ["format": opened.source.format, "needs_rewrap": opened.needsRewrap]
             if let text = String(data: opened.plaintext, encoding: .utf8) {
@@ -75,10 +76,10 @@ struct RewrapCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try options.settings()
         let input = try settings.readCiphertext()
-        let cipher = try await settings.loadCipher()
-        let envelope = try await cipher.rewrap(trimmedIfText(input), context: context)
-        try await cipher.close()
-        print(envelope.text)
+        let text = try await Runtime.with(settings) { runtime in
+            try await runtime.cipher.rewrap(trimmedIfText(input), context: context).text
+        }
+        print(text)
     }
 }
 

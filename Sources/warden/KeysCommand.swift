@@ -18,12 +18,12 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try options.settings()
-            let cipher = try await settings.loadCipher(rotatingWhenDue: false)
-            let report = KeyringReport(keyring: cipher.keyring, policy: settings.configuration.policy, now: Date())
+            let keyring = try await Runtime.with(settings, rotatingWhenDue: false) { $0.cipher.keyring }
+            let report = KeyringReport(keyring: keyring, policy: settings.configuration.policy, now: Date())
             if json {
                 FileHandle.standardOutput.write(report.json() + Data("\n".utf8))
             } else {
-                print(report.text(location: FileKeyringStore(directory: settings.dataDirectory).documentPath))
+                print(report.text(location: settings.databaseURL == nil ? settings.sqlitePath : "PostgreSQL (WARDEN_DATABASE_URL)"))
             }
         }
     }
@@ -40,21 +40,20 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try options.settings()
-            let cipher = try await settings.loadCipher(rotatingWhenDue: false)
-            let before = cipher.keyring.primaryVersion
-            if ifDue {
-                let rotated = try await cipher.rotateIfDue()
-                let keyring = cipher.keyring
-                if rotated {
-                    print("rotated: the primary key version is now \(keyring.primaryVersion) (was \(before))")
-                } else {
-                    let due = keyring.primary.created.addingTimeInterval(settings.configuration.policy.rotationPeriod)
-                    print("not due: primary key version \(before) rotates at \(KeyringReport.timestamp(due))")
+            let message = try await Runtime.with(settings, rotatingWhenDue: false) { runtime -> String in
+                let cipher = runtime.cipher
+                let before = cipher.keyring.primaryVersion
+                guard ifDue else {
+                    let keyring = try await cipher.rotate()
+                    return "rotated: the primary key version is now \(keyring.primaryVersion) (was \(before))"
                 }
-            } else {
-                let keyring = try await cipher.rotate()
-                print("rotated: the primary key version is now \(keyring.primaryVersion) (was \(before))")
+                guard try await cipher.rotateIfDue() else {
+                    let due = cipher.keyring.primary.created.addingTimeInterval(settings.configuration.policy.rotationPeriod)
+                    return "not due: primary key version \(before) rotates at \(KeyringReport.timestamp(due))"
+                }
+                return "rotated: the primary key version is now \(cipher.keyring.primaryVersion) (was \(before))"
             }
+            print(message)
         }
     }
 
@@ -69,8 +68,7 @@ struct KeysCommand: AsyncParsableCommand {
         var below: UInt32
 
         func run() async throws {
-            let cipher = try await options.settings().loadCipher(rotatingWhenDue: false)
-            let keyring = try await cipher.retire(below: below)
+            let keyring = try await Runtime.with(options.settings(), rotatingWhenDue: false) { try await $0.cipher.retire(below: below) }
             print("retired: versions below \(keyring.minimumDecryptionVersion) no longer open data")
         }
     }
@@ -84,8 +82,7 @@ struct KeysCommand: AsyncParsableCommand {
         var from: UInt32
 
         func run() async throws {
-            let cipher = try await options.settings().loadCipher(rotatingWhenDue: false)
-            let keyring = try await cipher.restore(from: from)
+            let keyring = try await Runtime.with(options.settings(), rotatingWhenDue: false) { try await $0.cipher.restore(from: from) }
             print("restored: versions from \(keyring.minimumDecryptionVersion) open data again")
         }
     }
@@ -107,8 +104,7 @@ struct KeysCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let cipher = try await options.settings().loadCipher(rotatingWhenDue: false)
-            try await cipher.destroy(version: version)
+            try await Runtime.with(options.settings(), rotatingWhenDue: false) { _ = try await $0.cipher.destroy(version: version) }
             print("destroyed: key version \(version)")
         }
     }

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
+import WardenAccess
 import WardenCrypto
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Options every command that opens the keyring shares.
+/// Options every command that opens Warden's state shares.
 struct KeyringOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The data directory (env WARDEN_DATA_DIR).", valueName: "path"))
     var dataDir: String?
@@ -32,7 +33,26 @@ struct KeyringOptions: ParsableArguments {
         configuration.legacyKeys = try LegacyKeys.fromEnvironment(environment)
         // A command seals at most once: reserve one seal at a time so the stored count stays exact.
         configuration.policy.sealReservation = 1
-        return Settings(dataDirectory: dataDirectory, configuration: configuration, environment: environment)
+        var accounts = AccountService.Configuration()
+        if let minimum = try number("WARDEN_PASSWORD_MIN_LENGTH", environment) {
+            guard minimum >= 8, minimum <= 128 else { throw ValidationError("WARDEN_PASSWORD_MIN_LENGTH must be between 8 and 128") }
+            accounts.passwordPolicy = PasswordPolicy(minimumLength: Int(minimum))
+        }
+        if let sensitive = environment["WARDEN_SEAL_EMAILS"], !sensitive.isEmpty {
+            guard ["true", "false"].contains(sensitive) else { throw ValidationError("WARDEN_SEAL_EMAILS must be true or false") }
+            accounts.emailsAreSensitive = sensitive == "true"
+        }
+        var scrypt = ScryptParameters.owasp
+        if let logN = try number("WARDEN_SCRYPT_LOG_N", environment) { scrypt.logN = Int(logN) }
+        if let r = try number("WARDEN_SCRYPT_R", environment) { scrypt.blockSize = Int(r) }
+        if let p = try number("WARDEN_SCRYPT_P", environment) { scrypt.parallelism = Int(p) }
+        guard scrypt.isWithinBounds else {
+            throw ValidationError("scrypt parameters out of bounds (log2 N 10–22, r 1–32, p 1–16, at most 1 GiB)")
+        }
+        let databaseURL = environment["WARDEN_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        return Settings(
+            dataDirectory: dataDirectory, databaseURL: databaseURL, configuration: configuration,
+            accounts: accounts, scrypt: scrypt, environment: environment)
     }
 
     private func number(_ name: String, _ environment: [String: String]) throws -> Double? {
@@ -42,33 +62,23 @@ struct KeyringOptions: ParsableArguments {
     }
 }
 
-struct Settings {
-    let dataDirectory: String
-    var configuration: FieldCipher.Configuration
-    let environment: [String: String]
-
-    /// Loads the keyring, generating a master key in the data directory on the very first run.
-    func loadCipher(rotatingWhenDue: Bool = true) async throws -> FieldCipher {
-        let store = FileKeyringStore(directory: dataDirectory)
-        let (masterKey, origin) = try MasterKey.resolve(
-            environment: environment, dataDirectory: dataDirectory, keyringExists: store.exists, allowGenerate: true)
-        // Child processes must not inherit the key.
-        unsetenv(MasterKey.environmentVariable)
-        if case .generated(let path) = origin {
-            Terminal.warn("""
-                no master key configured: generated one at \(path) (mode 0600). This is a development setup: \
-                back the key up, and in production set \(MasterKey.environmentVariable) or \(MasterKey.fileEnvironmentVariable).
-                """)
-        }
-        var configuration = configuration
-        configuration.rotatesWhenDue = rotatingWhenDue
-        return try await FieldCipher.load(store: store, masterKey: masterKey, configuration: configuration)
-    }
-}
-
 enum Terminal {
     static func warn(_ message: String) {
         FileHandle.standardError.write(Data("warden: warning: \(message)\n".utf8))
+    }
+
+    /// Reads the first line of standard input (at most 4 KiB), without its line ending.
+    static func readLine() throws -> String {
+        let data = try readInput(limit: 4096)
+        let text = String(decoding: data, as: UTF8.self)
+        return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+    }
+
+    /// Prints a JSON value, pretty-printed with sorted keys.
+    static func printJSON(_ value: Any) throws {
+        let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: data, as: UTF8.self))
     }
 
     /// Reads standard input, refusing more than `limit` bytes before reading further.

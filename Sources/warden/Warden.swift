@@ -10,5 +10,8 @@ struct Warden: AsyncParsableCommand {
             master key live in ./.warden (see --data-dir). Production sets WARDEN_MASTER_KEY or \
             WARDEN_MASTER_KEY_FILE. Every setting is listed in docs/configuration.md.
             """,
-        subcommands: [KeysCommand.self, EncryptCommand.self, DecryptCommand.self, RewrapCommand.self])
+        subcommands: [
+            KeysCommand.self, EncryptCommand.self, DecryptCommand.self, RewrapCommand.self, UsersCommand.self, RolesCommand.self,
+            AuditCommand.self, DatabaseCommand.self,
+        ])
 }

@@ -58,4 +58,30 @@ struct CLI {
     }
 
     func file(_ name: String) -> String { directory + "/" + name }
+
+    /// Runs SQL on an SQLite file in the scratch directory with Python's `sqlite3` (an independent
+    /// client) and returns the rows, one per line, columns separated by `|`.
+    @discardableResult
+    func sqlite(_ database: String, _ sql: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import sqlite3, sys
+            connection = sqlite3.connect(sys.argv[1])
+            rows = connection.execute(sys.argv[2]).fetchall()
+            connection.commit()
+            print("\\n".join("|".join("" if value is None else str(value) for value in row) for row in rows))
+            """, file(database), sql]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CLIFailure(description: "sqlite3 failed: \(sql)") }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+struct CLIFailure: Error, CustomStringConvertible {
+    let description: String
 }

@@ -83,7 +83,7 @@ struct CLITests {
         defer { cli.cleanup() }
         cli.environment["WARDEN_MASTER_KEY"] = Data(repeating: 1, count: 32).base64EncodedString()
         #expect(try cli.run(["encrypt", "--context", "c"], input: Data("x".utf8)).status == 0)
-        let before = try Data(contentsOf: URL(fileURLWithPath: cli.file(".warden/keyring.json")))
+        let before = try cli.sqlite(".warden/warden.db", "SELECT document FROM warden_keyring UNION ALL SELECT COUNT(*) FROM warden_audit")
         let wrong = Data(repeating: 2, count: 32).base64EncodedString()
         for command in [["keys", "status"], ["keys", "rotate"], ["encrypt", "--context", "c"]] {
             let result = try cli.run(command, input: Data("x".utf8), environment: ["WARDEN_MASTER_KEY": wrong])
@@ -92,7 +92,7 @@ struct CLITests {
             #expect(!result.stderr.contains(wrong))
             #expect(result.stderr.split(separator: "\n").count == 1)
         }
-        #expect(try Data(contentsOf: URL(fileURLWithPath: cli.file(".warden/keyring.json"))) == before)
+        #expect(try cli.sqlite(".warden/warden.db", "SELECT document FROM warden_keyring UNION ALL SELECT COUNT(*) FROM warden_audit") == before)
         #expect(!FileManager.default.fileExists(atPath: cli.file(".warden/master.key")))
     }
 

@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import NIOSSL
+public import PostgresKit
+
+/// PostgreSQL through PostgresNIO's connection pool (`PostgresClient`).
+public final class PostgresBackend: SQLBackend {
+    public var kind: SQLDialectKind { .postgres }
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger = Logger(label: "warden.sql")
+
+    private init(client: PostgresClient) {
+        self.client = client
+        runner = Task { await client.run() }
+    }
+
+    /// Connects to `url`: `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
+    ///
+    /// TLS defaults to `require` (with full certificate and host-name verification) unless the host is the
+    /// loopback address, where it defaults to `prefer`. `maxConnections` bounds the pool.
+    public static func connect(url: String, maxConnections: Int = 10) throws -> PostgresBackend {
+        let target = try DatabaseURL(url)
+        let tls: PostgresClient.Configuration.TLS = switch target.tlsMode {
+        case .disable: .disable
+        case .prefer: .prefer(.makeClientConfiguration())
+        case .require: .require(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(
+            host: target.host, port: target.port, username: target.username, password: target.password,
+            database: target.database, tls: tls)
+        configuration.options.maximumConnections = maxConnections
+        configuration.options.minimumConnections = 0
+        return PostgresBackend(client: PostgresClient(configuration: configuration))
+    }
+
+    public func withConnection<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await body(connection.sql(queryLogLevel: nil))
+        }
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withTransaction(logger: logger) { connection in
+            try await body(connection.sql(queryLogLevel: nil))
+        }
+    }
+
+    public func close() async throws {
+        runner.cancel()
+        _ = await runner.value
+    }
+}
+
+/// A `postgres://` URL, parsed.
+struct DatabaseURL: Sendable {
+    enum TLSMode: String, Sendable { case disable, prefer, require }
+
+    let host: String
+    let port: Int
+    let username: String
+    let password: String?
+    let database: String?
+    let tlsMode: TLSMode
+
+    init(_ text: String) throws {
+        guard let components = URLComponents(string: text),
+              ["postgres", "postgresql"].contains(components.scheme?.lowercased() ?? ""),
+              let host = components.host, !host.isEmpty,
+              let username = components.user, !username.isEmpty
+        else {
+            // The URL may hold a password: never repeat it.
+            throw SQLStoreError(.invalidConfiguration, "WARDEN_DATABASE_URL must look like postgres://user:password@host:port/database")
+        }
+        self.host = host
+        port = components.port ?? 5432
+        self.username = username
+        password = components.password
+        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        database = path.isEmpty ? nil : path
+        let isLoopback = ["localhost", "127.0.0.1", "::1"].contains(host)
+        let requested = components.queryItems?.last { ["sslmode", "tlsmode", "ssl", "tls"].contains($0.name) }?.value
+        switch requested {
+        case nil: tlsMode = isLoopback ? .prefer : .require
+        case "disable", "false": tlsMode = .disable
+        case "prefer", "allow", "true": tlsMode = .prefer
+        case "require", "verify-ca", "verify-full": tlsMode = .require
+        default: throw SQLStoreError(.invalidConfiguration, "unknown sslmode in WARDEN_DATABASE_URL (use disable, prefer or require)")
+        }
+    }
+}

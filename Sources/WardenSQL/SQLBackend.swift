@@ -1,0 +1,34 @@
+public import SQLKit
+
+/// The two SQL databases Warden runs on.
+public enum SQLDialectKind: String, Sendable {
+    /// The embedded default: a file in the data directory.
+    case sqlite
+    /// Production: shared by any number of nodes.
+    case postgres
+}
+
+/// A database Warden can run statements on, one connection at a time.
+///
+/// The store code above this protocol is written once, against `SQLKit`'s `SQLDatabase`, for both
+/// databases; the few dialect differences (row locks, advisory locks, how a write transaction starts)
+/// are switched on ``kind``.
+public protocol SQLBackend: Sendable {
+    var kind: SQLDialectKind { get }
+
+    /// Runs `body` on one connection, outside a transaction (single statements, reads).
+    func withConnection<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+
+    /// Runs `body` in a write transaction on one connection: committed if `body` returns, rolled back if
+    /// it throws.
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+
+    /// Closes the connections.
+    func close() async throws
+}
+
+extension SQLDialectKind {
+    /// The suffix that locks the selected rows until the transaction ends (PostgreSQL); SQLite's write
+    /// transactions (`BEGIN IMMEDIATE`) already exclude every other writer.
+    var forUpdate: String { self == .postgres ? " FOR UPDATE" : "" }
+}

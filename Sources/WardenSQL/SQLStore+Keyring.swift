@@ -1,0 +1,53 @@
+import Foundation
+import SQLKit
+import WardenCore
+public import WardenCrypto
+
+/// The keyring document in one row; changes take a row lock and record keyring events in the audit log
+/// in the same transaction.
+extension SQLStore: KeyringStore {
+    public func load() async throws -> KeyringDocument? {
+        try await backend.withConnection { database in
+            try await Self.readKeyring(database, lock: "")
+        }
+    }
+
+    public func update<Result: Sendable>(
+        _ transform: @Sendable (inout KeyringDocument?) throws -> Result
+    ) async throws -> (document: KeyringDocument?, result: Result) {
+        try await backend.transaction { [self] database in
+            let original = try await Self.readKeyring(database, lock: backend.kind.forUpdate)
+            var document = original
+            let result = try transform(&document)
+            guard let document, document != original else { return (original, result) }
+            let json = String(decoding: document.json(), as: UTF8.self)
+            if original == nil {
+                try await database.raw("INSERT INTO warden_keyring (id, generation, document) VALUES (1, \(bind: Int64(document.generation)), \(bind: json))").run()
+            } else {
+                try await database.raw("UPDATE warden_keyring SET generation = \(bind: Int64(document.generation)), document = \(bind: json) WHERE id = 1").run()
+            }
+            let now = Date()
+            let events = KeyringChange.between(original, document).map { change in
+                AuditEvent(
+                    time: now, action: change.action, outcome: .success, actor: keyringActor,
+                    subject: "keyring", details: change.details)
+            }
+            try await appendAudit(events, on: database)
+            return (document, result)
+        }
+    }
+
+    /// The keyring's generation alone: a cheap poll for changes made by other nodes.
+    public func keyringGeneration() async throws -> UInt64? {
+        try await backend.withConnection { database in
+            try await database.raw("SELECT generation FROM warden_keyring WHERE id = 1").first().map { UInt64(try $0.int("generation")) }
+        }
+    }
+
+    private static func readKeyring(_ database: any SQLDatabase, lock: String) async throws -> KeyringDocument? {
+        guard let row = try await database.raw("SELECT document FROM warden_keyring WHERE id = 1\(unsafeRaw: lock)").first() else {
+            return nil
+        }
+        return try KeyringDocument(json: Data(try row.string("document").utf8))
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import SQLKit
+public import WardenAudit
+import PostgresNIO
+import SQLiteNIO
+import WardenCore
+
+/// Warden's state in SQL: the keyring, accounts, roles and grants, and the audit log, on SQLite or
+/// PostgreSQL with one implementation.
+///
+/// Every change to security-relevant state appends its audit events in the same transaction, so a
+/// change is never committed without its record, and a failure to write the audit log fails the
+/// change (fail closed).
+public final class SQLStore: Sendable {
+    public let backend: any SQLBackend
+    let chain: AuditChain
+    /// The chain this store appends with (for verification).
+    public var auditChain: AuditChain { chain }
+    /// The actor recorded for keyring changes (the keyring API carries no caller identity).
+    let keyringActor: String
+
+    /// - Parameters:
+    ///   - backend: The database.
+    ///   - auditChain: Builds the audit chain (its key comes from the master key).
+    ///   - keyringActor: Who keyring changes made through this store are attributed to, e.g. `cli:alice`.
+    public init(backend: any SQLBackend, auditChain: AuditChain, keyringActor: String) {
+        self.backend = backend
+        chain = auditChain
+        self.keyringActor = keyringActor
+    }
+
+    /// Opens a store at `url` (`postgres://…`), or the SQLite file `sqlitePath` when `url` is nil, and
+    /// applies pending migrations.
+    public static func open(url: String?, sqlitePath: String, auditChain: AuditChain, keyringActor: String, migrate: Bool = true) async throws -> SQLStore {
+        let backend: any SQLBackend = if let url { try PostgresBackend.connect(url: url) } else { try await SQLiteBackend.open(path: sqlitePath) }
+        do {
+            if migrate {
+                try await Migrations.migrate(backend)
+            } else {
+                try await Migrations.checkCurrent(backend)
+            }
+        } catch {
+            try? await backend.close()
+            throw error
+        }
+        return SQLStore(backend: backend, auditChain: auditChain, keyringActor: keyringActor)
+    }
+
+    public func close() async throws {
+        try await backend.close()
+    }
+}
+
+// MARK: Row helpers
+
+extension SQLRow {
+    func string(_ column: String) throws -> String { try decode(column: column, as: String.self) }
+    func optionalString(_ column: String) throws -> String? { try decode(column: column, as: String?.self) }
+    func int(_ column: String) throws -> Int64 { try decode(column: column, as: Int64.self) }
+    func optionalInt(_ column: String) throws -> Int64? { try decode(column: column, as: Int64?.self) }
+    func date(_ column: String) throws -> Date { AuditEvent.time(milliseconds: try int(column)) }
+    func optionalDate(_ column: String) throws -> Date? { try optionalInt(column).map(AuditEvent.time(milliseconds:)) }
+}
+
+extension Date {
+    /// Milliseconds since 1970, as stored.
+    var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+}
+
+/// Whether `error` is a unique-constraint violation, on either database.
+func isUniqueViolation(_ error: any Error) -> Bool {
+    if let error = error as? PSQLError { return error.serverInfo?[.sqlState] == "23505" }
+    if let error = error as? SQLiteError { return error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed }
+    return false
+}

@@ -1,0 +1,70 @@
+import Foundation
+public import SQLiteKit
+import WardenCore
+
+/// SQLite through one connection per process, serialised by a lock; other processes wait on SQLite's
+/// own locking (`busy_timeout`). WAL journal, `synchronous=FULL`, foreign keys on.
+public final class SQLiteBackend: SQLBackend {
+    public var kind: SQLDialectKind { .sqlite }
+    private let connection: SQLiteConnection
+    private let mutex = AsyncMutex()
+
+    private init(connection: SQLiteConnection) {
+        self.connection = connection
+    }
+
+    /// Opens (creating if needed, with mode 0600) the database file at `path`.
+    public static func open(path: String) async throws -> SQLiteBackend {
+        do {
+            try SecureFile.createPrivateDirectory(SecureFileHelpers.parent(of: path))
+            try SecureFile.createExclusively(path, bytes: [UInt8](), mode: 0o600)
+        } catch {
+            throw SQLStoreError(.unavailable, "cannot create the database file: \(error.message)")
+        }
+        return try await open(storage: .file(path: path))
+    }
+
+    /// Opens a private in-memory database (tests).
+    public static func inMemory() async throws -> SQLiteBackend {
+        try await open(storage: .memory)
+    }
+
+    private static func open(storage: SQLiteConnection.Storage) async throws -> SQLiteBackend {
+        let connection = try await SQLiteConnection.open(storage: storage)
+        let database = connection.sql()
+        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON"] {
+            try await database.raw(SQLQueryString(pragma)).run()
+        }
+        return SQLiteBackend(connection: connection)
+    }
+
+    public func withConnection<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await mutex.withLock { try await body(connection.sql()) }
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await mutex.withLock {
+            let database = connection.sql()
+            try await database.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(database)
+                try await database.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await database.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    public func close() async throws {
+        try await connection.close()
+    }
+}
+
+enum SecureFileHelpers {
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}
