@@ -121,6 +121,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "WardenAccessTests",
+            dependencies: ["WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WardenSQLTests",
+            dependencies: [
+                "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSQL",
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "WardenCLITests",
             dependencies: ["WardenCore"],
             swiftSettings: strictSettings

@@ -123,10 +123,7 @@ public enum Migrations {
     @discardableResult
     public static func migrate(_ backend: any SQLBackend) async throws -> [Int] {
         try await backend.transaction { database in
-            if backend.kind == .postgres {
-                // Serialises migrations across nodes for the length of this transaction.
-                try await database.raw("SELECT pg_advisory_xact_lock(\(bind: Self.advisoryLockKey))").run()
-            }
+            try await WriterLock.migrations.acquire(on: database, kind: backend.kind)
             try await createHistoryTable(database)
             let applied = try await appliedVersions(database)
             try refuseNewer(applied)
@@ -160,8 +157,6 @@ public enum Migrations {
             throw SQLStoreError(.unavailable, "the database schema is at version \(status.applied.last ?? 0); run `warden db migrate`")
         }
     }
-
-    static let advisoryLockKey: Int64 = 0x5741_5244_454E  // "WARDEN"
 
     private static func refuseNewer(_ applied: [Int]) throws {
         if let newest = applied.max(), newest > latestVersion {

@@ -41,8 +41,13 @@ public final class PostgresBackend: SQLBackend {
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withTransaction(logger: logger) { connection in
-            try await body(connection.sql(queryLogLevel: nil))
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await body(connection.sql(queryLogLevel: nil))
+            }
+        } catch let error as PostgresTransactionError {
+            // Callers see what went wrong, not the wrapper.
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
         }
     }
 

@@ -32,3 +32,18 @@ extension SQLDialectKind {
     /// transactions (`BEGIN IMMEDIATE`) already exclude every other writer.
     var forUpdate: String { self == .postgres ? " FOR UPDATE" : "" }
 }
+
+/// Transaction-scoped locks that serialise one kind of writer across every node.
+enum WriterLock: Int64 {
+    case migrations = 0x5741_5244_0001
+    case keyring = 0x5741_5244_0002
+    case audit = 0x5741_5244_0003
+
+    /// Takes the lock for the rest of the transaction on PostgreSQL (`pg_advisory_xact_lock`). A row lock
+    /// cannot do this where the row may not exist yet (the first keyring, the first audit entry). On
+    /// SQLite the write transaction itself excludes every other writer.
+    func acquire(on database: any SQLDatabase, kind: SQLDialectKind) async throws {
+        guard kind == .postgres else { return }
+        try await database.raw("SELECT pg_advisory_xact_lock(\(bind: rawValue))").run()
+    }
+}

@@ -15,6 +15,7 @@ extension SQLStore: AuditAppender, AuditLogReader {
     /// new head written. Any failure aborts the caller's transaction.
     func appendAudit(_ events: [AuditEvent], on database: any SQLDatabase) async throws {
         guard !events.isEmpty else { return }
+        try await WriterLock.audit.acquire(on: database, kind: backend.kind)
         let head = try await readHead(database, lock: true)
         let (entries, newHead) = chain.append(events, after: head)
         for entry in entries {

@@ -16,6 +16,7 @@ extension SQLStore: KeyringStore {
         _ transform: @Sendable (inout KeyringDocument?) throws -> Result
     ) async throws -> (document: KeyringDocument?, result: Result) {
         try await backend.transaction { [self] database in
+            try await WriterLock.keyring.acquire(on: database, kind: backend.kind)
             let original = try await Self.readKeyring(database, lock: backend.kind.forUpdate)
             var document = original
             let result = try transform(&document)

@@ -1,16 +1,33 @@
 import Foundation
+import Synchronization
 public import SQLiteKit
 import WardenCore
 
-/// SQLite through one connection per process, serialised by a lock; other processes wait on SQLite's
-/// own locking (`busy_timeout`). WAL journal, `synchronous=FULL`, foreign keys on.
+/// SQLite through one connection, serialised by a lock; other connections (other processes) wait on
+/// SQLite's own locking (`busy_timeout`). WAL journal, `synchronous=FULL`, foreign keys on.
+///
+/// Each backend runs its connection on a thread of its own: SQLite's busy wait blocks the calling
+/// thread, and on a shared pool two connections of one process could block every thread while the
+/// lock holder waits for one.
 public final class SQLiteBackend: SQLBackend {
     public var kind: SQLDialectKind { .sqlite }
     private let connection: SQLiteConnection
+    private let threadPool: NIOThreadPool
     private let mutex = AsyncMutex()
+    private let closed = Mutex(false)
 
-    private init(connection: SQLiteConnection) {
+    private init(connection: SQLiteConnection, threadPool: NIOThreadPool) {
         self.connection = connection
+        self.threadPool = threadPool
+    }
+
+    deinit {
+        // A backend dropped without close(): close the connection in the background (the close work
+        // keeps the connection alive until it is done) rather than leak the file handle.
+        if !closed.withLock({ $0 }) {
+            let threadPool = threadPool
+            connection.close().whenComplete { _ in threadPool.shutdownGracefully { _ in } }
+        }
     }
 
     /// Opens (creating if needed, with mode 0600) the database file at `path`.
@@ -30,12 +47,21 @@ public final class SQLiteBackend: SQLBackend {
     }
 
     private static func open(storage: SQLiteConnection.Storage) async throws -> SQLiteBackend {
-        let connection = try await SQLiteConnection.open(storage: storage)
-        let database = connection.sql()
-        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON"] {
-            try await database.raw(SQLQueryString(pragma)).run()
+        let threadPool = NIOThreadPool(numberOfThreads: 1)
+        threadPool.start()
+        do {
+            let connection = try await SQLiteConnection.open(
+                storage: storage, threadPool: threadPool, on: MultiThreadedEventLoopGroup.singleton.any())
+            let backend = SQLiteBackend(connection: connection, threadPool: threadPool)
+            let database = connection.sql()
+            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON"] {
+                try await database.raw(SQLQueryString(pragma)).run()
+            }
+            return backend
+        } catch {
+            try? await threadPool.shutdownGracefully()
+            throw error
         }
-        return SQLiteBackend(connection: connection)
     }
 
     public func withConnection<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -58,7 +84,9 @@ public final class SQLiteBackend: SQLBackend {
     }
 
     public func close() async throws {
+        guard closed.withLock({ state in defer { state = true }; return !state }) else { return }
         try await connection.close()
+        try await threadPool.shutdownGracefully()
     }
 }
 

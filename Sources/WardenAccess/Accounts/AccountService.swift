@@ -53,7 +53,7 @@ public final class AccountService: Sendable {
             passwordHash = try await hasher.hash(password)
         }
         let id = UUID()
-        let now = clock.now()
+        let now = now()
         let stored = StoredAccount(
             id: id, username: username, usernameKey: key,
             email: try await sealEmail(email, id: id), phone: try await seal(phone, id: id, column: "phone"),
@@ -69,7 +69,7 @@ public final class AccountService: Sendable {
         guard let current = try await store.account(id: id) else { throw notFound() }
         try configuration.passwordPolicy.check(password, username: current.username)
         let hash = try await hasher.hash(password)
-        let now = clock.now()
+        let now = now()
         _ = try await store.update(id: id) { account in
             account.passwordHash = hash
             account.failedLogins = 0
@@ -81,7 +81,7 @@ public final class AccountService: Sendable {
     /// Enables (also lifting a lock) or disables an account.
     public func setStatus(id: UUID, to status: Account.Status, context: AuditContext) async throws -> Account {
         precondition(status != .locked, "accounts are locked by failed logins, not by hand")
-        let now = clock.now()
+        let now = now()
         let stored = try await store.update(id: id) { account in
             let before = account.status
             account.status = status
@@ -98,7 +98,7 @@ public final class AccountService: Sendable {
     /// Deletes an account and its role grants.
     public func delete(id: UUID, context: AuditContext) async throws {
         guard let current = try await store.account(id: id) else { throw notFound() }
-        let now = clock.now()
+        let now = now()
         try await store.delete(id: id, audit: [context.event("account.deleted", subject: subject(id), details: ["username": current.username], at: now)])
     }
 
@@ -130,14 +130,14 @@ public final class AccountService: Sendable {
         let key = (try? Username.normalize(rawUsername))?.key
         guard let key, let stored = try await store.account(usernameKey: key), let hash = stored.passwordHash else {
             await hasher.verifyNothing()
-            let now = clock.now()
+            let now = now()
             try await store.append([context.event(
                 "login.failed", .failure, subject: nil,
                 details: ["reason": "unknown_user", "username": String(rawUsername.prefix(Username.maximumLength))], at: now)])
             throw AccessError.invalidCredentials
         }
         let verification = await hasher.verify(password, against: hash)
-        let now = clock.now()
+        let now = now()
         let lockActive = stored.status == .locked && (stored.lockedUntil.map { $0 > now } ?? true)
         let refusal: String? = switch (stored.status, lockActive) {
         case (.disabled, _): "disabled"
@@ -186,6 +186,11 @@ public final class AccountService: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The current time in whole milliseconds, the precision stores keep.
+    private func now() -> Date {
+        Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    }
 
     private func subject(_ id: UUID) -> String { "account:\(id.uuidString.lowercased())" }
 
