@@ -1,13 +1,14 @@
 import Crypto
 import CryptoExtras
-import Dispatch
 import Foundation
+import WardenCore
 
 /// Hashes and verifies passwords with scrypt, away from Swift's cooperative thread pool.
 ///
-/// Hashing takes a large, deliberate amount of time and memory; run on the cooperative pool it would
-/// stall every other task. Each hash runs on a dispatch queue instead, at most `maxConcurrent` at a time
-/// (which also bounds memory: N = 2^17, r = 8 needs 128 MiB per hash).
+/// Hashing takes a large, deliberate amount of time and memory; run on the cooperative pool (or on
+/// Dispatch, which shares its threads on Linux) it would stall every other task. Hashes run on dedicated
+/// threads instead, one per processor by default, which also bounds memory: N = 2^17, r = 8 needs
+/// 128 MiB per hash in flight.
 ///
 /// Passwords are normalised to Unicode NFKC before scrypt (NIST SP 800-63B §5.1.1.2), so the same
 /// password typed on different keyboards verifies. The original system's hashes are verified on the
@@ -24,17 +25,20 @@ public final class PasswordHasher: Sendable {
     }
 
     public let parameters: ScryptParameters
-    private let queue = DispatchQueue(label: "warden.password-hashing", attributes: .concurrent)
-    private let slots: DispatchSemaphore
+    private let threads: WorkerThreads
     private let dummy: PasswordHash
+
+    /// The threads hashers share unless given a concurrency of their own.
+    private static let sharedThreads = WorkerThreads(count: ProcessInfo.processInfo.activeProcessorCount, name: "warden-password")
 
     /// - Parameters:
     ///   - parameters: scrypt parameters for new hashes (default OWASP's).
-    ///   - maxConcurrent: hashes computed at once (default: the number of processors).
+    ///   - maxConcurrent: hashes computed at once, on threads of this hasher's own (default: the
+    ///     process-wide threads, one per processor).
     public init(parameters: ScryptParameters = .owasp, maxConcurrent: Int? = nil) {
         precondition(parameters.isWithinBounds, "scrypt parameters out of bounds")
         self.parameters = parameters
-        slots = DispatchSemaphore(value: max(1, maxConcurrent ?? ProcessInfo.processInfo.activeProcessorCount))
+        threads = maxConcurrent.map { WorkerThreads(count: $0, name: "warden-password") } ?? Self.sharedThreads
         // A hash of a random password: verifying against it costs what a real verification costs.
         let salt = (0..<16).map { _ in UInt8.random(in: 0...255) }
         dummy = .scrypt(parameters, salt: salt, hash: [UInt8](repeating: 0, count: 32))
@@ -95,12 +99,6 @@ public final class PasswordHasher: Sendable {
     }
 
     private func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { [slots] in
-                slots.wait()
-                defer { slots.signal() }
-                continuation.resume(with: Result { try work() })
-            }
-        }
+        try await threads.run(work)
     }
 }

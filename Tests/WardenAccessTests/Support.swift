@@ -1,0 +1,45 @@
+import Foundation
+import WardenAccess
+import WardenAudit
+import WardenCore
+import WardenCrypto
+
+let testMasterKey = try! MasterKey(bytes: [UInt8](repeating: 0x42, count: 32))
+let fastHashes = ScryptParameters(logN: 10, blockSize: 8, parallelism: 1)
+let adminContext = AuditContext(actor: "test:admin", sourceAddress: "203.0.113.9", requestID: "req-42")
+
+/// Account services over the in-memory directory, with a manual clock.
+struct AccessFixture {
+    let directory: MemoryDirectory
+    let auditLog: MemoryAuditLog
+    let cipher: FieldCipher
+    let accounts: AccountService
+    let clock: ManualWallClock
+
+    static func make(
+        parameters: ScryptParameters = fastHashes, configure: (inout AccountService.Configuration) -> Void = { _ in }
+    ) async throws -> AccessFixture {
+        let clock = ManualWallClock()
+        let auditLog = MemoryAuditLog(chain: AuditChain(key: testMasterKey.auditKey))
+        let directory = MemoryDirectory(auditLog: auditLog)
+        let cipher = try await FieldCipher.load(store: MemoryKeyringStore(), masterKey: testMasterKey, clock: clock)
+        var configuration = AccountService.Configuration()
+        configure(&configuration)
+        let accounts = AccountService(
+            store: directory, hasher: PasswordHasher(parameters: parameters), cipher: cipher, configuration: configuration, clock: clock)
+        return AccessFixture(directory: directory, auditLog: auditLog, cipher: cipher, accounts: accounts, clock: clock)
+    }
+}
+
+/// Runs a Python one-liner (the test script makes sure python3 is there) and returns its output.
+func python(_ code: String, _ arguments: String...) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", code] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
