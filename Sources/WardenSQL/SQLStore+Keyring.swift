@@ -38,6 +38,21 @@ extension SQLStore: KeyringStore {
         }
     }
 
+    /// Whether the SQLite database at `path` exists and holds a keyring (checked before a master key is
+    /// generated, so a new key is never paired with an existing keyring).
+    public static func sqliteHasKeyring(path: String) async throws -> Bool {
+        guard SecureFile.exists(path) else { return false }
+        let backend = try await SQLiteBackend.open(path: path)
+        let count = try await backend.withConnection { database -> Int64 in
+            let table = try await database.raw("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'warden_keyring'").first()?
+                .decode(column: "n", as: Int64.self) ?? 0
+            guard table > 0 else { return 0 }
+            return try await database.raw("SELECT COUNT(*) AS n FROM warden_keyring").first()?.decode(column: "n", as: Int64.self) ?? 0
+        }
+        try await backend.close()
+        return count > 0
+    }
+
     /// The keyring's generation alone: a cheap poll for changes made by other nodes.
     public func keyringGeneration() async throws -> UInt64? {
         try await backend.withConnection { database in

@@ -34,9 +34,10 @@ struct Settings {
     func open(rotatingWhenDue: Bool = true) async throws -> Runtime {
         let legacyFile = FileKeyringStore(directory: dataDirectory)
         let embedded = databaseURL == nil
+        var keyringExists = legacyFile.exists
+        if !keyringExists, embedded { keyringExists = try await SQLStore.sqliteHasKeyring(path: sqlitePath) }
         let (masterKey, origin) = try MasterKey.resolve(
-            environment: environment, dataDirectory: dataDirectory,
-            keyringExists: legacyFile.exists || SecureFile.exists(sqlitePath), allowGenerate: embedded)
+            environment: environment, dataDirectory: dataDirectory, keyringExists: keyringExists, allowGenerate: embedded)
         // Child processes must not inherit the key.
         unsetenv(MasterKey.environmentVariable)
         if case .generated(let path) = origin {
