@@ -94,6 +94,9 @@ let package = Package(
             dependencies: [
                 "WardenCore",
                 "WardenCrypto",
+                "WardenAudit",
+                "WardenAccess",
+                "WardenSQL",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -4,8 +4,9 @@
 #   scripts/test.sh
 #
 # Needs Swift 6 on PATH and python3. Installs Python's `cryptography` (the interop tests' third-party
-# implementation) when it is missing. Finds the shared test vectors in $WARDEN_VECTORS_DIR or beside the
-# project in ../shared/vectors.
+# implementation) when it is missing, and PostgreSQL (Debian's package) when it is missing; starts a
+# private PostgreSQL server for the store tests and stops it at the end. Finds the shared test vectors in
+# $WARDEN_VECTORS_DIR or beside the project in ../shared/vectors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +34,11 @@ if [ -z "${WARDEN_VECTORS_DIR:-}" ] || [ ! -d "$WARDEN_VECTORS_DIR/wycheproof" ]
 fi
 export WARDEN_VECTORS_DIR
 echo "$WARDEN_VECTORS_DIR"
+
+step "PostgreSQL"
+eval "$(scripts/postgres.sh start)"
+trap 'scripts/postgres.sh stop "$WARDEN_TEST_POSTGRES_DIR"' EXIT
+echo "$WARDEN_TEST_POSTGRES_URL"
 
 step "Build"
 swift build --build-tests

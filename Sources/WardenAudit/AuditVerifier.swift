@@ -1,5 +1,5 @@
 import Crypto
-public import WardenCore
+import WardenCore
 
 /// Walks the whole audit chain and reports the first entry that is missing, out of place, edited or
 /// not authentic.

@@ -17,22 +17,26 @@ struct WardenBench: AsyncParsableCommand {
     @Option(help: "Repetitions per benchmark.")
     var reps = 5
 
+    @Option(help: "Also measure the store against this PostgreSQL database (postgres://…; an empty scratch database).")
+    var databaseURL: String?
+
     func run() async throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         #if DEBUG
         print("warning: this is a debug build; measure with `swift run -c release warden-bench`")
         #endif
-        let benchmarks = try await CryptoBenchmarks.all(scratch: scratch)
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let benchmarks = (try await CryptoBenchmarks.all(scratch: scratch) + AccessBenchmarks.all(scratch: scratch, databaseURL: databaseURL))
             .filter { filter == nil || $0.name.hasPrefix(filter!) }
         let runner = Runner(reps: reps)
         var records: [Record] = []
-        print("name".padding(toLength: 22, withPad: " ", startingAt: 0) + "    size        median           min           max  unit")
+        print("name".padding(toLength: 28, withPad: " ", startingAt: 0) + "    size        median           min           max  unit")
         for benchmark in benchmarks {
             let record = try await runner.measure(benchmark)
             records.append(record)
             let size = record.size.map(String.init) ?? "-"
-            print(record.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+            print(record.name.padding(toLength: 28, withPad: " ", startingAt: 0)
                 + String(repeating: " ", count: max(0, 8 - size.count)) + size
                 + String(format: " %13.1f %13.1f %13.1f  %@", record.median, record.min, record.max, record.unit))
         }
