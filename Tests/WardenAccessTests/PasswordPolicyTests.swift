@@ -19,6 +19,8 @@ struct PasswordPolicyTests {
         ("q1w2e3r4t5y6", "commonly used"),
         ("QWERTY123456", "commonly used"),
         ("1qaz2wsx3edc", "commonly used"),
+        ("friend of emily", "commonly used"),
+        ("fallen_angel", "commonly used"),
         ("aaaaaaaaaaaaaaaa", "one character repeated"),
         ("abcdefghijklmnop", "consecutive characters"),
         ("ponmlkjihgfedcba", "consecutive characters"),
