@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "WardenAudit", targets: ["WardenAudit"]),
         .library(name: "WardenAccess", targets: ["WardenAccess"]),
         .library(name: "WardenSQL", targets: ["WardenSQL"]),
+        .library(name: "WardenRedis", targets: ["WardenRedis"]),
         .executable(name: "warden", targets: ["warden"]),
         .executable(name: "warden-bench", targets: ["warden-bench"]),
         .executable(name: "warden-fuzz", targets: ["warden-fuzz"]),
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .target(
@@ -77,6 +79,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "WardenRedis",
+            dependencies: [
+                "WardenCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "warden",
             dependencies: [
@@ -110,7 +123,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "warden-fuzz",
-            dependencies: ["WardenCrypto"],
+            dependencies: ["WardenCrypto", "WardenRedis", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -134,6 +147,11 @@ let package = Package(
                 "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSQL",
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WardenRedisTests",
+            dependencies: ["WardenRedis", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -5,7 +5,35 @@
 // -DWARDEN_LIBFUZZER` (scripts/fuzz.sh), it hands its arguments to libFuzzer, which drives the same
 // entry point.
 import Foundation
+import NIOCore
 @_spi(Fuzzing) import WardenCrypto
+import WardenRedis
+
+/// Every parser Warden owns, on one input.
+func fuzz(_ input: [UInt8]) {
+    FuzzEntry.run(input)
+    fuzzRESP(input)
+}
+
+/// The RESP decoder: whatever it accepts, it accepts the same way whether the bytes arrive at once or in
+/// two pieces, and it never consumes bytes of a value it did not return.
+func fuzzRESP(_ input: [UInt8]) {
+    let parser = RESPParser()
+    var whole = ByteBuffer(bytes: input)
+    var values: [RESPValue] = []
+    while let value = try? parser.parse(&whole) { values.append(value) }
+    let split = input.count / 2
+    var pieces = ByteBuffer(bytes: input[..<split])
+    var again: [RESPValue] = []
+    while let value = try? parser.parse(&pieces) { again.append(value) }
+    pieces.writeBytes(input[split...])
+    while let value = try? parser.parse(&pieces) { again.append(value) }
+    precondition(values.count <= again.count, "RESP parsing depends on how the bytes arrive")
+    // Compared through their descriptions: NaN is not equal to itself.
+    precondition(
+        Array(again.prefix(values.count)).elementsEqual(values) { String(reflecting: $0) == String(reflecting: $1) },
+        "RESP values differ by chunking")
+}
 
 #if WARDEN_LIBFUZZER
 typealias FuzzCallback = @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
@@ -26,14 +54,14 @@ enum WardenFuzz {
         var argc = CommandLine.argc
         var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
         exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-            FuzzEntry.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+            fuzz(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
             return 0
         })
         #else
         var count = 0
         for path in CommandLine.arguments.dropFirst() {
             for file in files(under: path) {
-                FuzzEntry.run(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+                fuzz(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
                 count += 1
             }
         }

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Where and how to connect to Redis.
+public struct RedisConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var username: String?
+    public var password: String?
+    public var database: Int
+    /// `rediss://`: TLS with certificate and host-name verification.
+    public var useTLS: Bool
+    public var connectTimeout: Duration = .seconds(2)
+    public var commandTimeout: Duration = .seconds(2)
+    /// Connections in the pool (default 8).
+    public var maximumConnections = 8
+    /// How long a caller waits for a free connection before failing.
+    public var leaseTimeout: Duration = .seconds(2)
+    /// After a failed connection attempt, wait this long before the next (doubling up to `maximumBackoff`);
+    /// calls in between fail at once instead of piling up.
+    public var initialBackoff: Duration = .milliseconds(100)
+    public var maximumBackoff: Duration = .seconds(5)
+
+    public init(host: String, port: Int = 6379, username: String? = nil, password: String? = nil, database: Int = 0, useTLS: Bool = false) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.database = database
+        self.useTLS = useTLS
+    }
+
+    /// Parses `redis://[user[:password]@]host[:port][/database]` or `rediss://…` (TLS).
+    ///
+    /// - Throws: ``RedisError/Code/invalidConfiguration``; the message never repeats the URL (it may hold
+    ///   a password).
+    public init(url: String) throws(RedisError) {
+        guard let components = URLComponents(string: url),
+              let scheme = components.scheme?.lowercased(), scheme == "redis" || scheme == "rediss",
+              let host = components.host, !host.isEmpty
+        else {
+            throw RedisError(.invalidConfiguration, "the Redis URL must look like redis://[user:password@]host[:port][/database]")
+        }
+        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        let database: Int
+        if path.isEmpty {
+            database = 0
+        } else {
+            guard let number = Int(path), number >= 0 else {
+                throw RedisError(.invalidConfiguration, "the Redis URL's database must be a number")
+            }
+            database = number
+        }
+        self.init(
+            host: host, port: components.port ?? 6379,
+            username: components.user.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding },
+            password: components.password?.removingPercentEncoding,
+            database: database, useTLS: scheme == "rediss")
+    }
+}

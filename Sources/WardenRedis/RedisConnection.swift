@@ -1,0 +1,196 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// One connection to Redis: commands are written in order and answered in order (pipelining), and
+/// RESP3 push messages (pub/sub) go to a separate handler.
+final class RedisConnection: Sendable {
+    let channel: any Channel
+    private let commandTimeout: Duration
+
+    private init(channel: any Channel, commandTimeout: Duration) {
+        self.channel = channel
+        self.commandTimeout = commandTimeout
+    }
+
+    var isActive: Bool { channel.isActive }
+
+    /// Connects, upgrades to RESP3 with `HELLO 3` (falling back to RESP2), authenticates and selects the
+    /// database.
+    static func connect(
+        _ configuration: RedisConfiguration, group: any EventLoopGroup, onPush: (@Sendable (RESPValue) -> Void)? = nil
+    ) async throws -> RedisConnection {
+        let sslContext = try configuration.useTLS ? NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(.init(configuration.connectTimeout))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let sslContext {
+                            let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: configuration.host)
+                            try channel.pipeline.syncOperations.addHandler(tls)
+                        }
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecodingHandler()))
+                        try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(onPush: onPush))
+                    }
+                }
+                .connect(host: configuration.host, port: configuration.port)
+                .get()
+        } catch {
+            throw RedisError(.unavailable, "cannot connect to Redis at \(configuration.host):\(configuration.port)")
+        }
+        let connection = RedisConnection(channel: channel, commandTimeout: configuration.commandTimeout)
+        do {
+            try await connection.handshake(configuration)
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+        return connection
+    }
+
+    private func handshake(_ configuration: RedisConfiguration) async throws {
+        var hello: [RedisArgument] = ["HELLO", "3"]
+        if let password = configuration.password {
+            hello += ["AUTH", RedisArgument(configuration.username ?? "default"), RedisArgument(password)]
+        }
+        let reply = try await sendRaw([hello]).first!
+        if case .error(let message) = reply {
+            // Servers before Redis 6 have no HELLO: RESP2 with AUTH. Anything else (wrong password) is final.
+            guard message.hasPrefix("ERR unknown command") || message.hasPrefix("NOPROTO") else {
+                throw RedisError(.unavailable, message.hasPrefix("WRONGPASS") ? "Redis refused the credentials" : "Redis refused the connection")
+            }
+            if let password = configuration.password {
+                var auth: [RedisArgument] = ["AUTH"]
+                if let username = configuration.username { auth.append(RedisArgument(username)) }
+                auth.append(RedisArgument(password))
+                _ = try await send(auth)
+            }
+        }
+        if configuration.database != 0 {
+            _ = try await send(["SELECT", RedisArgument(configuration.database)])
+        }
+    }
+
+    /// Sends one command; an error reply throws.
+    func send(_ command: [RedisArgument]) async throws -> RESPValue {
+        let reply = try await sendRaw([command]).first!
+        if case .error(let message) = reply { throw RedisError(.server, message) }
+        return reply
+    }
+
+    /// Sends commands in one write and returns their replies in order; error replies are returned as values.
+    func sendRaw(_ commands: [[RedisArgument]]) async throws -> [RESPValue] {
+        guard !commands.isEmpty else { return [] }
+        let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
+        let timeout = channel.eventLoop.scheduleTask(in: .init(commandTimeout)) { [channel, commandTimeout] in
+            // The replies would no longer line up with their commands: the connection is done for.
+            promise.fail(RedisError(.unavailable, "Redis did not answer within \(commandTimeout)"))
+            channel.close(promise: nil)
+        }
+        promise.futureResult.whenComplete { _ in timeout.cancel() }
+        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise), promise: nil)
+        return try await promise.futureResult.get()
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+}
+
+/// Commands to write and the promise their replies complete.
+struct RedisRequest {
+    let commands: [[RedisArgument]]
+    let promise: EventLoopPromise<[RESPValue]>
+}
+
+/// Frames RESP values out of the byte stream.
+struct RESPDecodingHandler: ByteToMessageDecoder {
+    typealias InboundOut = RESPValue
+    let parser = RESPParser()
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let value = try parser.parse(&buffer) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(value))
+        return .continue
+    }
+}
+
+/// Matches replies to requests in order; hands push messages to `onPush`; fails everything pending when
+/// the connection ends.
+final class RedisCommandHandler: ChannelDuplexHandler {
+    typealias InboundIn = RESPValue
+    typealias OutboundIn = RedisRequest
+    typealias OutboundOut = ByteBuffer
+
+    private struct Pending {
+        let promise: EventLoopPromise<[RESPValue]>
+        var remaining: Int
+        var replies: [RESPValue]
+    }
+
+    private var pending: [Pending] = []
+    private var pendingStart = 0
+    private let onPush: (@Sendable (RESPValue) -> Void)?
+
+    init(onPush: (@Sendable (RESPValue) -> Void)?) {
+        self.onPush = onPush
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        var buffer = context.channel.allocator.buffer(capacity: 64 * request.commands.count)
+        for command in request.commands { RESPEncoder.encode(command, into: &buffer) }
+        pending.append(Pending(promise: request.promise, remaining: request.commands.count, replies: []))
+        context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let value = unwrapInboundIn(data)
+        if case .push = value {
+            onPush?(value)
+            return
+        }
+        // In RESP2 subscriber mode, messages arrive as plain arrays.
+        if let onPush, pendingStart == pending.count, case .array(let elements?) = value,
+           let kind = elements.first?.string, ["message", "pmessage", "subscribe", "unsubscribe", "psubscribe"].contains(kind) {
+            onPush(.push(elements))
+            return
+        }
+        guard pendingStart < pending.count else {
+            context.fireErrorCaught(RedisError(.protocolViolation, "Redis sent a reply nobody asked for"))
+            return
+        }
+        pending[pendingStart].replies.append(value)
+        pending[pendingStart].remaining -= 1
+        if pending[pendingStart].remaining == 0 {
+            let done = pending[pendingStart]
+            pendingStart += 1
+            if pendingStart > 64, pendingStart * 2 > pending.count {
+                pending.removeFirst(pendingStart)
+                pendingStart = 0
+            }
+            done.promise.succeed(done.replies)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failAll(error is RESPParser.Error ? RedisError(.protocolViolation, "Redis sent malformed data") : RedisError(.unavailable, "the Redis connection failed"))
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(RedisError(.unavailable, "the Redis connection closed"))
+        context.fireChannelInactive()
+    }
+
+    private func failAll(_ error: RedisError) {
+        let waiting = pending[pendingStart...]
+        pending = []
+        pendingStart = 0
+        for request in waiting { request.promise.fail(error) }
+    }
+}

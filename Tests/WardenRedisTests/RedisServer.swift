@@ -1,0 +1,85 @@
+import Foundation
+import WardenRedis
+
+/// A private `redis-server` for one test: its own port, no persistence; can be stopped and restarted
+/// on the same port to test outages.
+final class RedisServer: @unchecked Sendable {
+    // @unchecked: `process` is only touched by the test that owns the server, one call at a time.
+    let port: Int
+    private let arguments: [String]
+    private var process: Process?
+
+    init(extraArguments: [String] = []) throws {
+        port = try Self.freePort()
+        arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"] + extraArguments
+    }
+
+    var url: String { "redis://127.0.0.1:\(port)" }
+
+    func start() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["redis-server"] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        // Ready when it accepts connections.
+        for _ in 0..<200 {
+            if Self.canConnect(port: port) { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw SetupError(description: "redis-server did not start on port \(port) (is it installed? scripts/test.sh installs it)")
+    }
+
+    /// Kills the server (SIGKILL: as abrupt as a crash) and waits until its port is closed.
+    ///
+    /// Foundation's `waitUntilExit()` can block forever inside Swift concurrency on Linux, so this polls.
+    func stop() async {
+        guard let process else { return }
+        kill(process.processIdentifier, SIGKILL)
+        self.process = nil
+        for _ in 0..<200 where Self.canConnect(port: port) {
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+    }
+
+    deinit {
+        if let process { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        guard bound else { throw SetupError(description: "no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func canConnect(port: Int) -> Bool {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
+
+struct SetupError: Error, CustomStringConvertible {
+    let description: String
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
