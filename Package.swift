@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "WardenAccess", targets: ["WardenAccess"]),
         .library(name: "WardenSQL", targets: ["WardenSQL"]),
         .library(name: "WardenRedis", targets: ["WardenRedis"]),
+        .library(name: "WardenSessions", targets: ["WardenSessions"]),
         .executable(name: "warden", targets: ["warden"]),
         .executable(name: "warden-bench", targets: ["warden-bench"]),
         .executable(name: "warden-fuzz", targets: ["warden-fuzz"]),
@@ -32,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         .target(
@@ -65,12 +67,24 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "WardenSessions",
+            dependencies: [
+                "WardenCore",
+                "WardenCrypto",
+                "WardenAudit",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "WardenSQL",
             dependencies: [
                 "WardenCore",
                 "WardenCrypto",
                 "WardenAudit",
                 "WardenAccess",
+                "WardenSessions",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -83,6 +97,7 @@ let package = Package(
             name: "WardenRedis",
             dependencies: [
                 "WardenCore",
+                "WardenSessions",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -130,33 +145,40 @@ let package = Package(
             name: "WardenCryptoTests",
             dependencies: [
                 "WardenCore",
+                "WardenTestSupport",
                 "WardenCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "WardenTestSupport",
+            dependencies: ["WardenSQL", .product(name: "SQLKit", package: "sql-kit")],
+            path: "Tests/Support",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "WardenAccessTests",
-            dependencies: ["WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess"],
+            dependencies: ["WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "WardenSQLTests",
             dependencies: [
-                "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSQL",
+                "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSQL", "WardenTestSupport",
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "WardenRedisTests",
-            dependencies: ["WardenRedis", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["WardenRedis", "WardenTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "WardenCLITests",
-            dependencies: ["WardenCore"],
+            dependencies: ["WardenCore", "WardenTestSupport"],
             swiftSettings: strictSettings
         ),
     ],

@@ -97,6 +97,49 @@ public enum Migrations {
                 }
             }
         },
+        Migration(version: 3, name: "sessions, revocations and signing keys") { database, _ in
+            for statement in [
+                """
+                CREATE TABLE warden_sessions (
+                    id_hash TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL,
+                    user_agent TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    last_activity BIGINT NOT NULL,
+                    idle_ms BIGINT NOT NULL,
+                    absolute_expiry BIGINT NOT NULL,
+                    level TEXT NOT NULL,
+                    refresh_id TEXT NOT NULL)
+                """,
+                "CREATE INDEX warden_sessions_account ON warden_sessions (account_id)",
+                "CREATE TABLE warden_revoked_tokens (id TEXT PRIMARY KEY, until_ms BIGINT NOT NULL)",
+                "CREATE TABLE warden_revoked_sessions (id_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, until_ms BIGINT NOT NULL)",
+                "CREATE TABLE warden_session_watermarks (account_id TEXT PRIMARY KEY, not_before BIGINT NOT NULL)",
+                """
+                CREATE TABLE warden_devices (
+                    account_id TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    user_agent TEXT NOT NULL,
+                    first_seen BIGINT NOT NULL,
+                    last_seen BIGINT NOT NULL,
+                    PRIMARY KEY (account_id, fingerprint))
+                """,
+                "CREATE TABLE warden_login_addresses (account_id TEXT NOT NULL, address TEXT NOT NULL, seen BIGINT NOT NULL, PRIMARY KEY (account_id, address))",
+                "CREATE TABLE warden_login_failures (account_id TEXT NOT NULL, at_ms BIGINT NOT NULL)",
+                "CREATE INDEX warden_login_failures_account ON warden_login_failures (account_id, at_ms)",
+                """
+                CREATE TABLE warden_signing_keys (
+                    kid TEXT PRIMARY KEY,
+                    created_at BIGINT NOT NULL,
+                    retired_at BIGINT,
+                    sealed_key TEXT NOT NULL)
+                """,
+            ] {
+                try await database.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 
     /// The newest schema version this binary knows.

@@ -38,6 +38,7 @@ enum WriterLock: Int64 {
     case migrations = 0x5741_5244_0001
     case keyring = 0x5741_5244_0002
     case audit = 0x5741_5244_0003
+    case signingKeys = 0x5741_5244_0004
 
     /// Takes the lock for the rest of the transaction on PostgreSQL (`pg_advisory_xact_lock`). A row lock
     /// cannot do this where the row may not exist yet (the first keyring, the first audit entry). On
@@ -45,5 +46,12 @@ enum WriterLock: Int64 {
     func acquire(on database: any SQLDatabase, kind: SQLDialectKind) async throws {
         guard kind == .postgres else { return }
         try await database.raw("SELECT pg_advisory_xact_lock(\(bind: rawValue))").run()
+    }
+
+    /// Takes a lock on one account's sessions for the rest of the transaction (PostgreSQL), so the session
+    /// limit holds under concurrent logins.
+    static func sessions(of accountID: String, on database: any SQLDatabase, kind: SQLDialectKind) async throws {
+        guard kind == .postgres else { return }
+        try await database.raw("SELECT pg_advisory_xact_lock(4, hashtext(\(bind: accountID)))").run()
     }
 }

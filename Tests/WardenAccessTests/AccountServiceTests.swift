@@ -118,7 +118,7 @@ struct AccountServiceTests {
         let fixture = try await AccessFixture.make()
         let legacyPassword = "Tr0ub4dor&3 from the old days"
         // The original system: hashlib.pbkdf2_hmac("sha256", password, salt, 100000).hex()
-        let digest = try python(
+        let digest = try await python(
             "import hashlib, sys; print(hashlib.pbkdf2_hmac('sha256', sys.argv[1].encode(), sys.argv[2].encode(), 100000).hex())",
             legacyPassword, "8f2c1a9e5b7d4c3a")
         #expect(digest.count == 64)

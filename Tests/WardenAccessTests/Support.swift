@@ -1,4 +1,5 @@
 import Foundation
+import WardenTestSupport
 import WardenAccess
 import WardenAudit
 import WardenCore
@@ -32,14 +33,7 @@ struct AccessFixture {
 }
 
 /// Runs a Python one-liner (the test script makes sure python3 is there) and returns its output.
-func python(_ code: String, _ arguments: String...) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", code] + arguments
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+func python(_ code: String, _ arguments: String...) async throws -> String {
+    let (_, output, _) = try await runProcess("/usr/bin/env", ["python3", "-c", code] + arguments)
+    return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WardenTestSupport
 
 /// Runs the built `warden` executable in a scratch directory, as an operator would.
 struct CLI {
@@ -36,25 +37,13 @@ struct CLI {
     }
 
     @discardableResult
-    func run(_ arguments: [String], input: Data = Data(), environment extra: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    func run(_ arguments: [String], input: Data = Data(), environment extra: [String: String] = [:]) async throws -> Result {
         var base = ProcessInfo.processInfo.environment
         for key in base.keys where key.hasPrefix("WARDEN_") || key.hasPrefix("DIGITAL_TWIN_") { base[key] = nil }
-        process.environment = base.merging(environment) { $1 }.merging(extra) { $1 }
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(input)
-        try stdin.fileHandleForWriting.close()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self))
+        let (status, stdout, stderr) = try await runProcess(
+            Self.executable, arguments, input: input, environment: base.merging(environment) { $1 }.merging(extra) { $1 },
+            directory: directory)
+        return Result(status: status, stdout: stdout, stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     func file(_ name: String) -> String { directory + "/" + name }
@@ -62,23 +51,17 @@ struct CLI {
     /// Runs SQL on an SQLite file in the scratch directory with Python's `sqlite3` (an independent
     /// client) and returns the rows, one per line, columns separated by `|`.
     @discardableResult
-    func sqlite(_ database: String, _ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+    func sqlite(_ database: String, _ sql: String) async throws -> String {
+        let script = """
             import sqlite3, sys
             connection = sqlite3.connect(sys.argv[1])
             rows = connection.execute(sys.argv[2]).fetchall()
             connection.commit()
             print("\\n".join("|".join("" if value is None else str(value) for value in row) for row in rows))
-            """, file(database), sql]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CLIFailure(description: "sqlite3 failed: \(sql)") }
-        return String(decoding: data, as: UTF8.self)
+            """
+        let (status, output, _) = try await runProcess("/usr/bin/env", ["python3", "-c", script, file(database), sql])
+        guard status == 0 else { throw CLIFailure(description: "sqlite3 failed: \(sql)") }
+        return String(decoding: output, as: UTF8.self)
     }
 }
 

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import WardenTestSupport
 
 /// The library example in the README is the compiled example, and it runs.
 struct ExampleTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    @Test func theReadmeShowsTheCompiledExample() throws {
+    @Test func theReadmeShowsTheCompiledExample() async throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         let example = try String(contentsOf: Self.root.appendingPathComponent("Examples/FieldEncryption/FieldEncryptionExample.swift"), encoding: .utf8)
         let section = try #require(readme.range(of: "## Use the library"))
@@ -14,16 +15,10 @@ struct ExampleTests {
         #expect(String(readme[start.upperBound..<end.lowerBound]) == example)
     }
 
-    @Test func theExampleRuns() throws {
+    @Test func theExampleRuns() async throws {
         let binary = URL(fileURLWithPath: CLI.executable).deletingLastPathComponent().appendingPathComponent("warden-example").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        #expect(String(decoding: data, as: UTF8.self).contains("rotated to version 2"))
+        let (status, output, _) = try await runProcess(binary, [])
+        #expect(status == 0)
+        #expect(String(decoding: output, as: UTF8.self).contains("rotated to version 2"))
     }
 }

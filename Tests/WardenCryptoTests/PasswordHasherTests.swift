@@ -3,6 +3,7 @@ import CryptoExtras
 import Foundation
 import Testing
 import WardenCore
+import WardenTestSupport
 @testable import WardenCrypto
 
 /// scrypt password hashes: the primitive's vectors, the stored format, bounds, and where hashing runs.
@@ -76,14 +77,9 @@ struct PasswordHasherTests {
     }
 
     @Test func legacyHashesFromPythonVerify() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import hashlib; print(hashlib.pbkdf2_hmac('sha256', 'pässwörd 🔑'.encode(), b'Xy9salt', 100000).hex())"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let digest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        process.waitUntilExit()
+        let (_, output, _) = try await runProcess(
+            "/usr/bin/env", ["python3", "-c", "import hashlib; print(hashlib.pbkdf2_hmac('sha256', 'pässwörd 🔑'.encode(), b'Xy9salt', 100000).hex())"])
+        let digest = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let hash = try #require(PasswordHash.legacy(salt: "Xy9salt", hexDigest: digest))
         #expect(await hasher.verify("pässwörd 🔑", against: hash.string) == .valid(needsRehash: true))
         #expect(await hasher.verify("pässwörd 🔑 ", against: hash.string) == .invalid)

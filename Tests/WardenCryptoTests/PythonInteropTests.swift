@@ -22,7 +22,7 @@ struct PythonInteropTests {
 
     @Test func allThreeLegacyFormatsWrittenByPythonOpen() async throws {
         let environment = ["DIGITAL_TWIN_MASTER_KEY": Self.masterKey, "DIGITAL_TWIN_ENCRYPTION_KEY": Self.ambiguousKey]
-        let fixtures = try JSONDecoder().decode([Fixture].self, from: Data(Python.run(["legacy"], environment: environment).utf8))
+        let fixtures = try JSONDecoder().decode([Fixture].self, from: Data(try await Python.run(["legacy"], environment: environment).utf8))
         #expect(fixtures.count == 18)
         let legacyKeys = try #require(try LegacyKeys.fromEnvironment(environment))
         let fixture = try await CipherFixture.make(legacyKeys: legacyKeys)
@@ -44,7 +44,7 @@ struct PythonInteropTests {
 
     @Test func rawFernetTokensUnderAURLSafeKeyOpen() async throws {
         let environment = ["DIGITAL_TWIN_MASTER_KEY": Self.masterKey, "DIGITAL_TWIN_ENCRYPTION_KEY": Self.urlOnlyKey]
-        let fixtures = try JSONDecoder().decode([Fixture].self, from: Data(Python.run(["legacy"], environment: environment).utf8))
+        let fixtures = try JSONDecoder().decode([Fixture].self, from: Data(try await Python.run(["legacy"], environment: environment).utf8))
         #expect(fixtures.count == 12)
         let fixture = try await CipherFixture.make(legacyKeys: try LegacyKeys.fromEnvironment(environment))
         for item in fixtures {
@@ -56,7 +56,7 @@ struct PythonInteropTests {
 
     @Test func tokensUnderAnotherKeyDoNotOpen() async throws {
         let environment = ["DIGITAL_TWIN_MASTER_KEY": Self.masterKey, "DIGITAL_TWIN_ENCRYPTION_KEY": Self.ambiguousKey]
-        let fixtures = try JSONDecoder().decode([Fixture].self, from: Data(Python.run(["legacy"], environment: environment).utf8))
+        let fixtures = try JSONDecoder().decode([Fixture].self, from: Data(try await Python.run(["legacy"], environment: environment).utf8))
         let other = Base64.encode([UInt8](repeating: 0x33, count: 32), alphabet: .url)
         let fixture = try await CipherFixture.make(legacyKeys: LegacyKeys(masterKey: other, encryptionKey: other))
         for item in fixtures {
@@ -66,19 +66,19 @@ struct PythonInteropTests {
         #expect(fixture.failures.all.allSatisfy { $0.reason == .authenticationFailed })
     }
 
-    @Test func pythonOpensAWardenEnvelopeAsDocumented() throws {
+    @Test func pythonOpensAWardenEnvelopeAsDocumented() async throws {
         let keyBytes = (0..<32).map { _ in UInt8.random(in: 0...255) }
         let key = AESGCMContext(key: SymmetricKey(data: keyBytes))
         let plaintext = "Zoë's phone: +44 20 7946 0958"
         let envelope = FieldEnvelope.seal(Data(plaintext.utf8), key: key, keyVersion: 70_000, context: "users/phone/9".utf8)
-        let opened = try Python.run(["open-envelope", keyBytes.hex, "users/phone/9", envelope.text])
+        let opened = try await Python.run(["open-envelope", keyBytes.hex, "users/phone/9", envelope.text])
         #expect(opened == Array(plaintext.utf8).hex)
     }
 
-    @Test func anEnvelopeBuiltByPythonOpensInWarden() throws {
+    @Test func anEnvelopeBuiltByPythonOpensInWarden() async throws {
         let keyBytes = (0..<32).map { _ in UInt8.random(in: 0...255) }
         let nonce = (0..<12).map { _ in UInt8.random(in: 0...255) }
-        let text = try Python.run(["seal-envelope", keyBytes.hex, "orders/card/5", "3", nonce.hex, "4111 1111 1111 1111"])
+        let text = try await Python.run(["seal-envelope", keyBytes.hex, "orders/card/5", "3", nonce.hex, "4111 1111 1111 1111"])
         let envelope = try FieldEnvelope(text: text)
         #expect(envelope.keyVersion == 3)
         let key = AESGCMContext(key: SymmetricKey(data: keyBytes))
@@ -86,8 +86,8 @@ struct PythonInteropTests {
         #expect(envelope.open(key: key, context: "orders/card/6".utf8) == nil)
     }
 
-    @Test func theDocumentedVectorMatchesPython() throws {
-        let text = try Python.run([
+    @Test func theDocumentedVectorMatchesPython() async throws {
+        let text = try await Python.run([
             "seal-envelope", String(repeating: "00", count: 31) + "01", "users/email/42", "1",
             String(repeating: "00", count: 12), "ada@example.com",
         ])

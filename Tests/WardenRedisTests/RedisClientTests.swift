@@ -1,6 +1,7 @@
 import NIOCore
 import Testing
 import WardenRedis
+import WardenTestSupport
 
 /// The client against a real `redis-server`.
 @Suite(.serialized)
@@ -40,6 +41,8 @@ struct RedisClientTests {
         try await withServer { server in
             var configuration = try RedisConfiguration(url: server.url)
             configuration.maximumConnections = 3
+            // Two hundred callers queue for three connections; on a loaded machine that takes a while.
+            configuration.leaseTimeout = .seconds(30)
             let client = RedisClient(configuration: configuration)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<200 { group.addTask { try await client.send("INCR", "n") } }

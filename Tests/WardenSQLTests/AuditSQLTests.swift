@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 import Testing
+import WardenTestSupport
 import WardenAccess
 import WardenAudit
 import WardenCore

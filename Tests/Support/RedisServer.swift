@@ -1,22 +1,21 @@
 import Foundation
-import WardenRedis
 
 /// A private `redis-server` for one test: its own port, no persistence; can be stopped and restarted
 /// on the same port to test outages.
-final class RedisServer: @unchecked Sendable {
+public final class RedisServer: @unchecked Sendable {
     // @unchecked: `process` is only touched by the test that owns the server, one call at a time.
-    let port: Int
+    public let port: Int
     private let arguments: [String]
     private var process: Process?
 
-    init(extraArguments: [String] = []) throws {
+    public init(extraArguments: [String] = []) throws {
         port = try Self.freePort()
         arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"] + extraArguments
     }
 
-    var url: String { "redis://127.0.0.1:\(port)" }
+    public var url: String { "redis://127.0.0.1:\(port)" }
 
-    func start() async throws {
+    public func start() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["redis-server"] + arguments
@@ -35,7 +34,7 @@ final class RedisServer: @unchecked Sendable {
     /// Kills the server (SIGKILL: as abrupt as a crash) and waits until its port is closed.
     ///
     /// Foundation's `waitUntilExit()` can block forever inside Swift concurrency on Linux, so this polls.
-    func stop() async {
+    public func stop() async {
         guard let process else { return }
         kill(process.processIdentifier, SIGKILL)
         self.process = nil
@@ -48,7 +47,7 @@ final class RedisServer: @unchecked Sendable {
         if let process { kill(process.processIdentifier, SIGKILL) }
     }
 
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(socket) }
         var address = sockaddr_in()
@@ -63,7 +62,7 @@ final class RedisServer: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func canConnect(port: Int) -> Bool {
+    public static func canConnect(port: Int) -> Bool {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(socket) }
         var address = sockaddr_in()
@@ -76,8 +75,9 @@ final class RedisServer: @unchecked Sendable {
     }
 }
 
-struct SetupError: Error, CustomStringConvertible {
-    let description: String
+public struct SetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(description: String) { self.description = description }
 }
 
 #if canImport(Glibc)

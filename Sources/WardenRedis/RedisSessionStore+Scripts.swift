@@ -1,0 +1,147 @@
+/// The Lua scripts behind ``RedisSessionStore``. Each runs atomically in Redis, so a check and the change
+/// it guards cannot interleave with another node's.
+///
+/// Key layout under the prefix `p`: `p:s:<session hash>` (a hash), `p:as:<account>` (the account's sessions,
+/// a sorted set scored by last activity), `p:rt:<token id>` (revoked access tokens, expiring with them),
+/// `p:wm:<account>` (sessions created at or before this time are revoked), `p:dev:<account>`,
+/// `p:ip:<account>` and `p:fail:<account>` (login history).
+enum SessionScripts {
+    /// Fields read back as a session, in this order.
+    static let fields = "'account', 'created', 'last', 'idle', 'abs', 'level', 'ua', 'addr', 'fp', 'refresh'"
+
+    /// Whether session fields `s` (read in `fields` order) describe a live session at `now` under watermark `wm`.
+    static let isLive = """
+        local function live(s, now, wm)
+          return s[1] and now < tonumber(s[5]) and now - tonumber(s[3]) < tonumber(s[4]) and tonumber(s[2]) > wm
+        end
+        """
+
+    /// KEYS: session, account set. ARGV: now, limit, when-full, hash, account, ua, address, fingerprint,
+    /// created, idle ms, absolute ms, level, refresh id, prefix.
+    static let create = RedisScript("""
+        \(isLive)
+        local now = tonumber(ARGV[1])
+        local prefix = ARGV[14]
+        local wm = tonumber(redis.call('GET', prefix .. ':wm:' .. ARGV[5]) or '0')
+        for _, h in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+          if not live(redis.call('HMGET', prefix .. ':s:' .. h, \(fields)), now, wm) then
+            redis.call('DEL', prefix .. ':s:' .. h)
+            redis.call('ZREM', KEYS[2], h)
+          end
+        end
+        local evicted = {}
+        local count = redis.call('ZCARD', KEYS[2])
+        local limit = tonumber(ARGV[2])
+        if count >= limit then
+          if ARGV[3] == 'deny-new' then return redis.error_reply('LIMIT') end
+          for _, h in ipairs(redis.call('ZRANGE', KEYS[2], 0, count - limit)) do
+            redis.call('DEL', prefix .. ':s:' .. h)
+            redis.call('ZREM', KEYS[2], h)
+            table.insert(evicted, h)
+          end
+        end
+        redis.call('HSET', KEYS[1], 'account', ARGV[5], 'ua', ARGV[6], 'addr', ARGV[7], 'fp', ARGV[8], 'created', ARGV[9],
+          'last', ARGV[1], 'idle', ARGV[10], 'abs', ARGV[11], 'level', ARGV[12], 'refresh', ARGV[13])
+        local ttl = math.min(tonumber(ARGV[10]), tonumber(ARGV[11]) - now)
+        redis.call('PEXPIRE', KEYS[1], ttl)
+        redis.call('ZADD', KEYS[2], now, ARGV[4])
+        if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[11]) - now then redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[11]) - now) end
+        return evicted
+        """)
+
+    /// KEYS: session, revoked-token, watermark, account set. ARGV: now, account, hash.
+    /// Returns the session's fields (with the new last activity), or nil.
+    static let validate = RedisScript("""
+        \(isLive)
+        local now = tonumber(ARGV[1])
+        local s = redis.call('HMGET', KEYS[1], \(fields))
+        if not s[1] or s[1] ~= ARGV[2] then return false end
+        if not live(s, now, tonumber(redis.call('GET', KEYS[3]) or '0')) then
+          redis.call('DEL', KEYS[1])
+          redis.call('ZREM', KEYS[4], ARGV[3])
+          return false
+        end
+        if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+        redis.call('HSET', KEYS[1], 'last', ARGV[1])
+        redis.call('PEXPIRE', KEYS[1], math.min(tonumber(s[4]), tonumber(s[5]) - now))
+        redis.call('ZADD', KEYS[4], now, ARGV[3])
+        s[3] = ARGV[1]
+        return s
+        """)
+
+    /// KEYS: session, watermark, account set. ARGV: now, account, hash, presented, next.
+    /// Returns {'rotated', fields...}, {'reused'} or nil.
+    static let rotateRefresh = RedisScript("""
+        \(isLive)
+        local now = tonumber(ARGV[1])
+        local s = redis.call('HMGET', KEYS[1], \(fields))
+        if not s[1] or s[1] ~= ARGV[2] then return false end
+        if not live(s, now, tonumber(redis.call('GET', KEYS[2]) or '0')) then
+          redis.call('DEL', KEYS[1])
+          redis.call('ZREM', KEYS[3], ARGV[3])
+          return false
+        end
+        if s[10] ~= ARGV[4] then
+          redis.call('DEL', KEYS[1])
+          redis.call('ZREM', KEYS[3], ARGV[3])
+          return {'reused'}
+        end
+        redis.call('HSET', KEYS[1], 'refresh', ARGV[5], 'last', ARGV[1])
+        redis.call('PEXPIRE', KEYS[1], math.min(tonumber(s[4]), tonumber(s[5]) - now))
+        redis.call('ZADD', KEYS[3], now, ARGV[3])
+        s[3] = ARGV[1]
+        s[10] = ARGV[5]
+        local result = {'rotated'}
+        for _, v in ipairs(s) do table.insert(result, v) end
+        return result
+        """)
+
+    /// KEYS: session, account set. ARGV: account, hash. Returns 1 if revoked.
+    static let revoke = RedisScript("""
+        if redis.call('HGET', KEYS[1], 'account') ~= ARGV[1] then return 0 end
+        redis.call('DEL', KEYS[1])
+        redis.call('ZREM', KEYS[2], ARGV[2])
+        return 1
+        """)
+
+    /// KEYS: account set, watermark. ARGV: except ('' for none), watermark ('' for none), prefix.
+    /// Returns the revoked hashes.
+    static let revokeAll = RedisScript("""
+        local revoked = {}
+        for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+          if h ~= ARGV[1] then
+            redis.call('DEL', ARGV[3] .. ':s:' .. h)
+            redis.call('ZREM', KEYS[1], h)
+            table.insert(revoked, h)
+          end
+        end
+        if ARGV[2] ~= '' then
+          local current = tonumber(redis.call('GET', KEYS[2]) or '0')
+          if tonumber(ARGV[2]) > current then redis.call('SET', KEYS[2], ARGV[2]) end
+        end
+        return revoked
+        """)
+
+    /// KEYS: devices, addresses. ARGV: now, fingerprint, user agent, address, window start.
+    /// Returns {is new device (0/1), distinct addresses}.
+    static let recordLogin = RedisScript("""
+        local known = redis.call('HLEN', KEYS[1])
+        local existing = redis.call('HGET', KEYS[1], ARGV[2])
+        local first = tonumber(ARGV[1])
+        if existing then first = cjson.decode(existing).first end
+        redis.call('HSET', KEYS[1], ARGV[2], cjson.encode({ua = ARGV[3], first = first, last = tonumber(ARGV[1])}))
+        redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
+        redis.call('ZADD', KEYS[2], ARGV[1], ARGV[4])
+        local isNew = 0
+        if known > 0 and not existing then isNew = 1 end
+        return {isNew, redis.call('ZCARD', KEYS[2])}
+        """)
+
+    /// KEYS: failures. ARGV: now, window start, unique member, window ms. Returns failures in the window.
+    static let recordFailure = RedisScript("""
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+        redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
+        redis.call('PEXPIRE', KEYS[1], ARGV[4])
+        return redis.call('ZCARD', KEYS[1])
+        """)
+}

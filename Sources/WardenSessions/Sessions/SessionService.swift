@@ -1,0 +1,249 @@
+public import Foundation
+public import WardenAudit
+public import WardenCore
+
+/// Sessions and their tokens: log in, check an access token, refresh, log out, list and revoke, and the
+/// suspicious-activity rules.
+///
+/// - Important: An access token is valid only while its session is: each check asks the store (one round
+///   trip), so a revocation takes effect on every node at once. With a ``RevocationLedger`` (production:
+///   Redis sessions, SQL ledger), revocations are also recorded durably, and ``replayRevocations()`` puts
+///   them back into a store that lost or rolled back its data.
+public final class SessionService: Sendable {
+    /// The tokens and session a login or refresh produced.
+    public struct Issued: Sendable {
+        public let accessToken: String
+        public let refreshToken: String
+        /// The session id (in the tokens' `sid`); only its hash is stored.
+        public let sessionID: String
+        public let session: SessionRecord
+        public let accessExpires: Date
+        public let refreshExpires: Date
+        /// Sessions revoked to stay under the limit.
+        public let evicted: [String]
+    }
+
+    /// A caller proven by an access token.
+    public struct Authenticated: Sendable, Equatable {
+        public let accountID: UUID
+        public let sessionHash: String
+        public let level: AuthenticationLevel
+        public let tokenID: String
+        public let tokenExpires: Date
+    }
+
+    /// Facts about an account's sessions.
+    public struct Analytics: Sendable, Equatable {
+        public let activeSessions: Int
+        public let devices: [DeviceSighting]
+        public let lastActivity: Date?
+    }
+
+    let store: any SessionStore
+    let activity: any ActivityStore
+    let ledger: (any RevocationLedger)?
+    let tokens: TokenService
+    let policy: SessionPolicy
+    let rules: SuspicionRules
+    let audit: any AuditAppender
+    let clock: any WallClock
+
+    public init(
+        store: any SessionStore, activity: any ActivityStore, ledger: (any RevocationLedger)? = nil, tokens: TokenService,
+        policy: SessionPolicy = SessionPolicy(), rules: SuspicionRules = SuspicionRules(), audit: any AuditAppender,
+        clock: any WallClock = SystemWallClock()
+    ) {
+        self.store = store
+        self.activity = activity
+        self.ledger = ledger
+        self.tokens = tokens
+        self.policy = policy
+        self.rules = rules
+        self.audit = audit
+        self.clock = clock
+    }
+
+    // MARK: Logging in and out
+
+    /// Starts a session for an account that has just authenticated, enforcing the session limit, and
+    /// applies the login rules (new device, many addresses).
+    public func start(accountID: UUID, device: Device, level: AuthenticationLevel, context: AuditContext) async throws -> Issued {
+        let now = now()
+        let sessionID = SessionID.make()
+        let refreshID = SessionID.make()
+        let session = SessionRecord(
+            idHash: SessionID.hash(sessionID), accountID: accountID, device: device, created: now, lastActivity: now,
+            idleTimeout: policy.idleTimeout, absoluteExpiry: now.addingTimeInterval(policy.refreshTokenLifetime), level: level,
+            refreshTokenID: refreshID)
+        let evicted = try await guarded { try await store.create(session, limit: policy.maximumSessions, whenFull: policy.whenFull, now: now) }
+        if !evicted.isEmpty { try await ledger?.recordRevokedSessions(evicted, accountID: accountID, until: now.addingTimeInterval(policy.refreshTokenLifetime)) }
+        var events = [context.event(
+            "session.created", subject: subject(accountID),
+            details: ["session": String(session.idHash.prefix(12)), "level": level.rawValue, "device": device.fingerprint, "address": device.address], at: now)]
+        events += evicted.map { context.event("session.evicted", subject: subject(accountID), details: ["session": String($0.prefix(12))], at: now) }
+        try await audit.append(events)
+
+        let seen = try await guarded { try await activity.recordLogin(accountID: accountID, device: device, now: now, window: rules.manyAddresses?.window ?? 3600) }
+        if let rule = rules.newDevice, seen.isNewDevice {
+            try await raise("new_device", rule: rule, accountID: accountID, details: ["device": device.fingerprint, "address": device.address], context: context)
+        }
+        if let rule = rules.manyAddresses, seen.distinctAddresses > rule.threshold {
+            try await raise("many_addresses", rule: rule, accountID: accountID, details: ["addresses": String(seen.distinctAddresses)], context: context)
+        }
+        return try await issue(sessionID: sessionID, refreshID: refreshID, session: session, evicted: evicted, now: now)
+    }
+
+    /// Records a failed login for the failed-login rule.
+    public func recordFailedLogin(accountID: UUID, context: AuditContext) async throws {
+        guard let rule = rules.failedLogins else { return }
+        let count = try await guarded { try await activity.recordFailedLogin(accountID: accountID, now: now(), window: rule.window) }
+        if count == rule.threshold {
+            try await raise("failed_logins", rule: rule, accountID: accountID, details: ["failures": String(count)], context: context)
+        }
+    }
+
+    /// Checks an access token and its session (signature, claims, then one round trip to the store).
+    ///
+    /// - Throws: ``SessionError/invalidToken``, or ``SessionError/Code/unavailable`` when the store cannot
+    ///   be reached (never a success).
+    public func authenticate(accessToken: String) async throws -> Authenticated {
+        let claims = try await tokens.verify(accessToken, as: .access)
+        guard let accountID = UUID(uuidString: claims.sub) else { throw SessionError.invalidToken }
+        let hash = SessionID.hash(claims.sid)
+        guard let session = try await guarded({ try await store.validate(sessionHash: hash, accountID: accountID, tokenID: claims.jti, now: now()) }) else {
+            throw SessionError.invalidToken
+        }
+        return Authenticated(
+            accountID: accountID, sessionHash: hash, level: session.level, tokenID: claims.jti,
+            tokenExpires: Date(timeIntervalSince1970: TimeInterval(claims.exp)))
+    }
+
+    /// Exchanges a refresh token for new tokens. The refresh token rotates: presenting one a second time
+    /// revokes its session (and, by default, every session of the account) and records a security event.
+    public func refresh(refreshToken: String, context: AuditContext) async throws -> Issued {
+        let claims = try await tokens.verify(refreshToken, as: .refresh)
+        guard let accountID = UUID(uuidString: claims.sub) else { throw SessionError.invalidToken }
+        let now = now()
+        let next = SessionID.make()
+        let hash = SessionID.hash(claims.sid)
+        switch try await guarded({ try await store.rotateRefresh(sessionHash: hash, accountID: accountID, presented: claims.jti, next: next, now: now) }) {
+        case .rotated(let session):
+            return try await issue(sessionID: claims.sid, refreshID: next, session: session, evicted: [], now: now)
+        case .reused:
+            try await ledger?.recordRevokedSessions([hash], accountID: accountID, until: session(until: now))
+            try await raise("refresh_token_reuse", rule: rules.refreshReuse, accountID: accountID, details: ["session": String(hash.prefix(12))], context: context)
+            throw SessionError(.refreshTokenReused, "the refresh token was already used; the session has been revoked")
+        case .invalid:
+            throw SessionError.invalidToken
+        }
+    }
+
+    /// Ends the caller's session and refuses its access token from now on.
+    public func logout(_ caller: Authenticated, context: AuditContext) async throws {
+        let now = now()
+        try await ledger?.recordRevokedSessions([caller.sessionHash], accountID: caller.accountID, until: session(until: now))
+        try await ledger?.recordRevokedToken(id: caller.tokenID, until: caller.tokenExpires)
+        _ = try await guarded { try await store.revoke(sessionHash: caller.sessionHash, accountID: caller.accountID) }
+        try await guarded { try await store.revokeToken(id: caller.tokenID, until: caller.tokenExpires) }
+        try await audit.append([context.event("session.revoked", subject: subject(caller.accountID), details: ["session": String(caller.sessionHash.prefix(12)), "reason": "logout"], at: now)])
+    }
+
+    /// Ends every session of the account, for good: sessions created before now can never come back.
+    /// - Returns: How many were live.
+    @discardableResult
+    public func revokeAll(accountID: UUID, reason: String, context: AuditContext) async throws -> Int {
+        let now = now()
+        try await ledger?.recordWatermark(accountID: accountID, at: now)
+        let revoked = try await guarded { try await store.revokeAll(accountID: accountID, except: nil, watermark: now) }
+        try await audit.append([context.event("session.revoked_all", subject: subject(accountID), details: ["count": String(revoked.count), "reason": reason], at: now)])
+        return revoked.count
+    }
+
+    /// Ends every session of the account except `keeping` (after a password or MFA change).
+    @discardableResult
+    public func revokeOthers(accountID: UUID, keeping sessionHash: String, reason: String, context: AuditContext) async throws -> Int {
+        let now = now()
+        let revoked = try await guarded { try await store.revokeAll(accountID: accountID, except: sessionHash, watermark: nil) }
+        try await ledger?.recordRevokedSessions(revoked, accountID: accountID, until: session(until: now))
+        try await audit.append([context.event("session.revoked_others", subject: subject(accountID), details: ["count": String(revoked.count), "reason": reason], at: now)])
+        return revoked.count
+    }
+
+    /// Ends one of the account's sessions. Another account's session is "not found".
+    public func revoke(sessionHash: String, accountID: UUID, context: AuditContext) async throws {
+        let now = now()
+        try await ledger?.recordRevokedSessions([sessionHash], accountID: accountID, until: session(until: now))
+        guard try await guarded({ try await store.revoke(sessionHash: sessionHash, accountID: accountID) }) else {
+            throw SessionError(.notFound, "no such session")
+        }
+        try await audit.append([context.event("session.revoked", subject: subject(accountID), details: ["session": String(sessionHash.prefix(12)), "reason": "revoked"], at: now)])
+    }
+
+    // MARK: Reading
+
+    public func sessions(accountID: UUID) async throws -> [SessionRecord] {
+        try await guarded { try await store.sessions(accountID: accountID, now: now()) }
+    }
+
+    public func analytics(accountID: UUID) async throws -> Analytics {
+        let live = try await sessions(accountID: accountID)
+        let devices = try await guarded { try await activity.devices(accountID: accountID) }
+        return Analytics(activeSessions: live.count, devices: devices, lastActivity: live.map(\.lastActivity).max())
+    }
+
+    /// Puts every revocation in the ledger back into the store (idempotent). Run at start and whenever
+    /// the store may have lost or rolled back data.
+    public func replayRevocations() async throws {
+        guard let ledger else { return }
+        let now = now()
+        let revocations = try await ledger.activeRevocations(now: now)
+        try await guarded {
+            for (accountID, at) in revocations.watermarks { _ = try await store.revokeAll(accountID: accountID, except: nil, watermark: at) }
+            for (hash, accountID) in revocations.sessions { _ = try await store.revoke(sessionHash: hash, accountID: accountID) }
+            for (id, until) in revocations.tokens { try await store.revokeToken(id: id, until: until) }
+        }
+    }
+
+    // MARK: Helpers
+
+    private func issue(sessionID: String, refreshID: String, session: SessionRecord, evicted: [String], now: Date) async throws -> Issued {
+        let access = try await tokens.issue(.access, accountID: session.accountID, sessionID: sessionID, tokenID: SessionID.make(), level: session.level, now: now)
+        let refresh = try await tokens.issue(.refresh, accountID: session.accountID, sessionID: sessionID, tokenID: refreshID, level: session.level, now: now)
+        let whole = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        return Issued(
+            accessToken: access, refreshToken: refresh, sessionID: sessionID, session: session,
+            accessExpires: whole.addingTimeInterval(policy.accessTokenLifetime),
+            refreshExpires: whole.addingTimeInterval(policy.refreshTokenLifetime), evicted: evicted)
+    }
+
+    private func raise(_ rule: String, rule settings: SuspicionRules.Rule, accountID: UUID, details: [String: String], context: AuditContext) async throws {
+        let now = now()
+        var facts = details
+        facts["rule"] = rule
+        facts["action"] = settings.action.rawValue
+        try await audit.append([context.event("security.suspicious_activity", .denied, subject: subject(accountID), details: facts, at: now)])
+        if settings.action == .revokeAllSessions {
+            try await revokeAll(accountID: accountID, reason: "suspicious_activity:\(rule)", context: context)
+        }
+    }
+
+    private func session(until now: Date) -> Date { now.addingTimeInterval(policy.refreshTokenLifetime) }
+
+    private func subject(_ accountID: UUID) -> String { "account:\(accountID.uuidString.lowercased())" }
+
+    private func now() -> Date {
+        Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    }
+
+    /// Runs a store operation, turning any failure that is not already a session error into
+    /// ``SessionError/Code/unavailable``: the caller fails closed.
+    private func guarded<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as SessionError {
+            throw error
+        } catch {
+            throw SessionError(.unavailable, "the session store is unavailable")
+        }
+    }
+}

@@ -1,0 +1,111 @@
+public import Foundation
+
+/// Where sessions live: Redis in production, SQL in the embedded default, memory in tests. One test suite
+/// runs against all three.
+///
+/// - Important: Every operation that checks or changes a session is atomic in the store (a Lua script, a
+///   transaction, an actor), so concurrent logins cannot exceed the limit and a refresh token rotates once.
+public protocol SessionStore: Sendable {
+    /// Stores a new session, first making room under `limit` live sessions for its account.
+    ///
+    /// - Returns: The hashes of the sessions evicted to make room (evict-oldest).
+    /// - Throws: ``SessionError/Code/limitReached`` when full and `whenFull` is deny-new.
+    func create(_ session: SessionRecord, limit: Int, whenFull: SessionPolicy.WhenFull, now: Date) async throws -> [String]
+
+    /// Checks, in one round trip, that the session exists, belongs to `accountID`, is active, was created
+    /// after the account's revocation watermark, and that `tokenID` is not revoked; records the activity.
+    /// Returns `nil` for any failure.
+    func validate(sessionHash: String, accountID: UUID, tokenID: String, now: Date) async throws -> SessionRecord?
+
+    func session(hash: String) async throws -> SessionRecord?
+    /// The account's live sessions, most recently active first.
+    func sessions(accountID: UUID, now: Date) async throws -> [SessionRecord]
+
+    /// Ends one session; returns whether it existed (and belonged to the account).
+    func revoke(sessionHash: String, accountID: UUID) async throws -> Bool
+    /// Ends every session of the account except `except`. With `watermark`, also records that sessions
+    /// created up to then are revoked for good.
+    func revokeAll(accountID: UUID, except: String?, watermark: Date?) async throws -> [String]
+    /// Refuses the access token `tokenID` until `until` (its expiry).
+    func revokeToken(id: String, until: Date) async throws
+
+    /// Replaces the session's current refresh token id `presented` with `next`. A token that is not the
+    /// current one was used before: the session is revoked and `.reused` returned.
+    func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date) async throws -> RefreshRotation
+}
+
+/// The outcome of presenting a refresh token.
+public enum RefreshRotation: Sendable, Equatable {
+    case rotated(SessionRecord)
+    /// The token had been used already; the session has been revoked.
+    case reused(accountID: UUID)
+    /// No such live session.
+    case invalid
+}
+
+/// Login and device history for suspicious-activity rules.
+public protocol ActivityStore: Sendable {
+    /// Records a successful login and reports what is unusual about it.
+    func recordLogin(accountID: UUID, device: Device, now: Date, window: TimeInterval) async throws -> LoginActivity
+    /// Records a failed login; returns the failures in the window.
+    func recordFailedLogin(accountID: UUID, now: Date, window: TimeInterval) async throws -> Int
+    /// The devices the account has logged in from, most recent first.
+    func devices(accountID: UUID) async throws -> [DeviceSighting]
+}
+
+/// What a login looked like against the account's history.
+public struct LoginActivity: Sendable, Equatable {
+    /// The device was never seen on this account, which had logged in from others before.
+    public let isNewDevice: Bool
+    /// Distinct addresses the account logged in from within the window, this one included.
+    public let distinctAddresses: Int
+
+    public init(isNewDevice: Bool, distinctAddresses: Int) {
+        self.isNewDevice = isNewDevice
+        self.distinctAddresses = distinctAddresses
+    }
+}
+
+/// A device seen on an account.
+public struct DeviceSighting: Sendable, Hashable {
+    public let fingerprint: String
+    public let userAgent: String
+    public let firstSeen: Date
+    public let lastSeen: Date
+
+    public init(fingerprint: String, userAgent: String, firstSeen: Date, lastSeen: Date) {
+        self.fingerprint = fingerprint
+        self.userAgent = userAgent
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+    }
+}
+
+/// Durable records of revocations (SQL), kept alongside a fast store (Redis) so that losing or restoring
+/// the fast store can log people out but never bring a revoked session back: on start, and whenever the
+/// fast store has been reset, the ledger is replayed into it.
+public protocol RevocationLedger: Sendable {
+    func recordRevokedSessions(_ hashes: [String], accountID: UUID, until: Date) async throws
+    func recordWatermark(accountID: UUID, at: Date) async throws
+    func recordRevokedToken(id: String, until: Date) async throws
+    /// Everything still in force at `now`.
+    func activeRevocations(now: Date) async throws -> Revocations
+}
+
+/// Revocations still in force.
+public struct Revocations: Sendable, Equatable {
+    public var sessions: [(hash: String, accountID: UUID)]
+    public var watermarks: [(accountID: UUID, at: Date)]
+    public var tokens: [(id: String, until: Date)]
+
+    public init(sessions: [(hash: String, accountID: UUID)] = [], watermarks: [(accountID: UUID, at: Date)] = [], tokens: [(id: String, until: Date)] = []) {
+        self.sessions = sessions
+        self.watermarks = watermarks
+        self.tokens = tokens
+    }
+
+    public static func == (lhs: Revocations, rhs: Revocations) -> Bool {
+        lhs.sessions.map(\.hash) == rhs.sessions.map(\.hash) && lhs.tokens.map(\.id) == rhs.tokens.map(\.id)
+            && lhs.watermarks.map(\.accountID) == rhs.watermarks.map(\.accountID)
+    }
+}

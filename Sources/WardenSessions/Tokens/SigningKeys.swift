@@ -1,0 +1,52 @@
+public import Foundation
+
+/// A token signing key as stored: its Ed25519 private key sealed with Warden's field encryption
+/// (context `signing-keys/<kid>`), so a leaked store does not leak the key.
+public struct SigningKeyRecord: Sendable, Hashable {
+    public let kid: String
+    public let created: Date
+    /// When a newer key took over signing. The key keeps verifying for the longest token lifetime after.
+    public var retired: Date?
+    public let sealedPrivateKey: String
+
+    public init(kid: String, created: Date, retired: Date?, sealedPrivateKey: String) {
+        self.kid = kid
+        self.created = created
+        self.retired = retired
+        self.sealedPrivateKey = sealedPrivateKey
+    }
+}
+
+/// Where signing keys live (SQL in Warden; memory in tests).
+public protocol SigningKeyStore: Sendable {
+    /// Every key not yet deleted, oldest first.
+    func signingKeys() async throws -> [SigningKeyRecord]
+    /// Adds `key` and, in the same transaction, marks every other unretired key retired at `key.created`.
+    /// Nothing is added if another node added a key at or after `ifNoneSince` (so concurrent rotations make one key).
+    /// - Returns: Whether the key was added.
+    func addSigningKey(_ key: SigningKeyRecord, ifNoneSince: Date) async throws -> Bool
+    /// Deletes keys retired before `date`; returns how many.
+    func deleteSigningKeys(retiredBefore date: Date) async throws -> Int
+}
+
+/// Signing keys in memory (tests).
+public actor MemorySigningKeyStore: SigningKeyStore {
+    private var keys: [SigningKeyRecord] = []
+
+    public init() {}
+
+    public func signingKeys() -> [SigningKeyRecord] { keys }
+
+    public func addSigningKey(_ key: SigningKeyRecord, ifNoneSince: Date) -> Bool {
+        guard !keys.contains(where: { $0.created >= ifNoneSince }) else { return false }
+        for index in keys.indices where keys[index].retired == nil { keys[index].retired = key.created }
+        keys.append(key)
+        return true
+    }
+
+    public func deleteSigningKeys(retiredBefore date: Date) -> Int {
+        let before = keys.count
+        keys.removeAll { $0.retired.map { $0 < date } ?? false }
+        return before - keys.count
+    }
+}

@@ -1,0 +1,105 @@
+import Crypto
+public import Foundation
+import JWTKit
+public import WardenCore
+public import WardenCrypto
+
+/// The Ed25519 keys that sign and verify tokens: one signs, older ones keep verifying during the overlap.
+///
+/// Keys are generated here, stored sealed (``SigningKeyStore``), and rotated when the signing key is older
+/// than the rotation period. A retired key stays in the JWKS document and keeps verifying for the
+/// longest token lifetime, then is deleted.
+public actor TokenKeys {
+    struct Key {
+        let record: SigningKeyRecord
+        let privateKey: Curve25519.Signing.PrivateKey
+    }
+
+    let store: any SigningKeyStore
+    let cipher: FieldCipher
+    let rotationPeriod: TimeInterval
+    let overlap: TimeInterval
+    let clock: any WallClock
+    private(set) var keys: [String: Key] = [:]
+    private(set) var signingKID: String?
+    private(set) var collection = JWTKeyCollection()
+    private var lastRefresh: Date?
+
+    /// - Parameters:
+    ///   - rotationPeriod: Age at which a new signing key is made (default 30 days).
+    ///   - overlap: How long a retired key keeps verifying: at least the longest token lifetime.
+    public init(store: any SigningKeyStore, cipher: FieldCipher, rotationPeriod: TimeInterval = 30 * 86_400, overlap: TimeInterval, clock: any WallClock = SystemWallClock()) {
+        self.store = store
+        self.cipher = cipher
+        self.rotationPeriod = rotationPeriod
+        self.overlap = overlap
+        self.clock = clock
+    }
+
+    /// Loads the keys, creating the first one or rotating when due.
+    public func load() async throws {
+        try await reload()
+        if signingKID == nil || isDue() { try await rotate() }
+    }
+
+    /// Makes a new signing key now (the previous one keeps verifying during the overlap).
+    public func rotate() async throws {
+        let now = clock.now()
+        let privateKey = Curve25519.Signing.PrivateKey()
+        let kid = SessionID.make().prefix(16).description
+        let sealed = try await cipher.seal(privateKey.rawRepresentation, context: "signing-keys/\(kid)").text
+        _ = try await store.addSigningKey(
+            SigningKeyRecord(kid: kid, created: now, retired: nil, sealedPrivateKey: sealed),
+            ifNoneSince: signingKID.flatMap { keys[$0]?.record.created.addingTimeInterval(1) } ?? .distantPast)
+        _ = try await store.deleteSigningKeys(retiredBefore: now.addingTimeInterval(-overlap))
+        try await reload()
+    }
+
+    /// Re-reads the store (keys made by other nodes); rotates when due.
+    public func refresh() async throws {
+        try await reload()
+        if isDue() { try await rotate() }
+    }
+
+    /// Re-reads the store at most once every `interval`, for a token naming a key not seen yet.
+    func refreshIfStale(interval: TimeInterval = 5) async throws {
+        if let lastRefresh, clock.now().timeIntervalSince(lastRefresh) < interval { return }
+        try await reload()
+    }
+
+    func isKnown(_ kid: String) -> Bool { keys[kid] != nil }
+
+    /// The public keys, as a JWKS document (RFC 7517, OKP / Ed25519 per RFC 8037).
+    public func jwks() -> Data {
+        let entries = keys.values.sorted { $0.record.created > $1.record.created }.map { key -> [String: String] in
+            ["kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": key.record.kid,
+             "x": Base64.encode(key.privateKey.publicKey.rawRepresentation, alphabet: .url, padded: false)]
+        }
+        // Force-try: string dictionaries always serialise.
+        return try! JSONSerialization.data(withJSONObject: ["keys": entries], options: [.sortedKeys, .withoutEscapingSlashes])
+    }
+
+    private func isDue() -> Bool {
+        guard let signingKID, let key = keys[signingKID] else { return true }
+        return clock.now() >= key.record.created.addingTimeInterval(rotationPeriod)
+    }
+
+    private func reload() async throws {
+        let now = clock.now()
+        var loaded: [String: Key] = [:]
+        for record in try await store.signingKeys() where record.retired.map({ $0.addingTimeInterval(overlap) > now }) ?? true {
+            let opened = try cipher.open(record.sealedPrivateKey, context: "signing-keys/\(record.kid)")
+            loaded[record.kid] = Key(record: record, privateKey: try Curve25519.Signing.PrivateKey(rawRepresentation: opened.plaintext))
+        }
+        let newCollection = JWTKeyCollection()
+        for key in loaded.values {
+            await newCollection.add(eddsa: EdDSA.PrivateKey(backing: key.privateKey), kid: JWKIdentifier(string: key.record.kid))
+        }
+        // jwt-kit makes the first key added the default and verifies tokens with an unknown `kid` with it.
+        _ = await newCollection.clearDefault()
+        keys = loaded
+        signingKID = loaded.values.filter { $0.record.retired == nil }.max { $0.record.created < $1.record.created }?.record.kid
+        collection = newCollection
+        lastRefresh = now
+    }
+}

@@ -1,0 +1,46 @@
+public import Foundation
+
+/// Runs blocking work (waiting for a child process, reading its pipes) on a thread of its own, so tests
+/// that do it never hold one of the cooperative pool's few threads while other tests need them.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.start()
+    }
+}
+
+/// Runs `executable` with `arguments`, feeding `input`, and returns its exit status, standard output and
+/// standard error, without blocking the cooperative pool.
+public func runProcess(
+    _ executable: String, _ arguments: [String], input: Data = Data(), environment: [String: String]? = nil,
+    directory: String? = nil
+) async throws -> (status: Int32, stdout: Data, stderr: Data) {
+    try await offPool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        stdin.fileHandleForWriting.write(input)
+        try stdin.fileHandleForWriting.close()
+        // Read standard error on another thread so a chatty child cannot fill one pipe and stall.
+        let errors = Mutex(Data())
+        let errorsRead = DispatchSemaphore(value: 0)
+        Thread {
+            let data = stderr.fileHandleForReading.readDataToEndOfFile()
+            errors.withLock { $0 = data }
+            errorsRead.signal()
+        }.start()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        errorsRead.wait()
+        process.waitUntilExit()
+        return (process.terminationStatus, output, errors.withLock { $0 })
+    }
+}
+
+import Synchronization

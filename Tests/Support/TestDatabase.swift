@@ -1,0 +1,48 @@
+import Foundation
+public import SQLKit
+public import WardenSQL
+
+/// The databases the store suite runs against: SQLite, and the real PostgreSQL server the test script
+/// starts (`WARDEN_TEST_POSTGRES_URL`). Each test gets a database of its own.
+public enum TestDatabase: String, CaseIterable, Sendable {
+    case sqlite
+    case postgres
+
+    public static let postgresURL = ProcessInfo.processInfo.environment["WARDEN_TEST_POSTGRES_URL"]
+
+    public typealias Made = (backend: any SQLBackend, reconnect: @Sendable () async throws -> any SQLBackend, cleanup: @Sendable () async -> Void)
+
+    /// A fresh, empty database (no migrations applied), a way to open another connection to it (another
+    /// "node"), and how to remove it.
+    public func makeBackend() async throws -> Made {
+        switch self {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-sql-\(UUID().uuidString)").path
+            let backend = try await SQLiteBackend.open(path: directory + "/warden.db")
+            return (backend, { try await SQLiteBackend.open(path: directory + "/warden.db") }, {
+                try? await backend.close()
+                try? FileManager.default.removeItem(atPath: directory)
+            })
+        case .postgres:
+            guard let admin = Self.postgresURL else {
+                throw SetupError(description: "WARDEN_TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh, which starts PostgreSQL")
+            }
+            let name = "warden_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased())"
+            let adminBackend = try PostgresBackend.connect(url: admin, maxConnections: 1)
+            try await adminBackend.withConnection { try await $0.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
+            let url = admin.replacingOccurrences(of: "/postgres?", with: "/\(name)?")
+            let backend = try PostgresBackend.connect(url: url)
+            return (backend, { try PostgresBackend.connect(url: url) }, {
+                try? await backend.close()
+                try? await adminBackend.withConnection { try await $0.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
+                try? await adminBackend.close()
+            })
+        }
+    }
+
+}
+
+struct TestSetupError: Error, CustomStringConvertible {
+    let description: String
+}
+

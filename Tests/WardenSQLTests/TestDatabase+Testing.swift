@@ -1,0 +1,6 @@
+public import Testing
+import WardenTestSupport
+
+extension TestDatabase: CustomTestStringConvertible {
+    var testDescription: String { rawValue }
+}
