@@ -125,6 +125,8 @@ let package = Package(
                 "WardenAudit",
                 "WardenAccess",
                 "WardenSQL",
+                "WardenSessions",
+                "WardenRedis",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -154,7 +156,7 @@ let package = Package(
         ),
         .target(
             name: "WardenTestSupport",
-            dependencies: ["WardenSQL", .product(name: "SQLKit", package: "sql-kit")],
+            dependencies: ["WardenSQL", "WardenRedis", .product(name: "SQLKit", package: "sql-kit")],
             path: "Tests/Support",
             swiftSettings: strictSettings
         ),
@@ -174,6 +176,14 @@ let package = Package(
         .testTarget(
             name: "WardenRedisTests",
             dependencies: ["WardenRedis", "WardenTestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WardenSessionsTests",
+            dependencies: [
+                "WardenCore", "WardenCrypto", "WardenAudit", "WardenSessions", "WardenSQL", "WardenRedis", "WardenTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

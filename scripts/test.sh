@@ -13,14 +13,14 @@ cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
 
 step "Python test tools"
-if ! python3 -c 'import cryptography' 2>/dev/null; then
+if ! python3 -c 'import cryptography, jwt' 2>/dev/null; then
   if ! python3 -m pip --version >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
   fi
   python3 -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt \
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages -r scripts/requirements-test.txt
 fi
-python3 -c 'import cryptography; print("cryptography", cryptography.__version__)'
+python3 -c 'import cryptography, jwt; print("cryptography", cryptography.__version__, "pyjwt", jwt.__version__)'
 
 step "Test vectors"
 if [ -z "${WARDEN_VECTORS_DIR:-}" ]; then
@@ -39,6 +39,13 @@ step "PostgreSQL"
 eval "$(scripts/postgres.sh start)"
 trap 'scripts/postgres.sh stop "$WARDEN_TEST_POSTGRES_DIR"' EXIT
 echo "$WARDEN_TEST_POSTGRES_URL"
+
+step "Redis"
+if ! command -v redis-server >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+redis-server --version
+# The Redis tests start their own servers on free ports (they stop and restart them to test outages).
 
 step "Build"
 swift build --build-tests

@@ -93,6 +93,13 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
         return .rotated(session)
     }
 
+    /// The server's `run_id`, new at every restart.
+    public func instanceID() async throws -> String {
+        let info = try await client.send("INFO", "server").string ?? ""
+        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("run_id:") }
+        return line.map { String($0.dropFirst("run_id:".count)) } ?? ""
+    }
+
     // MARK: Activity
 
     public func recordLogin(accountID: UUID, device: Device, now: Date, window: TimeInterval) async throws -> LoginActivity {

@@ -1,5 +1,5 @@
 import Foundation
-public import SQLKit
+import SQLKit
 public import WardenSQL
 
 /// The databases the store suite runs against: SQLite, and the real PostgreSQL server the test script

@@ -61,7 +61,7 @@ public final class AccountService: Sendable {
         var details = ["username": username]
         if legacyHash != nil { details["password"] = "imported legacy hash" }
         try await store.insert(stored, audit: [context.event("account.created", subject: subject(id), details: details, at: now)])
-        return try open(stored)
+        return try await open(stored)
     }
 
     /// Sets a new password (checked against the policy) and clears failed-login counts.
@@ -92,7 +92,7 @@ public final class AccountService: Sendable {
                 status == .active ? "account.enabled" : "account.disabled", subject: account.subjectString,
                 details: ["previous_status": before.rawValue], at: now)]
         }
-        return try open(stored)
+        return try await open(stored)
     }
 
     /// Deletes an account and its role grants.
@@ -105,16 +105,20 @@ public final class AccountService: Sendable {
     // MARK: Reading
 
     public func account(id: UUID) async throws -> Account? {
-        try await store.account(id: id).map(open)
+        guard let stored = try await store.account(id: id) else { return nil }
+        return try await open(stored)
     }
 
     public func account(username: String) async throws -> Account? {
         guard let (_, key) = try? Username.normalize(username) else { return nil }
-        return try await store.account(usernameKey: key).map(open)
+        guard let stored = try await store.account(usernameKey: key) else { return nil }
+        return try await open(stored)
     }
 
     public func accounts() async throws -> [Account] {
-        try await store.accounts().map(open)
+        var accounts: [Account] = []
+        for stored in try await store.accounts() { accounts.append(try await open(stored)) }
+        return accounts
     }
 
     // MARK: Logging in
@@ -182,7 +186,7 @@ public final class AccountService: Sendable {
             account.updated = now
             return events
         }
-        return try open(updated)
+        return try await open(updated)
     }
 
     // MARK: Helpers
@@ -209,17 +213,19 @@ public final class AccountService: Sendable {
         "accounts/\(id.uuidString.lowercased())/\(column)"
     }
 
-    private func open(_ stored: StoredAccount) throws -> Account {
-        func reveal(_ value: String?, _ column: String) throws -> String? {
+    private func open(_ stored: StoredAccount) async throws -> Account {
+        func reveal(_ value: String?, _ column: String) async throws -> String? {
             guard let value else { return nil }
             // Plain emails cannot start with the envelope prefix: ':' is not allowed in them.
             guard value.hasPrefix(FieldEnvelope.textPrefix) else { return value }
-            let opened = try cipher.open(value, context: Self.context(id: stored.id, column: column))
+            // Another node may have sealed it under a key version this one has not loaded yet.
+            let opened = try await cipher.openRefreshingKeyring(value, context: Self.context(id: stored.id, column: column))
             return String(decoding: opened.plaintext, as: UTF8.self)
         }
         return Account(
-            id: stored.id, username: stored.username, email: try reveal(stored.email, "email"), phone: try reveal(stored.phone, "phone"),
-            status: stored.status, lockedUntil: stored.lockedUntil, created: stored.created, updated: stored.updated)
+            id: stored.id, username: stored.username, email: try await reveal(stored.email, "email"),
+            phone: try await reveal(stored.phone, "phone"), status: stored.status, lockedUntil: stored.lockedUntil,
+            created: stored.created, updated: stored.updated)
     }
 }
 

@@ -184,6 +184,18 @@ public final class FieldCipher: Sendable {
         return try open(bytes: Data(text.utf8), context: context)
     }
 
+    /// Opens a text ciphertext like ``open(_:context:)-(String,_)``, but when it names a key version this
+    /// process has not seen yet (another node rotated a moment ago), re-reads the keyring once and tries
+    /// again.
+    public func openRefreshingKeyring(_ text: String, context: String) async throws -> OpenedField {
+        do {
+            return try open(text, context: context)
+        } catch where error.code == .unknownKeyVersion {
+            try await refresh()
+            return try open(text, context: context)
+        }
+    }
+
     /// Opens an envelope.
     public func open(_ envelope: FieldEnvelope, context: String) throws(WardenCryptoError) -> OpenedField {
         let contextBytes = try checkedContext(context)

@@ -1,3 +1,4 @@
+import Synchronization
 public import Foundation
 public import WardenAudit
 public import WardenCore
@@ -47,6 +48,7 @@ public final class SessionService: Sendable {
     let rules: SuspicionRules
     let audit: any AuditAppender
     let clock: any WallClock
+    private let replayedInstance = Mutex<String?>(nil)
 
     public init(
         store: any SessionStore, activity: any ActivityStore, ledger: (any RevocationLedger)? = nil, tokens: TokenService,
@@ -202,6 +204,27 @@ public final class SessionService: Sendable {
             for (hash, accountID) in revocations.sessions { _ = try await store.revoke(sessionHash: hash, accountID: accountID) }
             for (id, until) in revocations.tokens { try await store.revokeToken(id: id, until: until) }
         }
+    }
+
+    /// Replays the revocation ledger now, then again whenever the store's server has restarted (checked
+    /// every `interval`), until the task is cancelled. A Redis restored from an older snapshot therefore
+    /// holds revoked sessions for at most `interval` after it comes back. Store outages are waited out.
+    public func runMaintenance(every interval: Duration = .seconds(5)) async {
+        while !Task.isCancelled {
+            _ = try? await replayIfRestarted()
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Replays the revocation ledger if the store's server is not the instance it was last replayed
+    /// into (always, the first time). Returns whether it replayed.
+    @discardableResult
+    public func replayIfRestarted() async throws -> Bool {
+        let instance = try await guarded { try await store.instanceID() }
+        guard replayedInstance.withLock({ $0 }) != instance else { return false }
+        try await replayRevocations()
+        replayedInstance.withLock { $0 = instance }
+        return true
     }
 
     // MARK: Helpers

@@ -32,6 +32,15 @@ public protocol SessionStore: Sendable {
     /// Replaces the session's current refresh token id `presented` with `next`. A token that is not the
     /// current one was used before: the session is revoked and `.reused` returned.
     func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date) async throws -> RefreshRotation
+
+    /// Identifies the running instance of the store's server; it changes when the server restarts (and
+    /// so may have come back empty or from an older snapshot). Stores that cannot lose data return a
+    /// constant.
+    func instanceID() async throws -> String
+}
+
+extension SessionStore {
+    public func instanceID() async throws -> String { "durable" }
 }
 
 /// The outcome of presenting a refresh token.

@@ -1,0 +1,85 @@
+import Foundation
+public import Testing
+import WardenAudit
+import WardenCore
+import WardenCrypto
+import WardenRedis
+import WardenSessions
+import WardenSQL
+import WardenTestSupport
+
+/// The session store backends the shared suite runs against.
+public enum SessionBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case memory, sqlite, postgres, redis
+    public var testDescription: String { rawValue }
+
+    static let masterKey = try! MasterKey(bytes: [UInt8](repeating: 0x42, count: 32))
+    static let chain = AuditChain(key: masterKey.auditKey)
+
+    /// A fresh store, a way to open another "node" on the same data, the Redis server (for outage tests),
+    /// and cleanup.
+    func make() async throws -> BackendFixture {
+        switch self {
+        case .memory:
+            let store = MemorySessionStore()
+            return BackendFixture(store: store, activity: store, node: { (store, store) }, redis: nil, sql: nil, cleanup: {})
+        case .sqlite, .postgres:
+            let (backend, reconnect, cleanup) = try await (self == .sqlite ? TestDatabase.sqlite : TestDatabase.postgres).makeBackend()
+            try await Migrations.migrate(backend)
+            let store = SQLStore(backend: backend, auditChain: Self.chain, keyringActor: "test")
+            return BackendFixture(
+                store: store, activity: store,
+                node: {
+                    let other = SQLStore(backend: try await reconnect(), auditChain: Self.chain, keyringActor: "node-2")
+                    return (other, other)
+                },
+                redis: nil, sql: store, cleanup: cleanup)
+        case .redis:
+            let server = try RedisServer()
+            try await server.start()
+            var configuration = try RedisConfiguration(url: server.url)
+            configuration.initialBackoff = .milliseconds(20)
+            configuration.maximumBackoff = .milliseconds(100)
+            configuration.leaseTimeout = .seconds(30)
+            let settings = configuration
+            let client = RedisClient(configuration: settings)
+            let store = RedisSessionStore(client: client, prefix: "t")
+            return BackendFixture(
+                store: store, activity: store,
+                node: {
+                    let other = RedisSessionStore(client: RedisClient(configuration: settings), prefix: "t")
+                    return (other, other)
+                },
+                redis: (server, client), sql: nil,
+                cleanup: {
+                    await client.close()
+                    await server.stop()
+                })
+        }
+    }
+}
+
+struct BackendFixture: Sendable {
+    let store: any SessionStore
+    let activity: any ActivityStore
+    let node: @Sendable () async throws -> (any SessionStore, any ActivityStore)
+    let redis: (server: RedisServer, client: RedisClient)?
+    let sql: SQLStore?
+    let cleanup: @Sendable () async -> Void
+}
+
+/// A session record for tests.
+func makeSession(
+    account: UUID = UUID(), created: Date, idle: TimeInterval = 3600, lifetime: TimeInterval = 86_400,
+    device: Device = Device(userAgent: "Mozilla/5.0 (Test)", address: "192.0.2.1"), refresh: String = SessionID.make()
+) -> (id: String, record: SessionRecord) {
+    let id = SessionID.make()
+    return (id, SessionRecord(
+        idHash: SessionID.hash(id), accountID: account, device: device, created: created, lastActivity: created,
+        idleTimeout: idle, absoluteExpiry: created.addingTimeInterval(lifetime), level: .password, refreshTokenID: refresh))
+}
+
+/// Whole-millisecond "now", as the stores keep it.
+func wholeMilliseconds(_ date: Date = Date()) -> Date {
+    Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+}

@@ -1,0 +1,45 @@
+import Foundation
+import WardenAudit
+import WardenCore
+import WardenCrypto
+import WardenSessions
+
+/// Tokens over in-memory keys, with a manual clock.
+struct TokenFixture {
+    let clock: ManualWallClock
+    let cipher: FieldCipher
+    let keyStore: MemorySigningKeyStore
+    let keys: TokenKeys
+    let tokens: TokenService
+    var policy: SessionPolicy
+
+    static func make(
+        policy: SessionPolicy = SessionPolicy(), keyStore: MemorySigningKeyStore = MemorySigningKeyStore(),
+        keyring: MemoryKeyringStore = MemoryKeyringStore(), clock: ManualWallClock = ManualWallClock(Date())
+    ) async throws -> TokenFixture {
+        let cipher = try await FieldCipher.load(store: keyring, masterKey: SessionBackend.masterKey, clock: clock)
+        let keys = TokenKeys(store: keyStore, cipher: cipher, overlap: policy.refreshTokenLifetime, clock: clock)
+        try await keys.load()
+        return TokenFixture(clock: clock, cipher: cipher, keyStore: keyStore, keys: keys, tokens: TokenService(keys: keys, policy: policy, clock: clock), policy: policy)
+    }
+
+    func issue(_ use: TokenClaims.Use = .access, account: UUID = UUID()) async throws -> String {
+        try await tokens.issue(use, accountID: account, sessionID: SessionID.make(), tokenID: SessionID.make(), level: .password, now: clock.now())
+    }
+}
+
+/// Builds JWTs by hand, for the attacks the verifier must refuse.
+enum ForgedToken {
+    static func segment(_ object: [String: Any]) -> String {
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return Base64.encode(Array(data), alphabet: .url, padded: false)
+    }
+
+    static func parts(_ token: String) -> (header: [String: Any], payload: [String: Any], signature: String) {
+        let pieces = token.split(separator: ".").map(String.init)
+        func decode(_ text: String) -> [String: Any] {
+            try! JSONSerialization.jsonObject(with: Data(Base64.decode(text, alphabet: .url, padding: .forbidden)!)) as! [String: Any]
+        }
+        return (decode(pieces[0]), decode(pieces[1]), pieces[2])
+    }
+}
