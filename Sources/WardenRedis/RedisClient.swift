@@ -1,4 +1,5 @@
 import Crypto
+import WardenCore
 public import NIOCore
 import NIOPosix
 
@@ -87,7 +88,7 @@ public struct RedisScript: Sendable {
 
     public init(_ source: String) {
         self.source = source
-        sha1 = Insecure.SHA1.hash(data: Array(source.utf8)).map { String(format: "%02x", $0) }.joined()
+        sha1 = Hex.encode(Insecure.SHA1.hash(data: Array(source.utf8)))
     }
 }
 

@@ -11,9 +11,10 @@ public struct RedisConfiguration: Sendable {
     public var useTLS: Bool
     public var connectTimeout: Duration = .seconds(2)
     public var commandTimeout: Duration = .seconds(2)
-    /// Connections in the pool (default 8).
+    /// Connections in the pool (default 8). Requests are multiplexed: each connection carries many at
+    /// once, so a handful serves any number of concurrent callers.
     public var maximumConnections = 8
-    /// How long a caller waits for a free connection before failing.
+    /// How long a caller waits for a connection being opened (a burst at start) before failing.
     public var leaseTimeout: Duration = .seconds(2)
     /// After a failed connection attempt, wait this long before the next (doubling up to `maximumBackoff`);
     /// calls in between fail at once instead of piling up.

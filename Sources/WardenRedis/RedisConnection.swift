@@ -134,6 +134,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
 
     private var pending: [Pending] = []
     private var pendingStart = 0
+    private var flushScheduled = false
     private let onPush: (@Sendable (RESPValue) -> Void)?
 
     init(onPush: (@Sendable (RESPValue) -> Void)?) {
@@ -146,6 +147,19 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         for command in request.commands { RESPEncoder.encode(command, into: &buffer) }
         pending.append(Pending(promise: request.promise, remaining: request.commands.count, replies: []))
         context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    /// Coalesces flushes: the first flush in an event-loop turn is deferred to the end of the tasks
+    /// already queued, so requests from many concurrent callers go out in one write (and Redis reads
+    /// them as one pipeline).
+    func flush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            loopBound.value.handler.flushScheduled = false
+            loopBound.value.context.flush()
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -1,113 +1,129 @@
 import NIOCore
+import Synchronization
 
-/// A bounded set of connections, leased one at a time; waits in order when all are busy.
+/// A bounded set of connections shared by every caller: requests are multiplexed, each connection
+/// carrying many in flight at once (replies come back in order; ``RedisCommandHandler`` matches them).
+/// A caller takes the least busy connection, and a new one is opened only while every open one is busy
+/// and the bound allows it.
 ///
-/// A failed connection attempt starts a backoff (doubling up to a maximum) during which leases fail at
-/// once with ``RedisError/Code/unavailable`` instead of piling up; the first lease after it tries again,
-/// so the pool recovers by itself when Redis returns.
-actor RedisPool {
+/// A failed connection attempt starts a backoff (doubling up to a maximum) during which calls that have
+/// no live connection fail at once with ``RedisError/Code/unavailable`` instead of piling up; the first
+/// call after it tries again, so the pool recovers by itself when Redis returns.
+final class RedisPool: Sendable {
+    private struct Slot {
+        let connection: RedisConnection
+        var inFlight: Int
+    }
+
+    private struct State {
+        var slots: [ObjectIdentifier: Slot] = [:]
+        var connecting = 0
+        var retryAt: ContinuousClock.Instant?
+        var backoff: Duration
+        var closed = false
+    }
+
+    private enum Choice {
+        case use(RedisConnection)
+        case connect
+        case wait
+    }
+
     private let configuration: RedisConfiguration
     private let group: any EventLoopGroup
-    private var idle: [RedisConnection] = []
-    private var open = 0
-    private var waiters: [(id: Int, continuation: CheckedContinuation<RedisConnection?, any Error>)] = []
-    private var nextWaiterID = 0
-    private var retryAt: ContinuousClock.Instant?
-    private var backoff: Duration
-    private var closed = false
+    private let state: Mutex<State>
 
     init(configuration: RedisConfiguration, group: any EventLoopGroup) {
         self.configuration = configuration
         self.group = group
-        backoff = configuration.initialBackoff
+        state = Mutex(State(backoff: configuration.initialBackoff))
     }
 
     func withConnection<T: Sendable>(_ body: @Sendable (RedisConnection) async throws -> T) async throws -> T {
         let connection = try await lease()
-        do {
-            let result = try await body(connection)
-            release(connection)
-            return result
-        } catch {
-            release(connection)
-            throw error
-        }
+        defer { release(connection) }
+        return try await body(connection)
     }
 
     private func lease() async throws -> RedisConnection {
-        guard !closed else { throw RedisError(.unavailable, "the Redis client is closed") }
-        while let connection = idle.popLast() {
-            if connection.isActive { return connection }
-            open -= 1
-        }
-        if open < configuration.maximumConnections {
-            return try await connect()
-        }
-        let id = nextWaiterID
-        nextWaiterID += 1
-        let leased: RedisConnection? = try await withCheckedThrowingContinuation { continuation in
-            waiters.append((id, continuation))
-            Task { [timeout = configuration.leaseTimeout] in
-                try? await Task.sleep(for: timeout)
-                self.expire(waiter: id)
+        let deadline = ContinuousClock.now.advanced(by: configuration.leaseTimeout)
+        while true {
+            switch try choose() {
+            case .use(let connection):
+                return connection
+            case .connect:
+                return try await connect()
+            case .wait:
+                // Every slot is being opened right now (a burst at start): wait for one.
+                guard ContinuousClock.now < deadline else { throw RedisError(.unavailable, "no Redis connection became ready in time") }
+                try await Task.sleep(for: .milliseconds(2))
             }
         }
-        // `nil`: a slot freed up without a connection to hand over (a broken one was dropped).
-        if let leased { return leased }
-        return try await connect()
+    }
+
+    private func choose() throws(RedisError) -> Choice {
+        try state.withLock { state throws(RedisError) -> Choice in
+            guard !state.closed else { throw RedisError(.unavailable, "the Redis client is closed") }
+            state.slots = state.slots.filter { $0.value.connection.isActive }
+            let least = state.slots.min { $0.value.inFlight < $1.value.inFlight }
+            let canOpen = state.slots.count + state.connecting < configuration.maximumConnections
+            let backingOff = state.retryAt.map { ContinuousClock.now < $0 } ?? false
+            if let least, least.value.inFlight == 0 || !canOpen || backingOff {
+                state.slots[least.key]!.inFlight += 1
+                return .use(least.value.connection)
+            }
+            if canOpen {
+                if backingOff { throw RedisError(.unavailable, "Redis is unreachable (retrying shortly)") }
+                state.connecting += 1
+                return .connect
+            }
+            return .wait
+        }
     }
 
     private func connect() async throws -> RedisConnection {
-        if let retryAt, ContinuousClock.now < retryAt {
-            throw RedisError(.unavailable, "Redis is unreachable (retrying shortly)")
-        }
-        open += 1
         do {
             let connection = try await RedisConnection.connect(configuration, group: group)
-            retryAt = nil
-            backoff = configuration.initialBackoff
+            let closed = state.withLock { state in
+                state.connecting -= 1
+                state.retryAt = nil
+                state.backoff = configuration.initialBackoff
+                if !state.closed { state.slots[ObjectIdentifier(connection)] = Slot(connection: connection, inFlight: 1) }
+                return state.closed
+            }
+            if closed {
+                await connection.close()
+                throw RedisError(.unavailable, "the Redis client is closed")
+            }
             return connection
         } catch {
-            open -= 1
-            retryAt = ContinuousClock.now.advanced(by: backoff)
-            backoff = min(backoff * 2, configuration.maximumBackoff)
-            handOffSlot()
+            state.withLock { state in
+                state.connecting -= 1
+                state.retryAt = ContinuousClock.now.advanced(by: state.backoff)
+                state.backoff = min(state.backoff * 2, configuration.maximumBackoff)
+            }
             throw error
         }
     }
 
     private func release(_ connection: RedisConnection) {
-        guard connection.isActive, !closed else {
-            open -= 1
-            Task { await connection.close() }
-            handOffSlot()
-            return
+        let dropped = state.withLock { state -> Bool in
+            let id = ObjectIdentifier(connection)
+            guard state.slots[id] != nil else { return false }
+            state.slots[id]!.inFlight -= 1
+            guard !connection.isActive else { return false }
+            state.slots[id] = nil
+            return true
         }
-        if !waiters.isEmpty {
-            waiters.removeFirst().continuation.resume(returning: connection)
-        } else {
-            idle.append(connection)
-        }
-    }
-
-    /// A slot became free without a connection: let the first waiter open one.
-    private func handOffSlot() {
-        if !waiters.isEmpty, open < configuration.maximumConnections {
-            waiters.removeFirst().continuation.resume(returning: nil)
-        }
-    }
-
-    private func expire(waiter id: Int) {
-        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
-        waiters.remove(at: index).continuation.resume(throwing: RedisError(.unavailable, "no Redis connection became free in time"))
+        if dropped { Task { await connection.close() } }
     }
 
     func close() async {
-        closed = true
-        let connections = idle
-        idle = []
-        for waiter in waiters { waiter.continuation.resume(throwing: RedisError(.unavailable, "the Redis client is closed")) }
-        waiters = []
+        let connections = state.withLock { state in
+            state.closed = true
+            defer { state.slots = [:] }
+            return state.slots.values.map(\.connection)
+        }
         for connection in connections { await connection.close() }
     }
 }

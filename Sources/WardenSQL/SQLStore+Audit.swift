@@ -90,7 +90,7 @@ extension SQLStore: AuditAppender, AuditLogReader {
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        Hex.encode(bytes)
     }
 
     static func bytes(_ hex: String) throws -> [UInt8] {

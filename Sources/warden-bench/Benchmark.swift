@@ -8,6 +8,9 @@ struct Benchmark {
     let name: String
     let size: Int?
     let unit: Unit
+    /// For a concurrent benchmark: how many tasks run at once, and their per-operation latencies.
+    var concurrency: Int? = nil
+    var latencies: Latencies? = nil
     let run: (Int) async throws -> Void
 }
 
@@ -20,11 +23,15 @@ struct Record {
     let min: Double
     let max: Double
     let reps: Int
+    var p50: Double? = nil
+    var p99: Double? = nil
+    var concurrency: Int? = nil
 
     var json: String {
         func number(_ value: Double) -> String { String(format: "%.3f", value) }
         return "{\"name\": \"\(name)\", \"size\": \(size.map(String.init) ?? "null"), \"unit\": \"\(unit)\", "
-            + "\"median\": \(number(median)), \"min\": \(number(min)), \"max\": \(number(max)), \"reps\": \(reps)}"
+            + "\"median\": \(number(median)), \"min\": \(number(min)), \"max\": \(number(max)), \"reps\": \(reps)"
+            + (concurrency.map { ", \"p50_us\": \(number(p50 ?? 0)), \"p99_us\": \(number(p99 ?? 0)), \"concurrency\": \($0)" } ?? "") + "}"
     }
 }
 
@@ -48,6 +55,7 @@ struct Runner {
             iterations *= 4
         }
         _ = try await clock.measure { try await benchmark.run(iterations) }
+        benchmark.latencies?.reset()
         var values: [Double] = []
         for _ in 0..<reps {
             let elapsed = try await clock.measure { try await benchmark.run(iterations) }
@@ -60,6 +68,7 @@ struct Runner {
         values.sort()
         let median = values.count % 2 == 1 ? values[values.count / 2] : (values[values.count / 2 - 1] + values[values.count / 2]) / 2
         return Record(name: benchmark.name, size: benchmark.size, unit: benchmark.unit.rawValue,
-                      median: median, min: values.first!, max: values.last!, reps: reps)
+                      median: median, min: values.first!, max: values.last!, reps: reps,
+                      p50: benchmark.latencies?.percentile(0.50), p99: benchmark.latencies?.percentile(0.99), concurrency: benchmark.concurrency)
     }
 }

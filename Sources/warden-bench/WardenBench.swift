@@ -20,6 +20,9 @@ struct WardenBench: AsyncParsableCommand {
     @Option(help: "Also measure the store against this PostgreSQL database (postgres://…; an empty scratch database).")
     var databaseURL: String?
 
+    @Option(help: "Redis for session.validate (skipped with a message when unreachable).")
+    var redisURL = "redis://127.0.0.1:6379"
+
     func run() async throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -27,7 +30,8 @@ struct WardenBench: AsyncParsableCommand {
         print("warning: this is a debug build; measure with `swift run -c release warden-bench`")
         #endif
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let benchmarks = (try await CryptoBenchmarks.all(scratch: scratch) + AccessBenchmarks.all(scratch: scratch, databaseURL: databaseURL))
+        let benchmarks = (try await CryptoBenchmarks.all(scratch: scratch) + AccessBenchmarks.all(scratch: scratch, databaseURL: databaseURL)
+            + SessionBenchmarks.all(redisURL: redisURL))
             .filter { filter == nil || $0.name.hasPrefix(filter!) }
         let runner = Runner(reps: reps)
         var records: [Record] = []
@@ -38,7 +42,8 @@ struct WardenBench: AsyncParsableCommand {
             let size = record.size.map(String.init) ?? "-"
             print(record.name.padding(toLength: 28, withPad: " ", startingAt: 0)
                 + String(repeating: " ", count: max(0, 8 - size.count)) + size
-                + String(format: " %13.1f %13.1f %13.1f  %@", record.median, record.min, record.max, record.unit))
+                + String(format: " %13.1f %13.1f %13.1f  %@", record.median, record.min, record.max, record.unit)
+                + (record.concurrency.map { String(format: "  (concurrency %d, p50 %.0f µs, p99 %.0f µs)", $0, record.p50 ?? 0, record.p99 ?? 0) } ?? ""))
         }
         if let json {
             let body = "{\"records\": [\n  " + records.map(\.json).joined(separator: ",\n  ") + "\n]}\n"

@@ -41,11 +41,18 @@ struct RedisClientTests {
         try await withServer { server in
             var configuration = try RedisConfiguration(url: server.url)
             configuration.maximumConnections = 3
-            // Two hundred callers queue for three connections; on a loaded machine that takes a while.
+            // Two hundred callers multiplexed over three connections; every reply must reach its caller.
             configuration.leaseTimeout = .seconds(30)
             let client = RedisClient(configuration: configuration)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<200 { group.addTask { try await client.send("INCR", "n") } }
+                for index in 0..<200 {
+                    group.addTask {
+                        try await client.send("INCR", "n")
+                        // Each caller gets its own reply, not a neighbour's.
+                        let echoed = try await client.send("ECHO", RedisArgument("caller-\(index)")).string
+                        #expect(echoed == "caller-\(index)")
+                    }
+                }
                 try await group.waitForAll()
             }
             #expect(try await client.send("GET", "n").int == 200)

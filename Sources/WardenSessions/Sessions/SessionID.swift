@@ -16,6 +16,6 @@ public enum SessionID {
     }
 
     static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Array(text.utf8)))
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 public import Foundation
+import Synchronization
 import JWTKit
 public import WardenCore
 public import WardenCrypto
@@ -21,9 +22,13 @@ public actor TokenKeys {
     let overlap: TimeInterval
     let clock: any WallClock
     private(set) var keys: [String: Key] = [:]
-    private(set) var signingKID: String?
+    /// The key that signs new tokens.
+    public private(set) var signingKID: String?
     private(set) var collection = JWTKeyCollection()
     private var lastRefresh: Date?
+    /// The verifying keys by `kid`, readable without entering the actor: verification is the hot path
+    /// and must run in parallel.
+    private nonisolated let verifiers = Mutex<[String: Curve25519.Signing.PublicKey]>([:])
 
     /// - Parameters:
     ///   - rotationPeriod: Age at which a new signing key is made (default 30 days).
@@ -67,7 +72,10 @@ public actor TokenKeys {
         try await reload()
     }
 
-    func isKnown(_ kid: String) -> Bool { keys[kid] != nil }
+    /// The public key that `kid` names, if Warden holds it.
+    nonisolated func verifier(_ kid: String) -> Curve25519.Signing.PublicKey? {
+        verifiers.withLock { $0[kid] }
+    }
 
     /// The public keys, as a JWKS document (RFC 7517, OKP / Ed25519 per RFC 8037).
     public func jwks() -> Data {
@@ -88,7 +96,7 @@ public actor TokenKeys {
         let now = clock.now()
         var loaded: [String: Key] = [:]
         for record in try await store.signingKeys() where record.retired.map({ $0.addingTimeInterval(overlap) > now }) ?? true {
-            let opened = try cipher.open(record.sealedPrivateKey, context: "signing-keys/\(record.kid)")
+            let opened = try await cipher.openRefreshingKeyring(record.sealedPrivateKey, context: "signing-keys/\(record.kid)")
             loaded[record.kid] = Key(record: record, privateKey: try Curve25519.Signing.PrivateKey(rawRepresentation: opened.plaintext))
         }
         let newCollection = JWTKeyCollection()
@@ -100,6 +108,7 @@ public actor TokenKeys {
         keys = loaded
         signingKID = loaded.values.filter { $0.record.retired == nil }.max { $0.record.created < $1.record.created }?.record.kid
         collection = newCollection
+        verifiers.withLock { $0 = loaded.mapValues(\.privateKey.publicKey) }
         lastRefresh = now
     }
 }

@@ -1,0 +1,111 @@
+import Crypto
+import Foundation
+import Synchronization
+import WardenAudit
+import WardenCore
+import WardenCrypto
+import WardenRedis
+import WardenSessions
+
+/// Token issue and verification, and the full access-token check against Redis under concurrency.
+enum SessionBenchmarks {
+    static let concurrency = 50
+
+    static func all(redisURL: String) async throws -> [Benchmark] {
+        let masterKey = MasterKey.generate().key
+        let cipher = try await FieldCipher.load(store: MemoryKeyringStore(), masterKey: masterKey)
+        let policy = SessionPolicy()
+        let keys = TokenKeys(store: MemorySigningKeyStore(), cipher: cipher, overlap: policy.refreshTokenLifetime)
+        try await keys.load()
+        let tokens = TokenService(keys: keys, policy: policy)
+        var uncached = TokenService.Configuration()
+        uncached.verifiedTokenCacheSize = 0
+        let coldTokens = TokenService(keys: keys, configuration: uncached, policy: policy)
+        let account = UUID()
+        let token = try await tokens.issue(.access, accountID: account, sessionID: SessionID.make(), tokenID: SessionID.make(), level: .password, now: Date())
+        let signingKey = Curve25519.Signing.PrivateKey()
+        let message = Array(token.utf8.prefix(200))
+        let signature = try signingKey.signature(for: message)
+        var benchmarks = [
+            // For reference: swift-crypto's (BoringSSL's) Ed25519 verification alone, the floor under jwt.verify.
+            Benchmark(name: "ed25519.raw.verify", size: nil, unit: .opsPerSecond) { n in
+                for _ in 0..<n { blackHole(signingKey.publicKey.isValidSignature(signature, for: message)) }
+            },
+            Benchmark(name: "jwt.issue", size: nil, unit: .opsPerSecond) { n in
+                for _ in 0..<n {
+                    blackHole(try await tokens.issue(.access, accountID: account, sessionID: "s", tokenID: "t", level: .password, now: Date()))
+                }
+            },
+            // Every verification checks the signature (the verified-token cache is off).
+            Benchmark(name: "jwt.verify", size: nil, unit: .opsPerSecond) { n in
+                for _ in 0..<n { blackHole(try await coldTokens.verify(token, as: .access)) }
+            },
+            // The default: a token seen before skips the signature check; claims are still checked.
+            Benchmark(name: "jwt.verify.cached", size: nil, unit: .opsPerSecond) { n in
+                for _ in 0..<n { blackHole(try await tokens.verify(token, as: .access)) }
+            },
+        ]
+        if let validate = try await sessionValidate(redisURL: redisURL, tokens: tokens) {
+            benchmarks.append(validate)
+        }
+        return benchmarks
+    }
+
+    /// `session.validate`: 50 tasks authenticating access tokens of live sessions held in Redis. Skipped,
+    /// with a message, when Redis cannot be reached.
+    static func sessionValidate(redisURL: String, tokens: TokenService) async throws -> Benchmark? {
+        let client = RedisClient(configuration: try RedisConfiguration(url: redisURL))
+        do {
+            _ = try await client.send("PING")
+        } catch {
+            print("session.validate skipped: Redis at \(redisURL) is unreachable (\(error))")
+            return nil
+        }
+        let prefix = "warden-bench-\(UUID().uuidString.prefix(8))"
+        let store = RedisSessionStore(client: client, prefix: prefix)
+        let service = SessionService(store: store, activity: store, tokens: tokens, audit: MemoryAuditLog(chain: AuditChain(key: MasterKey.generate().key.auditKey)))
+        let context = AuditContext(actor: "bench")
+        var accessTokens: [String] = []
+        for index in 0..<200 {
+            let device = Device(userAgent: "bench", address: "192.0.2.\(index % 200)")
+            accessTokens.append(try await service.start(accountID: UUID(), device: device, level: .password, context: context).accessToken)
+        }
+        let latencies = Latencies()
+        let pool = accessTokens
+        return Benchmark(name: "session.validate", size: nil, unit: .opsPerSecond, concurrency: concurrency, latencies: latencies) { n in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<concurrency {
+                    let count = n / concurrency + (worker < n % concurrency ? 1 : 0)
+                    group.addTask {
+                        let clock = ContinuousClock()
+                        var samples: [Duration] = []
+                        samples.reserveCapacity(count)
+                        for index in 0..<count {
+                            let started = clock.now
+                            blackHole(try await service.authenticate(accessToken: pool[(worker + index) % pool.count]))
+                            samples.append(clock.now - started)
+                        }
+                        latencies.add(samples)
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+}
+
+/// Per-operation latencies gathered by a concurrent benchmark; the runner clears them after warm-up.
+final class Latencies: Sendable {
+    private let samples = Mutex<[Duration]>([])
+
+    func add(_ more: [Duration]) { samples.withLock { $0.append(contentsOf: more) } }
+    func reset() { samples.withLock { $0.removeAll(keepingCapacity: true) } }
+
+    /// The `fraction` percentile in microseconds.
+    func percentile(_ fraction: Double) -> Double {
+        let sorted = samples.withLock { $0.sorted() }
+        guard !sorted.isEmpty else { return 0 }
+        let value = sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+        return Double(value.components.seconds) * 1e6 + Double(value.components.attoseconds) / 1e12
+    }
+}
