@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "WardenSQL", targets: ["WardenSQL"]),
         .library(name: "WardenRedis", targets: ["WardenRedis"]),
         .library(name: "WardenSessions", targets: ["WardenSessions"]),
+        .library(name: "WardenMFA", targets: ["WardenMFA"]),
         .executable(name: "warden", targets: ["warden"]),
         .executable(name: "warden-bench", targets: ["warden-bench"]),
         .executable(name: "warden-fuzz", targets: ["warden-fuzz"]),
@@ -78,6 +79,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "WardenMFA",
+            dependencies: [
+                "WardenCore",
+                "WardenCrypto",
+                "WardenAudit",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "WardenSQL",
             dependencies: [
                 "WardenCore",
@@ -85,6 +96,7 @@ let package = Package(
                 "WardenAudit",
                 "WardenAccess",
                 "WardenSessions",
+                "WardenMFA",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -158,6 +170,15 @@ let package = Package(
             name: "WardenTestSupport",
             dependencies: ["WardenSQL", "WardenRedis", .product(name: "SQLKit", package: "sql-kit")],
             path: "Tests/Support",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WardenMFATests",
+            dependencies: [
+                "WardenCore", "WardenCrypto", "WardenAudit", "WardenMFA", "WardenSQL", "WardenTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["python"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -140,6 +140,15 @@ public enum Migrations {
                 try await database.raw(SQLQueryString(statement)).run()
             }
         },
+        Migration(version: 4, name: "multi-factor state and rate limits") { database, _ in
+            for statement in [
+                "CREATE TABLE warden_mfa (account_id TEXT PRIMARY KEY, document TEXT NOT NULL, updated_at BIGINT NOT NULL)",
+                "CREATE TABLE warden_rate_limits (key TEXT PRIMARY KEY, window_start BIGINT NOT NULL, window_end BIGINT NOT NULL, count BIGINT NOT NULL)",
+                "CREATE INDEX warden_rate_limits_end ON warden_rate_limits (window_end)",
+            ] {
+                try await database.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 
     /// The newest schema version this binary knows.

@@ -54,4 +54,11 @@ enum WriterLock: Int64 {
         guard kind == .postgres else { return }
         try await database.raw("SELECT pg_advisory_xact_lock(4, hashtext(\(bind: accountID)))").run()
     }
+
+    /// Takes a lock on one account's MFA state for the rest of the transaction (PostgreSQL): its row may
+    /// not exist yet, so a row lock cannot serialise the first writers.
+    static func mfa(of accountID: String, on database: any SQLDatabase, kind: SQLDialectKind) async throws {
+        guard kind == .postgres else { return }
+        try await database.raw("SELECT pg_advisory_xact_lock(5, hashtext(\(bind: accountID)))").run()
+    }
 }

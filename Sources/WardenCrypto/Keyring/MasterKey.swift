@@ -15,6 +15,9 @@ public struct MasterKey: Sendable {
     /// the master key rather than a data key version, so rotating or retiring data keys never breaks the
     /// verification of old entries.
     public let auditKey: SymmetricKey
+    /// The key for keyed hashes of one-time codes, backup codes and challenge tokens (HKDF `info`
+    /// `warden/mfa/hash/v1`): a stolen database alone does not allow guessing them offline.
+    public let secretHashKey: SymmetricKey
     /// A value stored with the keyring; a different master key gives a different value.
     let checkValue: Data
 
@@ -32,6 +35,7 @@ public struct MasterKey: Sendable {
         wrappingKey = Self.derive(key, "warden/keyring/wrap/v1")
         integrityKey = Self.derive(key, "warden/keyring/integrity/v1")
         auditKey = Self.derive(key, "warden/audit/mac/v1")
+        secretHashKey = Self.derive(key, "warden/mfa/hash/v1")
         checkValue = Self.derive(key, "warden/keyring/check/v1").withUnsafeBytes { Data($0) }
     }
 

@@ -1,0 +1,593 @@
+public import Crypto
+public import Foundation
+import WardenAudit
+public import WardenCore
+public import WardenCrypto
+
+/// Sends codes by SMS or email (``DeliveryMessenger`` connects it to `WardenDelivery`).
+public protocol MFAMessenger: Sendable {
+    /// Delivers `body` to `destination` (a phone number in E.164 form, or an email address). Throws when
+    /// the message was not accepted by the provider or server.
+    func deliver(_ channel: MFAState.Factor.Kind, to destination: String, subject: String, body: String) async throws
+}
+
+/// Tells an account's owner about changes to their factors (by email where an address is known).
+public protocol MFANotifier: Sendable {
+    func notify(accountID: UUID, subject: String, body: String) async
+}
+
+/// Proof of a recent authentication, for sensitive changes: when the caller last completed MFA.
+public struct MFAProof: Sendable {
+    public let lastMFA: Date?
+
+    public init(lastMFA: Date?) {
+        self.lastMFA = lastMFA
+    }
+
+    public static let passwordOnly = MFAProof(lastMFA: nil)
+}
+
+/// Second factors: TOTP devices, SMS and email codes, backup codes; login challenges; lockout.
+///
+/// Every check is one atomic change of the account's ``MFAState`` in the shared store, so a TOTP step, a
+/// backup code or a sent code is accepted at most once across every node, and failure counters are
+/// exact. Failures of every factor count towards one lock: 5 consecutive failures lock MFA for 5 minutes
+/// (doubling with each lock), 100 stop it until ``resetLockout(accountID:context:)``; requesting a new
+/// code or switching factors does not reset them — only a success does.
+public final class MFAService: Sendable {
+    public enum Method: String, Sendable, Codable, CaseIterable {
+        case totp, sms, email
+        case backupCode = "backup_code"
+    }
+
+    public struct TOTPEnrollment: Sendable {
+        public let factorID: UUID
+        /// The secret in base32, for typing into an app by hand. Shown once.
+        public let secret: String
+        public let uri: String
+        public let expires: Date
+    }
+
+    public struct FactorSummary: Sendable, Equatable {
+        public let id: UUID
+        public let kind: MFAState.Factor.Kind
+        public let name: String
+        public let created: Date
+        public let confirmed: Date?
+        public let lastUsed: Date?
+    }
+
+    public struct LoginChallenge: Sendable, Equatable {
+        /// Opaque, single use; bound to the account and the device.
+        public let token: String
+        public let expires: Date
+        public let methods: [Method]
+    }
+
+    let store: any MFAStore
+    let cipher: FieldCipher
+    let hasher: SecretHasher
+    let limiter: any RateLimitStore
+    let messenger: (any MFAMessenger)?
+    let notifier: (any MFANotifier)?
+    public let policy: MFAPolicy
+    let clock: any WallClock
+
+    /// - Parameter hashKey: The key for hashing codes and challenge tokens (``MasterKey/secretHashKey``).
+    public init(
+        store: any MFAStore, cipher: FieldCipher, hashKey: SymmetricKey, limiter: any RateLimitStore,
+        messenger: (any MFAMessenger)? = nil, notifier: (any MFANotifier)? = nil, policy: MFAPolicy = MFAPolicy(),
+        clock: any WallClock = SystemWallClock()
+    ) throws(MFAError) {
+        self.store = store
+        self.cipher = cipher
+        hasher = SecretHasher(key: hashKey)
+        self.limiter = limiter
+        self.messenger = messenger
+        self.notifier = notifier
+        self.policy = try policy.validated()
+        self.clock = clock
+    }
+
+    // MARK: Reading
+
+    public func factors(accountID: UUID) async throws -> [FactorSummary] {
+        let state = try await read(accountID)
+        let now = clock.now()
+        return state.factors.filter { $0.isConfirmed || ($0.enrollmentExpires ?? now) > now }.map {
+            FactorSummary(id: $0.id, kind: $0.kind, name: $0.name, created: $0.created, confirmed: $0.confirmed, lastUsed: $0.lastUsed)
+        }
+    }
+
+    /// The methods that can complete a login for the account (empty: no MFA).
+    public func methods(accountID: UUID) async throws -> [Method] {
+        Self.methods(try await read(accountID))
+    }
+
+    public func remainingBackupCodes(accountID: UUID) async throws -> Int {
+        try await read(accountID).remainingBackupCodes
+    }
+
+    // MARK: Enrolment
+
+    /// Starts a TOTP enrolment: a new secret, its `otpauth://` URI (render it with `QRCode`). The device
+    /// becomes usable after ``confirm(accountID:factorID:code:context:)`` with a code from it.
+    public func enrollTOTP(accountID: UUID, accountName: String, deviceName: String, proof: MFAProof, context: AuditContext) async throws -> TOTPEnrollment {
+        let name = try Self.validName(deviceName)
+        let now = clock.now()
+        try requireRecent(try await read(accountID), proof, now: now)
+        let secret = SymmetricKey(size: .init(bitCount: policy.totpSecretBytes * 8)).withUnsafeBytes { Array($0) }
+        let factorID = UUID()
+        let sealed = try await cipher.seal(secret, context: Self.sealContext(accountID, factorID)).text
+        let expires = now.addingTimeInterval(policy.enrollmentLifetime)
+        let factor = MFAState.Factor(
+            id: factorID, kind: .totp, name: name, created: now, confirmed: nil, enrollmentExpires: expires, sealedSecret: sealed,
+            algorithm: policy.totpAlgorithm, digits: policy.totpDigits, period: policy.totpPeriod, lastStep: nil, lastUsed: nil)
+        try await add(factor, accountID: accountID, proof: proof, now: now, context: context)
+        let uri = OTPAuthURI.totp(
+            secret: secret, issuer: policy.issuer, account: accountName, algorithm: policy.totpAlgorithm, digits: policy.totpDigits, period: policy.totpPeriod)
+        return TOTPEnrollment(factorID: factorID, secret: Base32.encode(secret), uri: uri, expires: expires)
+    }
+
+    /// Starts an SMS or email enrolment and sends a code to the destination; the factor becomes usable
+    /// after ``confirm(accountID:factorID:code:context:)`` with that code.
+    public func enrollDestination(
+        _ kind: MFAState.Factor.Kind, destination: String, accountID: UUID, name: String, proof: MFAProof, context: AuditContext
+    ) async throws -> UUID {
+        guard kind != .totp else { throw MFAError(.invalidParameters, "use enrollTOTP for authenticator apps") }
+        let destination = try Self.validDestination(kind, destination)
+        let name = try Self.validName(name)
+        guard messenger != nil else { throw MFAError(.unavailableMethod, "no \(kind.rawValue) sender is configured") }
+        let now = clock.now()
+        try requireRecent(try await read(accountID), proof, now: now)
+        let factorID = UUID()
+        let sealed = try await cipher.seal(Array(destination.utf8), context: Self.sealContext(accountID, factorID)).text
+        let factor = MFAState.Factor(
+            id: factorID, kind: kind, name: name, created: now, confirmed: nil, enrollmentExpires: now.addingTimeInterval(policy.enrollmentLifetime),
+            sealedSecret: sealed, algorithm: nil, digits: nil, period: nil, lastStep: nil, lastUsed: nil)
+        try await add(factor, accountID: accountID, proof: proof, now: now, context: context)
+        try await sendCode(to: factor, destination: destination, accountID: accountID, purpose: "confirm your \(kind == .sms ? "phone" : "email address")", context: context)
+        return factorID
+    }
+
+    /// Confirms an enrolment with a code from the new factor.
+    public func confirm(accountID: UUID, factorID: UUID, code: String, context: AuditContext) async throws {
+        let generators = try await totpGenerators(accountID, includeUnconfirmed: true)
+        try await attempt(accountID: accountID, method: nil, context: context) { [policy, hasher] state, now in
+            guard let index = state.factors.firstIndex(where: { $0.id == factorID && !$0.isConfirmed && ($0.enrollmentExpires ?? .distantPast) > now }) else {
+                return (false, [])
+            }
+            let factor = state.factors[index]
+            let matched: Bool
+            switch factor.kind {
+            case .totp:
+                guard let step = generators[factorID]?.match(code, at: now, window: policy.totpWindow, after: factor.lastStep) else { return (false, []) }
+                state.factors[index].lastStep = step
+                matched = true
+            case .sms, .email:
+                matched = Self.consumePendingCode(&state, code: code, factorIDs: [factorID], now: now, policy: policy, hasher: hasher)
+            }
+            guard matched else { return (false, []) }
+            state.factors[index].confirmed = now
+            state.factors[index].enrollmentExpires = nil
+            state.factors[index].lastUsed = now
+            return (true, [context.event("mfa.factor_confirmed", subject: Self.subject(accountID), details: ["factor": factorID.uuidString.lowercased(), "kind": factor.kind.rawValue], at: now)])
+        }
+        await notifier?.notify(accountID: accountID, subject: "A sign-in method was added", body: "A new second factor was added to your account. If this was not you, contact your administrator.")
+    }
+
+    /// Removes one factor (recent MFA required).
+    public func removeFactor(accountID: UUID, factorID: UUID, proof: MFAProof, context: AuditContext) async throws {
+        let now = clock.now()
+        try await guarded {
+            try await store.updateMFA(accountID: accountID) { [self] state in
+                try requireRecent(state, proof, now: now)
+                guard let factor = state.factors.first(where: { $0.id == factorID }) else { throw MFAError(.notFound, "no such factor") }
+                state.factors.removeAll { $0.id == factorID }
+                state.pendingCodes.removeAll { $0.factorID == factorID }
+                if !state.hasMFA { Self.clearAll(&state) }
+                return MFAUpdate((), audit: [context.event("mfa.factor_removed", subject: Self.subject(accountID), details: ["factor": factorID.uuidString.lowercased(), "kind": factor.kind.rawValue], at: now)])
+            }
+        }
+        await notifier?.notify(accountID: accountID, subject: "A sign-in method was removed", body: "A second factor was removed from your account. If this was not you, contact your administrator.")
+    }
+
+    /// Turns MFA off for the account: every factor, backup code, pending code and challenge goes (recent
+    /// MFA required).
+    public func disable(accountID: UUID, proof: MFAProof, context: AuditContext) async throws {
+        let now = clock.now()
+        try await guarded {
+            try await store.updateMFA(accountID: accountID) { [self] state in
+                try requireRecent(state, proof, now: now)
+                state.factors = []
+                Self.clearAll(&state)
+                return MFAUpdate((), audit: [context.event("mfa.disabled", subject: Self.subject(accountID), at: now)])
+            }
+        }
+        await notifier?.notify(accountID: accountID, subject: "Two-step verification was turned off", body: "Two-step verification was turned off for your account. If this was not you, contact your administrator.")
+    }
+
+    // MARK: Backup codes
+
+    /// A new set of backup codes, replacing (voiding) any earlier set. Shown once: only keyed hashes are
+    /// kept. Needs a confirmed factor and, when MFA is on, a recent MFA-level authentication.
+    public func generateBackupCodes(accountID: UUID, proof: MFAProof, context: AuditContext) async throws -> [String] {
+        let now = clock.now()
+        let codes = (0..<policy.backupCodeCount).map { _ in BackupCodes.make(length: policy.backupCodeLength) }
+        let stored = codes.map { code -> MFAState.BackupCode in
+            let salt = SecretHasher.salt()
+            return MFAState.BackupCode(salt: salt, hash: hasher.hash(BackupCodes.normalize(code), salt: salt, purpose: "backup"), used: nil)
+        }
+        try await guarded {
+            try await store.updateMFA(accountID: accountID) { [self] state in
+                guard state.hasMFA else { throw MFAError(.unavailableMethod, "set up an authenticator, phone or email first") }
+                try requireRecent(state, proof, now: now)
+                let replaced = state.backupCodes.count
+                state.backupCodes = stored
+                state.backupCodesGenerated = now
+                return MFAUpdate((), audit: [context.event("mfa.backup_codes_generated", subject: Self.subject(accountID), details: ["count": String(stored.count), "replaced": String(replaced)], at: now)])
+            }
+        }
+        await notifier?.notify(accountID: accountID, subject: "New backup codes", body: "New backup codes were generated for your account; the old ones no longer work.")
+        return codes
+    }
+
+    // MARK: Login
+
+    /// After a correct password: a challenge naming the methods that can complete the login, or `nil` when
+    /// the account has no MFA.
+    public func beginChallenge(accountID: UUID, device: String, context: AuditContext) async throws -> LoginChallenge? {
+        let now = clock.now()
+        let secret = Base64.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }, alphabet: .url, padded: false)
+        let token = Self.key(accountID) + "." + secret
+        let expires = now.addingTimeInterval(policy.challengeLifetime)
+        let hash = hasher.hash(secret, salt: Self.key(accountID), purpose: "challenge")
+        let methods: [Method] = try await guarded {
+            try await store.updateMFA(accountID: accountID) { [policy] state in
+                guard state.hasMFA else { return MFAUpdate([]) }
+                state.challenges.removeAll { $0.expires <= now }
+                state.challenges.append(MFAState.Challenge(hash: hash, device: device, created: now, expires: expires))
+                // A handful at a time is plenty; the oldest make way.
+                if state.challenges.count > 5 { state.challenges.removeFirst(state.challenges.count - 5) }
+                _ = policy
+                return MFAUpdate(Self.methods(state), audit: [context.event("mfa.challenge_created", subject: Self.subject(accountID), details: ["methods": Self.methods(state).map(\.rawValue).joined(separator: ",")], at: now)])
+            }
+        }
+        return methods.isEmpty ? nil : LoginChallenge(token: token, expires: expires, methods: methods)
+    }
+
+    /// Sends a login code by SMS or email for a challenge.
+    public func sendChallengeCode(token: String, device: String, method: Method, context: AuditContext) async throws {
+        guard method == .sms || method == .email, let (accountID, secret) = Self.parse(token) else { throw MFAError.invalidCode }
+        let state = try await read(accountID)
+        let now = clock.now()
+        let hash = hasher.hash(secret, salt: Self.key(accountID), purpose: "challenge")
+        guard state.challenges.contains(where: { $0.hash == hash && $0.device == device && $0.expires > now }) else { throw MFAError.invalidCode }
+        let kind: MFAState.Factor.Kind = method == .sms ? .sms : .email
+        guard let factor = state.confirmedFactors.first(where: { $0.kind == kind }) else { throw MFAError(.unavailableMethod, "no \(kind.rawValue) factor is set up") }
+        let destination = String(decoding: try await cipher.openRefreshingKeyring(factor.sealedSecret, context: Self.sealContext(accountID, factor.id)).plaintext, as: UTF8.self)
+        try await sendCode(to: factor, destination: destination, accountID: accountID, purpose: "sign in", context: context)
+    }
+
+    /// Completes a login challenge with any enrolled method. Returns the account, whose session may now be
+    /// MFA-level. The challenge is used up on success; a wrong code counts as a failure.
+    public func completeChallenge(token: String, device: String, method: Method, code: String, context: AuditContext) async throws -> UUID {
+        guard let (accountID, secret) = Self.parse(token) else { throw MFAError.invalidCode }
+        let hash = hasher.hash(secret, salt: Self.key(accountID), purpose: "challenge")
+        let generators = try await totpGenerators(accountID, includeUnconfirmed: false)
+        try await attempt(accountID: accountID, method: method, context: context, precondition: { state, now in
+            state.challenges.contains { $0.hash == hash && $0.device == device && $0.expires > now }
+        }) { [policy, hasher] state, now in
+            guard Self.check(&state, method: method, code: code, generators: generators, now: now, policy: policy, hasher: hasher) else { return (false, []) }
+            state.challenges.removeAll { $0.hash == hash }
+            return (true, [context.event("mfa.login_completed", subject: Self.subject(accountID), details: ["method": method.rawValue], at: now)])
+        }
+        return accountID
+    }
+
+    /// Checks a code for an account directly (step-up authentication, or the single-call login form).
+    public func verify(accountID: UUID, method: Method, code: String, context: AuditContext) async throws {
+        let generators = try await totpGenerators(accountID, includeUnconfirmed: false)
+        try await attempt(accountID: accountID, method: method, context: context) { [policy, hasher] state, now in
+            (Self.check(&state, method: method, code: code, generators: generators, now: now, policy: policy, hasher: hasher), [])
+        }
+    }
+
+    /// Sends a code to the account's SMS or email factor (for step-up or the single-call login form).
+    public func sendCode(accountID: UUID, method: Method, context: AuditContext) async throws {
+        guard method == .sms || method == .email else { throw MFAError(.invalidParameters, "only SMS and email codes are sent") }
+        let kind: MFAState.Factor.Kind = method == .sms ? .sms : .email
+        guard let factor = try await read(accountID).confirmedFactors.first(where: { $0.kind == kind }) else {
+            throw MFAError(.unavailableMethod, "no \(kind.rawValue) factor is set up")
+        }
+        let destination = String(decoding: try await cipher.openRefreshingKeyring(factor.sealedSecret, context: Self.sealContext(accountID, factor.id)).plaintext, as: UTF8.self)
+        try await sendCode(to: factor, destination: destination, accountID: accountID, purpose: "verify it is you", context: context)
+    }
+
+    /// Clears a lock or the hard stop (an administrator's recovery action).
+    public func resetLockout(accountID: UUID, context: AuditContext) async throws {
+        let now = clock.now()
+        try await guarded {
+            try await store.updateMFA(accountID: accountID) { state in
+                state.failures = MFAState.Failures()
+                return MFAUpdate((), audit: [context.event("mfa.lockout_reset", subject: Self.subject(accountID), at: now)])
+            }
+        }
+    }
+
+    // MARK: Checking codes
+
+    /// Runs one verification: rate limits, then — atomically — the lock, the precondition, the check, and
+    /// the failure counters.
+    private func attempt(
+        accountID: UUID, method: Method?, context: AuditContext,
+        precondition: @escaping @Sendable (inout MFAState, Date) -> Bool = { _, _ in true },
+        check: @escaping @Sendable (inout MFAState, Date) -> (Bool, [AuditEvent])
+    ) async throws {
+        let now = clock.now()
+        if let address = context.sourceAddress,
+           let retry = try await guarded({ try await policy.verificationsPerAddress.exceeded(key: "mfa.verify.address:" + address, in: limiter, now: now) }) {
+            throw MFAError(.rateLimited, "too many attempts from this address", retryAfter: retry)
+        }
+        if let retry = try await guarded({ try await policy.verificationsPerAccount.exceeded(key: "mfa.verify.account:" + Self.key(accountID), in: limiter, now: now) }) {
+            throw MFAError(.rateLimited, "too many attempts for this account", retryAfter: retry)
+        }
+        enum Outcome: Sendable { case success, failure, invalidChallenge, locked(Date), stopped }
+        let label = method?.rawValue ?? "confirm"
+        let outcome: Outcome = try await guarded {
+            try await store.updateMFA(accountID: accountID) { [policy] state in
+                let subject = Self.subject(accountID)
+                if state.failures.stopped != nil {
+                    return MFAUpdate(.stopped, audit: [context.event("mfa.verify", .denied, subject: subject, details: ["method": label, "reason": "stopped"], at: now)])
+                }
+                if let until = state.failures.lockedUntil, until > now {
+                    return MFAUpdate(.locked(until), audit: [context.event("mfa.verify", .denied, subject: subject, details: ["method": label, "reason": "locked"], at: now)])
+                }
+                guard precondition(&state, now) else {
+                    return MFAUpdate(.invalidChallenge, audit: [context.event("mfa.verify", .failure, subject: subject, details: ["method": label, "reason": "challenge"], at: now)])
+                }
+                let (ok, events) = check(&state, now)
+                if ok {
+                    state.failures = MFAState.Failures()
+                    return MFAUpdate(.success, audit: [context.event("mfa.verify", .success, subject: subject, details: ["method": label], at: now)] + events)
+                }
+                var audit = [context.event("mfa.verify", .failure, subject: subject, details: ["method": label], at: now)]
+                state.failures.byKind[label, default: 0] += 1
+                state.failures.consecutive += 1
+                if state.failures.consecutive >= policy.hardStop {
+                    state.failures.stopped = now
+                    audit.append(context.event("mfa.stopped", .denied, subject: subject, details: ["failures": String(state.failures.consecutive)], at: now))
+                } else if state.failures.consecutive % policy.lockThreshold == 0 {
+                    state.failures.locks += 1
+                    let length = min(86_400, policy.lockDuration * pow(2, Double(state.failures.locks - 1)))
+                    state.failures.lockedUntil = now.addingTimeInterval(length)
+                    audit.append(context.event("mfa.locked", .denied, subject: subject, details: ["failures": String(state.failures.consecutive), "seconds": String(Int(length))], at: now))
+                }
+                return MFAUpdate(.failure, audit: audit)
+            }
+        }
+        switch outcome {
+        case .success: return
+        case .failure, .invalidChallenge: throw MFAError.invalidCode
+        case .locked(let until): throw MFAError(.locked, "too many failed attempts; try again later", retryAfter: max(1, until.timeIntervalSince(now).rounded(.up)))
+        case .stopped: throw MFAError(.locked, "too many failed attempts; an administrator must reset two-step verification")
+        }
+    }
+
+    /// Checks `code` against every confirmed factor of `method` (consuming what it matches).
+    static func check(
+        _ state: inout MFAState, method: Method, code: String, generators: [UUID: TOTP], now: Date, policy: MFAPolicy, hasher: SecretHasher
+    ) -> Bool {
+        switch method {
+        case .totp:
+            for index in state.factors.indices where state.factors[index].kind == .totp && state.factors[index].isConfirmed {
+                guard let totp = generators[state.factors[index].id],
+                      let step = totp.match(code, at: now, window: policy.totpWindow, after: state.factors[index].lastStep)
+                else { continue }
+                state.factors[index].lastStep = step
+                state.factors[index].lastUsed = now
+                return true
+            }
+            return false
+        case .sms, .email:
+            let kind: MFAState.Factor.Kind = method == .sms ? .sms : .email
+            let ids = Set(state.confirmedFactors.filter { $0.kind == kind }.map(\.id))
+            guard consumePendingCode(&state, code: code, factorIDs: ids, now: now, policy: policy, hasher: hasher) else { return false }
+            for index in state.factors.indices where ids.contains(state.factors[index].id) { state.factors[index].lastUsed = now }
+            return true
+        case .backupCode:
+            let typed = BackupCodes.normalize(code)
+            var found: Int?
+            for index in state.backupCodes.indices where state.backupCodes[index].used == nil {
+                let code = state.backupCodes[index]
+                if hasher.matches(typed, salt: code.salt, purpose: "backup", hash: code.hash), found == nil { found = index }
+            }
+            guard let found else { return false }
+            state.backupCodes[found].used = now
+            return true
+        }
+    }
+
+    /// Matches a sent code for one of `factorIDs`; a wrong guess uses up one of the code's attempts.
+    static func consumePendingCode(_ state: inout MFAState, code: String, factorIDs: Set<UUID>, now: Date, policy: MFAPolicy, hasher: SecretHasher) -> Bool {
+        state.pendingCodes.removeAll { $0.expires <= now || $0.attempts >= policy.codeAttempts }
+        let digitsOnly = code.utf8.count == policy.codeDigits && code.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        for index in state.pendingCodes.indices where factorIDs.contains(state.pendingCodes[index].factorID) {
+            let pending = state.pendingCodes[index]
+            if digitsOnly, hasher.matches(code, salt: pending.salt, purpose: "code:" + pending.factorID.uuidString, hash: pending.hash) {
+                state.pendingCodes.remove(at: index)
+                return true
+            }
+        }
+        for index in state.pendingCodes.indices where factorIDs.contains(state.pendingCodes[index].factorID) {
+            state.pendingCodes[index].attempts += 1
+        }
+        state.pendingCodes.removeAll { $0.attempts >= policy.codeAttempts }
+        return false
+    }
+
+    // MARK: Sending codes
+
+    private func sendCode(to factor: MFAState.Factor, destination: String, accountID: UUID, purpose: String, context: AuditContext) async throws {
+        guard let messenger else { throw MFAError(.unavailableMethod, "no \(factor.kind.rawValue) sender is configured") }
+        let now = clock.now()
+        if let retry = try await guarded({ try await policy.sendsPerAccount.exceeded(key: "mfa.send.account:" + Self.key(accountID), in: limiter, now: now) }) {
+            throw MFAError(.rateLimited, "too many codes requested; try again later", retryAfter: retry)
+        }
+        let destinationKey = hasher.hash(destination, salt: "", purpose: "destination")
+        if let retry = try await guarded({ try await policy.sendsPerDestination.exceeded(key: "mfa.send.destination:" + destinationKey, in: limiter, now: now) }) {
+            throw MFAError(.rateLimited, "too many codes sent to this destination; try again later", retryAfter: retry)
+        }
+        let code = Self.randomDigits(policy.codeDigits)
+        let salt = SecretHasher.salt()
+        let pending = MFAState.PendingCode(
+            factorID: factor.id, salt: salt, hash: hasher.hash(code, salt: salt, purpose: "code:" + factor.id.uuidString),
+            created: now, expires: now.addingTimeInterval(policy.codeLifetime), attempts: 0)
+        let subject = Self.subject(accountID)
+        try await guarded {
+            try await store.updateMFA(accountID: accountID) { state in
+                if state.failures.stopped != nil || (state.failures.lockedUntil.map { $0 > now } ?? false) {
+                    throw MFAError(.locked, "too many failed attempts; try again later")
+                }
+                // A new code voids the factor's earlier one.
+                state.pendingCodes.removeAll { $0.factorID == factor.id || $0.expires <= now }
+                state.pendingCodes.append(pending)
+                return MFAUpdate(())
+            }
+        }
+        let minutes = Int((policy.codeLifetime / 60).rounded(.up))
+        let body = "Your \(policy.issuer) code to \(purpose) is \(code). It expires in \(minutes) minute\(minutes == 1 ? "" : "s"). Never share it."
+        do {
+            try await messenger.deliver(factor.kind, to: destination, subject: "Your \(policy.issuer) verification code", body: body)
+        } catch {
+            // Not sent: the code must not be usable, and the failure is recorded.
+            try await guarded {
+                try await store.updateMFA(accountID: accountID) { state in
+                    state.pendingCodes.removeAll { $0.hash == pending.hash }
+                    return MFAUpdate((), audit: [context.event("mfa.delivery_failed", .failure, subject: subject, details: ["channel": factor.kind.rawValue, "factor": factor.id.uuidString.lowercased()], at: now)])
+                }
+            }
+            throw MFAError(.deliveryFailed, "the \(factor.kind == .sms ? "text message" : "email") could not be sent; try again later")
+        }
+        try await guarded {
+            try await store.updateMFA(accountID: accountID) { _ in
+                MFAUpdate((), audit: [context.event("mfa.code_sent", subject: subject, details: ["channel": factor.kind.rawValue, "factor": factor.id.uuidString.lowercased()], at: now)])
+            }
+        }
+    }
+
+    /// Uniform random decimal digits.
+    static func randomDigits(_ count: Int) -> String {
+        let modulus = HOTP.powers[count]
+        let limit = UInt32.max - UInt32.max % modulus
+        while true {
+            let value = SymmetricKey(size: .bits128).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+            guard value < limit else { continue }
+            let text = String(value % modulus)
+            return String(repeating: "0", count: count - text.count) + text
+        }
+    }
+
+    // MARK: Helpers
+
+    private func add(_ factor: MFAState.Factor, accountID: UUID, proof: MFAProof, now: Date, context: AuditContext) async throws {
+        try await guarded {
+            try await store.updateMFA(accountID: accountID) { [self] state in
+                try requireRecent(state, proof, now: now)
+                state.factors.removeAll { !$0.isConfirmed && ($0.enrollmentExpires ?? .distantPast) <= now }
+                guard state.factors.count < 10 else { throw MFAError(.invalidParameters, "an account can have at most 10 factors") }
+                state.factors.append(factor)
+                return MFAUpdate((), audit: [context.event("mfa.factor_enrolled", subject: Self.subject(accountID), details: ["factor": factor.id.uuidString.lowercased(), "kind": factor.kind.rawValue], at: now)])
+            }
+        }
+    }
+
+    /// Sensitive changes need a recent MFA-level authentication once the account has MFA.
+    private func requireRecent(_ state: MFAState, _ proof: MFAProof, now: Date) throws(MFAError) {
+        guard state.hasMFA else { return }
+        guard let last = proof.lastMFA, now.timeIntervalSince(last) <= policy.recentAuthentication else {
+            throw MFAError(.reauthenticationRequired, "verify with your second factor again to make this change")
+        }
+    }
+
+    private func totpGenerators(_ accountID: UUID, includeUnconfirmed: Bool) async throws -> [UUID: TOTP] {
+        var generators: [UUID: TOTP] = [:]
+        for factor in try await read(accountID).factors where factor.kind == .totp && (includeUnconfirmed || factor.isConfirmed) {
+            let secret = try await cipher.openRefreshingKeyring(factor.sealedSecret, context: Self.sealContext(accountID, factor.id)).plaintext
+            generators[factor.id] = try TOTP(
+                secret: Array(secret), algorithm: factor.algorithm ?? .sha1, digits: factor.digits ?? 6, period: factor.period ?? 30)
+        }
+        return generators
+    }
+
+    private func read(_ accountID: UUID) async throws -> MFAState {
+        try await guarded { try await store.mfaState(accountID: accountID) } ?? MFAState()
+    }
+
+    private func guarded<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as MFAError {
+            throw error
+        } catch {
+            throw MFAError(.unavailable, "the MFA store is unavailable")
+        }
+    }
+
+    static func methods(_ state: MFAState) -> [Method] {
+        var methods: [Method] = []
+        let kinds = Set(state.confirmedFactors.map(\.kind))
+        if kinds.contains(.totp) { methods.append(.totp) }
+        if kinds.contains(.sms) { methods.append(.sms) }
+        if kinds.contains(.email) { methods.append(.email) }
+        if !methods.isEmpty, state.remainingBackupCodes > 0 { methods.append(.backupCode) }
+        return methods
+    }
+
+    private static func clearAll(_ state: inout MFAState) {
+        state.backupCodes = []
+        state.backupCodesGenerated = nil
+        state.pendingCodes = []
+        state.challenges = []
+    }
+
+    static func sealContext(_ accountID: UUID, _ factorID: UUID) -> String {
+        "mfa/\(key(accountID))/\(factorID.uuidString.lowercased())"
+    }
+
+    static func key(_ accountID: UUID) -> String { accountID.uuidString.lowercased() }
+    static func subject(_ accountID: UUID) -> String { "account:" + key(accountID) }
+
+    static func parse(_ token: String) -> (UUID, String)? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[1].utf8.count == 43, let id = UUID(uuidString: String(parts[0])) else { return nil }
+        return (id, String(parts[1]))
+    }
+
+    static func validName(_ name: String) throws(MFAError) -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...64).contains(trimmed.count), !trimmed.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
+            throw MFAError(.invalidParameters, "a factor name has 1 to 64 printable characters")
+        }
+        return trimmed
+    }
+
+    static func validDestination(_ kind: MFAState.Factor.Kind, _ destination: String) throws(MFAError) -> String {
+        let value = destination.trimmingCharacters(in: .whitespaces)
+        switch kind {
+        case .sms:
+            let digits = value.dropFirst()
+            guard value.hasPrefix("+"), (8...15).contains(digits.count), digits.first != "0", digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else {
+                throw MFAError(.invalidParameters, "a phone number must be in E.164 form, like +14155550123")
+            }
+        case .email:
+            let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), value.count <= 254,
+                  !value.unicodeScalars.contains(where: { CharacterSet.whitespacesAndNewlines.contains($0) || CharacterSet.controlCharacters.contains($0) || $0 == "<" || $0 == ">" })
+            else { throw MFAError(.invalidParameters, "the email address is not valid") }
+        case .totp:
+            break
+        }
+        return value
+    }
+}

@@ -1,0 +1,86 @@
+public import Foundation
+
+/// Everything Warden holds about one account's second factors, stored as one document so that every
+/// check and change is one atomic read-modify-write of one row (``MFAStore/updateMFA(accountID:_:)``):
+/// a TOTP step, a backup code or an emailed code can be used at most once however many nodes race.
+///
+/// Secrets inside are sealed with Warden's field encryption, bound to the account and factor; codes and
+/// challenge tokens are kept only as keyed hashes.
+public struct MFAState: Codable, Sendable, Equatable {
+    public var factors: [Factor] = []
+    public var backupCodes: [BackupCode] = []
+    public var backupCodesGenerated: Date?
+    public var pendingCodes: [PendingCode] = []
+    public var challenges: [Challenge] = []
+    public var failures = Failures()
+
+    public init() {}
+
+    /// A second factor: a TOTP device, or a phone or email address that receives codes.
+    public struct Factor: Codable, Sendable, Equatable, Identifiable {
+        public enum Kind: String, Codable, Sendable, CaseIterable {
+            case totp, sms, email
+        }
+
+        public let id: UUID
+        public let kind: Kind
+        public var name: String
+        public let created: Date
+        /// Set once a valid code confirmed the enrollment; unconfirmed factors never verify a login.
+        public var confirmed: Date?
+        /// Unconfirmed enrollments are dropped after this.
+        public var enrollmentExpires: Date?
+        /// TOTP: the sealed secret; SMS and email: the sealed destination.
+        public var sealedSecret: String
+        public var algorithm: OTPAlgorithm?
+        public var digits: Int?
+        public var period: Int?
+        /// TOTP: the last step accepted; later codes must be for a later step (no replay).
+        public var lastStep: Int64?
+        public var lastUsed: Date?
+
+        public var isConfirmed: Bool { confirmed != nil }
+    }
+
+    /// One backup code: a keyed hash with its own salt.
+    public struct BackupCode: Codable, Sendable, Equatable {
+        public let salt: String
+        public let hash: String
+        public var used: Date?
+    }
+
+    /// A code sent by SMS or email.
+    public struct PendingCode: Codable, Sendable, Equatable {
+        public let factorID: UUID
+        public let salt: String
+        public let hash: String
+        public let created: Date
+        public let expires: Date
+        public var attempts: Int
+    }
+
+    /// A login waiting for its second factor.
+    public struct Challenge: Codable, Sendable, Equatable {
+        /// Keyed hash of the token handed to the client.
+        public let hash: String
+        public let device: String
+        public let created: Date
+        public let expires: Date
+    }
+
+    /// Consecutive failures, per factor kind and in all; and the lock they caused.
+    public struct Failures: Codable, Sendable, Equatable {
+        public var byKind: [String: Int] = [:]
+        /// Consecutive failures across every factor since the last success (the NIST hard stop counts these).
+        public var consecutive = 0
+        public var lockedUntil: Date?
+        /// How many temporary locks so far (each lasts twice the one before).
+        public var locks = 0
+        /// Set at the hard stop; only an administrator's reset clears it.
+        public var stopped: Date?
+    }
+
+    public var confirmedFactors: [Factor] { factors.filter(\.isConfirmed) }
+    public var hasMFA: Bool { !confirmedFactors.isEmpty }
+    public var remainingBackupCodes: Int { backupCodes.filter { $0.used == nil }.count }
+}
