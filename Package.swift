@@ -125,6 +125,7 @@ let package = Package(
                 "WardenAudit",
                 "WardenAccess",
                 "WardenSQL",
+                "WardenMFA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -139,6 +140,7 @@ let package = Package(
                 "WardenSQL",
                 "WardenSessions",
                 "WardenRedis",
+                "WardenMFA",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

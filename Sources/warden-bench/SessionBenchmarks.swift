@@ -4,6 +4,7 @@ import Synchronization
 import WardenAudit
 import WardenCore
 import WardenCrypto
+import WardenMFA
 import WardenRedis
 import WardenSessions
 
@@ -45,6 +46,14 @@ enum SessionBenchmarks {
                 for _ in 0..<n { blackHole(try await tokens.verify(token, as: .access)) }
             },
         ]
+        let totp = try TOTP(secret: Array("12345678901234567890".utf8))
+        let verifyAt = Date(timeIntervalSince1970: 1_800_000_000)
+        let totpCode = totp.code(at: verifyAt.addingTimeInterval(30))
+        benchmarks.append(
+            // A 6-digit code of the next step, checked against the window ±1: three HMAC-SHA1s, no storage.
+            Benchmark(name: "totp.verify", size: nil, unit: .opsPerSecond) { n in
+                for _ in 0..<n { blackHole(totp.match(totpCode, at: verifyAt, window: 1)) }
+            })
         if let validate = try await sessionValidate(redisURL: redisURL, tokens: tokens) {
             benchmarks.append(validate)
         }

@@ -3,6 +3,7 @@ import WardenAccess
 import WardenAudit
 import WardenCore
 import WardenCrypto
+import WardenMFA
 import WardenSQL
 
 #if canImport(Glibc)
@@ -57,7 +58,9 @@ struct Settings {
             return Runtime(
                 store: store, cipher: cipher,
                 accounts: AccountService(store: store, hasher: hasher, cipher: cipher, configuration: accounts),
-                access: AccessService(store: store), context: AuditContext(actor: actor))
+                access: AccessService(store: store),
+                mfa: try MFAService(store: store, cipher: cipher, hashKey: masterKey.secretHashKey, limiter: store),
+                context: AuditContext(actor: actor))
         } catch {
             try? await store.close()
             throw error
@@ -83,6 +86,7 @@ struct Runtime {
     let cipher: FieldCipher
     let accounts: AccountService
     let access: AccessService
+    let mfa: MFAService
     let context: AuditContext
 
     /// Gives back unused seal reservations and closes the database.

@@ -73,6 +73,29 @@ struct AccountCLITests {
         #expect(try await cli.run(["audit", "verify"]).line == "intact: 9 entries")
     }
 
+    @Test func mfaStatusAndResetRecoverFromTheHardStop() async throws {
+        let cli = try cli()
+        defer { cli.cleanup() }
+        let created = try await cli.run(["users", "create", "ada"])
+        let id = String(try #require(created.line.split(separator: "(").last?.dropLast()))
+        // The state a hundred consecutive failures leave behind.
+        let document = #"{"backupCodes":[],"challenges":[],"factors":[],"failures":{"byKind":{"totp":100},"consecutive":100,"locks":19,"stopped":1800000000000},"pendingCodes":[]}"#
+        try await cli.sqlite(".warden/warden.db", "INSERT INTO warden_mfa (account_id, document, updated_at) VALUES ('\(id)', '\(document)', 0)")
+        let stopped = try await cli.run(["mfa", "status", "ada"])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        #expect(stopped.output.contains("lock: stopped"))
+        #expect(stopped.output.contains("consecutive failures: 100"))
+        #expect(try await cli.run(["mfa", "reset", "ada"]).line == "MFA lock cleared for ada")
+        let json = try await cli.run(["mfa", "status", "ada", "--json"])
+        let status = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])
+        #expect(status["lock"] as? String == "none")
+        #expect(status["consecutive_failures"] as? Int == 0)
+        #expect(try await cli.run(["mfa", "status", "nobody"]).status != 0)
+        let tail = try await cli.run(["audit", "tail", "--json"])
+        #expect(tail.output.contains("mfa.lockout_reset"))
+        #expect(try await cli.run(["audit", "verify"]).status == 0)
+    }
+
     @Test func rolesListAndShow() async throws {
         let cli = try cli()
         defer { cli.cleanup() }
