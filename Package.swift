@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "WardenRedis", targets: ["WardenRedis"]),
         .library(name: "WardenSessions", targets: ["WardenSessions"]),
         .library(name: "WardenMFA", targets: ["WardenMFA"]),
+        .library(name: "QRCode", targets: ["QRCode"]),
         .executable(name: "warden", targets: ["warden"]),
         .executable(name: "warden-bench", targets: ["warden-bench"]),
         .executable(name: "warden-fuzz", targets: ["warden-fuzz"]),
@@ -79,11 +80,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "QRCode",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "WardenMFA",
             dependencies: [
                 "WardenCore",
                 "WardenCrypto",
                 "WardenAudit",
+                "QRCode",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
@@ -141,6 +147,7 @@ let package = Package(
                 "WardenSessions",
                 "WardenRedis",
                 "WardenMFA",
+                "QRCode",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -172,6 +179,12 @@ let package = Package(
             name: "WardenTestSupport",
             dependencies: ["WardenSQL", "WardenRedis", .product(name: "SQLKit", package: "sql-kit")],
             path: "Tests/Support",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "QRCodeTests",
+            dependencies: ["QRCode"],
+            exclude: ["python"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -3,6 +3,7 @@ public import Foundation
 import WardenAudit
 public import WardenCore
 public import WardenCrypto
+import QRCode
 
 /// Sends codes by SMS or email (``DeliveryMessenger`` connects it to `WardenDelivery`).
 public protocol MFAMessenger: Sendable {
@@ -46,6 +47,16 @@ public final class MFAService: Sendable {
         public let secret: String
         public let uri: String
         public let expires: Date
+
+        /// The URI as a QR code (error correction M, 4-module quiet zone): a PNG.
+        public func qrPNG(moduleSize: Int = 6) throws -> [UInt8] {
+            try QRCode(text: uri, errorCorrection: .medium).png(moduleSize: moduleSize, quietZone: 4)
+        }
+
+        /// The URI as a QR code: an SVG document.
+        public func qrSVG(moduleSize: Int = 6) throws -> String {
+            try QRCode(text: uri, errorCorrection: .medium).svg(moduleSize: moduleSize, quietZone: 4)
+        }
     }
 
     public struct FactorSummary: Sendable, Equatable {

@@ -5,6 +5,7 @@ import WardenAudit
 import WardenCore
 import WardenCrypto
 import WardenMFA
+import QRCode
 import WardenRedis
 import WardenSessions
 
@@ -53,6 +54,13 @@ enum SessionBenchmarks {
             // A 6-digit code of the next step, checked against the window ±1: three HMAC-SHA1s, no storage.
             Benchmark(name: "totp.verify", size: nil, unit: .opsPerSecond) { n in
                 for _ in 0..<n { blackHole(totp.match(totpCode, at: verifyAt, window: 1)) }
+            })
+        let uri = OTPAuthURI.totp(
+            secret: Array("12345678901234567890".utf8), issuer: "Warden", account: "ada@example.com", algorithm: .sha1, digits: 6, period: 30)
+        benchmarks.append(
+            // An otpauth:// URI to a QR code PNG: encode (all eight masks scored) and render.
+            Benchmark(name: "qr.png", size: nil, unit: .millisecondsPerOp) { n in
+                for _ in 0..<n { blackHole(try QRCode(text: uri, errorCorrection: .medium).png(moduleSize: 6)) }
             })
         if let validate = try await sessionValidate(redisURL: redisURL, tokens: tokens) {
             benchmarks.append(validate)

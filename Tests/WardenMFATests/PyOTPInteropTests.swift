@@ -46,3 +46,29 @@ struct PyOTPInteropTests {
         #expect(totp.match(lines[1], at: Date(timeIntervalSince1970: TimeInterval(time)), window: 0) != nil)
     }
 }
+
+/// The enrolment QR code, read by a real decoder, gives an authenticator (pyotp) whose codes confirm the
+/// device: the whole path a phone takes.
+struct EnrollmentQRTests {
+    @Test func scannedQRCodeEnrolsAnAuthenticator() async throws {
+        let f = try await MFAFixture.make(.memory)
+        let enrollment = try await f.service.enrollTOTP(
+            accountID: f.account, accountName: "ada@example.com", deviceName: "phone", proof: .passwordOnly, context: MFAFixture.context)
+        let png = try enrollment.qrPNG()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("warden-qr-\(UUID().uuidString).png").path
+        try Data(png).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let decode = "import sys, zxingcpp\nfrom PIL import Image\nprint(zxingcpp.read_barcodes(Image.open(sys.argv[1]))[0].text)"
+        let decoded = try await runProcess("/usr/bin/env", ["python3", "-c", decode, path])
+        #expect(decoded.status == 0, "\(String(decoding: decoded.stderr, as: UTF8.self))")
+        let uri = String(decoding: decoded.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(uri == enrollment.uri)
+        // The "phone" computes a code from what it scanned; Warden accepts it.
+        let time = Int(f.now.timeIntervalSince1970)
+        let code = try await PyOTPInteropTests().python(["code", uri, String(time)]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        try await f.service.confirm(accountID: f.account, factorID: enrollment.factorID, code: code, context: MFAFixture.context)
+        #expect(try await f.service.methods(accountID: f.account) == [.totp])
+        // The SVG form carries the same symbol.
+        #expect(try enrollment.qrSVG().hasPrefix("<?xml") || enrollment.qrSVG().hasPrefix("<svg"))
+    }
+}
