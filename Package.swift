@@ -22,6 +22,8 @@ let package = Package(
         .library(name: "WardenSessions", targets: ["WardenSessions"]),
         .library(name: "WardenMFA", targets: ["WardenMFA"]),
         .library(name: "QRCode", targets: ["QRCode"]),
+        .library(name: "WardenDelivery", targets: ["WardenDelivery"]),
+        .library(name: "WardenHTTP", targets: ["WardenHTTP"]),
         .executable(name: "warden", targets: ["warden"]),
         .executable(name: "warden-bench", targets: ["warden-bench"]),
         .executable(name: "warden-fuzz", targets: ["warden-fuzz"]),
@@ -36,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -84,13 +88,38 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "WardenDelivery",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "WardenMFA",
             dependencies: [
                 "WardenCore",
                 "WardenCrypto",
                 "WardenAudit",
                 "QRCode",
+                "WardenDelivery",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "WardenHTTP",
+            dependencies: [
+                "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSessions", "WardenMFA",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -179,6 +208,18 @@ let package = Package(
             name: "WardenTestSupport",
             dependencies: ["WardenSQL", "WardenRedis", .product(name: "SQLKit", package: "sql-kit")],
             path: "Tests/Support",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WardenDeliveryTests",
+            dependencies: [
+                "WardenDelivery", "WardenMFA", "WardenCore", "WardenCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["python"],
             swiftSettings: strictSettings
         ),
         .testTarget(

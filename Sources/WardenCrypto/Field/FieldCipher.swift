@@ -59,7 +59,7 @@ public final class FieldCipher: Sendable {
     }
 
     let manager: KeyringManager
-    let configuration: Configuration
+    public let configuration: Configuration
     let clock: any WallClock
     private let legacy: LegacyReader?
     private let state: Mutex<State>

@@ -31,6 +31,8 @@ public final class SessionService: Sendable {
         public let level: AuthenticationLevel
         public let tokenID: String
         public let tokenExpires: Date
+        /// When the session was created, i.e. when its authentication (password, or password and MFA) happened.
+        public let sessionCreated: Date
     }
 
     /// Facts about an account's sessions.
@@ -117,7 +119,7 @@ public final class SessionService: Sendable {
         }
         return Authenticated(
             accountID: accountID, sessionHash: hash, level: session.level, tokenID: claims.jti,
-            tokenExpires: Date(timeIntervalSince1970: TimeInterval(claims.exp)))
+            tokenExpires: Date(timeIntervalSince1970: TimeInterval(claims.exp)), sessionCreated: session.created)
     }
 
     /// Exchanges a refresh token for new tokens. The refresh token rotates: presenting one a second time

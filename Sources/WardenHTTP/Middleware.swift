@@ -1,0 +1,141 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import WardenCore
+
+extension HTTPField.Name {
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let xRequestID = HTTPField.Name("X-Request-ID")!
+    static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+    static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let contentSecurityPolicyHeader = HTTPField.Name("Content-Security-Policy")!
+    static let permissionsPolicy = HTTPField.Name("Permissions-Policy")!
+    static let crossOriginOpenerPolicy = HTTPField.Name("Cross-Origin-Opener-Policy")!
+    static let crossOriginResourcePolicy = HTTPField.Name("Cross-Origin-Resource-Policy")!
+    static let strictTransportSecurity = HTTPField.Name("Strict-Transport-Security")!
+    static let allowOrigin = HTTPField.Name("Access-Control-Allow-Origin")!
+    static let allowCredentials = HTTPField.Name("Access-Control-Allow-Credentials")!
+    static let allowMethods = HTTPField.Name("Access-Control-Allow-Methods")!
+    static let allowHeaders = HTTPField.Name("Access-Control-Allow-Headers")!
+    static let maxAge = HTTPField.Name("Access-Control-Max-Age")!
+}
+
+/// The outermost layer of every request: client address and request id, CORS, per-address rate limits,
+/// error rendering (every error becomes a JSON body that leaks nothing), security headers on every
+/// response, metrics and one log line.
+struct WardenMiddleware: RouterMiddleware {
+    typealias Context = WardenContext
+
+    let configuration: ServerConfiguration
+    let limiter: any RateLimitStore
+    let metrics: Metrics
+    let clock: any WallClock
+
+    static let authPaths: Set<String> = ["/auth/login", "/auth/register", "/auth/refresh", "/auth/mfa/verify", "/auth/mfa/send"]
+
+    func handle(_ request: Request, context: WardenContext, next: (Request, WardenContext) async throws -> Response) async throws -> Response {
+        var context = context
+        let started = ContinuousClock.now
+        if let peer = context.peerAddress, ServerConfiguration.contains(configuration.trustedProxies, peer) {
+            context.clientAddress = clientAddress(forwarded: request.headers[values: .xForwardedFor], peer: peer)
+        }
+        let origin = request.headers[.origin].flatMap { configuration.corsOrigins.contains($0) ? $0 : nil }
+        var response: Response
+        do {
+            if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
+                response = Response(status: .noContent)
+                if origin != nil {
+                    response.headers[.allowMethods] = "GET, POST, DELETE"
+                    response.headers[.allowHeaders] = "Authorization, Content-Type"
+                    response.headers[.maxAge] = "600"
+                }
+            } else {
+                try await limit(request, context)
+                response = try await next(request, context)
+            }
+        } catch {
+            let failure = APIError.from(error)
+            if failure.status.code >= 500 {
+                context.logger.error("request failed", metadata: ["request_id": .string(context.requestID), "error": .string(String(describing: type(of: error)))])
+            }
+            var body: [String: Any] = ["error": ["code": failure.code, "message": failure.message], "request_id": context.requestID]
+            if let retry = failure.retryAfter { body["retry_after"] = Int(retry.rounded(.up)) }
+            response = JSONResponse.make(failure.status, body)
+            for field in failure.headers { response.headers.append(field) }
+            if let retry = failure.retryAfter { response.headers[.retryAfter] = String(Int(max(1, retry.rounded(.up)))) }
+        }
+        if let origin {
+            response.headers[.allowOrigin] = origin
+            response.headers[.allowCredentials] = "true"
+            response.headers[.vary] = "Origin"
+        }
+        secure(&response, path: request.uri.path)
+        response.headers[.xRequestID] = context.requestID
+
+        let route = context.endpointPath ?? "unmatched"
+        let elapsed = (ContinuousClock.now - started)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let labels = ["route": route, "method": request.method.rawValue]
+        metrics.increment("warden_http_requests_total", labels.merging(["status": String(response.status.code)]) { $1 }, help: "HTTP requests by route template, method and status.")
+        metrics.observe("warden_http_request_duration_seconds", labels, seconds: seconds, help: "HTTP request latency by route template and method.")
+        context.logger.info("request", metadata: [
+            "request_id": .string(context.requestID), "method": .string(request.method.rawValue), "route": .string(route),
+            "status": .stringConvertible(response.status.code), "client": .string(context.clientAddress),
+            "ms": .stringConvertible(Int(seconds * 1000)),
+        ])
+        return response
+    }
+
+    /// The address of the client: walking `X-Forwarded-For` from the right, the first address that is not
+    /// a trusted proxy.
+    private func clientAddress(forwarded: [String], peer: String) -> String {
+        let hops = forwarded.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for hop in hops.reversed() where !ServerConfiguration.contains(configuration.trustedProxies, hop) {
+            return hop.count <= 64 ? hop : peer
+        }
+        return hops.first ?? peer
+    }
+
+    private func limit(_ request: Request, _ context: WardenContext) async throws {
+        let path = request.uri.path
+        guard !path.hasPrefix("/health") else { return }
+        let now = clock.now()
+        let address = context.clientAddress
+        do {
+            if let retry = try await configuration.addressLimit.exceeded(key: "http.address:" + address, in: limiter, now: now) {
+                throw APIError(.tooManyRequests, "rate_limited", "too many requests; slow down", retryAfter: retry)
+            }
+            if request.method == .post, Self.authPaths.contains(path),
+               let retry = try await configuration.authAddressLimit.exceeded(key: "http.auth:" + address, in: limiter, now: now) {
+                throw APIError(.tooManyRequests, "rate_limited", "too many attempts; slow down", retryAfter: retry)
+            }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            // The shared counters are unreachable: refuse rather than run unlimited.
+            throw APIError.unavailable
+        }
+    }
+
+    private func secure(_ response: inout Response, path: String) {
+        let headers: [(HTTPField.Name, String)] = [
+            (.xContentTypeOptions, "nosniff"),
+            (.xFrameOptions, "DENY"),
+            (.referrerPolicy, "no-referrer"),
+            (.contentSecurityPolicyHeader, "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+            (.permissionsPolicy, "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"),
+            (.crossOriginOpenerPolicy, "same-origin"),
+            (.crossOriginResourcePolicy, "same-origin"),
+        ]
+        for (name, value) in headers { response.headers[name] = value }
+        if configuration.tls { response.headers[.strictTransportSecurity] = "max-age=63072000; includeSubDomains" }
+        let cacheable = path == "/health" || path == "/.well-known/jwks.json" || path == "/openapi.json"
+        response.headers[.cacheControl] = cacheable ? "no-cache" : "no-store"
+    }
+}
+
+extension WardenContext {
+    var endpointPath: String? { coreContext.endpointPath.value }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import WardenCrypto
+import WardenMFA
+
+extension WardenAPI {
+    func addStatusRoutes(_ router: Router<WardenContext>) {
+        router.get("/health") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
+        router.get("/health/ready") { _, _ in
+            let checks = await readiness()
+            let ready = checks.values.allSatisfy { $0 != "down" }
+            return JSONResponse.make(ready ? .ok : .serviceUnavailable, ["status": ready ? "ready" : "not_ready", "checks": checks])
+        }
+        router.get("/.well-known/jwks.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: await services.tokens.keys.jwks())))
+        }
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+        router.get("/security/status") { request, context in try await securityStatus(request, context) }
+        router.get("/metrics") { _, context in
+            guard ServerConfiguration.contains(configuration.metricsAddresses, context.clientAddress) else { throw APIError.notFound }
+            let keyring = services.cipher.keyring
+            let now = services.clock.now()
+            var gauges: [(name: String, help: String, labels: [String: String], value: Double)] = keyring.versions.filter { $0.state == .primary || $0.state == .active }.map {
+                ("warden_key_age_seconds", "Age of each usable data key version.", ["version": String($0.version), "state": $0.state.rawValue], now.timeIntervalSince($0.created))
+            }
+            gauges.append(("warden_key_primary_version", "The primary data key version.", [:], Double(keyring.primaryVersion)))
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render(gauges: gauges))))
+        }
+    }
+
+    func readiness() async -> [String: String] {
+        var checks = ["database": await services.databaseHealthy() ? "up" : "down", "keyring": services.cipher.keyring.versions.isEmpty ? "down" : "up"]
+        if let redis = services.redisHealthy { checks["redis"] = await redis() ? "up" : "down" }
+        return checks
+    }
+
+    /// Live facts, and a rating computed from the checks listed with it.
+    private func securityStatus(_ request: Request, _ context: WardenContext) async throws -> Response {
+        var context = context
+        let caller: Caller? = request.headers[.authorization] == nil ? nil : try await authenticate(request, &context)
+        let keyring = keyring()
+        let readiness = await readiness()
+        let period = services.cipher.configuration.policy.rotationPeriod
+        let age = Double(keyring["primary_age_seconds"] as? Int ?? 0)
+        var checks: [[String: Any]] = [
+            ["name": "tls", "passed": configuration.tls, "detail": configuration.tls ? "TLS terminated here, minimum \(configuration.tlsMinimumVersion)" : "plain HTTP (only behind a TLS-terminating proxy)"],
+            ["name": "tls_1_3_only", "passed": configuration.tls && configuration.tlsMinimumVersion == "TLSv1.3", "detail": "minimum protocol \(configuration.tlsMinimumVersion)"],
+            ["name": "key_rotation_current", "passed": age < period, "detail": "primary key \(Int(age / 86_400)) days old, rotation every \(Int(period / 86_400)) days"],
+            ["name": "database", "passed": readiness["database"] == "up", "detail": "database \(readiness["database"] ?? "down")"],
+            ["name": "registration_restricted", "passed": configuration.registration != .open, "detail": "registration: \(configuration.registration.rawValue)"],
+        ]
+        if let redis = readiness["redis"] { checks.append(["name": "redis", "passed": redis == "up", "detail": "redis \(redis)"]) }
+        var mfaState: [String: Any]?
+        if let caller {
+            let methods = try await services.mfa.methods(accountID: caller.account.id)
+            mfaState = ["enabled": !methods.isEmpty, "methods": methods.map(\.rawValue), "backup_codes_remaining": try await services.mfa.remainingBackupCodes(accountID: caller.account.id),
+                        "session_level": caller.session.level.rawValue]
+            checks.append(["name": "caller_mfa", "passed": !methods.isEmpty, "detail": methods.isEmpty ? "your account has no second factor" : "your account uses \(methods.map(\.rawValue).joined(separator: ", "))"])
+        }
+        let passed = checks.filter { $0["passed"] as? Bool == true }.count
+        let rating = passed == checks.count ? "strong" : Double(passed) / Double(checks.count) >= 0.75 ? "fair" : "weak"
+        var available = ["totp", "backup_code"]
+        if services.channels.contains(.sms) { available.append("sms") }
+        if services.channels.contains(.email) { available.append("email") }
+        var body: [String: Any] = [
+            "encryption": keyring, "readiness": readiness, "mfa_methods_available": available,
+            "tls": ["enabled": configuration.tls, "minimum_version": configuration.tlsMinimumVersion],
+            "checks": checks, "rating": ["value": rating, "passed": passed, "total": checks.count],
+            "generated_at": JSONResponse.timestamp(services.clock.now()),
+        ]
+        body["caller_mfa"] = mfaState
+        return JSONResponse.make(.ok, body)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+public import WardenCore
+
+/// How `warden serve` listens and what it lets through. Every field has a secure default; see
+/// docs/configuration.md for the matching flags and environment variables.
+public struct ServerConfiguration: Sendable {
+    /// Who may create accounts through `POST /auth/register`.
+    public enum Registration: String, Sendable, CaseIterable {
+        /// Anyone.
+        case open
+        /// Anyone holding one of the configured invite codes.
+        case invite
+        /// Only a caller with `accounts:create` (default).
+        case admin
+    }
+
+    public var host = "127.0.0.1"
+    public var port = 8443
+    /// Whether the server terminates TLS (drives HSTS and `/security/status`).
+    public var tls = true
+    public var tlsMinimumVersion = "TLSv1.3"
+    /// Peers whose `X-Forwarded-For` is believed (exact addresses or IPv4 CIDR blocks).
+    public var trustedProxies: [String] = []
+    /// Origins allowed to call the API from a browser (exact `scheme://host[:port]`); none by default.
+    public var corsOrigins: [String] = []
+    public var registration = Registration.admin
+    public var inviteCodes: [String] = []
+    /// Request bodies above this are refused with 413 before being read.
+    public var maxBodyBytes = 1 << 20
+    /// JSON nested deeper than this is refused with 400 before being parsed.
+    public var maxJSONDepth = 32
+    public var idleTimeout: Duration = .seconds(60)
+    /// Requests per client address (every route).
+    public var addressLimit = RateLimit(limit: 600, window: 60)
+    /// Requests per client address to the login, registration, refresh and MFA routes.
+    public var authAddressLimit = RateLimit(limit: 30, window: 60)
+    /// Login attempts per username.
+    public var accountLoginLimit = RateLimit(limit: 10, window: 60)
+    /// Addresses that may read `/metrics`.
+    public var metricsAddresses: [String] = ["127.0.0.1", "::1"]
+    /// Field-encryption batch size.
+    public var maxBatch = 100
+
+    public init() {}
+
+    /// Whether `address` is one of `list` (exact, or inside an IPv4 CIDR block).
+    static func contains(_ list: [String], _ address: String) -> Bool {
+        list.contains { entry in
+            if entry == address { return true }
+            let parts = entry.split(separator: "/")
+            guard parts.count == 2, let bits = Int(parts[1]), (0...32).contains(bits),
+                  let network = ipv4(String(parts[0])), let value = ipv4(address) else { return false }
+            let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << (32 - UInt32(bits))
+            return network & mask == value & mask
+        }
+    }
+
+    static func ipv4(_ text: String) -> UInt32? {
+        let octets = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for octet in octets {
+            guard let byte = UInt8(octet), String(byte) == octet else { return nil }
+            value = value << 8 | UInt32(byte)
+        }
+        return value
+    }
+}

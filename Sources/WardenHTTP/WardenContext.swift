@@ -1,0 +1,43 @@
+public import Hummingbird
+import NIOCore
+public import WardenCore
+public import WardenAccess
+public import WardenSessions
+public import Foundation
+
+/// Per-request state: the request id, the client's address (from `X-Forwarded-For` only behind a trusted
+/// proxy), and — once authenticated — the caller.
+public struct WardenContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The TCP peer, as seen by this server.
+    public let peerAddress: String?
+    public var requestID: String
+    /// The client's address: the peer, or the first untrusted address in `X-Forwarded-For` when the
+    /// peer is a trusted proxy.
+    public var clientAddress: String
+    public var caller: Caller?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        peerAddress = source.channel.remoteAddress?.ipAddress
+        requestID = SessionID.make().prefix(22).description
+        clientAddress = peerAddress ?? "unknown"
+    }
+
+    /// Bodies are read by the routes themselves, with the configured limit.
+    public var maxUploadSize: Int { 1 << 20 }
+
+    /// The audit context of this request: who, from where, which request.
+    public var audit: AuditContext {
+        AuditContext(actor: caller.map { "account:" + $0.account.id.uuidString.lowercased() } ?? "anonymous", sourceAddress: clientAddress, requestID: requestID)
+    }
+}
+
+/// An authenticated caller: the account and the session its access token belongs to.
+public struct Caller: Sendable {
+    public let account: Account
+    public let session: SessionService.Authenticated
+
+    /// When the caller last completed MFA: its session's creation, for an MFA-level session.
+    public var lastMFA: Date? { session.level == .multiFactor ? session.sessionCreated : nil }
+}

@@ -1,0 +1,21 @@
+public import Hummingbird
+import HummingbirdTLS
+import HummingbirdCore
+public import NIOCore
+public import Logging
+public import NIOSSL
+
+/// Builds the Hummingbird application for the API: HTTP/1.1, over TLS when a context is given, with
+/// idle timeouts.
+public enum WardenServer {
+    public static func application(
+        api: WardenAPI, tls: TLSConfiguration?, logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let http = HTTPServerBuilder.http1(configuration: .init(idleTimeout: TimeAmount(api.configuration.idleTimeout)))
+        let server: HTTPServerBuilder = if let tls { try .tls(http, tlsConfiguration: tls) } else { http }
+        return Application(
+            router: api.router(), server: server,
+            configuration: .init(address: .hostname(api.configuration.host, port: api.configuration.port), serverName: nil),
+            onServerRunning: onServerRunning, logger: logger)
+    }
+}
