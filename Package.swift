@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "QRCode", targets: ["QRCode"]),
         .library(name: "WardenDelivery", targets: ["WardenDelivery"]),
         .library(name: "WardenHTTP", targets: ["WardenHTTP"]),
+        .library(name: "WardenTLS", targets: ["WardenTLS"]),
         .executable(name: "warden", targets: ["warden"]),
         .executable(name: "warden-bench", targets: ["warden-bench"]),
         .executable(name: "warden-fuzz", targets: ["warden-fuzz"]),
@@ -40,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         .target(
@@ -111,6 +114,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "WardenTLS",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "WardenHTTP",
             dependencies: [
                 "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSessions", "WardenMFA",
@@ -161,6 +175,14 @@ let package = Package(
                 "WardenAccess",
                 "WardenSQL",
                 "WardenMFA",
+                "WardenSessions",
+                "WardenRedis",
+                "WardenDelivery",
+                "WardenHTTP",
+                "WardenTLS",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -208,6 +230,31 @@ let package = Package(
             name: "WardenTestSupport",
             dependencies: ["WardenSQL", "WardenRedis", .product(name: "SQLKit", package: "sql-kit")],
             path: "Tests/Support",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WardenTLSTests",
+            dependencies: [
+                "WardenTLS",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            exclude: ["python"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WardenHTTPTests",
+            dependencies: [
+                "WardenHTTP", "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSessions", "WardenMFA",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -266,6 +313,7 @@ let package = Package(
         .testTarget(
             name: "WardenCLITests",
             dependencies: ["WardenCore", "WardenTestSupport"],
+            exclude: ["python"],
             swiftSettings: strictSettings
         ),
     ],

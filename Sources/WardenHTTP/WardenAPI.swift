@@ -105,11 +105,11 @@ public struct WardenAPI: Sendable {
     }
 
     func tokens(_ issued: SessionService.Issued) -> [String: Any] {
-        let now = services.clock.now()
+        let issuedAt = issued.session.lastActivity
         return [
             "access_token": issued.accessToken, "refresh_token": issued.refreshToken, "token_type": "Bearer",
-            "expires_in": Int(issued.accessExpires.timeIntervalSince(now).rounded()),
-            "refresh_expires_in": Int(issued.refreshExpires.timeIntervalSince(now).rounded()),
+            "expires_in": Int(issued.accessExpires.timeIntervalSince(issuedAt).rounded(.up)),
+            "refresh_expires_in": Int(issued.refreshExpires.timeIntervalSince(issuedAt).rounded(.up)),
             "session_id": issued.session.idHash, "authentication_level": issued.session.level.rawValue,
         ]
     }

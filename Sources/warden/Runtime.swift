@@ -60,7 +60,7 @@ struct Settings {
                 accounts: AccountService(store: store, hasher: hasher, cipher: cipher, configuration: accounts),
                 access: AccessService(store: store),
                 mfa: try MFAService(store: store, cipher: cipher, hashKey: masterKey.secretHashKey, limiter: store),
-                context: AuditContext(actor: actor))
+                masterKey: masterKey, context: AuditContext(actor: actor))
         } catch {
             try? await store.close()
             throw error
@@ -87,6 +87,7 @@ struct Runtime {
     let accounts: AccountService
     let access: AccessService
     let mfa: MFAService
+    let masterKey: MasterKey
     let context: AuditContext
 
     /// Gives back unused seal reservations and closes the database.

@@ -12,6 +12,6 @@ struct Warden: AsyncParsableCommand {
             """,
         subcommands: [
             KeysCommand.self, EncryptCommand.self, DecryptCommand.self, RewrapCommand.self, UsersCommand.self, RolesCommand.self,
-            AuditCommand.self, DatabaseCommand.self, MFACommand.self,
+            AuditCommand.self, DatabaseCommand.self, MFACommand.self, ServeCommand.self, CertsCommand.self,
         ])
 }

@@ -14,6 +14,20 @@ public enum TestDatabase: String, CaseIterable, Sendable {
 
     /// A fresh, empty database (no migrations applied), a way to open another connection to it (another
     /// "node"), and how to remove it.
+    /// A fresh, empty PostgreSQL database for processes to connect to: its URL, and how to drop it.
+    public static func makePostgresURL() async throws -> (url: String, cleanup: @Sendable () async -> Void) {
+        guard let admin = postgresURL else {
+            throw SetupError(description: "WARDEN_TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh, which starts PostgreSQL")
+        }
+        let name = "warden_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased())"
+        let adminBackend = try PostgresBackend.connect(url: admin, maxConnections: 1)
+        try await adminBackend.withConnection { try await $0.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
+        return (admin.replacingOccurrences(of: "/postgres?", with: "/\(name)?"), {
+            try? await adminBackend.withConnection { try await $0.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
+            try? await adminBackend.close()
+        })
+    }
+
     public func makeBackend() async throws -> Made {
         switch self {
         case .sqlite:

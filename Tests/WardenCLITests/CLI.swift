@@ -36,12 +36,17 @@ struct CLI {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    @discardableResult
-    func run(_ arguments: [String], input: Data = Data(), environment extra: [String: String] = [:]) async throws -> Result {
+    /// The environment the CLI runs with: this process's, without any Warden settings, plus `environment`.
+    var processEnvironment: [String: String] {
         var base = ProcessInfo.processInfo.environment
         for key in base.keys where key.hasPrefix("WARDEN_") || key.hasPrefix("DIGITAL_TWIN_") { base[key] = nil }
+        return base.merging(environment) { $1 }
+    }
+
+    @discardableResult
+    func run(_ arguments: [String], input: Data = Data(), environment extra: [String: String] = [:]) async throws -> Result {
         let (status, stdout, stderr) = try await runProcess(
-            Self.executable, arguments, input: input, environment: base.merging(environment) { $1 }.merging(extra) { $1 },
+            Self.executable, arguments, input: input, environment: processEnvironment.merging(extra) { $1 },
             directory: directory)
         return Result(status: status, stdout: stdout, stderr: String(decoding: stderr, as: UTF8.self))
     }

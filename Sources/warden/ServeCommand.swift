@@ -1,0 +1,231 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import WardenAccess
+import WardenCore
+import WardenCrypto
+import WardenDelivery
+import WardenHTTP
+import WardenMFA
+import WardenRedis
+import WardenSQL
+import WardenSessions
+import WardenTLS
+import NIOSSL
+
+/// `warden serve`: the HTTP API.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the HTTP API (TLS 1.3 by default).",
+        discussion: """
+            Settings come from flags, then environment variables, then a JSON file given with --config (whose keys \
+            are the environment variable names), then defaults; docs/configuration.md lists them all. With no \
+            database URL this is the embedded default: SQLite and a generated master key and TLS certificate in \
+            the data directory, and codes for SMS and email written to <data dir>/outbox.jsonl.
+            """)
+
+    @OptionGroup var options: KeyringOptions
+    @Option(help: ArgumentHelp("A JSON file of settings (keys are the WARDEN_* variable names).", valueName: "path")) var config: String?
+    @Option(help: ArgumentHelp("Address to listen on (env WARDEN_HOST, default 127.0.0.1).", valueName: "address")) var host: String?
+    @Option(help: ArgumentHelp("Port (env WARDEN_PORT, default 8443).", valueName: "port")) var port: Int?
+    @Option(help: ArgumentHelp("PEM certificate chain (env WARDEN_TLS_CERT; default: generated in the data directory).", valueName: "path")) var tlsCert: String?
+    @Option(help: ArgumentHelp("PEM private key, mode 0600 (env WARDEN_TLS_KEY).", valueName: "path")) var tlsKey: String?
+    @Flag(help: "Serve plain HTTP (only behind a TLS-terminating proxy; env WARDEN_TLS=off).") var noTLS = false
+    @Flag(help: "Also accept TLS 1.2 (env WARDEN_TLS_MIN=1.2).") var allowTLS12 = false
+    @Option(help: ArgumentHelp("Redis for sessions and rate limits (env WARDEN_REDIS_URL; default: the database).", valueName: "url")) var redisURL: String?
+    @Option(help: ArgumentHelp("open, invite or admin (env WARDEN_REGISTRATION, default admin).", valueName: "policy")) var registration: String?
+    @Option(help: ArgumentHelp("A proxy whose X-Forwarded-For is believed: address or IPv4 CIDR (repeatable; env WARDEN_TRUSTED_PROXIES, comma-separated).", valueName: "address")) var trustedProxy: [String] = []
+    @Option(help: ArgumentHelp("A browser origin allowed by CORS (repeatable; env WARDEN_CORS_ORIGINS).", valueName: "origin")) var corsOrigin: [String] = []
+
+    func run() async throws {
+        var environment = ProcessInfo.processInfo.environment
+        if let config {
+            // The file is the weakest source: the environment and flags override it.
+            for (key, value) in try Self.configFile(config) where environment[key] == nil { environment[key] = value }
+        }
+        var settings = try options.settings(environment: environment)
+        settings.configuration.policy.sealReservation = FieldCipher.Configuration().policy.sealReservation
+        let server = try serverConfiguration(environment)
+        let logger = Logger(label: "warden")
+
+        let runtime = try await settings.open()
+        var tasks: [Task<Void, Never>] = []
+        do {
+            let policy = SessionPolicy()
+            let keys = TokenKeys(store: runtime.store, cipher: runtime.cipher, overlap: policy.refreshTokenLifetime)
+            try await keys.load()
+            let tokens = TokenService(keys: keys, policy: policy)
+            let redis = try (redisURL ?? environment["WARDEN_REDIS_URL"]).flatMap { $0.isEmpty ? nil : $0 }.map { RedisClient(configuration: try RedisConfiguration(url: $0)) }
+            let sessionStore: any SessionStore
+            let activity: any ActivityStore
+            let limiter: any RateLimitStore
+            if let redis {
+                let store = RedisSessionStore(client: redis)
+                (sessionStore, activity, limiter) = (store, store, RedisRateLimitStore(client: redis))
+            } else {
+                (sessionStore, activity, limiter) = (runtime.store, runtime.store, runtime.store)
+            }
+            let sessions = SessionService(store: sessionStore, activity: activity, ledger: runtime.store, tokens: tokens, policy: policy, audit: runtime.store)
+            let messenger = try Self.messenger(environment, dataDirectory: settings.dataDirectory, embedded: settings.databaseURL == nil)
+            let accounts = runtime.accounts
+            let notifier = messenger.email.map { email in
+                EmailNotifier(email: email, from: messenger.from) { id in try? await accounts.account(id: id)?.email }
+            }
+            let mfa = try MFAService(
+                store: runtime.store, cipher: runtime.cipher, hashKey: runtime.masterKey.secretHashKey, limiter: limiter,
+                messenger: messenger.channels.isEmpty ? nil : messenger, notifier: notifier)
+            let store = runtime.store
+            let databaseHealthy: @Sendable () async -> Bool = {
+                do { _ = try await store.head(); return true } catch { return false }
+            }
+            var redisHealthy: (@Sendable () async -> Bool)?
+            if let redis {
+                redisHealthy = { do { _ = try await redis.send("PING"); return true } catch { return false } }
+            }
+            let services = WardenServices(
+                accounts: runtime.accounts, access: runtime.access, authorizer: Authorizer(store: runtime.store), sessions: sessions, tokens: tokens, mfa: mfa,
+                cipher: runtime.cipher, limiter: limiter, auditReader: runtime.store, databaseHealthy: databaseHealthy,
+                redisHealthy: redisHealthy, channels: messenger.channels)
+
+            let tls: TLSConfiguration? = try server.tls ? tlsConfiguration(environment, dataDirectory: settings.dataDirectory, host: server.host) : nil
+            let api = WardenAPI(services: services, configuration: server)
+            let cipher = runtime.cipher
+            tasks.append(Task { try? await cipher.runMaintenance(every: .seconds(60)) })
+            tasks.append(Task { await sessions.runMaintenance(every: .seconds(5)) })
+            tasks.append(Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(300))
+                    try? await keys.refresh()
+                    try? await store.pruneRateLimits(now: Date())
+                }
+            })
+            let scheme = tls == nil ? "http" : "https"
+            let app = try WardenServer.application(api: api, tls: tls, logger: logger) { channel in
+                let bound = channel.localAddress?.port.map(String.init) ?? String(server.port)
+                FileHandle.standardOutput.write(Data("warden: listening on \(scheme)://\(server.host):\(bound)\n".utf8))
+            }
+            try await app.runService()
+        } catch {
+            for task in tasks { task.cancel() }
+            await runtime.close()
+            throw error
+        }
+        for task in tasks { task.cancel() }
+        await runtime.close()
+    }
+
+    private func serverConfiguration(_ environment: [String: String]) throws -> ServerConfiguration {
+        var server = ServerConfiguration()
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        func list(_ name: String) -> [String] { value(name)?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } ?? [] }
+        server.host = host ?? value("WARDEN_HOST") ?? server.host
+        if let port = try port ?? value("WARDEN_PORT").map({ text in
+            guard let number = Int(text) else { throw ValidationError("WARDEN_PORT must be a number") }
+            return number
+        }) {
+            guard (0...65_535).contains(port) else { throw ValidationError("the port must be 0–65535") }
+            server.port = port
+        }
+        if let tls = value("WARDEN_TLS") {
+            guard ["on", "off"].contains(tls) else { throw ValidationError("WARDEN_TLS must be on or off") }
+            server.tls = tls == "on"
+        }
+        if noTLS { server.tls = false }
+        if allowTLS12 || value("WARDEN_TLS_MIN") == "1.2" { server.tlsMinimumVersion = "TLSv1.2" }
+        if let policy = registration ?? value("WARDEN_REGISTRATION") {
+            guard let parsed = ServerConfiguration.Registration(rawValue: policy) else { throw ValidationError("registration is open, invite or admin") }
+            server.registration = parsed
+        }
+        server.inviteCodes = list("WARDEN_INVITE_CODES")
+        if server.registration == .invite, server.inviteCodes.isEmpty { throw ValidationError("invite registration needs WARDEN_INVITE_CODES") }
+        server.trustedProxies = trustedProxy.isEmpty ? list("WARDEN_TRUSTED_PROXIES") : trustedProxy
+        server.corsOrigins = corsOrigin.isEmpty ? list("WARDEN_CORS_ORIGINS") : corsOrigin
+        guard !server.corsOrigins.contains("*") else { throw ValidationError("CORS origins must be listed; `*` is not allowed (responses carry credentials)") }
+        let metrics = list("WARDEN_METRICS_ADDRESSES")
+        if !metrics.isEmpty { server.metricsAddresses = metrics }
+        if let limit = value("WARDEN_RATE_LIMIT_PER_MINUTE").flatMap(Int.init) { server.addressLimit = RateLimit(limit: limit, window: 60) }
+        if let limit = value("WARDEN_AUTH_RATE_LIMIT_PER_MINUTE").flatMap(Int.init) { server.authAddressLimit = RateLimit(limit: limit, window: 60) }
+        if let limit = value("WARDEN_LOGIN_RATE_LIMIT_PER_MINUTE").flatMap(Int.init) { server.accountLoginLimit = RateLimit(limit: limit, window: 60) }
+        return server
+    }
+
+    private func tlsConfiguration(_ environment: [String: String], dataDirectory: String, host: String) throws -> TLSConfiguration {
+        let minimum: TLSSettings.MinimumVersion = allowTLS12 || environment["WARDEN_TLS_MIN"] == "1.2" ? .tls12 : .tls13
+        if let certificate = tlsCert ?? environment["WARDEN_TLS_CERT"], let key = tlsKey ?? environment["WARDEN_TLS_KEY"] {
+            return try TLSSettings(certificatePath: certificate, keyPath: key, minimumVersion: minimum).makeServerConfiguration()
+        }
+        let isAddress = host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
+        let pair = try CertificateGenerator.ensure(
+            directory: dataDirectory, dnsNames: ["localhost"] + (isAddress || host == "localhost" ? [] : [host]),
+            ipAddresses: ["127.0.0.1", "::1"] + (isAddress && !["127.0.0.1", "::1", "0.0.0.0", "::"].contains(host) ? [host] : []))
+        if pair.generated {
+            Terminal.warn("generated a self-signed TLS certificate at \(pair.certificatePath) (key mode 0600); use a real certificate in production (--tls-cert/--tls-key)")
+        }
+        return try TLSSettings(certificatePath: pair.certificatePath, keyPath: pair.keyPath, minimumVersion: minimum).makeServerConfiguration()
+    }
+
+    /// Email and SMS senders from the environment; in the embedded default without either, a development
+    /// sender writing to the data directory.
+    static func messenger(_ environment: [String: String], dataDirectory: String, embedded: Bool) throws -> DeliveryMessenger {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let from = value("WARDEN_SMTP_FROM") ?? "warden@localhost"
+        var email: (any EmailSender)?
+        var sms: (any SMSSender)?
+        if let host = value("WARDEN_SMTP_HOST") {
+            let security: SMTPConfiguration.Security = switch value("WARDEN_SMTP_SECURITY") ?? "starttls" {
+            case "tls": .implicitTLS
+            case "none": .none
+            default: .startTLS
+            }
+            email = SMTPSender(configuration: SMTPConfiguration(
+                host: host, port: value("WARDEN_SMTP_PORT").flatMap(Int.init), security: security,
+                username: value("WARDEN_SMTP_USERNAME"), password: value("WARDEN_SMTP_PASSWORD")))
+        }
+        if let sid = value("WARDEN_SMS_ACCOUNT_SID"), let token = value("WARDEN_SMS_AUTH_TOKEN"), let number = value("WARDEN_SMS_FROM") {
+            sms = HTTPSMSSender(configuration: HTTPSMSConfiguration(
+                accountSID: sid, authToken: token, from: number, baseURL: value("WARDEN_SMS_BASE_URL") ?? "https://api.twilio.com"))
+        }
+        if value("WARDEN_DEV_OUTBOX") == "on" || (embedded && email == nil && sms == nil && value("WARDEN_DEV_OUTBOX") != "off") {
+            let file = FileSender(directory: dataDirectory)
+            Terminal.warn("SMS and email codes go to \(file.outboxPath) (development sender); configure WARDEN_SMTP_HOST and WARDEN_SMS_* for real delivery")
+            email = email ?? file
+            sms = sms ?? file
+        }
+        return DeliveryMessenger(email: email, sms: sms, from: from)
+    }
+
+    static func configFile(_ path: String) throws -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { throw ValidationError("\(path) is not a readable JSON object") }
+        var values: [String: String] = [:]
+        for (key, value) in object {
+            guard key.hasPrefix("WARDEN_") else { throw ValidationError("\(path): unknown setting \(key) (keys are WARDEN_* variable names)") }
+            guard key != "WARDEN_MASTER_KEY" else { throw ValidationError("\(path): put the master key in WARDEN_MASTER_KEY_FILE, not in the configuration file") }
+            values[key] = "\(value)"
+        }
+        return values
+    }
+}
+
+/// `warden certs generate`: a self-signed certificate for development or internal use.
+struct CertsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "certs", abstract: "TLS certificates.", subcommands: [Generate.self])
+
+    struct Generate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a self-signed RSA-4096 certificate and its key (mode 0600).")
+        @Option(help: "DNS names for the subject alternative names (repeatable).") var dns: [String] = ["localhost"]
+        @Option(help: "IP addresses for the subject alternative names (repeatable).") var ip: [String] = ["127.0.0.1", "::1"]
+        @Option(help: "Certificate file.") var cert = "cert.pem"
+        @Option(help: "Private key file.") var key = "key.pem"
+        @Option(help: "Validity in days.") var days = 397
+        @Flag(help: "Replace existing files.") var overwrite = false
+
+        func run() throws {
+            let generated = try CertificateGenerator.selfSigned(commonName: dns.first ?? "warden", dnsNames: dns, ipAddresses: ip, validity: Double(days) * 86_400)
+            try CertificateGenerator.write(generated, certificatePath: cert, keyPath: key, overwrite: overwrite)
+            print("wrote \(cert) and \(key) (mode 0600); SHA-256 fingerprint \(generated.sha256Fingerprint)")
+        }
+    }
+}

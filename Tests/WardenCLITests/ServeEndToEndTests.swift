@@ -1,0 +1,99 @@
+import Foundation
+import Synchronization
+import Testing
+import WardenTestSupport
+
+/// `warden serve` as operators run it: two nodes sharing a real PostgreSQL and Redis, over TLS, driven by
+/// a Python client (python/e2e_flow.py) through a whole login, MFA, refresh and revocation flow.
+@Suite(.serialized)
+struct ServeEndToEndTests {
+    static let flow = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("python/e2e_flow.py").path
+
+    @Test func twoNodesSharePostgresAndRedis() async throws {
+        let database = try await TestDatabase.makePostgresURL()
+        let redis = try RedisServer()
+        try await redis.start()
+        var cli = try CLI()
+        cli.environment = [
+            "WARDEN_DATABASE_URL": database.url, "WARDEN_MASTER_KEY": Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString(),
+            "WARDEN_SCRYPT_LOG_N": "10", "WARDEN_REDIS_URL": redis.url, "USER": "tester",
+        ]
+        var nodes: [ServeProcess] = []
+        do {
+            let created = try await cli.run(["users", "create", "root", "--password-stdin"], input: Data("correct horse battery staple\n".utf8))
+            #expect(created.status == 0, "\(created.stderr)")
+            #expect(try await cli.run(["users", "grant", "root", "account_admin"]).status == 0)
+            let certs = try await cli.run(["certs", "generate", "--cert", cli.file("cert.pem"), "--key", cli.file("key.pem")])
+            #expect(certs.status == 0, "\(certs.stderr)")
+            for _ in 0..<2 {
+                nodes.append(try await ServeProcess.start(
+                    CLI.executable, ["serve", "--port", "0", "--tls-cert", cli.file("cert.pem"), "--tls-key", cli.file("key.pem")],
+                    environment: cli.processEnvironment, directory: cli.directory))
+            }
+            let result = try await runProcess(
+                "/usr/bin/env", ["python3", Self.flow, cli.file("cert.pem"), nodes[0].url, nodes[1].url, "root", "correct horse battery staple"])
+            let output = String(decoding: result.stdout, as: UTF8.self) + String(decoding: result.stderr, as: UTF8.self)
+            #expect(result.status == 0, "\(output)\nnode 1: \(nodes[0].output)\nnode 2: \(nodes[1].output)")
+            #expect(output.contains("e2e flow passed"))
+            // Nothing secret reached the logs.
+            for node in nodes { #expect(!node.output.contains("correct horse battery staple")) }
+            #expect(try await cli.run(["audit", "verify"]).status == 0)
+        } catch {
+            Issue.record(error)
+        }
+        for node in nodes { node.stop() }
+        await redis.stop()
+        await database.cleanup()
+        cli.cleanup()
+    }
+}
+
+/// A running `warden serve`: started, its address read from its first line, stopped with SIGTERM.
+final class ServeProcess: @unchecked Sendable {
+    let process: Process
+    let url: String
+    private let captured: OutputBuffer
+
+    var output: String { captured.text }
+
+    private init(process: Process, url: String, captured: OutputBuffer) {
+        self.process = process
+        self.url = url
+        self.captured = captured
+    }
+
+    static func start(_ executable: String, _ arguments: [String], environment: [String: String], directory: String) async throws -> ServeProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let buffer = OutputBuffer()
+        pipe.fileHandleForReading.readabilityHandler = { handle in buffer.append(handle.availableData) }
+        try process.run()
+        for _ in 0..<600 {
+            let seen = buffer.text
+            if let line = seen.split(separator: "\n").first(where: { $0.hasPrefix("warden: listening on ") }) {
+                let url = String(line.dropFirst("warden: listening on ".count)).replacingOccurrences(of: "127.0.0.1", with: "localhost")
+                return ServeProcess(process: process, url: url, captured: buffer)
+            }
+            guard process.isRunning else { throw CLIFailure(description: "warden serve exited: \(seen)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        process.terminate()
+        throw CLIFailure(description: "warden serve did not start: \(buffer.text)")
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+    }
+}
+
+final class OutputBuffer: Sendable {
+    private let storage = Mutex("")
+    var text: String { storage.withLock { $0 } }
+    func append(_ data: Data) { storage.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+}

@@ -1,0 +1,129 @@
+"""End-to-end run against two live `warden serve` nodes that share PostgreSQL and Redis.
+
+  e2e_flow.py <ca.pem> <url-of-node-1> <url-of-node-2> <admin-username> <admin-password>
+
+TLS 1.3 is accepted and TLS 1.2 refused; an account registers (by the admin), logs in, enrols TOTP (the
+secret read back out of the otpauth URI, as a phone would), logs in with password + TOTP, refreshes
+(rotation, and reuse refused), and logs out everywhere; a session revoked through node 1 is refused by
+node 2 at once. Exits non-zero with a message at the first failure. Uses only the standard library and
+pyotp (an independent TOTP implementation).
+"""
+import json
+import socket
+import ssl
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pyotp
+
+CA, NODE1, NODE2, ADMIN, ADMIN_PASSWORD = sys.argv[1:6]
+
+
+def check(condition, message):
+    if not condition:
+        print("FAIL:", message, file=sys.stderr)
+        sys.exit(1)
+
+
+def context(maximum=None):
+    ctx = ssl.create_default_context(cafile=CA)
+    if maximum:
+        ctx.maximum_version = maximum
+    return ctx
+
+
+def call(base, method, path, body=None, token=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method)
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", "Bearer " + token)
+    request.add_header("User-Agent", "e2e-flow/1")
+    try:
+        with urllib.request.urlopen(request, context=context(), timeout=30) as response:
+            raw = response.read()
+            return response.status, dict(response.headers), json.loads(raw) if raw else {}
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        return error.code, dict(error.headers), json.loads(raw) if raw else {}
+
+
+# TLS: 1.3 accepted, 1.2 refused.
+host, port = urllib.parse.urlparse(NODE1).hostname, urllib.parse.urlparse(NODE1).port
+with socket.create_connection((host, port), timeout=10) as raw:
+    with context().wrap_socket(raw, server_hostname="localhost") as tls:
+        check(tls.version() == "TLSv1.3", f"negotiated {tls.version()}")
+try:
+    with socket.create_connection((host, port), timeout=10) as raw:
+        with context(ssl.TLSVersion.TLSv1_2).wrap_socket(raw, server_hostname="localhost") as tls:
+            check(False, f"a TLS 1.2 client connected ({tls.version()})")
+except ssl.SSLError:
+    pass
+
+# The admin (created by the CLI) registers an account.
+status, _, admin = call(NODE1, "POST", "/auth/login", {"username": ADMIN, "password": ADMIN_PASSWORD})
+check(status == 200, f"admin login: {status} {admin}")
+status, headers, created = call(NODE1, "POST", "/auth/register", {"username": "ada", "password": "correct horse battery staple"}, admin["access_token"])
+check(status == 201, f"register: {status} {created}")
+check(headers.get("Strict-Transport-Security", "").startswith("max-age="), "HSTS missing")
+
+# Password login on node 1, TOTP enrolment.
+status, _, tokens = call(NODE1, "POST", "/auth/login", {"username": "ada", "password": "correct horse battery staple"})
+check(status == 200 and "access_token" in tokens, f"login: {status} {tokens}")
+status, _, setup = call(NODE1, "POST", "/auth/mfa/setup", {"method": "totp", "name": "phone"}, tokens["access_token"])
+check(status == 201, f"mfa setup: {status} {setup}")
+totp = pyotp.parse_uri(setup["otpauth_uri"])
+status, _, confirmed = call(NODE2, "POST", "/auth/mfa/verify", {"factor_id": setup["factor_id"], "code": totp.now()}, tokens["access_token"])
+check(status == 200 and confirmed.get("methods") == ["totp"], f"confirm on node 2: {status} {confirmed}")
+
+# Password + TOTP on node 2: a challenge, then the next step's code (the current one was used).
+status, _, challenge = call(NODE2, "POST", "/auth/login", {"username": "ada", "password": "correct horse battery staple"})
+check(status == 200 and challenge.get("mfa_required") is True, f"challenge: {status} {challenge}")
+code = totp.at(int(time.time()) + 30)
+status, _, mfa = call(NODE2, "POST", "/auth/mfa/verify", {"challenge": challenge["challenge"], "method": "totp", "code": code})
+check(status == 200 and mfa.get("authentication_level") == "mfa", f"challenge completion: {status} {mfa}")
+status, _, replay = call(NODE1, "POST", "/auth/mfa/verify", {"challenge": challenge["challenge"], "method": "totp", "code": code})
+check(status == 401, f"replayed challenge/code accepted on the other node: {status} {replay}")
+
+# Backup codes, with the fresh MFA-level session (used below for further logins).
+status, _, backup = call(NODE2, "POST", "/auth/mfa/backup-codes", token=mfa["access_token"])
+check(status == 201 and len(backup["codes"]) == 10, f"backup codes: {status} {backup}")
+codes = backup["codes"]
+
+# Refresh rotates; the used refresh token is refused on either node afterwards, and its reuse ends the session.
+status, _, refreshed = call(NODE1, "POST", "/auth/refresh", {"refresh_token": mfa["refresh_token"]})
+check(status == 200 and refreshed["refresh_token"] != mfa["refresh_token"], f"refresh: {status} {refreshed}")
+status, _, reused = call(NODE2, "POST", "/auth/refresh", {"refresh_token": mfa["refresh_token"]})
+check(status == 401 and reused["error"]["code"] == "refresh_token_reused", f"reuse: {status} {reused}")
+status, _, _ = call(NODE1, "GET", "/auth/sessions", token=refreshed["access_token"])
+check(status == 401, f"the reused family's session still works: {status}")
+
+# A session revoked through node 1 is refused by node 2 at once.
+status, _, fresh = call(NODE1, "POST", "/auth/login", {"username": "ada", "password": "correct horse battery staple", "mfa_token": codes[0], "mfa_method": "backup_code"})
+check(status == 200, f"single-call MFA login: {status} {fresh}")
+status, _, _ = call(NODE2, "GET", "/auth/sessions", token=fresh["access_token"])
+check(status == 200, f"node 2 does not know the session: {status}")
+status, _, _ = call(NODE1, "POST", "/auth/logout", token=fresh["access_token"])
+check(status == 204, f"logout: {status}")
+status, _, _ = call(NODE2, "GET", "/auth/sessions", token=fresh["access_token"])
+check(status == 401, f"node 2 accepted a session revoked on node 1: {status}")
+
+# Logout everywhere.
+status, _, again = call(NODE2, "POST", "/auth/login", {"username": "ada", "password": "correct horse battery staple", "mfa_token": codes[1], "mfa_method": "backup_code"})
+check(status == 200, f"login again: {status} {again}")
+status, _, other = call(NODE1, "POST", "/auth/login", {"username": "ada", "password": "correct horse battery staple", "mfa_token": codes[1], "mfa_method": "backup_code"})
+check(status == 401, f"a backup code was accepted twice across nodes: {status} {other}")
+status, _, all_out = call(NODE1, "POST", "/auth/logout-all", token=again["access_token"])
+check(status == 200 and all_out["revoked"] >= 1, f"logout-all: {status} {all_out}")
+for node in (NODE1, NODE2):
+    status, _, _ = call(node, "GET", "/auth/sessions", token=again["access_token"])
+    check(status == 401, f"a session survived logout-all on {node}: {status}")
+
+# Readiness reports both backing services.
+status, _, ready = call(NODE2, "GET", "/health/ready")
+check(status == 200 and ready["checks"].get("redis") == "up" and ready["checks"].get("database") == "up", f"ready: {status} {ready}")
+print("e2e flow passed")

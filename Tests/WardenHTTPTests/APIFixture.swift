@@ -1,0 +1,121 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import WardenAccess
+import WardenAudit
+import WardenCore
+import WardenCrypto
+import WardenHTTP
+import WardenMFA
+import WardenSessions
+
+/// Everything on memory stores, with cheap password hashing: the API's behaviour, not the stores'.
+struct APIFixture: Sendable {
+    static let masterKey = try! MasterKey(bytes: [UInt8](repeating: 5, count: 32))
+    let api: WardenAPI
+    let audit: MemoryAuditLog
+    let accounts: AccountService
+    let access: AccessService
+    let sessionStore: SwitchableSessionStore
+
+    static func make(_ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> APIFixture {
+        var configuration = ServerConfiguration()
+        configuration.tls = true
+        configure(&configuration)
+        let audit = MemoryAuditLog(chain: AuditChain(key: masterKey.auditKey))
+        let directory = MemoryDirectory(auditLog: audit)
+        let cipher = try await FieldCipher.load(store: MemoryKeyringStore(), masterKey: masterKey)
+        let accounts = AccountService(store: directory, hasher: PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1)), cipher: cipher)
+        let access = AccessService(store: directory)
+        let policy = SessionPolicy()
+        let keys = TokenKeys(store: MemorySigningKeyStore(), cipher: cipher, overlap: policy.refreshTokenLifetime)
+        try await keys.load()
+        let tokens = TokenService(keys: keys, policy: policy)
+        let store = SwitchableSessionStore()
+        let sessions = SessionService(store: store, activity: store, ledger: MemoryRevocationLedger(), tokens: tokens, policy: policy, audit: audit)
+        let limiter = MemoryRateLimitStore()
+        let mfa = try MFAService(store: MemoryMFAStore(audit: audit), cipher: cipher, hashKey: masterKey.secretHashKey, limiter: limiter)
+        let services = WardenServices(
+            accounts: accounts, access: access, authorizer: Authorizer(store: directory), sessions: sessions, tokens: tokens, mfa: mfa,
+            cipher: cipher, limiter: limiter, auditReader: audit, databaseHealthy: { true }, redisHealthy: nil, channels: [])
+        return APIFixture(api: WardenAPI(services: services, configuration: configuration), audit: audit, accounts: accounts, access: access, sessionStore: store)
+    }
+
+    var app: some ApplicationProtocol { Application(router: api.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0))) }
+
+    /// Creates an account (with roles) directly.
+    @discardableResult
+    func account(_ name: String, password: String = "correct horse battery staple", roles: [String] = []) async throws -> Account {
+        let account = try await accounts.create(username: name, password: password, context: AuditContext(actor: "test"))
+        for role in roles { try await access.grant(role, to: account, context: AuditContext(actor: "test")) }
+        return account
+    }
+}
+
+/// A session store that can be made to fail, to show what the API does when Redis is down.
+final class SwitchableSessionStore: SessionStore, ActivityStore {
+    let inner = MemorySessionStore()
+    let down = AtomicFlag()
+
+    private func check() throws { if down.value { throw CancellationError() } }
+    func create(_ session: SessionRecord, limit: Int, whenFull: SessionPolicy.WhenFull, now: Date) async throws -> [String] {
+        try check(); return try await inner.create(session, limit: limit, whenFull: whenFull, now: now)
+    }
+    func validate(sessionHash: String, accountID: UUID, tokenID: String, now: Date) async throws -> SessionRecord? {
+        try check(); return try await inner.validate(sessionHash: sessionHash, accountID: accountID, tokenID: tokenID, now: now)
+    }
+    func session(hash: String) async throws -> SessionRecord? { try check(); return try await inner.session(hash: hash) }
+    func sessions(accountID: UUID, now: Date) async throws -> [SessionRecord] { try check(); return try await inner.sessions(accountID: accountID, now: now) }
+    func revoke(sessionHash: String, accountID: UUID) async throws -> Bool { try check(); return try await inner.revoke(sessionHash: sessionHash, accountID: accountID) }
+    func revokeAll(accountID: UUID, except: String?, watermark: Date?) async throws -> [String] {
+        try check(); return try await inner.revokeAll(accountID: accountID, except: except, watermark: watermark)
+    }
+    func revokeToken(id: String, until: Date) async throws { try check(); try await inner.revokeToken(id: id, until: until) }
+    func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date) async throws -> RefreshRotation {
+        try check(); return try await inner.rotateRefresh(sessionHash: sessionHash, accountID: accountID, presented: presented, next: next, now: now)
+    }
+    func recordLogin(accountID: UUID, device: Device, now: Date, window: TimeInterval) async throws -> LoginActivity {
+        try check(); return try await inner.recordLogin(accountID: accountID, device: device, now: now, window: window)
+    }
+    func recordFailedLogin(accountID: UUID, now: Date, window: TimeInterval) async throws -> Int {
+        try check(); return try await inner.recordFailedLogin(accountID: accountID, now: now, window: window)
+    }
+    func devices(accountID: UUID) async throws -> [DeviceSighting] { try check(); return try await inner.devices(accountID: accountID) }
+}
+
+final class AtomicFlag: Sendable {
+    private let storage = Mutex(false)
+    var value: Bool { storage.withLock { $0 } }
+    func set(_ value: Bool) { storage.withLock { $0 = value } }
+}
+
+import Synchronization
+
+extension TestClientProtocol {
+    /// Sends JSON and returns the status, the headers and the decoded JSON object (if any).
+    func json(
+        _ method: HTTPRequest.Method, _ uri: String, _ body: [String: Any]? = nil, token: String? = nil, headers extra: HTTPFields = [:]
+    ) async throws -> (status: HTTPResponse.Status, headers: HTTPFields, body: [String: Any]) {
+        var headers = extra
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        var buffer: ByteBuffer?
+        if let body {
+            headers[.contentType] = "application/json"
+            buffer = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))
+        }
+        return try await execute(uri: uri, method: method, headers: headers, body: buffer) { response in
+            let object = (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
+            return (response.status, response.headers, object)
+        }
+    }
+
+    /// Logs in with a password; returns the tokens object.
+    func login(_ username: String, _ password: String = "correct horse battery staple") async throws -> [String: Any] {
+        let response = try await json(.post, "/auth/login", ["username": username, "password": password])
+        #expect(response.status == .ok, "\(response.body)")
+        return response.body
+    }
+}

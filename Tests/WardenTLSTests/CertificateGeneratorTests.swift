@@ -1,0 +1,202 @@
+import CryptoExtras
+import Foundation
+import NIOSSL
+import SwiftASN1
+import Testing
+import WardenTLS
+import X509
+
+@Suite("Self-signed certificate generation")
+struct CertificateGeneratorTests {
+    /// The shared fixture parsed back with swift-certificates.
+    private func parsed() throws -> Certificate {
+        try Certificate(pemEncoded: try Fixture.certificate().certificatePEM)
+    }
+
+    @Test("The key is RSA-4096 and the self-signature verifies with sha256WithRSAEncryption")
+    func keyAndSignature() throws {
+        let certificate = try parsed()
+        #expect(certificate.version == .v3)
+        let publicKey = try #require(_RSA.Signing.PublicKey(certificate.publicKey))
+        #expect(publicKey.keySizeInBits == 4096)
+        #expect(certificate.signatureAlgorithm == .sha256WithRSAEncryption)
+        #expect(certificate.publicKey.isValidSignature(certificate.signature, for: certificate))
+        #expect(certificate.subject == certificate.issuer)
+        #expect(certificate.subject.description == "CN=warden")
+    }
+
+    @Test("The serial number is random, positive and at most 20 bytes")
+    func serialNumber() throws {
+        let serial = try parsed().serialNumber.bytes
+        #expect((19...20).contains(serial.count))
+        #expect(serial.first.map { $0 & 0x80 == 0 } == true)
+    }
+
+    @Test("The subject alternative names are exactly the DNS names and the IPs as 4 and 16 bytes")
+    func subjectAlternativeNames() throws {
+        let names = try #require(try parsed().extensions.subjectAlternativeNames)
+        let loopback6: [UInt8] = Array(repeating: 0, count: 15) + [1]
+        #expect(Array(names) == [
+            .dnsName("localhost"),
+            .dnsName("warden.example"),
+            .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
+            .ipAddress(ASN1OctetString(contentBytes: loopback6[...])),
+        ])
+    }
+
+    @Test("Extensions: not a CA, digitalSignature and keyEncipherment, serverAuth, key identifier")
+    func extensions() throws {
+        let extensions = try parsed().extensions
+        #expect(try extensions.basicConstraints == .notCertificateAuthority)
+        #expect(extensions[oid: .X509ExtensionID.basicConstraints]?.critical == true)
+        let usage = try #require(try extensions.keyUsage)
+        #expect(usage.digitalSignature && usage.keyEncipherment)
+        #expect(!usage.keyCertSign && !usage.cRLSign)
+        #expect(extensions[oid: .X509ExtensionID.keyUsage]?.critical == true)
+        #expect(try extensions.extendedKeyUsage.map(Array.init) == [.serverAuth])
+        #expect(try extensions.subjectKeyIdentifier?.keyIdentifier.count == 20)
+    }
+
+    @Test("Valid from five minutes before generation for 397 days")
+    func validityWindow() throws {
+        let certificate = try parsed()
+        #expect(certificate.notValidBefore == Fixture.now - 300)
+        #expect(certificate.notValidAfter == Fixture.now + 397 * 86_400)
+    }
+
+    @Test("The private key is PKCS #8, loads in NIOSSL and belongs to the certificate")
+    func privateKey() throws {
+        let generated = try Fixture.certificate()
+        #expect(generated.privateKeyPEM.hasPrefix("-----BEGIN PRIVATE KEY-----\n"))
+        #expect(generated.privateKeyPEM.hasSuffix("-----END PRIVATE KEY-----\n"))
+        #expect(generated.certificatePEM.hasPrefix("-----BEGIN CERTIFICATE-----\n"))
+        #expect(generated.certificatePEM.hasSuffix("-----END CERTIFICATE-----\n"))
+        _ = try NIOSSLPrivateKey(bytes: Array(generated.privateKeyPEM.utf8), format: .pem)
+        let key = try Certificate.PrivateKey(pemEncoded: generated.privateKeyPEM)
+        #expect(key.publicKey == (try parsed().publicKey))
+    }
+
+    @Test("Printing the value shows the fingerprint, never the key")
+    func redactedDescription() throws {
+        let generated = try Fixture.certificate()
+        let keyBody = generated.privateKeyPEM.split(separator: "\n")[1]
+        for text in [String(describing: generated), String(reflecting: generated), "\(generated)"] {
+            #expect(!text.contains(keyBody))
+            #expect(text.contains(generated.sha256Fingerprint))
+        }
+        var dumped = ""
+        dump(generated, to: &dumped)
+        #expect(!dumped.contains(keyBody))
+        #expect(generated.sha256Fingerprint.split(separator: ":").count == 32)
+    }
+
+    @Test("Python's cryptography package reads the same certificate")
+    func independentParser() async throws {
+        try await Fixture.withFiles { files in
+            let report = try await Python.json(
+                CertificateReport.self, script: "cert_check.py", [files.certificatePath, files.keyPath])
+            #expect(report.version == "v3")
+            #expect(report.dns_names == ["localhost", "warden.example"])
+            #expect(report.ip_addresses == ["127.0.0.1", "::1"])
+            #expect(report.ip_address_lengths == [4, 16])
+            #expect(report.key_type == "RSA")
+            #expect(report.key_size == 4096)
+            #expect(report.signature_algorithm == "sha256WithRSAEncryption")
+            #expect(report.signature_hash == "sha256")
+            #expect(report.self_signature_valid)
+            #expect(report.key_matches_certificate)
+            #expect(report.serial_positive && report.serial_bytes <= 20)
+            #expect(report.subject == "CN=warden" && report.issuer == "CN=warden")
+            #expect(report.basic_constraints == .init(ca: false, critical: true))
+            #expect(report.key_usage == .init(
+                digital_signature: true, key_encipherment: true, key_cert_sign: false, critical: true))
+            #expect(report.extended_key_usage == ["serverAuth"])
+            #expect(report.subject_key_identifier_bytes == 20)
+            #expect(report.not_before == Int(Fixture.now.timeIntervalSince1970) - 300)
+            #expect(report.not_after == Int(Fixture.now.timeIntervalSince1970) + 397 * 86_400)
+        }
+    }
+
+    // MARK: - Refused input (checked before any key is generated, so these are fast)
+
+    @Test(
+        "Invalid IP addresses are refused",
+        arguments: [
+            "", "256.0.0.1", "1.2.3", "1.2.3.4.5", "127.0.0.1 ", " ::1", "::g", "1::2::3", "fe80::1%eth0",
+            "10.0.0.0/8", "[::1]", "localhost", "127.0.0.1\u{0}junk", "0x7f.0.0.1",
+        ])
+    func invalidIPAddress(_ address: String) throws {
+        let error = #expect(throws: TLSSetupError.self) {
+            try CertificateGenerator.selfSigned(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", address])
+        }
+        #expect(error?.code == .invalidIPAddress)
+        #expect(error?.message.contains("is not an IPv4 address") == true)
+    }
+
+    @Test(
+        "Invalid DNS names are refused",
+        arguments: [
+            "", "exa mple.com", "-bad.example", "bad-.example", "a..b", "trailing.dot.", "ünicode.example",
+            "under_score.example", "*", "a.*.example", String(repeating: "a", count: 64) + ".example",
+        ])
+    func invalidDNSName(_ name: String) throws {
+        let error = #expect(throws: TLSSetupError.self) {
+            try CertificateGenerator.selfSigned(dnsNames: [name], ipAddresses: ["127.0.0.1"])
+        }
+        #expect(error?.code == .invalidName)
+    }
+
+    @Test("A certificate without any name, with a bad common name or a bad validity is refused")
+    func otherRefusals() throws {
+        #expect(throws: TLSSetupError.self) {
+            try CertificateGenerator.selfSigned(dnsNames: [], ipAddresses: [])
+        }
+        let longName = #expect(throws: TLSSetupError.self) {
+            try CertificateGenerator.selfSigned(
+                commonName: String(repeating: "w", count: 65), dnsNames: ["localhost"], ipAddresses: [])
+        }
+        #expect(longName?.code == .invalidName)
+        for validity in [0, -1, .infinity, .nan] as [TimeInterval] {
+            let error = #expect(throws: TLSSetupError.self) {
+                try CertificateGenerator.selfSigned(dnsNames: ["localhost"], ipAddresses: [], validity: validity)
+            }
+            #expect(error?.code == .invalidValidity)
+        }
+    }
+}
+
+/// What `python/cert_check.py` prints.
+private struct CertificateReport: Decodable {
+    struct BasicConstraints: Decodable, Equatable {
+        var ca: Bool
+        var critical: Bool
+    }
+
+    struct KeyUsage: Decodable, Equatable {
+        var digital_signature: Bool
+        var key_encipherment: Bool
+        var key_cert_sign: Bool
+        var critical: Bool
+    }
+
+    var version: String
+    var serial_bytes: Int
+    var serial_positive: Bool
+    var subject: String
+    var issuer: String
+    var dns_names: [String]
+    var ip_addresses: [String]
+    var ip_address_lengths: [Int]
+    var key_type: String
+    var key_size: Int
+    var signature_algorithm: String
+    var signature_hash: String
+    var self_signature_valid: Bool
+    var key_matches_certificate: Bool
+    var basic_constraints: BasicConstraints
+    var key_usage: KeyUsage
+    var extended_key_usage: [String]
+    var subject_key_identifier_bytes: Int
+    var not_before: Int
+    var not_after: Int
+}

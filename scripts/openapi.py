@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Writes Warden's OpenAPI 3.1 document: docs/openapi.json, and the copy the server serves
+(Sources/WardenHTTP/OpenAPIDocument.swift). Run after changing a route; a test checks both agree.
+
+  python3 scripts/openapi.py
+"""
+import json
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def string(max_length=None, **extra):
+    schema = {"type": "string", **extra}
+    if max_length:
+        schema["maxLength"] = max_length
+    return schema
+
+
+def obj(properties, required=()):
+    return {"type": "object", "properties": properties, "required": list(required)}
+
+
+ERROR = obj({"error": obj({"code": string(), "message": string()}, ["code", "message"]), "request_id": string(), "retry_after": {"type": "integer"}},
+            ["error", "request_id"])
+TOKENS = obj({
+    "access_token": string(), "refresh_token": string(), "token_type": string(enum=["Bearer"]), "expires_in": {"type": "integer"},
+    "refresh_expires_in": {"type": "integer"}, "session_id": string(), "authentication_level": string(enum=["password", "mfa"]),
+}, ["access_token", "refresh_token", "token_type", "expires_in", "session_id", "authentication_level"])
+CHALLENGE = obj({"mfa_required": {"type": "boolean"}, "challenge": string(), "methods": {"type": "array", "items": string()},
+                 "expires_at": string(format="date-time")}, ["mfa_required", "challenge", "methods", "expires_at"])
+ANY_OBJECT = {"type": "object"}
+FIELD_ITEM = obj({"context": string(1024, minLength=1), "plaintext": string(description="standard base64")}, ["context", "plaintext"])
+CIPHER_ITEM = obj({"context": string(1024, minLength=1), "ciphertext": string()}, ["context", "ciphertext"])
+
+
+def response(description, schema=None):
+    result = {"description": description}
+    if schema is not None:
+        result["content"] = {"application/json": {"schema": schema}}
+    return result
+
+
+def errors(*codes):
+    names = {"400": "invalid request", "401": "not authenticated, or invalid credentials or code", "403": "not allowed",
+             "404": "not found", "409": "conflict", "413": "body too large", "423": "MFA locked", "429": "rate limited",
+             "502": "delivery failed", "503": "a backing service is unavailable"}
+    return {code: response(names[code], {"$ref": "#/components/schemas/Error"}) for code in codes}
+
+
+def op(summary, responses, body=None, secured=True, tag=None, params=None):
+    operation = {"summary": summary, "responses": responses}
+    if tag:
+        operation["tags"] = [tag]
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    operation["security"] = [{"bearer": []}] if secured else []
+    if params:
+        operation["parameters"] = params
+    return operation
+
+
+def path_param(name, schema=None):
+    return {"name": name, "in": "path", "required": True, "schema": schema or string()}
+
+
+COMMON = ("400", "413", "429", "503")
+AUTHED = ("401",) + COMMON
+ACCOUNT_ID = [path_param("id", string(format="uuid"))]
+
+paths = {
+    "/auth/register": {"post": op("Create an account (open, invite-only or admin-only, as configured)", {
+        "201": response("created", obj({"id": string(), "username": string()}, ["id", "username"])), **errors("401", "403", "409", *COMMON)},
+        obj({"username": string(128), "password": string(1024), "email": string(254), "phone": string(32), "invite_code": string(256)},
+            ["username", "password"]), secured=False, tag="auth")},
+    "/auth/login": {"post": op("Log in with a password; tokens, or an MFA challenge", {
+        "200": response("tokens, or a challenge naming the MFA methods", {"oneOf": [TOKENS, CHALLENGE]}), **errors("401", "423", *COMMON)},
+        obj({"username": string(256), "password": string(1024), "device_id": string(128), "mfa_token": string(64),
+             "mfa_method": string(enum=["totp", "sms", "email", "backup_code"])}, ["username", "password"]), secured=False, tag="auth")},
+    "/auth/refresh": {"post": op("Exchange a refresh token (it rotates; reuse revokes the session)", {
+        "200": response("new tokens", TOKENS), **errors("401", *COMMON)}, obj({"refresh_token": string(4096)}, ["refresh_token"]),
+        secured=False, tag="auth")},
+    "/auth/logout": {"post": op("End this session", {"204": response("ended"), **errors(*AUTHED)}, tag="auth")},
+    "/auth/logout-all": {"post": op("End every session of the account", {
+        "200": response("ended", obj({"revoked": {"type": "integer"}}, ["revoked"])), **errors(*AUTHED)}, tag="auth")},
+    "/auth/mfa/setup": {"post": op("Start enrolling a second factor", {
+        "201": response("TOTP secret, URI and QR code; or a code sent", ANY_OBJECT), **errors("403", "502", *AUTHED)},
+        obj({"method": string(enum=["totp", "sms", "email"]), "name": string(64), "destination": string(254)}, ["method"]), tag="mfa")},
+    "/auth/mfa/verify": {"post": op("Confirm an enrolment (with a token) or complete a login challenge", {
+        "200": response("confirmed, or tokens", ANY_OBJECT), **errors("404", "423", *AUTHED)},
+        obj({"code": string(64), "challenge": string(256), "method": string(enum=["totp", "sms", "email", "backup_code"]),
+             "factor_id": string(64), "device_id": string(128)}, ["code"]), secured=False, tag="mfa")},
+    "/auth/mfa/send": {"post": op("Send an SMS or email code for a login challenge", {
+        "202": response("sent", obj({"sent": {"type": "boolean"}})), **errors("401", "423", "502", *COMMON)},
+        obj({"challenge": string(256), "method": string(enum=["sms", "email"]), "device_id": string(128)}, ["challenge", "method"]),
+        secured=False, tag="mfa")},
+    "/auth/mfa/backup-codes": {
+        "get": op("How many backup codes remain (never the codes)", {
+            "200": response("count", obj({"remaining": {"type": "integer"}}, ["remaining"])), **errors(*AUTHED)}, tag="mfa"),
+        "post": op("Generate a new set of backup codes (recent MFA required)", {
+            "201": response("the codes, shown once", obj({"codes": {"type": "array", "items": string()}, "remaining": {"type": "integer"}})),
+            **errors("403", *AUTHED)}, tag="mfa"),
+    },
+    "/auth/mfa/disable": {"delete": op("Turn MFA off (recent MFA required)", {"204": response("off"), **errors("403", *AUTHED)}, tag="mfa")},
+    "/auth/sessions": {"get": op("The caller's sessions", {
+        "200": response("sessions", obj({"sessions": {"type": "array", "items": ANY_OBJECT}}, ["sessions"])), **errors(*AUTHED)}, tag="sessions")},
+    "/auth/sessions/{id}": {"delete": op("End one of the caller's sessions", {"204": response("ended"), **errors("404", *AUTHED)},
+                                          tag="sessions", params=[path_param("id")])},
+    "/security/status": {"get": op("Live security facts and a rating computed from listed checks", {
+        "200": response("status", ANY_OBJECT), **errors("401", "429", "503")}, secured=False, tag="status")},
+    "/health": {"get": op("Liveness", {"200": response("alive", ANY_OBJECT)}, secured=False, tag="status")},
+    "/health/ready": {"get": op("Readiness: database, Redis, keyring", {"200": response("ready", ANY_OBJECT),
+                                                                        "503": response("not ready", ANY_OBJECT)}, secured=False, tag="status")},
+    "/.well-known/jwks.json": {"get": op("The token signing keys (JWKS)", {"200": response("keys", ANY_OBJECT), **errors("429")},
+                                         secured=False, tag="status")},
+    "/openapi.json": {"get": op("This document", {"200": response("OpenAPI 3.1", ANY_OBJECT), **errors("429")}, secured=False, tag="status")},
+    "/metrics": {"get": op("Prometheus metrics (configured addresses only)", {"200": {"description": "text format",
+                                                                                      "content": {"text/plain": {"schema": string()}}},
+                                                                              **errors("404", "429")}, secured=False, tag="status")},
+    "/v1/crypto/encrypt": {"post": op("Seal a field (or a batch) under the primary key", {
+        "200": response("ciphertexts", ANY_OBJECT), **errors("403", *AUTHED)},
+        {"oneOf": [FIELD_ITEM, obj({"items": {"type": "array", "maxItems": 100, "items": FIELD_ITEM}}, ["items"])]}, tag="crypto")},
+    "/v1/crypto/decrypt": {"post": op("Open a field (or a batch)", {
+        "200": response("plaintexts", ANY_OBJECT), **errors("403", *AUTHED)},
+        {"oneOf": [CIPHER_ITEM, obj({"items": {"type": "array", "maxItems": 100, "items": CIPHER_ITEM}}, ["items"])]}, tag="crypto")},
+    "/v1/crypto/rewrap": {"post": op("Re-encrypt a field (or a batch) under the primary key without returning the plaintext", {
+        "200": response("ciphertexts", ANY_OBJECT), **errors("403", *AUTHED)},
+        {"oneOf": [CIPHER_ITEM, obj({"items": {"type": "array", "maxItems": 100, "items": CIPHER_ITEM}}, ["items"])]}, tag="crypto")},
+    "/v1/keys": {"get": op("The keyring: versions, states, ages, next rotation", {"200": response("keyring", ANY_OBJECT), **errors("403", *AUTHED)},
+                           tag="keys")},
+    "/v1/keys/rotate": {"post": op("Make a new primary key version", {"200": response("keyring", ANY_OBJECT), **errors("403", *AUTHED)}, tag="keys")},
+    "/admin/accounts": {"post": op("Create an account", {"201": response("created", ANY_OBJECT), **errors("403", "409", *AUTHED)},
+                                   obj({"username": string(128), "password": string(1024), "email": string(254), "phone": string(32)}, ["username"]),
+                                   tag="admin")},
+    "/admin/accounts/{id}": {"get": op("An account and its roles", {"200": response("account", ANY_OBJECT), **errors("403", "404", *AUTHED)},
+                                       tag="admin", params=ACCOUNT_ID)},
+    "/admin/accounts/{id}/disable": {"post": op("Disable an account and end its sessions", {
+        "200": response("account", ANY_OBJECT), **errors("403", "404", *AUTHED)}, tag="admin", params=ACCOUNT_ID)},
+    "/admin/accounts/{id}/unlock": {"post": op("Clear password and MFA locks", {
+        "200": response("account", ANY_OBJECT), **errors("403", "404", *AUTHED)}, tag="admin", params=ACCOUNT_ID)},
+    "/admin/accounts/{id}/roles": {"post": op("Grant a role", {"200": response("roles", ANY_OBJECT), **errors("403", "404", *AUTHED)},
+                                              obj({"role": string(64)}, ["role"]), tag="admin", params=ACCOUNT_ID)},
+    "/admin/accounts/{id}/roles/{role}": {"delete": op("Revoke a role", {"204": response("revoked"), **errors("403", "404", *AUTHED)},
+                                                       tag="admin", params=ACCOUNT_ID + [path_param("role")])},
+    "/admin/accounts/{id}/sessions": {
+        "get": op("An account's sessions and devices", {"200": response("sessions", ANY_OBJECT), **errors("403", "404", *AUTHED)},
+                  tag="admin", params=ACCOUNT_ID),
+        "delete": op("End every session of an account", {"200": response("revoked", ANY_OBJECT), **errors("403", "404", *AUTHED)},
+                     tag="admin", params=ACCOUNT_ID),
+    },
+    "/admin/audit": {"get": op("Recent audit events", {"200": response("events", ANY_OBJECT), **errors("403", *AUTHED)}, tag="admin",
+                               params=[{"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}])},
+}
+
+document = {
+    "openapi": "3.1.0",
+    "info": {"title": "Warden", "version": "1.0.0",
+             "description": "Field encryption, password and multi-factor login, revocable sessions, RBAC and audit. See docs/api.md."},
+    "servers": [{"url": "https://localhost:8443"}],
+    "paths": paths,
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA)"}},
+        "schemas": {"Error": ERROR},
+    },
+}
+
+text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+(ROOT / "docs" / "openapi.json").write_text(text)
+swift = ("// Generated by scripts/openapi.py from the same source as docs/openapi.json; do not edit by hand.\n\n"
+         "/// The OpenAPI 3.1 description of the API, served at `GET /openapi.json`.\n"
+         "enum OpenAPIDocument {\n    static let json = #\"\"\"\n" + text + "\n\"\"\"#\n}\n")
+(ROOT / "Sources" / "WardenHTTP" / "OpenAPIDocument.swift").write_text(swift)
+print(f"wrote docs/openapi.json and Sources/WardenHTTP/OpenAPIDocument.swift ({len(paths)} paths)")
