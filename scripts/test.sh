@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
 
 step "Python test tools"
-if ! python3 -c 'import cryptography, jwt, pyotp, zxingcpp, segno, PIL, aiosmtpd' 2>/dev/null; then
+if ! python3 -c 'import cryptography, jwt, pyotp, zxingcpp, segno, PIL, aiosmtpd, schemathesis' 2>/dev/null; then
   if ! python3 -m pip --version >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
   fi
@@ -53,6 +53,9 @@ swift build --build-tests
 step "Tests"
 # A crashing test must fail fast: the backtracer can otherwise hold the process for many minutes.
 SWIFT_BACKTRACE=enable=no swift test --skip-build
+
+step "API fuzzing (schemathesis against a live server; any 5xx fails)"
+scripts/schemathesis.sh 25
 
 step "Fuzz corpus replay"
 "$(swift build --show-bin-path)/warden-fuzz" Fuzz/corpus

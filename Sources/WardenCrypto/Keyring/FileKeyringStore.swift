@@ -8,6 +8,9 @@ import WardenCore
 public struct FileKeyringStore: KeyringStore, CustomStringConvertible {
     /// The data directory.
     public let directory: String
+    /// Callers in this process queue here, first come first served; the file lock then only arbitrates
+    /// between processes. (Polling the file lock alone let a burst of tasks starve one of them.)
+    private let gate = AsyncMutex()
 
     public init(directory: String) {
         self.directory = directory
@@ -37,7 +40,7 @@ public struct FileKeyringStore: KeyringStore, CustomStringConvertible {
     ) async throws -> (document: KeyringDocument?, result: Result) {
         do {
             try SecureFile.createPrivateDirectory(directory)
-            return try await FileLock.withExclusiveLock(lockPath) {
+            return try await gate.withLock { try await FileLock.withExclusiveLock(lockPath) {
                 let original = try load()
                 var document = original
                 let result = try transform(&document)
@@ -48,7 +51,7 @@ public struct FileKeyringStore: KeyringStore, CustomStringConvertible {
                     try SecureFile.replaceAtomically(documentPath, bytes: document.json(), mode: 0o600)
                 }
                 return (document, result)
-            }
+            } }
         } catch let error as FileError {
             throw WardenCryptoError(.storeFailure, error.message, cause: error)
         }

@@ -1,9 +1,11 @@
 /// A first-come, first-served lock for async code (an actor alone is re-entrant across `await`).
-actor AsyncMutex {
+public actor AsyncMutex {
+    public init() {}
+
     private var locked = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    func lock() async {
+    public func lock() async {
         guard locked else {
             locked = true
             return
@@ -11,7 +13,7 @@ actor AsyncMutex {
         await withCheckedContinuation { waiters.append($0) }
     }
 
-    func unlock() {
+    public func unlock() {
         if waiters.isEmpty {
             locked = false
         } else {
@@ -19,7 +21,7 @@ actor AsyncMutex {
         }
     }
 
-    nonisolated func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    public nonisolated func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         await lock()
         do {
             let result = try await body()
