@@ -28,6 +28,8 @@ public struct MFAPolicy: Sendable, Equatable {
     /// Codes sent per account, and per destination (phone number or address).
     public var sendsPerAccount = RateLimit(limit: 5, window: 15 * 60)
     public var sendsPerDestination = RateLimit(limit: 5, window: 3600)
+    /// Codes sent on requests from one source address (all accounts).
+    public var sendsPerAddress = RateLimit(limit: 20, window: 3600)
     /// Verifications per source address (all accounts), and per account.
     public var verificationsPerAddress = RateLimit(limit: 30, window: 5 * 60)
     public var verificationsPerAccount = RateLimit(limit: 20, window: 5 * 60)

@@ -445,6 +445,10 @@ public final class MFAService: Sendable {
         if let retry = try await guarded({ try await policy.sendsPerAccount.exceeded(key: "mfa.send.account:" + Self.key(accountID), in: limiter, now: now) }) {
             throw MFAError(.rateLimited, "too many codes requested; try again later", retryAfter: retry)
         }
+        if let address = context.sourceAddress,
+           let retry = try await guarded({ try await policy.sendsPerAddress.exceeded(key: "mfa.send.address:" + address, in: limiter, now: now) }) {
+            throw MFAError(.rateLimited, "too many codes requested from this address; try again later", retryAfter: retry)
+        }
         let destinationKey = hasher.hash(destination, salt: "", purpose: "destination")
         if let retry = try await guarded({ try await policy.sendsPerDestination.exceeded(key: "mfa.send.destination:" + destinationKey, in: limiter, now: now) }) {
             throw MFAError(.rateLimited, "too many codes sent to this destination; try again later", retryAfter: retry)

@@ -230,6 +230,44 @@ struct APITests {
         }
     }
 
+    @Test func keyRotationAndRewrap() async throws {
+        let f = try await APIFixture.make()
+        try await f.account("app", roles: ["crypto_client"])
+        try await f.account("keys", roles: ["key_admin"])
+        try await f.app.test(.router) { client async throws in
+            let app = try await client.login("app")["access_token"] as! String
+            let keys = try await client.login("keys")["access_token"] as! String
+            let old = try await client.json(.post, "/v1/crypto/encrypt", ["context": "c/1", "plaintext": "aGk="], token: app).body["ciphertext"] as! String
+            let rotated = try await client.json(.post, "/v1/keys/rotate", token: keys)
+            #expect(rotated.status == .ok && rotated.body["primary_version"] as? Int == 2)
+            let opened = try await client.json(.post, "/v1/crypto/decrypt", ["context": "c/1", "ciphertext": old], token: app)
+            #expect(opened.body["key_version"] as? Int == 1 && opened.body["needs_rewrap"] as? Bool == true)
+            let rewrapped = try await client.json(.post, "/v1/crypto/rewrap", ["context": "c/1", "ciphertext": old], token: app)
+            #expect(rewrapped.body["key_version"] as? Int == 2)
+            #expect(rewrapped.body["plaintext"] == nil)
+            #expect((rewrapped.body["ciphertext"] as? String)?.hasPrefix("wd1:2:") == true)
+            let status = try await client.json(.get, "/v1/keys", token: keys)
+            #expect((status.body["versions"] as? [[String: Any]])?.map { $0["state"] as? String } == ["active", "primary"])
+        }
+    }
+
+    @Test func adminCreatesAccountsAndUnknownSMSIsRefused() async throws {
+        let f = try await APIFixture.make()
+        try await f.account("admin", roles: ["account_admin"])
+        try await f.app.test(.router) { client async throws in
+            let admin = try await client.login("admin")["access_token"] as! String
+            let created = try await client.json(.post, "/admin/accounts", ["username": "bob", "password": "correct horse battery staple", "email": "bob@example.com"], token: admin)
+            #expect(created.status == .created && created.body["username"] as? String == "bob")
+            let shown = try await client.json(.get, "/admin/accounts/\(created.body["id"] as! String)", token: admin)
+            #expect(shown.body["email"] as? String == "bob@example.com")
+            // No SMS sender is configured on this server: the method is refused, nothing is enrolled.
+            let bob = try await client.login("bob")["access_token"] as! String
+            let sms = try await client.json(.post, "/auth/mfa/setup", ["method": "sms", "destination": "+14155550123"], token: bob)
+            #expect(sms.status == .badRequest)
+            #expect(try await client.json(.post, "/auth/mfa/send", ["challenge": "x", "method": "sms"]).status == .unauthorized)
+        }
+    }
+
     @Test func administrationIsRBACProtected() async throws {
         let f = try await APIFixture.make()
         let target = try await f.account("ada")

@@ -314,6 +314,19 @@ struct MFAServiceTests {
         f.clock.advance(by: 901)
         try await f.service.sendCode(accountID: f.account, method: .sms, context: context)
         await f.cleanup()
+
+        // Per source address, across accounts.
+        var perAddress = MFAPolicy()
+        perAddress.sendsPerAddress = RateLimit(limit: 2, window: 3600)
+        let g = try await MFAFixture.make(backend, policy: perAddress)
+        let other = UUID()
+        _ = try await g.service.enrollDestination(.sms, destination: "+14155550100", accountID: g.account, name: "a", proof: .passwordOnly, context: context)
+        _ = try await g.service.enrollDestination(.sms, destination: "+14155550101", accountID: other, name: "b", proof: .passwordOnly, context: context)
+        let byAddress = try await #require(throws: MFAError.self) {
+            try await g.service.enrollDestination(.sms, destination: "+14155550102", accountID: UUID(), name: "c", proof: .passwordOnly, context: context)
+        }
+        #expect(byAddress.code == .rateLimited)
+        await g.cleanup()
     }
 
     @Test(arguments: MFABackend.allCases)
