@@ -52,7 +52,9 @@ swift build --build-tests
 
 step "Tests"
 # A crashing test must fail fast: the backtracer can otherwise hold the process for many minutes.
-SWIFT_BACKTRACE=enable=no swift test --skip-build
+SWIFT_BACKTRACE=enable=no swift test --skip-build --skip LoginTimingTests
+# The timing comparison runs alone: 370 other tests in parallel on two cores drown a 10% signal in noise.
+SWIFT_BACKTRACE=enable=no swift test --skip-build --filter LoginTimingTests
 
 step "API fuzzing (schemathesis against a live server; any 5xx fails)"
 scripts/schemathesis.sh 25
