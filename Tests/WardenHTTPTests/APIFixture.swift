@@ -65,25 +65,25 @@ final class SwitchableSessionStore: SessionStore, ActivityStore {
         try check(); return try await inner.create(session, limit: limit, whenFull: whenFull, now: now)
     }
     func validate(sessionHash: String, accountID: UUID, tokenID: String, now: Date) async throws -> SessionRecord? {
-        try check(); return try await inner.validate(sessionHash: sessionHash, accountID: accountID, tokenID: tokenID, now: now)
+        try check(); return await inner.validate(sessionHash: sessionHash, accountID: accountID, tokenID: tokenID, now: now)
     }
-    func session(hash: String) async throws -> SessionRecord? { try check(); return try await inner.session(hash: hash) }
-    func sessions(accountID: UUID, now: Date) async throws -> [SessionRecord] { try check(); return try await inner.sessions(accountID: accountID, now: now) }
-    func revoke(sessionHash: String, accountID: UUID) async throws -> Bool { try check(); return try await inner.revoke(sessionHash: sessionHash, accountID: accountID) }
+    func session(hash: String) async throws -> SessionRecord? { try check(); return await inner.session(hash: hash) }
+    func sessions(accountID: UUID, now: Date) async throws -> [SessionRecord] { try check(); return await inner.sessions(accountID: accountID, now: now) }
+    func revoke(sessionHash: String, accountID: UUID) async throws -> Bool { try check(); return await inner.revoke(sessionHash: sessionHash, accountID: accountID) }
     func revokeAll(accountID: UUID, except: String?, watermark: Date?) async throws -> [String] {
-        try check(); return try await inner.revokeAll(accountID: accountID, except: except, watermark: watermark)
+        try check(); return await inner.revokeAll(accountID: accountID, except: except, watermark: watermark)
     }
-    func revokeToken(id: String, until: Date) async throws { try check(); try await inner.revokeToken(id: id, until: until) }
+    func revokeToken(id: String, until: Date) async throws { try check(); await inner.revokeToken(id: id, until: until) }
     func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date) async throws -> RefreshRotation {
-        try check(); return try await inner.rotateRefresh(sessionHash: sessionHash, accountID: accountID, presented: presented, next: next, now: now)
+        try check(); return await inner.rotateRefresh(sessionHash: sessionHash, accountID: accountID, presented: presented, next: next, now: now)
     }
     func recordLogin(accountID: UUID, device: Device, now: Date, window: TimeInterval) async throws -> LoginActivity {
-        try check(); return try await inner.recordLogin(accountID: accountID, device: device, now: now, window: window)
+        try check(); return await inner.recordLogin(accountID: accountID, device: device, now: now, window: window)
     }
     func recordFailedLogin(accountID: UUID, now: Date, window: TimeInterval) async throws -> Int {
-        try check(); return try await inner.recordFailedLogin(accountID: accountID, now: now, window: window)
+        try check(); return await inner.recordFailedLogin(accountID: accountID, now: now, window: window)
     }
-    func devices(accountID: UUID) async throws -> [DeviceSighting] { try check(); return try await inner.devices(accountID: accountID) }
+    func devices(accountID: UUID) async throws -> [DeviceSighting] { try check(); return await inner.devices(accountID: accountID) }
 }
 
 final class AtomicFlag: Sendable {
