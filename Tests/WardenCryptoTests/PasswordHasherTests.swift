@@ -101,9 +101,11 @@ struct PasswordHasherTests {
                 return try await group.reduce(into: [String]()) { $0.append($1) }
             }
         }
-        // A safety valve so a regression fails instead of hanging.
+        // A safety valve so a regression fails instead of hanging. It is generous because under the full
+        // suite on two cores the cooperative pool can be busy with other tests for tens of seconds (a 20 s
+        // valve once fired in CI before this task was scheduled again); a regression still fails, later.
         let valve = Thread {
-            Thread.sleep(forTimeInterval: 20)
+            Thread.sleep(forTimeInterval: 180)
             if !released.exchange(true, ordering: .relaxed) { for _ in 0..<8 { gate.signal() } }
         }
         valve.start()
