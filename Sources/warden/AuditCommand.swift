@@ -5,7 +5,7 @@ import WardenCore
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Verify and read the tamper-evident audit log.", subcommands: [Verify.self, Tail.self])
+        commandName: "audit", abstract: "Verify and read the tamper-evident audit log.", subcommands: [Verify.self, Tail.self, Tag.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -23,6 +23,18 @@ struct AuditCommand: AsyncParsableCommand {
                 print(result.description)
                 throw ExitCode(2)
             }
+        }
+    }
+
+    struct Tag: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the tag that failed logins for an unknown username carry in the audit log (details username_tag).",
+            discussion: "The log never records the typed text, which is sometimes a password; the tag is keyed by the master key.")
+        @OptionGroup var options: KeyringOptions
+        @Argument(help: "The username to look for.") var username: String
+
+        func run() async throws {
+            print(try await Runtime.with(options.settings(), rotatingWhenDue: false) { $0.accounts.usernameTag(username) })
         }
     }
 

@@ -170,9 +170,19 @@ struct AccountServiceTests {
         _ = try? await fixture.accounts.authenticate(username: "my secret guess 123", password: password, context: adminContext)
         try await fixture.accounts.setPassword(id: account.id, to: "another secret passphrase", context: adminContext)
         let text = fixture.auditLog.events.map { "\($0)" }.joined()
-        for secret in [password, "another secret passphrase", "ada@example.com"] {
+        for secret in [password, "another secret passphrase", "ada@example.com", "my secret guess 123", "secret guess"] {
             #expect(!text.contains(secret))
         }
+        // A password typed as the username is recorded only as a keyed tag, equal for equal names (after
+        // normalisation), different for other names and under another master key.
+        let unknown = try #require(fixture.auditLog.events.last { $0.details["reason"] == "unknown_user" })
+        let tag = try #require(unknown.details["username_tag"])
+        #expect(tag.count == 24 && tag.allSatisfy(\.isHexDigit))
+        #expect(fixture.accounts.usernameTag("my secret guess 123") == tag)
+        #expect(fixture.accounts.usernameTag("my secret guess 124") != tag)
+        let other = try await AccessFixture.make(masterKey: MasterKey.generate().key)
+        #expect(other.accounts.usernameTag("my secret guess 123") != tag)
+        #expect(fixture.accounts.usernameTag("Nobody") == fixture.accounts.usernameTag("nobody"))
         #expect(fixture.auditLog.events.allSatisfy { $0.sourceAddress == "203.0.113.9" && $0.requestID == "req-42" })
     }
 }

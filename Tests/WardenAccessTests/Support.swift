@@ -18,12 +18,12 @@ struct AccessFixture {
     let clock: ManualWallClock
 
     static func make(
-        parameters: ScryptParameters = fastHashes, configure: (inout AccountService.Configuration) -> Void = { _ in }
+        parameters: ScryptParameters = fastHashes, masterKey: MasterKey = testMasterKey, configure: (inout AccountService.Configuration) -> Void = { _ in }
     ) async throws -> AccessFixture {
         let clock = ManualWallClock()
-        let auditLog = MemoryAuditLog(chain: AuditChain(key: testMasterKey.auditKey))
+        let auditLog = MemoryAuditLog(chain: AuditChain(key: masterKey.auditKey))
         let directory = MemoryDirectory(auditLog: auditLog)
-        let cipher = try await FieldCipher.load(store: MemoryKeyringStore(), masterKey: testMasterKey, clock: clock)
+        let cipher = try await FieldCipher.load(store: MemoryKeyringStore(), masterKey: masterKey, clock: clock)
         var configuration = AccountService.Configuration()
         configure(&configuration)
         let accounts = AccountService(

@@ -38,6 +38,12 @@ struct ServeEndToEndTests {
             // Nothing secret reached the logs.
             for node in nodes { #expect(!node.output.contains("correct horse battery staple")) }
             #expect(try await cli.run(["audit", "verify"]).status == 0)
+            // The audit log holds the failed login for the password typed as a username only as its tag.
+            let tail = try await cli.run(["audit", "tail", "--json", "--limit", "1000"]).output
+            #expect(!tail.contains("correct horse"))
+            let tag = try await cli.run(["audit", "tag", "correct horse battery staple"]).line
+            #expect(tag.count == 24)
+            #expect(tail.contains("\"username_tag\":\"\(tag)\""))
         } catch {
             Issue.record(error)
         }

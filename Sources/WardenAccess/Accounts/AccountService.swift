@@ -123,6 +123,14 @@ public final class AccountService: Sendable {
 
     // MARK: Logging in
 
+    /// The audit log's stand-in for a username that matched no account: a keyed tag of its normalised
+    /// form (of the text itself when it cannot be normalised). The text is never recorded, because what
+    /// someone types into the username field is sometimes their password. `warden audit tag NAME`
+    /// computes the tag for a name an operator is looking for.
+    public func usernameTag(_ rawUsername: String) -> String {
+        cipher.identifierTag("username:" + ((try? Username.normalize(rawUsername))?.key ?? rawUsername))
+    }
+
     /// Checks a username and password.
     ///
     /// On success the failed-login count is cleared and a hash in an old scheme or with old parameters is
@@ -137,7 +145,7 @@ public final class AccountService: Sendable {
             let now = now()
             try await store.append([context.event(
                 "login.failed", .failure, subject: nil,
-                details: ["reason": "unknown_user", "username": String(rawUsername.prefix(Username.maximumLength))], at: now)])
+                details: ["reason": "unknown_user", "username_tag": usernameTag(rawUsername)], at: now)])
             throw AccessError.invalidCredentials
         }
         let verification = await hasher.verify(password, against: hash)

@@ -1,4 +1,5 @@
 public import Foundation
+import Crypto
 import Synchronization
 public import WardenCore
 
@@ -91,6 +92,14 @@ public final class FieldCipher: Sendable {
             keyring = try await manager.rotateIfDue().keyring
         }
         return FieldCipher(manager: manager, keyring: keyring, configuration: configuration, clock: clock)
+    }
+
+    /// A tag for `identifier` that the audit log can hold in place of its text: the first 12 bytes of
+    /// HMAC-SHA256 under ``MasterKey/identifierKey``, in hex. Equal identifiers give equal tags on every
+    /// node, so repeated attempts correlate; without the master key the text cannot be guessed offline.
+    public func identifierTag(_ identifier: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(identifier.utf8), using: manager.masterKey.identifierKey)
+        return Hex.encode(Data(mac).prefix(12))
     }
 
     /// The current keyring snapshot.

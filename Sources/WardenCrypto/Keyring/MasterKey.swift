@@ -18,6 +18,9 @@ public struct MasterKey: Sendable {
     /// The key for keyed hashes of one-time codes, backup codes and challenge tokens (HKDF `info`
     /// `warden/mfa/hash/v1`): a stolen database alone does not allow guessing them offline.
     public let secretHashKey: SymmetricKey
+    /// The key for tags of identifiers recorded in the audit log in place of their text (HKDF `info`
+    /// `warden/audit/identifier/v1`): a username typed at a failed login may be a password.
+    public let identifierKey: SymmetricKey
     /// A value stored with the keyring; a different master key gives a different value.
     let checkValue: Data
 
@@ -36,6 +39,7 @@ public struct MasterKey: Sendable {
         integrityKey = Self.derive(key, "warden/keyring/integrity/v1")
         auditKey = Self.derive(key, "warden/audit/mac/v1")
         secretHashKey = Self.derive(key, "warden/mfa/hash/v1")
+        identifierKey = Self.derive(key, "warden/audit/identifier/v1")
         checkValue = Self.derive(key, "warden/keyring/check/v1").withUnsafeBytes { Data($0) }
     }
 

@@ -123,6 +123,11 @@ for node in (NODE1, NODE2):
     status, _, _ = call(node, "GET", "/auth/sessions", token=again["access_token"])
     check(status == 401, f"a session survived logout-all on {node}: {status}")
 
+# A password typed into the username field: refused like any failed login (the test then checks that the
+# audit log holds only its tag).
+status, _, refused = call(NODE2, "POST", "/auth/login", {"username": ADMIN_PASSWORD, "password": "x"})
+check(status == 401 and refused["error"]["code"] == "invalid_credentials", f"unknown user: {status} {refused}")
+
 # Readiness reports both backing services.
 status, _, ready = call(NODE2, "GET", "/health/ready")
 check(status == 200 and ready["checks"].get("redis") == "up" and ready["checks"].get("database") == "up", f"ready: {status} {ready}")
