@@ -4,7 +4,8 @@ public import SQLiteKit
 import WardenCore
 
 /// SQLite through one connection, serialised by a lock; other connections (other processes) wait on
-/// SQLite's own locking (`busy_timeout`). WAL journal, `synchronous=FULL`, foreign keys on.
+/// SQLite's own locking (`busy_timeout`, and a write transaction retries for up to two minutes). WAL
+/// journal, `synchronous=FULL`, foreign keys on.
 ///
 /// Each backend runs its connection on a thread of its own: SQLite's busy wait blocks the calling
 /// thread, and on a shared pool two connections of one process could block every thread while the
@@ -68,10 +69,27 @@ public final class SQLiteBackend: SQLBackend {
         try await mutex.withLock { try await body(connection.sql()) }
     }
 
+    /// How long a transaction waits in all for another process's write lock (each attempt waits up to
+    /// `busy_timeout`, 10 s, inside SQLite). Several nodes starting at once on one file, or a command run
+    /// beside a busy server on a loaded machine, wait their turn rather than fail.
+    static let writeLockPatience: Duration = .seconds(120)
+
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await mutex.withLock {
             let database = connection.sql()
-            try await database.raw("BEGIN IMMEDIATE").run()
+            // BEGIN IMMEDIATE takes the write lock before anything is done, so retrying it is safe.
+            let clock = ContinuousClock()
+            let deadline = clock.now + Self.writeLockPatience
+            while true {
+                do {
+                    try await database.raw("BEGIN IMMEDIATE").run()
+                    break
+                } catch let error as SQLiteError where error.reason == .busy && clock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                } catch let error as SQLiteError where error.reason == .busy {
+                    throw SQLStoreError(.unavailable, "the SQLite database stayed locked by another process for \(Self.writeLockPatience)")
+                }
+            }
             do {
                 let result = try await body(database)
                 try await database.raw("COMMIT").run()
