@@ -116,6 +116,7 @@ let package = Package(
         .target(
             name: "WardenTLS",
             dependencies: [
+                "WardenCore",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -212,7 +213,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "warden-fuzz",
-            dependencies: ["WardenCrypto", "WardenRedis", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["WardenCrypto", "WardenRedis", "WardenDelivery", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -251,6 +252,7 @@ let package = Package(
             name: "WardenHTTPTests",
             dependencies: [
                 "WardenHTTP", "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSessions", "WardenMFA",
+                "WardenTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

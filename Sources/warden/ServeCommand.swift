@@ -153,15 +153,20 @@ struct ServeCommand: AsyncParsableCommand {
     private func tlsConfiguration(_ environment: [String: String], dataDirectory: String, host: String) throws -> TLSConfiguration {
         let minimum: TLSSettings.MinimumVersion = allowTLS12 || environment["WARDEN_TLS_MIN"] == "1.2" ? .tls12 : .tls13
         if let certificate = tlsCert ?? environment["WARDEN_TLS_CERT"], let key = tlsKey ?? environment["WARDEN_TLS_KEY"] {
-            return try TLSSettings(certificatePath: certificate, keyPath: key, minimumVersion: minimum).makeServerConfiguration()
+            let configuration = try TLSSettings(certificatePath: certificate, keyPath: key, minimumVersion: minimum).makeServerConfiguration()
+            for warning in try CertificateInspection.read(certificatePath: certificate).warnings(at: Date()) { Terminal.warn(warning) }
+            return configuration
         }
         let isAddress = host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
         let pair = try CertificateGenerator.ensure(
             directory: dataDirectory, dnsNames: ["localhost"] + (isAddress || host == "localhost" ? [] : [host]),
             ipAddresses: ["127.0.0.1", "::1"] + (isAddress && !["127.0.0.1", "::1", "0.0.0.0", "::"].contains(host) ? [host] : []))
-        if pair.generated {
+        if pair.renewed {
+            Terminal.warn("renewed the self-signed TLS certificate at \(pair.certificatePath) before it expired; clients that pinned the old one need the new one")
+        } else if pair.generated {
             Terminal.warn("generated a self-signed TLS certificate at \(pair.certificatePath) (key mode 0600); use a real certificate in production (--tls-cert/--tls-key)")
         }
+        for warning in pair.warnings { Terminal.warn(warning) }
         return try TLSSettings(certificatePath: pair.certificatePath, keyPath: pair.keyPath, minimumVersion: minimum).makeServerConfiguration()
     }
 

@@ -77,6 +77,50 @@ struct CertificateFilesTests {
             #expect(result.certificatePath == directory + "/tls/cert.pem")
             #expect(result.keyPath == directory + "/tls/key.pem")
             #expect(try String(contentsOfFile: result.certificatePath, encoding: .utf8) == generated.certificatePEM)
+            // Kept, but the operator hears that clients using the new name will refuse it.
+            #expect(result.warnings.count == 1)
+            #expect(result.warnings.first?.contains("does not name other.example") == true)
+            let matching = try CertificateGenerator.ensure(directory: directory, dnsNames: ["LOCALHOST"], ipAddresses: ["::1", "127.0.0.1"])
+            #expect(matching.warnings.isEmpty)
+        }
+    }
+
+    @Test("ensure renews a certificate it generated before it expires, and only that kind")
+    func ensureRenews() async throws {
+        try await Fixture.withTemporaryDirectory { directory in
+            let day: TimeInterval = 86_400
+            let now = Fixture.now
+            // Warden's own, expiring in ten days (and, second round, already expired): replaced.
+            for (issued, validity) in [(now - 387 * day, 397 * day), (now - 400 * day, 397 * day)] {
+                let old = try CertificateGenerator.selfSigned(dnsNames: ["localhost"], ipAddresses: [], validity: validity, now: issued)
+                try CertificateGenerator.write(
+                    old, certificatePath: directory + "/tls/cert.pem", keyPath: directory + "/tls/key.pem", overwrite: true)
+                let result = try CertificateGenerator.ensure(directory: directory, dnsNames: ["localhost"], ipAddresses: [], now: now)
+                #expect(result.renewed && result.generated)
+                #expect(result.warnings.isEmpty)
+                let renewed = try CertificateInspection.read(certificatePath: result.certificatePath)
+                #expect(renewed.notValidAfter == now + 397 * day)
+                #expect(renewed.generatedByWarden)
+                #expect(try String(contentsOfFile: result.keyPath, encoding: .utf8) != old.privateKeyPEM)
+                #expect(try Fixture.mode(result.keyPath) == 0o600)
+                _ = try TLSSettings(certificatePath: result.certificatePath, keyPath: result.keyPath).makeServerContext()
+            }
+            // Valid for longer than the window: kept.
+            let kept = try CertificateGenerator.ensure(directory: directory, dnsNames: ["localhost"], ipAddresses: [], now: now + 300 * day)
+            #expect(!kept.renewed && !kept.generated)
+
+            // An operator's certificate (another subject) is reported, never replaced.
+            for (issued, expected) in [(now - 387 * day, "expires at"), (now - 400 * day, "expired at")] {
+                let operators = try CertificateGenerator.selfSigned(commonName: "api.example", dnsNames: ["localhost"], ipAddresses: [], now: issued)
+                try CertificateGenerator.write(
+                    operators, certificatePath: directory + "/tls/cert.pem", keyPath: directory + "/tls/key.pem", overwrite: true)
+                let result = try CertificateGenerator.ensure(directory: directory, dnsNames: ["localhost"], ipAddresses: [], now: now)
+                #expect(!result.renewed && !result.generated)
+                #expect(result.warnings.count == 1)
+                #expect(result.warnings.first?.contains(expected) == true, "\(result.warnings)")
+                #expect(try String(contentsOfFile: result.certificatePath, encoding: .utf8) == operators.certificatePEM)
+                #expect(try !CertificateInspection.read(certificatePath: result.certificatePath).generatedByWarden)
+            }
         }
     }
 

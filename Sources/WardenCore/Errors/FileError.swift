@@ -15,6 +15,10 @@ public struct FileError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let lockTimeout = Code("file.lock_timeout")
         /// The file's permissions allow access by other users.
         public static let insecurePermissions = Code("file.insecure_permissions")
+        /// Something other than a regular file (a directory, a FIFO, a device) is where a file was expected.
+        public static let notRegularFile = Code("file.not_regular")
+        /// The file is larger than the caller allows.
+        public static let tooLarge = Code("file.too_large")
     }
 
     public let code: Code

@@ -35,10 +35,55 @@ public enum SecureFile {
         return bytes
     }
 
+    /// Reads a regular file of at most `maximumSize` bytes, checking its type, size and (with
+    /// `ownerOnly`) its mode on the descriptor the bytes are then read from, so the file cannot be swapped
+    /// between the check and the read. A FIFO put in place of the file is refused, not waited on.
+    ///
+    /// - Parameter what: How the file is named in error messages ("private key file").
+    /// - Throws: ``FileError/Code/notRegularFile``, ``FileError/Code/tooLarge``,
+    ///   ``FileError/Code/insecurePermissions`` (naming the mode and the fix) or ``FileError/Code/system``.
+    public static func readRegularFile(_ path: String, what: String, maximumSize: Int, ownerOnly: Bool) throws(FileError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        guard fd >= 0 else { throw systemError("open the \(what)", path) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw systemError("inspect the \(what)", path) }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw FileError(code: .notRegularFile, path: path, message: "the \(what) \(path) is not a regular file")
+        }
+        let mode = UInt32(info.st_mode) & 0o7777
+        if ownerOnly, mode & 0o077 != 0 {
+            throw FileError(
+                code: .insecurePermissions, path: path,
+                message: "the \(what) \(path) has mode \(octal(mode)); it must be accessible by its owner only (chmod 600 \(path))")
+        }
+        let tooLarge = FileError(code: .tooLarge, path: path, message: "the \(what) \(path) is larger than \(maximumSize) bytes")
+        guard Int(info.st_size) <= maximumSize else { throw tooLarge }
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc_read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw systemError("read the \(what)", path)
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+            guard bytes.count <= maximumSize else { throw tooLarge }
+        }
+        return bytes
+    }
+
     /// Whether a file or directory exists at `path`.
     public static func exists(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0
+    }
+
+    /// Whether anything exists at `path`, a dangling symbolic link included.
+    public static func entryExists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
     }
 
     /// The permission bits (`0o7777` mask) of the file at `path`.
@@ -80,7 +125,7 @@ public enum SecureFile {
     /// it is removed again, so a partly written key file is never left behind.
     @discardableResult
     public static func createExclusively(_ path: String, bytes: some Collection<UInt8>, mode: UInt32 = 0o600) throws(FileError) -> Bool {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, mode_t(mode))
         if fd < 0 {
             if errno == EEXIST { return false }
             throw systemError("create", path)
@@ -99,7 +144,7 @@ public enum SecureFile {
     public static func replaceAtomically(_ path: String, bytes: some Collection<UInt8>, mode: UInt32 = 0o600) throws(FileError) {
         var random = SystemRandomNumberGenerator()
         let temporary = "\(path).tmp-\(getpid())-\(String(random.next() as UInt64, radix: 16))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, mode_t(mode))
         guard fd >= 0 else { throw systemError("create", temporary) }
         do throws(FileError) {
             try finishWrite(fd: fd, path: temporary, bytes: Array(bytes), mode: mode)
@@ -111,7 +156,13 @@ public enum SecureFile {
         try syncDirectory(of: path)
     }
 
-    static func parentDirectory(of path: String) -> String {
+    /// Removes the file at `path`, ignoring failure; for undoing a file the caller just created.
+    public static func remove(_ path: String) {
+        unlink(path)
+    }
+
+    /// The directory part of `path` (`.` when there is none).
+    public static func parentDirectory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         if slash == path.startIndex { return "/" }
         return String(path[..<slash])
