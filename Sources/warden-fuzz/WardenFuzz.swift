@@ -1,4 +1,4 @@
-// The fuzz target for WardenCrypto's parsers (see Fuzz/README.md).
+// The fuzz target for the parsers Warden owns (see Fuzz/README.md).
 //
 // Built normally, `warden-fuzz PATH...` replays every file under the given paths through the target: the
 // test script runs it over Fuzz/corpus as a regression suite. Built with `-sanitize=fuzzer
@@ -7,12 +7,14 @@
 import Foundation
 import NIOCore
 @_spi(Fuzzing) import WardenCrypto
+@_spi(Fuzzing) import WardenDelivery
 import WardenRedis
 
 /// Every parser Warden owns, on one input.
 func fuzz(_ input: [UInt8]) {
     FuzzEntry.run(input)
     fuzzRESP(input)
+    DeliveryFuzzEntry.run(input)
 }
 
 /// The RESP decoder: whatever it accepts, it accepts the same way whether the bytes arrive at once or in
