@@ -67,15 +67,52 @@ struct JSONBody {
 /// JSON responses.
 enum JSONResponse {
     static func make(_ status: HTTPResponse.Status = .ok, _ object: [String: Any]) -> Response {
-        // Force-try: the objects built by the routes hold only strings, numbers, booleans, arrays and dictionaries.
-        // Unsorted keys: sorting costs more than the rest of serialisation for a session listing.
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(512)
+        JSONWriter.write(object, into: &buffer)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
     }
 
     static func noContent() -> Response { Response(status: .noContent) }
 
-    static func timestamp(_ date: Date) -> String { date.formatted(Self.iso8601) }
-
-    private static let iso8601 = Date.ISO8601FormatStyle()
+    /// `2026-11-29T08:24:52Z`: whole seconds (rounded down), UTC, as `Date.ISO8601FormatStyle()` writes it,
+    /// without its cost (a session listing formats three per session).
+    static func timestamp(_ date: Date) -> String {
+        let seconds = Int64((date.timeIntervalSince1970).rounded(.down))
+        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = Int(seconds - days * 86_400)
+        // Civil date from days since 1970-01-01 (proleptic Gregorian), after Howard Hinnant's algorithm.
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let dayOfEra = days - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
+        let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
+        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(20)
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+        }
+        digits(year, 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(day, 2)
+        bytes.append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3_600, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2)
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }

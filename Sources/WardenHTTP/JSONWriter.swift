@@ -1,0 +1,111 @@
+import Foundation
+import NIOCore
+
+/// Writes the JSON of the objects routes build (`[String: Any]` holding strings, integers, booleans,
+/// doubles, `NSNull`, arrays and dictionaries) straight into a `ByteBuffer`.
+///
+/// Foundation's `JSONSerialization` bridges every value to an `NSObject` first; on Linux that was the
+/// largest single cost of a session listing. Output is RFC 8259 JSON: strings escaped (`"`, `\`, control
+/// characters; `/` and non-ASCII left as they are, in UTF-8), keys in dictionary order, non-finite
+/// doubles written as `null`. Values of other types (numbers parsed by `JSONSerialization`, echoed from a
+/// request) are handed to `JSONSerialization` as fragments.
+enum JSONWriter {
+    static func write(_ value: Any, into buffer: inout ByteBuffer) {
+        // A number parsed by JSONSerialization (echoed from a request) would match `Int` below even when it
+        // is a boolean; its own serialisation knows which it is. Checked by exact type: a cast (`is
+        // NSNumber`) would also bridge every Swift number.
+        if type(of: value) is NSNumber.Type {
+            fragment(value, into: &buffer)
+            return
+        }
+        switch value {
+        case let text as String:
+            writeString(text, into: &buffer)
+        case let object as [String: Any]:
+            buffer.writeInteger(UInt8(ascii: "{"))
+            var first = true
+            for (key, element) in object {
+                if !first { buffer.writeInteger(UInt8(ascii: ",")) }
+                first = false
+                writeString(key, into: &buffer)
+                buffer.writeInteger(UInt8(ascii: ":"))
+                write(element, into: &buffer)
+            }
+            buffer.writeInteger(UInt8(ascii: "}"))
+        case let array as [Any]:
+            buffer.writeInteger(UInt8(ascii: "["))
+            for (index, element) in array.enumerated() {
+                if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+                write(element, into: &buffer)
+            }
+            buffer.writeInteger(UInt8(ascii: "]"))
+        case let flag as Bool:
+            buffer.writeString(flag ? "true" : "false")
+        case let number as Int:
+            buffer.writeString(String(number))
+        case let number as Int64:
+            buffer.writeString(String(number))
+        case let number as UInt32:
+            buffer.writeString(String(number))
+        case let number as UInt64:
+            buffer.writeString(String(number))
+        case let number as Double:
+            buffer.writeString(number.isFinite ? String(number) : "null")
+        case is NSNull:
+            buffer.writeString("null")
+        case let optional as any OptionalValue:
+            if let wrapped = optional.wrapped { write(wrapped, into: &buffer) } else { buffer.writeString("null") }
+        default:
+            fragment(value, into: &buffer)
+        }
+    }
+
+    static func writeString(_ text: String, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(ascii: "\""))
+        var pending = text.utf8.startIndex
+        let utf8 = text.utf8
+        var index = pending
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                buffer.writeBytes(utf8[pending..<index])
+                switch byte {
+                case UInt8(ascii: "\""): buffer.writeString("\\\"")
+                case UInt8(ascii: "\\"): buffer.writeString("\\\\")
+                case 0x0A: buffer.writeString("\\n")
+                case 0x0D: buffer.writeString("\\r")
+                case 0x09: buffer.writeString("\\t")
+                case 0x08: buffer.writeString("\\b")
+                case 0x0C: buffer.writeString("\\f")
+                default:
+                    buffer.writeString("\\u00")
+                    buffer.writeInteger(hexDigits[Int(byte >> 4)])
+                    buffer.writeInteger(hexDigits[Int(byte & 0x0F)])
+                }
+                pending = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        buffer.writeBytes(utf8[pending..<utf8.endIndex])
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private static func fragment(_ value: Any, into buffer: inout ByteBuffer) {
+        if let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes]) {
+            buffer.writeBytes(data)
+        } else {
+            buffer.writeString("null")
+        }
+    }
+}
+
+/// Lets the writer see through an `Optional` stored as `Any`.
+private protocol OptionalValue {
+    var wrapped: Any? { get }
+}
+
+extension Optional: OptionalValue {
+    fileprivate var wrapped: Any? { self.map { $0 as Any } }
+}

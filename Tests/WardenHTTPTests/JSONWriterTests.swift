@@ -1,0 +1,81 @@
+import Foundation
+import NIOCore
+import Testing
+import WardenTestSupport
+@testable import WardenHTTP
+
+/// The response writer against two independent JSON implementations: Python's strict `json` module reads
+/// what it writes, and gets the same value as from Foundation's serialisation of the same object.
+struct JSONWriterTests {
+    func written(_ value: Any) -> String {
+        var buffer = ByteBuffer()
+        JSONWriter.write(value, into: &buffer)
+        return String(buffer: buffer)
+    }
+
+    /// Python's canonical form (sorted keys, ASCII escapes) of a JSON text; fails on anything invalid.
+    func canonical(_ json: String) async throws -> String {
+        let script = "import json,sys; print(json.dumps(json.loads(sys.stdin.read()), sort_keys=True, ensure_ascii=True))"
+        let (status, output, errors) = try await runProcess("/usr/bin/env", ["python3", "-c", script], input: Data(json.utf8))
+        #expect(status == 0, "\(String(decoding: errors, as: UTF8.self)) for \(json)")
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    @Test func stringsAreEscapedExactly() {
+        #expect(written("a\"b\\c/d\ne\r\tf\u{8}\u{C}") == #""a\"b\\c/d\ne\r\tf\b\f""#)
+        #expect(written("\u{0}\u{1}\u{1F}\u{7F}") == "\"\\u0000\\u0001\\u001f\u{7F}\"")
+        #expect(written("é🔑\u{2028}") == "\"é🔑\u{2028}\"")
+        #expect(written("") == #""""#)
+    }
+
+    @Test func scalarsAndOptionals() {
+        #expect(written(true) == "true")
+        #expect(written(false) == "false")
+        #expect(written(-42) == "-42")
+        #expect(written(Int64.max) == "9223372036854775807")
+        #expect(written(UInt32(7)) == "7")
+        #expect(written(0.5) == "0.5")
+        #expect(written(Double.infinity) == "null")
+        #expect(written(Double.nan) == "null")
+        #expect(written(NSNull()) == "null")
+        #expect(written(Optional<String>.none as Any) == "null")
+        #expect(written(Optional("x") as Any) == #""x""#)
+    }
+
+    @Test func objectsReadBackAsFoundationWritesThem() async throws {
+        var controls = ""
+        for scalar in 0..<0x20 { controls.unicodeScalars.append(Unicode.Scalar(UInt8(scalar))) }
+        let object: [String: Any] = [
+            "text": "quote \" backslash \\ slash / \(controls) é 🔑",
+            "numbers": [0, -1, Int.max, 0.25, 1e-7, 12345.678],
+            "flags": [true, false],
+            "nothing": NSNull(),
+            "nested": ["sessions": [["id": "a", "current": true], ["id": "b", "current": false]] as [[String: Any]]],
+            "strings": ["k": "v"] as [String: String],
+            "empty": [String: Any](),
+            "list": [Any](),
+            "key \"with\" escapes\n": 1,
+        ]
+        let foundation = try JSONSerialization.data(withJSONObject: object)
+        #expect(try await canonical(written(object)) == canonical(String(decoding: foundation, as: UTF8.self)))
+    }
+
+    @Test func numbersParsedFromARequestKeepTheirKind() async throws {
+        // Echoed values are Foundation's numbers: a boolean must stay a boolean, not become 1.
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(#"{"t": true, "f": false, "i": 1, "d": 1.5, "n": null}"#.utf8)) as? [String: Any])
+        #expect(try await canonical(written(parsed)) == #"{"d": 1.5, "f": false, "i": 1, "n": null, "t": true}"# + "\n")
+    }
+}
+
+/// The hand-written timestamp format against Foundation's, over a wide range of instants.
+struct TimestampTests {
+    @Test func matchesFoundationsISO8601() {
+        var generator = SystemRandomNumberGenerator()
+        let fixed: [TimeInterval] = [0, -1, 59.999, 86_399.5, 951_782_400 /* 2000-02-29 */, 4_107_542_400 /* 2100-03-01 */, -2_208_988_800 /* 1900 */, 253_402_300_799 /* 9999-12-31T23:59:59 */]
+        let random = (0..<2_000).map { _ in TimeInterval(Int64.random(in: -2_208_988_800...253_402_300_799, using: &generator)) + Double.random(in: 0..<1, using: &generator) }
+        for seconds in fixed + random {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(JSONResponse.timestamp(date) == date.formatted(Date.ISO8601FormatStyle()), "\(seconds)")
+        }
+    }
+}
