@@ -199,9 +199,11 @@ let package = Package(
                 "WardenSessions",
                 "WardenRedis",
                 "WardenMFA",
+                "WardenHTTP",
                 "QRCode",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

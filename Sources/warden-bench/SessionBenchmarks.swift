@@ -8,6 +8,7 @@ import WardenMFA
 import QRCode
 import WardenRedis
 import WardenSessions
+@_spi(Benchmarks) import WardenHTTP
 
 /// Token issue and verification, and the full access-token check against Redis under concurrency.
 enum SessionBenchmarks {
@@ -62,6 +63,21 @@ enum SessionBenchmarks {
             Benchmark(name: "qr.png", size: nil, unit: .millisecondsPerOp) { n in
                 for _ in 0..<n { blackHole(try QRCode(text: uri, errorCorrection: .medium).png(moduleSize: 6)) }
             })
+        // GET /auth/sessions' body for an account with its ten sessions (the default limit).
+        let now = Date()
+        let sessions = (0..<10).map { index in
+            SessionRecord(
+                idHash: Hex.encode(SHA256.hash(data: Data("session \(index)".utf8))), accountID: account,
+                device: Device(userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.\(index)", address: "203.0.113.\(index)"),
+                created: now - 3_600, lastActivity: now - 60, idleTimeout: 1_800, absoluteExpiry: now + 86_400, level: .multiFactor,
+                refreshTokenID: "r\(index)")
+        }
+        benchmarks.append(Benchmark(name: "http.json.sessions", size: 10, unit: .opsPerSecond) { n in
+            for _ in 0..<n { blackHole(ResponseBenchmarks.sessionListing(sessions, current: sessions[3].idHash)) }
+        })
+        benchmarks.append(Benchmark(name: "http.json.sessions.foundation", size: 10, unit: .opsPerSecond) { n in
+            for _ in 0..<n { blackHole(ResponseBenchmarks.sessionListingWithFoundation(sessions, current: sessions[3].idHash)) }
+        })
         if let validate = try await sessionValidate(redisURL: redisURL, tokens: tokens) {
             benchmarks.append(validate)
         }
