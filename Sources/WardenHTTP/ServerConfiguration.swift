@@ -29,7 +29,11 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes = 1 << 20
     /// JSON nested deeper than this is refused with 400 before being parsed.
     public var maxJSONDepth = 32
+    /// A keep-alive connection with no request for this long is closed.
     public var idleTimeout: Duration = .seconds(60)
+    /// A request's head (request line and headers) must arrive within this of its first byte (a new
+    /// connection's first one, within this of the connection opening), or the connection is closed.
+    public var headerTimeout: Duration = .seconds(10)
     /// Requests per client address (every route).
     public var addressLimit = RateLimit(limit: 600, window: 60)
     /// Requests per client address to the login, registration, refresh and MFA routes.

@@ -6,12 +6,17 @@ public import Logging
 public import NIOSSL
 
 /// Builds the Hummingbird application for the API: HTTP/1.1, over TLS when a context is given, with
-/// idle timeouts.
+/// idle and header timeouts.
 public enum WardenServer {
     public static func application(
         api: WardenAPI, tls: TLSConfiguration?, logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let http = HTTPServerBuilder.http1(configuration: .init(idleTimeout: TimeAmount(api.configuration.idleTimeout)))
+        let configuration = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestHeadSignal()], idleTimeout: TimeAmount(api.configuration.idleTimeout))
+        let headerTimeout = TimeAmount(api.configuration.headerTimeout)
+        let http = HTTPServerBuilder { responder in
+            HeaderTimeoutChannel(base: HTTP1Channel(responder: responder, configuration: configuration), timeout: headerTimeout)
+        }
         let server: HTTPServerBuilder = if let tls { try .tls(http, tlsConfiguration: tls) } else { http }
         return Application(
             router: api.router(), server: server,

@@ -147,6 +147,11 @@ struct ServeCommand: AsyncParsableCommand {
         if let limit = value("WARDEN_RATE_LIMIT_PER_MINUTE").flatMap(Int.init) { server.addressLimit = RateLimit(limit: limit, window: 60) }
         if let limit = value("WARDEN_AUTH_RATE_LIMIT_PER_MINUTE").flatMap(Int.init) { server.authAddressLimit = RateLimit(limit: limit, window: 60) }
         if let limit = value("WARDEN_LOGIN_RATE_LIMIT_PER_MINUTE").flatMap(Int.init) { server.accountLoginLimit = RateLimit(limit: limit, window: 60) }
+        for (name, path) in [("WARDEN_IDLE_TIMEOUT_SECONDS", \ServerConfiguration.idleTimeout), ("WARDEN_HEADER_TIMEOUT_SECONDS", \ServerConfiguration.headerTimeout)] {
+            guard let text = value(name) else { continue }
+            guard let seconds = Int(text), (1...3_600).contains(seconds) else { throw ValidationError("\(name) must be a whole number of seconds, 1–3600") }
+            server[keyPath: path] = .seconds(seconds)
+        }
         return server
     }
 

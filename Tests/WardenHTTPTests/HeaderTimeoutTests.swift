@@ -1,0 +1,96 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+import WardenHTTP
+import WardenTestSupport
+
+/// The header timeout over a real socket (plain HTTP, the server as `warden serve` builds it): headers
+/// dribbled a byte at a time and a silent new connection are cut off; a keep-alive connection waiting
+/// between requests is not.
+struct HeaderTimeoutTests {
+    @Test func slowHeadersAndSilentConnectionsAreClosedIdleKeepAliveIsNot() async throws {
+        let fixture = try await APIFixture.make {
+            $0.port = 0
+            $0.tls = false
+            $0.headerTimeout = .seconds(1)
+            $0.idleTimeout = .seconds(60)
+        }
+        let app = try WardenServer.application(api: fixture.api, tls: nil, logger: Logger(label: "test"))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let results = try await offPool {
+                // Headers a byte every 200 ms: each byte resets nothing; the connection is closed about
+                // 1 s in, far before the 60 s idle timeout (and before the 10 s we would dribble for).
+                let slow = try RawConnection(port: port)
+                let started = Date()
+                var closedAfter: TimeInterval?
+                for byte in Array("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Padding: \(String(repeating: "a", count: 60))\r\n".utf8) {
+                    if !slow.send([byte]) || slow.isClosedByPeer() { closedAfter = Date().timeIntervalSince(started); break }
+                    Thread.sleep(forTimeInterval: 0.2)
+                }
+                // A connection that never sends anything.
+                let silent = try RawConnection(port: port)
+                Thread.sleep(forTimeInterval: 2.5)
+                let silentClosed = silent.isClosedByPeer()
+
+                // Keep-alive: a request, a pause longer than the header timeout, another request.
+                let polite = try RawConnection(port: port)
+                let request = Array("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+                _ = polite.send(request)
+                let first = polite.receive()
+                Thread.sleep(forTimeInterval: 2.5)
+                _ = polite.send(request)
+                let second = polite.receive()
+                return (closedAfter, silentClosed, first, second)
+            }
+            let (closedAfter, silentClosed, first, second) = results
+            let after = try #require(closedAfter, "the dribbling connection was never closed")
+            #expect(after >= 0.8 && after < 8, "closed after \(after) s")
+            #expect(silentClosed)
+            #expect(first.hasPrefix("HTTP/1.1 200"), "\(first)")
+            #expect(second.hasPrefix("HTTP/1.1 200"), "\(second)")
+        }
+    }
+}
+
+/// A blocking TCP connection to the loopback address, for tests that need byte-level control.
+final class RawConnection {
+    private let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    /// Whether all of `bytes` went out (false once the peer has closed).
+    func send(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+    }
+
+    /// Whether the peer has closed its end (a read without waiting sees end of file or a reset).
+    func isClosedByPeer() -> Bool {
+        var byte: UInt8 = 0
+        let count = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    }
+
+    /// What arrives within a short while (one response), as text.
+    func receive() -> String {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
+    }
+}
