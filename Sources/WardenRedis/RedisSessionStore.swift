@@ -1,5 +1,6 @@
 public import Foundation
 import NIOCore
+import WardenCore
 public import WardenSessions
 
 /// Sessions in Redis, shared by every node. Each check and change is one Lua script: one round trip, and
@@ -18,7 +19,7 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
     }
 
     private func key(_ kind: String, _ id: String) -> String { "\(prefix):\(kind):\(id)" }
-    private func account(_ id: UUID) -> String { id.uuidString.lowercased() }
+    private func account(_ id: UUID) -> String { id.lowercasedText }
 
     public func create(_ session: SessionRecord, limit: Int, whenFull: SessionPolicy.WhenFull, now: Date) async throws -> [String] {
         let account = account(session.accountID)
@@ -136,7 +137,7 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
 
     static func session(hash: String, _ values: [RESPValue]) -> SessionRecord? {
         let strings = values.map(\.string)
-        guard strings.count == 10, let accountText = strings[0], let accountID = UUID(uuidString: accountText),
+        guard strings.count == 10, let accountText = strings[0], let accountID = UUID(text: accountText),
               let created = values[1].int, let last = values[2].int, let idle = values[3].int, let absolute = values[4].int,
               let level = strings[5].flatMap(AuthenticationLevel.init(rawValue:)),
               let userAgent = strings[6], let address = strings[7], let fingerprint = strings[8], let refresh = strings[9]

@@ -112,7 +112,7 @@ public final class SessionService: Sendable {
     ///   be reached (never a success).
     public func authenticate(accessToken: String) async throws -> Authenticated {
         let claims = try await tokens.verify(accessToken, as: .access)
-        guard let accountID = UUID(uuidString: claims.sub) else { throw SessionError.invalidToken }
+        guard let accountID = UUID(text: claims.sub) else { throw SessionError.invalidToken }
         let hash = SessionID.hash(claims.sid)
         guard let session = try await guarded({ try await store.validate(sessionHash: hash, accountID: accountID, tokenID: claims.jti, now: now()) }) else {
             throw SessionError.invalidToken
@@ -126,7 +126,7 @@ public final class SessionService: Sendable {
     /// revokes its session (and, by default, every session of the account) and records a security event.
     public func refresh(refreshToken: String, context: AuditContext) async throws -> Issued {
         let claims = try await tokens.verify(refreshToken, as: .refresh)
-        guard let accountID = UUID(uuidString: claims.sub) else { throw SessionError.invalidToken }
+        guard let accountID = UUID(text: claims.sub) else { throw SessionError.invalidToken }
         let now = now()
         let next = SessionID.make()
         let hash = SessionID.hash(claims.sid)
@@ -254,7 +254,7 @@ public final class SessionService: Sendable {
 
     private func session(until now: Date) -> Date { now.addingTimeInterval(policy.refreshTokenLifetime) }
 
-    private func subject(_ accountID: UUID) -> String { "account:\(accountID.uuidString.lowercased())" }
+    private func subject(_ accountID: UUID) -> String { "account:\(accountID.lowercasedText)" }
 
     private func now() -> Date {
         Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 * 1000).rounded(.down) / 1000)

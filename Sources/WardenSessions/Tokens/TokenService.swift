@@ -48,7 +48,7 @@ public final class TokenService: Sendable {
         let issued = Int64(now.timeIntervalSince1970.rounded(.down))
         let lifetime = use == .access ? policy.accessTokenLifetime : policy.refreshTokenLifetime
         let claims = TokenClaims(
-            iss: configuration.issuer, aud: configuration.audience, sub: accountID.uuidString.lowercased(), sid: sessionID,
+            iss: configuration.issuer, aud: configuration.audience, sub: accountID.lowercasedText, sid: sessionID,
             jti: tokenID, iat: issued, nbf: issued, exp: issued + Int64(lifetime), tokenUse: use, acr: level == .multiFactor ? "mfa" : "pwd")
         guard let kid = await keys.signingKID else { throw SessionError(.unavailable, "no signing key is loaded") }
         var header = JWTHeader()
@@ -74,7 +74,7 @@ public final class TokenService: Sendable {
         guard claims.iss == configuration.issuer, claims.aud == configuration.audience, claims.tokenUse == use,
               Double(claims.exp) > now - leeway, Double(claims.nbf) <= now + leeway, Double(claims.iat) <= now + leeway,
               claims.exp > claims.iat, Double(claims.exp - claims.iat) <= lifetime,
-              UUID(uuidString: claims.sub) != nil, !claims.sid.isEmpty, !claims.jti.isEmpty
+              UUID(text: claims.sub) != nil, !claims.sid.isEmpty, !claims.jti.isEmpty
         else { throw SessionError.invalidToken }
         return claims
     }
