@@ -40,11 +40,17 @@ eval "$(scripts/postgres.sh start)"
 trap 'scripts/postgres.sh stop "$WARDEN_TEST_POSTGRES_DIR"' EXIT
 echo "$WARDEN_TEST_POSTGRES_URL"
 
-step "Redis"
+step "Redis and openssl"
 if ! command -v redis-server >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
 redis-server --version
+# openssl: the TLS tests check handshakes with `openssl s_client`, the PostgreSQL TLS test makes its
+# server certificate with `openssl req`.
+if ! command -v openssl >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+fi
+openssl version
 # The Redis tests start their own servers on free ports (they stop and restart them to test outages).
 
 step "Build"
