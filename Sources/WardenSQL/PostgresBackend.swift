@@ -1,4 +1,5 @@
 import Foundation
+import WardenCore
 import Logging
 import NIOSSL
 public import PostgresKit
@@ -51,9 +52,14 @@ public final class PostgresBackend: SQLBackend {
         }
     }
 
+    /// Stops the pool. Its connections are closed gracefully; one stuck on a server that went away (a
+    /// dropped database, a dead host) is given five seconds, then left behind, so a process can exit.
     public func close() async throws {
         runner.cancel()
-        _ = await runner.value
+        let runner = runner
+        if await !finishes(within: .seconds(5), { _ = await runner.value }) {
+            logger.warning("the PostgreSQL pool did not close within 5 s; leaving it")
+        }
     }
 }
 

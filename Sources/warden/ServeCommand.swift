@@ -105,14 +105,23 @@ struct ServeCommand: AsyncParsableCommand {
                 let bound = channel.localAddress?.port.map(String.init) ?? String(server.port)
                 FileHandle.standardOutput.write(Data("warden: listening on \(scheme)://\(server.host):\(bound)\n".utf8))
             }
+            let watchdog = ShutdownWatchdog(limit: 30)
             try await app.runService()
+            withExtendedLifetime(watchdog) {}
         } catch {
             for task in tasks { task.cancel() }
-            await runtime.close()
+            await Self.close(runtime)
             throw error
         }
         for task in tasks { task.cancel() }
-        await runtime.close()
+        await Self.close(runtime)
+    }
+
+    /// Closes the database and keyring, waiting at most 10 s: the process exits either way.
+    private static func close(_ runtime: Runtime) async {
+        if await !finishes(within: .seconds(10), { await runtime.close() }) {
+            Terminal.warn("closing the database took longer than 10 s; exiting without waiting for it")
+        }
     }
 
     private func serverConfiguration(_ environment: [String: String]) throws -> ServerConfiguration {
@@ -236,6 +245,27 @@ struct CertsCommand: AsyncParsableCommand {
             let generated = try CertificateGenerator.selfSigned(commonName: dns.first ?? "warden", dnsNames: dns, ipAddresses: ip, validity: Double(days) * 86_400)
             try CertificateGenerator.write(generated, certificatePath: cert, keyPath: key, overwrite: overwrite)
             print("wrote \(cert) and \(key) (mode 0600); SHA-256 fingerprint \(generated.sha256Fingerprint)")
+        }
+    }
+}
+
+/// Ends the process if a graceful shutdown, once asked for by SIGTERM or SIGINT, has not finished within
+/// `limit` seconds: a server that no longer serves must never linger because a connection or a store
+/// hangs while closing.
+final class ShutdownWatchdog {
+    private let sources: [any DispatchSourceSignal]
+
+    init(limit: Int) {
+        sources = [SIGTERM, SIGINT].map { signal in
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
+            source.setEventHandler {
+                DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(limit)) {
+                    FileHandle.standardError.write(Data("warden: warning: shutdown did not finish within \(limit) s; exiting\n".utf8))
+                    exit(1)
+                }
+            }
+            source.resume()
+            return source
         }
     }
 }

@@ -47,9 +47,15 @@ struct ServeEndToEndTests {
         } catch {
             Issue.record(error)
         }
-        for node in nodes { node.stop() }
+        // Shut down as in production: SIGTERM, while Redis and the database go away too. Every node must
+        // end by itself (a node once hung here in shutdown; the watchdog now ends it within 30 s).
+        async let stopped = withTaskGroup(of: Bool.self) { group in
+            for node in nodes { group.addTask { await node.stop() } }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
         await redis.stop()
         await database.cleanup()
+        #expect(await stopped.allSatisfy { $0 }, "a node needed SIGKILL after SIGTERM")
         cli.cleanup()
     }
 }
@@ -93,8 +99,18 @@ final class ServeProcess: @unchecked Sendable {
         throw CLIFailure(description: "warden serve did not start: \(buffer.text)")
     }
 
-    func stop() {
-        if process.isRunning { process.terminate() }
+    /// Sends SIGTERM and waits for the process to end (at most 60 s; then SIGKILL). Returns whether it
+    /// ended by itself.
+    @discardableResult
+    func stop() async -> Bool {
+        guard process.isRunning else { return true }
+        process.terminate()
+        for _ in 0..<600 {
+            if !process.isRunning { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        kill(process.processIdentifier, SIGKILL)
+        return false
     }
 }
 
