@@ -264,7 +264,7 @@ let package = Package(
         .testTarget(
             name: "WardenDeliveryTests",
             dependencies: [
-                "WardenDelivery", "WardenMFA", "WardenCore", "WardenCrypto",
+                "WardenDelivery", "WardenMFA", "WardenCore", "WardenCrypto", "WardenTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

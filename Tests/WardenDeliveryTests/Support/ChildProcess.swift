@@ -1,40 +1,18 @@
 import Foundation
 import Synchronization
+import WardenTestSupport
 
 /// Runs child processes without blocking the cooperative pool: every wait happens on a thread of its
 /// own.
 enum ChildProcess {
     /// Runs `executable` to the end and returns its status and output.
     static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, stdout: Data, stderr: Data) {
-        try await onThread {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            let stdout = Pipe()
-            let stderr = Pipe()
-            process.standardOutput = stdout
-            process.standardError = stderr
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            let errors = Mutex(Data())
-            let errorsRead = DispatchSemaphore(value: 0)
-            Thread {
-                let data = stderr.fileHandleForReading.readDataToEndOfFile()
-                errors.withLock { $0 = data }
-                errorsRead.signal()
-            }.start()
-            let output = stdout.fileHandleForReading.readDataToEndOfFile()
-            errorsRead.wait()
-            process.waitUntilExit()
-            return (process.terminationStatus, output, errors.withLock { $0 })
-        }
+        try await runProcess(executable, arguments)
     }
 
     /// Runs blocking `body` on a new thread and resumes with its result.
     static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try body() }) }.start()
-        }
+        try await offPool(body)
     }
 }
 
