@@ -55,6 +55,9 @@ final class RequestBytesWatch: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let timeout: TimeAmount
     private var state = State.awaitingRequest
+    /// Heads parsed minus responses finished: a pipelining client's next head can be parsed before the
+    /// previous response has been written.
+    private var unanswered = 0
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
@@ -96,11 +99,13 @@ final class RequestBytesWatch: ChannelDuplexHandler, RemovableChannelHandler {
         switch event {
         case .headReceived:
             if case .readingHead(let deadline) = state { deadline.cancel() }
+            unanswered += 1
             state = .inRequest
         case .responseFinished:
-            // Bytes of a pipelined next request that arrived meanwhile are already in the decoder; its
-            // head, if complete, is signalled next; if not, the idle timeout still applies.
-            if case .inRequest = state { state = .awaitingRequest }
+            unanswered = max(0, unanswered - 1)
+            // Bytes of a next request that arrived meanwhile without a complete head are already in the
+            // decoder; the idle timeout still applies to them.
+            if case .inRequest = state, unanswered == 0 { state = .awaitingRequest }
         }
         promise?.succeed()
     }

@@ -8,7 +8,7 @@ import WardenTestSupport
 
 /// The header timeout over a real socket (plain HTTP, the server as `warden serve` builds it): headers
 /// dribbled a byte at a time and a silent new connection are cut off; a keep-alive connection waiting
-/// between requests is not.
+/// between requests is not, pipelined or not.
 struct HeaderTimeoutTests {
     @Test func slowHeadersAndSilentConnectionsAreClosedIdleKeepAliveIsNot() async throws {
         let fixture = try await APIFixture.make {
@@ -43,14 +43,30 @@ struct HeaderTimeoutTests {
                 Thread.sleep(forTimeInterval: 2.5)
                 _ = polite.send(request)
                 let second = polite.receive()
-                return (closedAfter, silentClosed, first, second)
+
+                // Pipelined: two requests in one write, both answered; the connection then idles past the
+                // header timeout and still serves a third.
+                let pipelined = try RawConnection(port: port)
+                _ = pipelined.send(request + request)
+                var answers = ""
+                while answers.components(separatedBy: "HTTP/1.1 200").count - 1 < 2 {
+                    let more = pipelined.receive()
+                    if more.isEmpty { break }
+                    answers += more
+                }
+                Thread.sleep(forTimeInterval: 2.5)
+                _ = pipelined.send(request)
+                let third = pipelined.receive()
+                return (closedAfter, silentClosed, first, second, answers.components(separatedBy: "HTTP/1.1 200").count - 1, third)
             }
-            let (closedAfter, silentClosed, first, second) = results
+            let (closedAfter, silentClosed, first, second, pipelinedAnswers, third) = results
             let after = try #require(closedAfter, "the dribbling connection was never closed")
             #expect(after >= 0.8 && after < 8, "closed after \(after) s")
             #expect(silentClosed)
             #expect(first.hasPrefix("HTTP/1.1 200"), "\(first)")
             #expect(second.hasPrefix("HTTP/1.1 200"), "\(second)")
+            #expect(pipelinedAnswers == 2)
+            #expect(third.hasPrefix("HTTP/1.1 200"), "\(third)")
         }
     }
 }

@@ -60,7 +60,9 @@ extension WardenAPI {
         let deviceID = try body.optionalString("device_id", maxLength: 128)
         let mfaCode = try body.optionalString("mfa_token", maxLength: 64)
         let mfaMethod = try body.optionalString("mfa_method", maxLength: 32)
-        let usernameKey = String(username.lowercased().prefix(128))
+        // The counter is keyed by the name's keyed tag, never its text: what is typed as a username is
+        // sometimes a password, and the counters live in Redis or the database.
+        let usernameKey = services.accounts.usernameTag(username)
         do {
             if let retry = try await configuration.accountLoginLimit.exceeded(key: "http.login:" + usernameKey, in: services.limiter, now: services.clock.now()) {
                 throw APIError(.tooManyRequests, "rate_limited", "too many login attempts for this account; slow down", retryAfter: retry)
