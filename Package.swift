@@ -275,7 +275,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QRCodeTests",
-            dependencies: ["QRCode"],
+            dependencies: ["QRCode", "WardenTestSupport"],
             exclude: ["python"],
             swiftSettings: strictSettings
         ),

@@ -26,18 +26,25 @@ public func runProcess(
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
-        stdin.fileHandleForWriting.write(input)
-        try stdin.fileHandleForWriting.close()
-        // Read standard error on another thread so a chatty child cannot fill one pipe and stall.
+        // Standard input is written, and standard error read, on threads of their own, so a child that
+        // fills one pipe while another is pending (a large image in, a chatty error stream) cannot stall.
+        let done = DispatchGroup()
         let errors = Mutex(Data())
-        let errorsRead = DispatchSemaphore(value: 0)
+        done.enter()
         Thread {
             let data = stderr.fileHandleForReading.readDataToEndOfFile()
             errors.withLock { $0 = data }
-            errorsRead.signal()
+            done.leave()
+        }.start()
+        done.enter()
+        Thread {
+            // A child that exits early closes its end; the write error is of no interest then.
+            try? stdin.fileHandleForWriting.write(contentsOf: input)
+            try? stdin.fileHandleForWriting.close()
+            done.leave()
         }.start()
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        errorsRead.wait()
+        done.wait()
         process.waitUntilExit()
         return (process.terminationStatus, output, errors.withLock { $0 })
     }

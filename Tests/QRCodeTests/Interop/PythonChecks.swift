@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import Testing
+import WardenTestSupport
 
 /// Runs `python/qr_check.py`, the independent checks (zxing-cpp, segno, Pillow) the interop tests use.
 ///
@@ -67,48 +67,5 @@ enum PythonChecks {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         return try await body(directory)
-    }
-}
-
-/// Runs `executable` to completion on a thread of its own, so waiting for the child never holds one of
-/// the few threads of Swift's cooperative pool. Standard input is written, and standard error read, on
-/// further threads, so a child that fills one pipe while the other is pending cannot deadlock the run.
-func runProcess(
-    _ executable: String, _ arguments: [String], input: Data
-) async throws -> (status: Int32, stdout: Data, stderr: Data) {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread {
-            continuation.resume(
-                with: Result {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: executable)
-                    process.arguments = arguments
-                    let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-                    process.standardInput = stdin
-                    process.standardOutput = stdout
-                    process.standardError = stderr
-                    try process.run()
-
-                    let done = DispatchGroup()
-                    let errors = Mutex(Data())
-                    done.enter()
-                    Thread {
-                        let data = stderr.fileHandleForReading.readDataToEndOfFile()
-                        errors.withLock { $0 = data }
-                        done.leave()
-                    }.start()
-                    done.enter()
-                    Thread {
-                        // A child that exits early closes its end; the write error is of no interest then.
-                        try? stdin.fileHandleForWriting.write(contentsOf: input)
-                        try? stdin.fileHandleForWriting.close()
-                        done.leave()
-                    }.start()
-                    let output = stdout.fileHandleForReading.readDataToEndOfFile()
-                    done.wait()
-                    process.waitUntilExit()
-                    return (process.terminationStatus, output, errors.withLock { $0 })
-                })
-        }.start()
     }
 }
