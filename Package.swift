@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "WardenMFA", targets: ["WardenMFA"]),
         .library(name: "QRCode", targets: ["QRCode"]),
         .library(name: "WardenDelivery", targets: ["WardenDelivery"]),
+        .library(name: "WardenAuth", targets: ["WardenAuth"]),
         .library(name: "WardenHTTP", targets: ["WardenHTTP"]),
         .library(name: "WardenTLS", targets: ["WardenTLS"]),
         .executable(name: "warden", targets: ["warden"]),
@@ -93,6 +94,7 @@ let package = Package(
         .target(
             name: "WardenDelivery",
             dependencies: [
+                "WardenMFA",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -108,7 +110,14 @@ let package = Package(
                 "WardenCrypto",
                 "WardenAudit",
                 "QRCode",
-                "WardenDelivery",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "WardenAuth",
+            dependencies: [
+                "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSessions", "WardenMFA",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
@@ -128,7 +137,7 @@ let package = Package(
         .target(
             name: "WardenHTTP",
             dependencies: [
-                "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSessions", "WardenMFA",
+                "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSessions", "WardenMFA", "WardenAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -181,6 +190,7 @@ let package = Package(
                 "WardenDelivery",
                 "WardenHTTP",
                 "WardenTLS",
+                "WardenAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -253,7 +263,7 @@ let package = Package(
         .testTarget(
             name: "WardenHTTPTests",
             dependencies: [
-                "WardenHTTP", "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSessions", "WardenMFA",
+                "WardenHTTP", "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSessions", "WardenMFA", "WardenAuth",
                 "WardenTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -24,14 +24,16 @@ def obj(properties, required=()):
 ERROR = obj({"error": obj({"code": string(), "message": string()}, ["code", "message"]), "request_id": string(), "retry_after": {"type": "integer"}},
             ["error", "request_id"])
 TOKENS = obj({
+    "device_token": string(description="exempts this device from the password lock at the next login"),
     "access_token": string(), "refresh_token": string(), "token_type": string(enum=["Bearer"]), "expires_in": {"type": "integer"},
     "refresh_expires_in": {"type": "integer"}, "session_id": string(), "authentication_level": string(enum=["password", "mfa"]),
 }, ["access_token", "refresh_token", "token_type", "expires_in", "session_id", "authentication_level"])
 CHALLENGE = obj({"mfa_required": {"type": "boolean"}, "challenge": string(), "methods": {"type": "array", "items": string()},
                  "expires_at": string(format="date-time")}, ["mfa_required", "challenge", "methods", "expires_at"])
 ANY_OBJECT = {"type": "object"}
-FIELD_ITEM = obj({"context": string(1024, minLength=1), "plaintext": string(description="standard base64")}, ["context", "plaintext"])
-CIPHER_ITEM = obj({"context": string(1024, minLength=1), "ciphertext": string()}, ["context", "ciphertext"])
+FIELD_ITEM = obj({"context": string(1000, minLength=1), "plaintext": string(description="standard base64")}, ["context", "plaintext"])
+REAUTH = obj({"current_password": string(1024), "code": string(64), "method": string(enum=["totp", "sms", "email", "backup_code"])})
+CIPHER_ITEM = obj({"context": string(1000, minLength=1), "ciphertext": string()}, ["context", "ciphertext"])
 
 
 def response(description, schema=None):
@@ -42,18 +44,18 @@ def response(description, schema=None):
 
 
 def errors(*codes):
-    names = {"400": "invalid request", "401": "not authenticated, or invalid credentials or code", "403": "not allowed",
+    names = {"405": "method not allowed (see Allow)", "415": "the body must be application/json", "400": "invalid request", "401": "not authenticated, or invalid credentials or code", "403": "not allowed",
              "404": "not found", "409": "conflict", "413": "body too large", "423": "MFA locked", "429": "rate limited",
              "502": "delivery failed", "503": "a backing service is unavailable"}
     return {code: response(names[code], {"$ref": "#/components/schemas/Error"}) for code in codes}
 
 
-def op(summary, responses, body=None, secured=True, tag=None, params=None):
+def op(summary, responses, body=None, secured=True, tag=None, params=None, body_required=True):
     operation = {"summary": summary, "responses": responses}
     if tag:
         operation["tags"] = [tag]
     if body is not None:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        operation["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": body}}}
     operation["security"] = [{"bearer": []}] if secured else []
     if params:
         operation["parameters"] = params
@@ -64,7 +66,7 @@ def path_param(name, schema=None):
     return {"name": name, "in": "path", "required": True, "schema": schema or string()}
 
 
-COMMON = ("400", "413", "429", "503")
+COMMON = ("400", "413", "415", "429", "503")
 AUTHED = ("401",) + COMMON
 ACCOUNT_ID = [path_param("id", string(format="uuid"))]
 
@@ -75,17 +77,23 @@ paths = {
             ["username", "password"]), secured=False, tag="auth")},
     "/auth/login": {"post": op("Log in with a password; tokens, or an MFA challenge", {
         "200": response("tokens, or a challenge naming the MFA methods", {"oneOf": [TOKENS, CHALLENGE]}), **errors("401", "423", *COMMON)},
-        obj({"username": string(256), "password": string(1024), "device_id": string(128), "mfa_token": string(64),
+        obj({"username": string(256), "password": string(1024), "device_id": string(128), "device_token": string(128), "mfa_token": string(64),
              "mfa_method": string(enum=["totp", "sms", "email", "backup_code"])}, ["username", "password"]), secured=False, tag="auth")},
     "/auth/refresh": {"post": op("Exchange a refresh token (it rotates; reuse revokes the session)", {
         "200": response("new tokens", TOKENS), **errors("401", *COMMON)}, obj({"refresh_token": string(4096)}, ["refresh_token"]),
         secured=False, tag="auth")},
+    "/auth/password": {"post": op("Change the caller's password (current password required; other sessions end)", {
+        "200": response("changed", obj({"changed": {"type": "boolean"}, "sessions_revoked": {"type": "integer"}}, ["changed", "sessions_revoked"])),
+        **errors("403", *AUTHED)}, obj({"current_password": string(1024), "new_password": string(1024)}, ["current_password", "new_password"]),
+        tag="auth")},
     "/auth/logout": {"post": op("End this session", {"204": response("ended"), **errors(*AUTHED)}, tag="auth")},
     "/auth/logout-all": {"post": op("End every session of the account", {
         "200": response("ended", obj({"revoked": {"type": "integer"}}, ["revoked"])), **errors(*AUTHED)}, tag="auth")},
     "/auth/mfa/setup": {"post": op("Start enrolling a second factor", {
         "201": response("TOTP secret, URI and QR code; or a code sent", ANY_OBJECT), **errors("403", "502", *AUTHED)},
-        obj({"method": string(enum=["totp", "sms", "email"]), "name": string(64), "destination": string(254)}, ["method"]), tag="mfa")},
+        obj({"method": string(enum=["totp", "sms", "email"]), "name": string(64), "destination": string(254),
+             "current_password": string(1024), "current_code": string(64),
+             "current_method": string(enum=["totp", "sms", "email", "backup_code"])}, ["method"]), tag="mfa")},
     "/auth/mfa/verify": {"post": op("Confirm an enrolment (with a token) or complete a login challenge", {
         "200": response("confirmed, or tokens", ANY_OBJECT), **errors("404", "423", *AUTHED)},
         obj({"code": string(64), "challenge": string(256), "method": string(enum=["totp", "sms", "email", "backup_code"]),
@@ -97,11 +105,12 @@ paths = {
     "/auth/mfa/backup-codes": {
         "get": op("How many backup codes remain (never the codes)", {
             "200": response("count", obj({"remaining": {"type": "integer"}}, ["remaining"])), **errors(*AUTHED)}, tag="mfa"),
-        "post": op("Generate a new set of backup codes (recent MFA required)", {
+        "post": op("Generate a new set of backup codes (a current factor's code, or MFA within 5 minutes)", {
             "201": response("the codes, shown once", obj({"codes": {"type": "array", "items": string()}, "remaining": {"type": "integer"}})),
-            **errors("403", *AUTHED)}, tag="mfa"),
+            **errors("403", *AUTHED)}, REAUTH, tag="mfa", body_required=False),
     },
-    "/auth/mfa/disable": {"delete": op("Turn MFA off (recent MFA required)", {"204": response("off"), **errors("403", *AUTHED)}, tag="mfa")},
+    "/auth/mfa/disable": {"delete": op("Turn MFA off (a current factor's code, or MFA within 5 minutes)", {"204": response("off"), **errors("403", *AUTHED)},
+                                       REAUTH, tag="mfa", body_required=False)},
     "/auth/sessions": {"get": op("The caller's sessions", {
         "200": response("sessions", obj({"sessions": {"type": "array", "items": ANY_OBJECT}}, ["sessions"])), **errors(*AUTHED)}, tag="sessions")},
     "/auth/sessions/{id}": {"delete": op("End one of the caller's sessions", {"204": response("ended"), **errors("404", *AUTHED)},
@@ -135,12 +144,17 @@ paths = {
     "/admin/accounts/{id}": {"get": op("An account and its roles", {"200": response("account", ANY_OBJECT), **errors("403", "404", *AUTHED)},
                                        tag="admin", params=ACCOUNT_ID)},
     "/admin/accounts/{id}/disable": {"post": op("Disable an account and end its sessions", {
+        "200": response("account", ANY_OBJECT), **errors("403", "404", "409", *AUTHED)}, tag="admin", params=ACCOUNT_ID)},
+    "/admin/accounts/{id}/enable": {"post": op("Enable a disabled account (its old sessions stay ended)", {
         "200": response("account", ANY_OBJECT), **errors("403", "404", *AUTHED)}, tag="admin", params=ACCOUNT_ID)},
     "/admin/accounts/{id}/unlock": {"post": op("Clear password and MFA locks", {
         "200": response("account", ANY_OBJECT), **errors("403", "404", *AUTHED)}, tag="admin", params=ACCOUNT_ID)},
+    "/admin/accounts/{id}/password": {"post": op("Reset an account's password (every session of it ends)", {
+        "200": response("changed", ANY_OBJECT), **errors("403", "404", *AUTHED)},
+        obj({"new_password": string(1024)}, ["new_password"]), tag="admin", params=ACCOUNT_ID)},
     "/admin/accounts/{id}/roles": {"post": op("Grant a role", {"200": response("roles", ANY_OBJECT), **errors("403", "404", *AUTHED)},
-                                              obj({"role": string(64)}, ["role"]), tag="admin", params=ACCOUNT_ID)},
-    "/admin/accounts/{id}/roles/{role}": {"delete": op("Revoke a role", {"204": response("revoked"), **errors("403", "404", *AUTHED)},
+                                              obj({"role": string(64), "expires_at": string(format="date-time")}, ["role"]), tag="admin", params=ACCOUNT_ID)},
+    "/admin/accounts/{id}/roles/{role}": {"delete": op("Revoke a role", {"204": response("revoked"), **errors("403", "404", "409", *AUTHED)},
                                                        tag="admin", params=ACCOUNT_ID + [path_param("role")])},
     "/admin/accounts/{id}/sessions": {
         "get": op("An account's sessions and devices", {"200": response("sessions", ANY_OBJECT), **errors("403", "404", *AUTHED)},

@@ -2,6 +2,7 @@ import Foundation
 public import HTTPTypes
 import Hummingbird
 import WardenAccess
+import WardenAuth
 import WardenCrypto
 import WardenMFA
 import WardenSessions
@@ -38,6 +39,17 @@ public struct APIError: Error, Sendable {
         switch error {
         case let error as APIError:
             return error
+        case let error as AuthError:
+            switch error.code {
+            case .unauthorized: return .unauthorized
+            case .forbidden: return APIError(.forbidden, "forbidden", error.message)
+            case .reauthenticationRequired: return APIError(.forbidden, "reauthentication_required", error.message)
+            case .rateLimited: return APIError(.tooManyRequests, "rate_limited", error.message, retryAfter: error.retryAfter)
+            case .invalidRequest: return APIError(.badRequest, "invalid_request", error.message)
+            case .conflict: return APIError(.conflict, "conflict", error.message)
+            case .notFound: return .notFound
+            default: return .unavailable
+            }
         case let error as SessionError:
             switch error.code {
             case .invalidToken: return .unauthorized

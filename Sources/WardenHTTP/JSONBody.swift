@@ -2,12 +2,15 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// Reading request bodies: size limit checked before and while reading (nothing beyond it is buffered),
-/// nesting depth checked before parsing, a JSON object required.
-struct JSONBody {
-    let object: [String: Any]
-
-    static func read(_ request: Request, limit: Int, maxDepth: Int) async throws -> JSONBody {
+/// Reading request bodies into typed values: `application/json` required (415 otherwise: a browser can
+/// send `text/plain` cross-site without a preflight), the size limit checked before and while reading,
+/// nesting depth and duplicate keys refused before decoding (a gateway may read the first of two
+/// `username`s where a decoder takes the last), a JSON object required.
+enum JSONBody {
+    static func decode<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int, maxDepth: Int) async throws -> T {
+        guard let contentType = request.headers[.contentType], isJSON(contentType) else {
+            throw APIError(.unsupportedMediaType, "unsupported_media_type", "the body must be sent as application/json")
+        }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw APIError(.contentTooLarge, "too_large", "the request body is larger than \(limit) bytes")
         }
@@ -19,48 +22,46 @@ struct JSONBody {
         }
         let bytes = Array(buffer.readableBytesView)
         guard !bytes.isEmpty else { throw APIError.badRequest("a JSON object body is required") }
-        guard Self.depth(bytes) <= maxDepth else { throw APIError.badRequest("the JSON nests deeper than \(maxDepth) levels") }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-            throw APIError.badRequest("the body must be a JSON object")
+        switch JSONShape.check(bytes, maxDepth: maxDepth) {
+        case .valid: break
+        case .tooDeep: throw APIError.badRequest("the JSON nests deeper than \(maxDepth) levels")
+        case .duplicateKey: throw APIError.badRequest("the JSON object has a duplicate key")
+        case .notAnObject: throw APIError.badRequest("the body must be a JSON object")
+        case .malformed: throw APIError.badRequest("the body is not valid JSON")
         }
-        return JSONBody(object: object)
-    }
-
-    /// The deepest nesting of arrays and objects, outside strings.
-    static func depth(_ bytes: [UInt8]) -> Int {
-        var depth = 0, deepest = 0, inString = false, escaped = false
-        for byte in bytes {
-            if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1; deepest = max(deepest, depth)
-            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
-            default: break
-            }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(bytes))
+        } catch let error as APIError {
+            throw error
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw APIError.badRequest("`\(key.stringValue)` is required")
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            throw APIError.badRequest("`\(context.codingPath.map(\.stringValue).joined(separator: "."))` has the wrong type")
+        } catch {
+            throw APIError.badRequest("the body does not match the operation's schema")
         }
-        return deepest
     }
 
-    /// A required string field of at most `maxLength` characters.
-    func string(_ key: String, maxLength: Int = 1024) throws -> String {
-        guard let value = object[key] else { throw APIError.badRequest("`\(key)` is required") }
-        guard let text = value as? String, text.count <= maxLength else { throw APIError.badRequest("`\(key)` must be a string of at most \(maxLength) characters") }
-        return text
+    /// `application/json`, with or without parameters (`; charset=utf-8`), in any case.
+    static func isJSON(_ contentType: String) -> Bool {
+        let media = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        return media == "application/json"
+    }
+}
+
+/// Length and shape checks for decoded fields. Lengths count Unicode scalars, as JSON Schema's
+/// `maxLength` does (grapheme clusters would let one letter carry 60,000 combining marks).
+enum Field {
+    static func text(_ value: String, _ name: String, max: Int, min: Int = 0) throws -> String {
+        let count = value.unicodeScalars.count
+        guard count <= max, count >= min else {
+            throw APIError.badRequest(min > 0 ? "`\(name)` must be \(min)–\(max) characters" : "`\(name)` must be at most \(max) characters")
+        }
+        return value
     }
 
-    func optionalString(_ key: String, maxLength: Int = 1024) throws -> String? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let text = value as? String, text.count <= maxLength else { throw APIError.badRequest("`\(key)` must be a string of at most \(maxLength) characters") }
-        return text
-    }
-
-    func optionalArray(_ key: String, maxCount: Int) throws -> [[String: Any]]? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let items = value as? [[String: Any]], items.count <= maxCount else { throw APIError.badRequest("`\(key)` must be an array of at most \(maxCount) objects") }
-        return items
+    static func optional(_ value: String?, _ name: String, max: Int) throws -> String? {
+        try value.map { try text($0, name, max: max) }
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import WardenAuth
 import WardenCore
 
 extension HTTPField.Name {
@@ -19,6 +20,7 @@ extension HTTPField.Name {
     static let allowCredentials = HTTPField.Name("Access-Control-Allow-Credentials")!
     static let allowMethods = HTTPField.Name("Access-Control-Allow-Methods")!
     static let allowHeaders = HTTPField.Name("Access-Control-Allow-Headers")!
+    static let host = HTTPField.Name("Host")!
     static let maxAge = HTTPField.Name("Access-Control-Max-Age")!
 }
 
@@ -33,7 +35,10 @@ struct WardenMiddleware: RouterMiddleware {
     let metrics: Metrics
     let clock: any WallClock
 
-    static let authPaths: Set<String> = ["/auth/login", "/auth/register", "/auth/refresh", "/auth/mfa/verify", "/auth/mfa/send"]
+    /// Route patterns with the stricter per-address limit. Limits are keyed by the route the router
+    /// matched, never by the raw path text (which `//auth/login` or `/auth/login/` would vary).
+    static let authRoutes: Set<String> = ["/auth/login", "/auth/register", "/auth/refresh", "/auth/mfa/verify", "/auth/mfa/send", "/auth/password"]
+    let routes: RouteTable
 
     func handle(_ request: Request, context: WardenContext, next: (Request, WardenContext) async throws -> Response) async throws -> Response {
         var context = context
@@ -52,6 +57,7 @@ struct WardenMiddleware: RouterMiddleware {
                     response.headers[.maxAge] = "600"
                 }
             } else {
+                try refuseMalformed(request, context)
                 try await limit(request, context)
                 response = try await next(request, context)
             }
@@ -99,16 +105,16 @@ struct WardenMiddleware: RouterMiddleware {
     }
 
     private func limit(_ request: Request, _ context: WardenContext) async throws {
-        let path = request.uri.path
-        guard !path.hasPrefix("/health") else { return }
+        let route = context.endpointPath
+        guard route != "/health" else { return }
         let now = clock.now()
-        let address = context.clientAddress
+        let source = SourceKey.of(context.clientAddress)
         do {
-            if let retry = try await configuration.addressLimit.exceeded(key: "http.address:" + address, in: limiter, now: now) {
+            if let retry = try await configuration.addressLimit.exceeded(key: "http.address:" + source, in: limiter, now: now) {
                 throw APIError(.tooManyRequests, "rate_limited", "too many requests; slow down", retryAfter: retry)
             }
-            if request.method == .post, Self.authPaths.contains(path),
-               let retry = try await configuration.authAddressLimit.exceeded(key: "http.auth:" + address, in: limiter, now: now) {
+            if let route, Self.authRoutes.contains(route), request.method == .post,
+               let retry = try await configuration.authAddressLimit.exceeded(key: "http.auth:" + source, in: limiter, now: now) {
                 throw APIError(.tooManyRequests, "rate_limited", "too many attempts; slow down", retryAfter: retry)
             }
         } catch let error as APIError {
@@ -116,6 +122,22 @@ struct WardenMiddleware: RouterMiddleware {
         } catch {
             // The shared counters are unreachable: refuse rather than run unlimited.
             throw APIError.unavailable
+        }
+    }
+
+    /// Requests the router would misread or a peer would read differently: a path with an empty segment
+    /// or a trailing slash (an alias of a route: 404), a missing or repeated `Host` (RFC 9112 §3.2: 400),
+    /// and a method the path does not take (405 with `Allow`).
+    private func refuseMalformed(_ request: Request, _ context: WardenContext) throws {
+        let path = request.uri.path
+        if path.contains("//") || (path.utf8.count > 1 && path.hasSuffix("/")) { throw APIError.notFound }
+        guard request.head.authority != nil, request.headers[values: .host].isEmpty else {
+            throw APIError(.badRequest, "invalid_request", "exactly one Host header is required")
+        }
+        if context.endpointPath == nil, let allowed = routes.methods(for: path), !allowed.isEmpty {
+            var error = APIError(.methodNotAllowed, "method_not_allowed", "this resource does not take that method")
+            error.headers[.allow] = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+            throw error
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+public import WardenAuth
 public import WardenCore
 
 /// How `warden serve` listens and what it lets through. Every field has a secure default; see
@@ -38,14 +39,30 @@ public struct ServerConfiguration: Sendable {
     public var addressLimit = RateLimit(limit: 600, window: 60)
     /// Requests per client address to the login, registration, refresh and MFA routes.
     public var authAddressLimit = RateLimit(limit: 30, window: 60)
-    /// Login attempts per username.
+    /// Login attempts per username and source address (IPv6 sources by their /64).
     public var accountLoginLimit = RateLimit(limit: 10, window: 60)
+
+    /// The use cases' policy from these settings.
+    public var securityPolicy: AccountSecurity.Policy {
+        var policy = AccountSecurity.Policy()
+        policy.loginPerSource = accountLoginLimit
+        return policy
+    }
     /// Addresses that may read `/metrics`.
     public var metricsAddresses: [String] = ["127.0.0.1", "::1"]
     /// Field-encryption batch size.
     public var maxBatch = 100
 
     public init() {}
+
+    /// The registration policy as the use cases take it.
+    public var registrationRule: AccountSecurity.Registration {
+        switch registration {
+        case .open: .open
+        case .invite: .invite(inviteCodes)
+        case .admin: .administrators
+        }
+    }
 
     /// Whether `address` is one of `list` (exact, or inside an IPv4 CIDR block).
     static func contains(_ list: [String], _ address: String) -> Bool {

@@ -3,20 +3,17 @@ import HTTPTypes
 public import Hummingbird
 public import WardenAccess
 public import WardenAudit
+public import WardenAuth
 public import WardenCore
 public import WardenCrypto
 public import WardenMFA
 public import WardenSessions
 
-/// What the API runs on: the domain services and the health probes of what they depend on.
+/// What the API runs on: the use cases, the services they are built on, and the health probes of what
+/// they depend on.
 public struct WardenServices: Sendable {
-    public var accounts: AccountService
-    public var access: AccessService
-    public var authorizer: Authorizer
-    public var sessions: SessionService
-    public var tokens: TokenService
-    public var mfa: MFAService
-    public var cipher: FieldCipher
+    /// Every account rule (login, sessions, passwords, status, roles, MFA, field encryption, keys).
+    public let security: AccountSecurity
     public var limiter: any RateLimitStore
     public var auditReader: any AuditLogReader
     /// `true` when the database answers.
@@ -28,17 +25,10 @@ public struct WardenServices: Sendable {
     public var clock: any WallClock
 
     public init(
-        accounts: AccountService, access: AccessService, authorizer: Authorizer, sessions: SessionService, tokens: TokenService, mfa: MFAService,
-        cipher: FieldCipher, limiter: any RateLimitStore, auditReader: any AuditLogReader, databaseHealthy: @escaping @Sendable () async -> Bool,
+        security: AccountSecurity, limiter: any RateLimitStore, auditReader: any AuditLogReader, databaseHealthy: @escaping @Sendable () async -> Bool,
         redisHealthy: (@Sendable () async -> Bool)?, channels: Set<MFAState.Factor.Kind>, clock: any WallClock = SystemWallClock()
     ) {
-        self.accounts = accounts
-        self.access = access
-        self.authorizer = authorizer
-        self.sessions = sessions
-        self.tokens = tokens
-        self.mfa = mfa
-        self.cipher = cipher
+        self.security = security
         self.limiter = limiter
         self.auditReader = auditReader
         self.databaseHealthy = databaseHealthy
@@ -46,6 +36,9 @@ public struct WardenServices: Sendable {
         self.channels = channels
         self.clock = clock
     }
+
+    public var sessions: SessionService { security.sessions }
+    public var cipher: FieldCipher { security.cipher }
 }
 
 /// The HTTP API: every route, on Hummingbird 2.
@@ -53,6 +46,8 @@ public struct WardenAPI: Sendable {
     public let services: WardenServices
     public let configuration: ServerConfiguration
     public let metrics: Metrics
+    let readinessCache = ReadinessCache()
+    let routes = RouteTable()
 
     public init(services: WardenServices, configuration: ServerConfiguration, metrics: Metrics = Metrics()) {
         self.services = services
@@ -62,8 +57,8 @@ public struct WardenAPI: Sendable {
 
     /// The router with every route and the security middleware.
     public func router() -> Router<WardenContext> {
-        let router = Router(context: WardenContext.self)
-        router.add(middleware: WardenMiddleware(configuration: configuration, limiter: services.limiter, metrics: metrics, clock: services.clock))
+        let router = Router(context: WardenContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: WardenMiddleware(configuration: configuration, limiter: services.limiter, metrics: metrics, clock: services.clock, routes: routes))
         addAuthRoutes(router)
         addMFARoutes(router)
         addSessionRoutes(router)
@@ -75,24 +70,35 @@ public struct WardenAPI: Sendable {
 
     // MARK: Shared helpers
 
-    /// The caller of a request with a valid access token whose session is live and whose account is
-    /// active; 401 otherwise (503 if the session store is down).
-    func authenticate(_ request: Request, _ context: inout WardenContext) async throws -> Caller {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.utf8.count < 8192 else { throw APIError.unauthorized }
-        let authenticated = try await services.sessions.authenticate(accessToken: String(header.dropFirst("Bearer ".count)))
-        guard let account = try await services.accounts.account(id: authenticated.accountID), account.status == .active else { throw APIError.unauthorized }
-        let caller = Caller(account: account, session: authenticated)
-        context.caller = caller
-        return caller
+    /// Adds a route (and records its method for 405 answers; a GET route answers HEAD too).
+    func on(_ router: Router<WardenContext>, _ method: HTTPRequest.Method, _ path: String, _ handler: @escaping @Sendable (Request, WardenContext) async throws -> Response) {
+        routes.add(path, method)
+        if method == .get { routes.add(path, .head) }
+        router.on(RouterPath(path), method: method, use: handler)
     }
 
-    /// 403 unless the caller's effective permissions cover `permission`.
-    func require(_ permission: String, _ caller: Caller) async throws {
-        guard let wanted = Permission(permission), try await services.authorizer.isAllowed(caller.account, wanted) else { throw APIError.forbidden }
+    /// The principal behind the request's bearer token (the scheme in any case, RFC 9110 §11.1); 401
+    /// otherwise (503 if the session store is down).
+    func authenticate(_ request: Request, _ context: inout WardenContext) async throws -> Principal {
+        guard let header = request.headers[.authorization], header.utf8.count < 8192, header.utf8.count > 7,
+              header.prefix(7).lowercased() == "bearer " else { throw APIError.unauthorized }
+        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        let principal = try await services.security.authenticate(accessToken: token, context: context.audit)
+        context.caller = principal
+        return principal
     }
 
-    func body(_ request: Request) async throws -> JSONBody {
-        try await JSONBody.read(request, limit: configuration.maxBodyBytes, maxDepth: configuration.maxJSONDepth)
+    /// The request's JSON body as `T`, or `empty` when the request has no body at all.
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request, orIfAbsent empty: T) async throws -> T {
+        if request.headers[.contentType] == nil, request.headers[.contentLength].map({ $0 == "0" }) ?? true, request.headers[.transferEncoding] == nil {
+            return empty
+        }
+        return try await decode(type, request)
+    }
+
+    /// The request's JSON body as `T` (415, 413, 400 as `JSONBody` describes).
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        try await JSONBody.decode(type, request, limit: configuration.maxBodyBytes, maxDepth: configuration.maxJSONDepth)
     }
 
     func device(_ request: Request, _ context: WardenContext, clientDeviceID: String?) -> Device {
@@ -100,8 +106,19 @@ public struct WardenAPI: Sendable {
     }
 
     static func uuid(_ text: String?) throws -> UUID {
-        guard let text, let id = UUID(uuidString: text) else { throw APIError.notFound }
+        guard let text, let id = UUID(text: text) else { throw APIError.notFound }
         return id
+    }
+
+    /// The account named by the route's `:id`.
+    func target(_ context: WardenContext) async throws -> Account {
+        try await services.security.target(id: try Self.uuid(context.parameters.get("id")))
+    }
+
+    func tokens(_ signedIn: AccountSecurity.SignedIn) -> [String: Any] {
+        var object = tokens(signedIn.issued)
+        object["device_token"] = signedIn.deviceToken
+        return object
     }
 
     func tokens(_ issued: SessionService.Issued) -> [String: Any] {

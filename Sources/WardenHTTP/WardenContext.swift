@@ -1,8 +1,8 @@
 public import Hummingbird
 import NIOCore
 public import WardenCore
-public import WardenAccess
-public import WardenSessions
+public import WardenAuth
+import WardenSessions
 public import Foundation
 
 /// Per-request state: the request id, the client's address (from `X-Forwarded-For` only behind a trusted
@@ -15,7 +15,7 @@ public struct WardenContext: RequestContext {
     /// The client's address: the peer, or the first untrusted address in `X-Forwarded-For` when the
     /// peer is a trusted proxy.
     public var clientAddress: String
-    public var caller: Caller?
+    public var caller: Principal?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -29,15 +29,6 @@ public struct WardenContext: RequestContext {
 
     /// The audit context of this request: who, from where, which request.
     public var audit: AuditContext {
-        AuditContext(actor: caller.map { "account:" + $0.account.id.uuidString.lowercased() } ?? "anonymous", sourceAddress: clientAddress, requestID: requestID)
+        AuditContext(actor: caller?.context.actor ?? "anonymous", sourceAddress: clientAddress, requestID: requestID)
     }
-}
-
-/// An authenticated caller: the account and the session its access token belongs to.
-public struct Caller: Sendable {
-    public let account: Account
-    public let session: SessionService.Authenticated
-
-    /// When the caller last completed MFA: its session's creation, for an MFA-level session.
-    public var lastMFA: Date? { session.level == .multiFactor ? session.sessionCreated : nil }
 }

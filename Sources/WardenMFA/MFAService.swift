@@ -5,7 +5,7 @@ public import WardenCore
 public import WardenCrypto
 import QRCode
 
-/// Sends codes by SMS or email (``DeliveryMessenger`` connects it to `WardenDelivery`).
+/// Sends codes by SMS or email (`WardenDelivery.DeliveryMessenger` connects it to real senders).
 public protocol MFAMessenger: Sendable {
     /// Delivers `body` to `destination` (a phone number in E.164 form, or an email address). Throws when
     /// the message was not accepted by the provider or server.

@@ -30,7 +30,7 @@ extension SQLStore: KeyringStore {
             let now = Date()
             let events = KeyringChange.between(original, document).map { change in
                 AuditEvent(
-                    time: now, action: change.action, outcome: .success, actor: keyringActor,
+                    time: now, action: change.action, outcome: .success, actor: KeyringAttribution.actor ?? keyringActor,
                     subject: "keyring", details: change.details)
             }
             try await appendAudit(events, on: database)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenAuth
 import WardenCrypto
 
 struct EncryptCommand: AsyncParsableCommand {
@@ -16,7 +17,7 @@ struct EncryptCommand: AsyncParsableCommand {
         let settings = try options.settings()
         let plaintext = try Terminal.readInput(limit: settings.configuration.maxPlaintextBytes)
         let text = try await Runtime.with(settings) { runtime in
-            try await runtime.cipher.seal(plaintext, context: context).text
+            try await runtime.security().encrypt(Array(plaintext), context: context, runtime.principal).text
         }
         print(text)
     }
@@ -40,7 +41,7 @@ struct DecryptCommand: AsyncParsableCommand {
         let settings = try options.settings()
         let input = try settings.readCiphertext()
         let opened = try await Runtime.with(settings) { runtime in
-            try runtime.cipher.open(trimmedIfText(input), context: context)
+            try runtime.cipher.open(trimmedIfText(input), context: try AccountSecurity.callerContext(context))
         }
         if json {
             var object: [String: Any] = ["format": opened.source.format, "needs_rewrap": opened.needsRewrap]
@@ -77,7 +78,7 @@ struct RewrapCommand: AsyncParsableCommand {
         let settings = try options.settings()
         let input = try settings.readCiphertext()
         let text = try await Runtime.with(settings) { runtime in
-            try await runtime.cipher.rewrap(trimmedIfText(input), context: context).text
+            try await runtime.cipher.rewrap(trimmedIfText(input), context: try AccountSecurity.callerContext(context)).text
         }
         print(text)
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenAuth
 import WardenMFA
 
 /// Administrators' view of an account's second factors, and the recovery from a lock or the hard stop.
@@ -55,8 +56,8 @@ struct MFACommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Runtime.with(options.settings()) { runtime in
-                let account = try await runtime.account(named: username)
-                try await runtime.mfa.resetLockout(accountID: account.id, context: runtime.context)
+                let security = runtime.security()
+                try await security.clearMFALock(of: try await security.target(username: username), runtime.principal)
             }
             print("MFA lock cleared for \(username)")
         }

@@ -1,10 +1,13 @@
 import Foundation
 import WardenAccess
 import WardenAudit
+import WardenAuth
 import WardenCore
 import WardenCrypto
 import WardenMFA
+import WardenRedis
 import WardenSQL
+import WardenSessions
 
 #if canImport(Glibc)
 import Glibc
@@ -21,6 +24,14 @@ struct Settings {
     let environment: [String: String]
 
     var sqlitePath: String { dataDirectory + "/warden.db" }
+
+    /// `WARDEN_REDIS_URL` (or `warden serve --redis-url`): sessions and rate limits in Redis; else in the
+    /// database. The command line uses the same, so that what it revokes is revoked where the server looks.
+    var redisURL: String? {
+        get { redisOverride ?? environment["WARDEN_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+        set { redisOverride = newValue }
+    }
+    var redisOverride: String? = nil
 
     /// Who the command line acts as in the audit log.
     var actor: String {
@@ -49,19 +60,41 @@ struct Settings {
         }
         let store = try await SQLStore.open(
             url: databaseURL, sqlitePath: sqlitePath, auditChain: AuditChain(key: masterKey.auditKey), keyringActor: actor)
+        var redis: RedisClient?
         do {
             try await importFileKeyring(legacyFile, into: store, masterKey: masterKey)
             var configuration = configuration
             configuration.rotatesWhenDue = rotatingWhenDue
+            let failures = DecryptionFailureRecorder()
+            configuration.failureObserver = { failures.observe($0) }
             let cipher = try await FieldCipher.load(store: store, masterKey: masterKey, configuration: configuration)
+            failures.attach(store)
             let hasher = PasswordHasher(parameters: scrypt)
+            let accounts = AccountService(store: store, hasher: hasher, cipher: cipher, configuration: accounts)
+            let access = AccessService(store: store)
+
+            let policy = SessionPolicy()
+            // Loaded only by `warden serve` (which signs and verifies): revoking needs no signing key, and a
+            // command must not create one.
+            let keys = TokenKeys(store: store, cipher: cipher, overlap: policy.refreshTokenLifetime)
+            let tokens = TokenService(keys: keys, policy: policy)
+            redis = try redisURL.map { RedisClient(configuration: try RedisConfiguration(url: $0)) }
+            let sessionStore: any SessionStore
+            let activity: any ActivityStore
+            let limiter: any RateLimitStore
+            if let redis {
+                let sessions = RedisSessionStore(client: redis)
+                (sessionStore, activity, limiter) = (sessions, sessions, RedisRateLimitStore(client: redis))
+            } else {
+                (sessionStore, activity, limiter) = (store, store, store)
+            }
+            let sessions = SessionService(store: sessionStore, activity: activity, ledger: store, tokens: tokens, policy: policy, audit: store)
+            let mfa = try MFAService(store: store, cipher: cipher, hashKey: masterKey.secretHashKey, limiter: limiter)
             return Runtime(
-                store: store, cipher: cipher,
-                accounts: AccountService(store: store, hasher: hasher, cipher: cipher, configuration: accounts),
-                access: AccessService(store: store),
-                mfa: try MFAService(store: store, cipher: cipher, hashKey: masterKey.secretHashKey, limiter: store),
-                masterKey: masterKey, context: AuditContext(actor: actor))
+                store: store, cipher: cipher, accounts: accounts, access: access, mfa: mfa, keys: keys, tokens: tokens, sessions: sessions,
+                limiter: limiter, redis: redis, masterKey: masterKey, context: AuditContext(actor: actor))
         } catch {
+            await redis?.close()
             try? await store.close()
             throw error
         }
@@ -87,12 +120,28 @@ struct Runtime {
     let accounts: AccountService
     let access: AccessService
     let mfa: MFAService
+    let keys: TokenKeys
+    let tokens: TokenService
+    let sessions: SessionService
+    let limiter: any RateLimitStore
+    let redis: RedisClient?
     let masterKey: MasterKey
     let context: AuditContext
 
-    /// Gives back unused seal reservations and closes the database.
+    /// The use cases, with `mfa` (the server's has delivery configured) or the runtime's own.
+    func security(mfa: MFAService? = nil, policy: AccountSecurity.Policy = AccountSecurity.Policy()) -> AccountSecurity {
+        AccountSecurity(
+            accounts: accounts, access: access, authorizer: Authorizer(store: store), sessions: sessions, tokens: tokens,
+            mfa: mfa ?? self.mfa, cipher: cipher, limiter: limiter, audit: store, policy: policy)
+    }
+
+    /// The command line's operator, as the use cases see it.
+    var principal: Principal { .operator(actor: context.actor) }
+
+    /// Gives back unused seal reservations and closes Redis and the database.
     func close() async {
         try? await cipher.close()
+        await redis?.close()
         try? await store.close()
     }
 

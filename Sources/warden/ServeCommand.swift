@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import WardenAccess
+import WardenAuth
 import WardenCore
 import WardenCrypto
 import WardenDelivery
@@ -49,43 +50,31 @@ struct ServeCommand: AsyncParsableCommand {
         let server = try serverConfiguration(environment)
         let logger = Logger(label: "warden")
 
+        if let redisURL { settings.redisURL = redisURL }
         let runtime = try await settings.open()
         var tasks: [Task<Void, Never>] = []
         do {
-            let policy = SessionPolicy()
-            let keys = TokenKeys(store: runtime.store, cipher: runtime.cipher, overlap: policy.refreshTokenLifetime)
+            let sessions = runtime.sessions
+            let keys = runtime.keys
             try await keys.load()
-            let tokens = TokenService(keys: keys, policy: policy)
-            let redis = try (redisURL ?? environment["WARDEN_REDIS_URL"]).flatMap { $0.isEmpty ? nil : $0 }.map { RedisClient(configuration: try RedisConfiguration(url: $0)) }
-            let sessionStore: any SessionStore
-            let activity: any ActivityStore
-            let limiter: any RateLimitStore
-            if let redis {
-                let store = RedisSessionStore(client: redis)
-                (sessionStore, activity, limiter) = (store, store, RedisRateLimitStore(client: redis))
-            } else {
-                (sessionStore, activity, limiter) = (runtime.store, runtime.store, runtime.store)
-            }
-            let sessions = SessionService(store: sessionStore, activity: activity, ledger: runtime.store, tokens: tokens, policy: policy, audit: runtime.store)
             let messenger = try Self.messenger(environment, dataDirectory: settings.dataDirectory, embedded: settings.databaseURL == nil)
             let accounts = runtime.accounts
             let notifier = messenger.email.map { email in
                 EmailNotifier(email: email, from: messenger.from) { id in try? await accounts.account(id: id)?.email }
             }
             let mfa = try MFAService(
-                store: runtime.store, cipher: runtime.cipher, hashKey: runtime.masterKey.secretHashKey, limiter: limiter,
+                store: runtime.store, cipher: runtime.cipher, hashKey: runtime.masterKey.secretHashKey, limiter: runtime.limiter,
                 messenger: messenger.channels.isEmpty ? nil : messenger, notifier: notifier)
             let store = runtime.store
             let databaseHealthy: @Sendable () async -> Bool = {
                 do { _ = try await store.head(); return true } catch { return false }
             }
             var redisHealthy: (@Sendable () async -> Bool)?
-            if let redis {
+            if let redis = runtime.redis {
                 redisHealthy = { do { _ = try await redis.send("PING"); return true } catch { return false } }
             }
             let services = WardenServices(
-                accounts: runtime.accounts, access: runtime.access, authorizer: Authorizer(store: runtime.store), sessions: sessions, tokens: tokens, mfa: mfa,
-                cipher: runtime.cipher, limiter: limiter, auditReader: runtime.store, databaseHealthy: databaseHealthy,
+                security: runtime.security(mfa: mfa, policy: server.securityPolicy), limiter: runtime.limiter, auditReader: runtime.store, databaseHealthy: databaseHealthy,
                 redisHealthy: redisHealthy, channels: messenger.channels)
 
             let tls: TLSConfiguration? = try server.tls ? tlsConfiguration(environment, dataDirectory: settings.dataDirectory, host: server.host) : nil

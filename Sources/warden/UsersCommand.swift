@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WardenAccess
+import WardenAuth
 import WardenCrypto
 
 struct UsersCommand: AsyncParsableCommand {
@@ -41,8 +42,8 @@ struct UsersCommand: AsyncParsableCommand {
                 legacy = hash
             }
             let account = try await Runtime.with(settings) { runtime in
-                try await runtime.accounts.create(
-                    username: username, password: password, legacyHash: legacy, email: email, phone: phone, context: runtime.context)
+                try await runtime.security().createAccount(
+                    AccountSecurity.NewAccount(username: username, password: password, legacyHash: legacy, email: email, phone: phone), runtime.principal)
             }
             print("created: \(account.username) (\(account.id.uuidString.lowercased()))")
         }
@@ -104,11 +105,11 @@ struct UsersCommand: AsyncParsableCommand {
         @Argument var username: String
 
         func run() async throws {
-            try await Runtime.with(options.settings()) { runtime in
-                let account = try await runtime.account(named: username)
-                _ = try await runtime.accounts.setStatus(id: account.id, to: .disabled, context: runtime.context)
+            let revoked = try await Runtime.with(options.settings()) { runtime in
+                let security = runtime.security()
+                return try await security.disable(try await security.target(username: username), runtime.principal).sessionsRevoked
             }
-            print("disabled: \(username)")
+            print("disabled: \(username) (\(revoked) sessions revoked)")
         }
     }
 
@@ -119,8 +120,8 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Runtime.with(options.settings()) { runtime in
-                let account = try await runtime.account(named: username)
-                _ = try await runtime.accounts.setStatus(id: account.id, to: .active, context: runtime.context)
+                let security = runtime.security()
+                _ = try await security.enable(try await security.target(username: username), runtime.principal)
             }
             print("enabled: \(username)")
         }
@@ -134,11 +135,11 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             let password = try Terminal.readLine()
-            try await Runtime.with(options.settings()) { runtime in
-                let account = try await runtime.account(named: username)
-                try await runtime.accounts.setPassword(id: account.id, to: password, context: runtime.context)
+            let revoked = try await Runtime.with(options.settings()) { runtime in
+                let security = runtime.security()
+                return try await security.resetPassword(of: try await security.target(username: username), to: password, runtime.principal)
             }
-            print("password set: \(username)")
+            print("password set: \(username) (\(revoked) sessions revoked)")
         }
     }
 
@@ -154,8 +155,8 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Runtime.with(options.settings()) { runtime in
-                let account = try await runtime.account(named: username)
-                try await runtime.accounts.delete(id: account.id, context: runtime.context)
+                let security = runtime.security()
+                try await security.delete(try await security.target(username: username), runtime.principal)
             }
             print("deleted: \(username)")
         }
@@ -174,8 +175,8 @@ struct UsersCommand: AsyncParsableCommand {
                 return Date().addingTimeInterval(days * 86_400)
             }
             try await Runtime.with(options.settings()) { runtime in
-                let account = try await runtime.account(named: username)
-                try await runtime.access.grant(role, to: account, expires: expires, context: runtime.context)
+                let security = runtime.security()
+                try await security.grantRole(role, to: try await security.target(username: username), expires: expires, runtime.principal)
             }
             print("granted: \(role) to \(username)" + (expires.map { " until \($0.formatted(.iso8601))" } ?? ""))
         }
@@ -189,8 +190,8 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             let held = try await Runtime.with(options.settings()) { runtime in
-                let account = try await runtime.account(named: username)
-                return try await runtime.access.revoke(role, from: account, context: runtime.context)
+                let security = runtime.security()
+                return try await security.revokeRole(role, from: try await security.target(username: username), runtime.principal)
             }
             print(held ? "revoked: \(role) from \(username)" : "\(username) did not hold \(role)")
         }

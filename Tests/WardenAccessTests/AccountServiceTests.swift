@@ -72,10 +72,18 @@ struct AccountServiceTests {
                 _ = try await fixture.accounts.authenticate(username: "ada", password: "guessing wrongly", context: adminContext)
             }
         }
-        #expect(try await fixture.accounts.account(id: account.id)?.status == .locked)
+        // The status stays active (sessions and permissions are untouched); the lock is a time.
+        let locked = try #require(try await fixture.accounts.account(id: account.id))
+        #expect(locked.status == .active && locked.lockedUntil != nil)
         // The right password does not get in while locked, and says nothing more.
         await #expect(throws: AccessError.invalidCredentials) {
             _ = try await fixture.accounts.authenticate(username: "ada", password: password, context: adminContext)
+        }
+        // Guessing during the lock neither counts nor extends it; a trusted device gets in meanwhile.
+        for _ in 0..<5 {
+            await #expect(throws: AccessError.invalidCredentials) {
+                _ = try await fixture.accounts.authenticate(username: "ada", password: "guessing wrongly", context: adminContext)
+            }
         }
         fixture.clock.advance(by: 601)
         #expect(try await fixture.accounts.authenticate(username: "ada", password: password, context: adminContext).status == .active)

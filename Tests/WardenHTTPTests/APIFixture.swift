@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 import WardenAccess
 import WardenAudit
+import WardenAuth
 import WardenCore
 import WardenCrypto
 import WardenHTTP
@@ -38,9 +39,10 @@ struct APIFixture: Sendable {
         let sessions = SessionService(store: store, activity: store, ledger: MemoryRevocationLedger(), tokens: tokens, policy: policy, audit: audit)
         let limiter = MemoryRateLimitStore()
         let mfa = try MFAService(store: MemoryMFAStore(audit: audit), cipher: cipher, hashKey: masterKey.secretHashKey, limiter: limiter)
-        let services = WardenServices(
+        let security = AccountSecurity(
             accounts: accounts, access: access, authorizer: Authorizer(store: directory), sessions: sessions, tokens: tokens, mfa: mfa,
-            cipher: cipher, limiter: limiter, auditReader: audit, databaseHealthy: { true }, redisHealthy: nil, channels: [])
+            cipher: cipher, limiter: limiter, audit: audit, policy: configuration.securityPolicy)
+        let services = WardenServices(security: security, limiter: limiter, auditReader: audit, databaseHealthy: { true }, redisHealthy: nil, channels: [])
         return APIFixture(api: WardenAPI(services: services, configuration: configuration), audit: audit, accounts: accounts, access: access, sessionStore: store)
     }
 

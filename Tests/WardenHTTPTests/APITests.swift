@@ -139,7 +139,7 @@ struct APITests {
         try await f.account("ada")
         try await f.app.test(.router) { client async throws in
             let token = try await client.login("ada")["access_token"] as! String
-            let setup = try await client.json(.post, "/auth/mfa/setup", ["method": "totp", "name": "phone"], token: token)
+            let setup = try await client.json(.post, "/auth/mfa/setup", ["method": "totp", "name": "phone", "current_password": "correct horse battery staple"], token: token)
             #expect(setup.status == .created)
             #expect((setup.body["otpauth_uri"] as? String)?.hasPrefix("otpauth://totp/Warden:ada?secret=") == true)
             let png = try #require(Base64.decode(setup.body["qr_png"] as? String ?? ""))
@@ -262,7 +262,7 @@ struct APITests {
             #expect(shown.body["email"] as? String == "bob@example.com")
             // No SMS sender is configured on this server: the method is refused, nothing is enrolled.
             let bob = try await client.login("bob")["access_token"] as! String
-            let sms = try await client.json(.post, "/auth/mfa/setup", ["method": "sms", "destination": "+14155550123"], token: bob)
+            let sms = try await client.json(.post, "/auth/mfa/setup", ["method": "sms", "destination": "+14155550123", "current_password": "correct horse battery staple"], token: bob)
             #expect(sms.status == .badRequest)
             #expect(try await client.json(.post, "/auth/mfa/send", ["challenge": "x", "method": "sms"]).status == .unauthorized)
         }
@@ -285,7 +285,9 @@ struct APITests {
             let disabled = try await client.json(.post, "/admin/accounts/\(id)/disable", token: admin)
             #expect(disabled.status == .ok && disabled.body["status"] as? String == "disabled" && disabled.body["sessions_revoked"] as? Int == 1)
             #expect(try await client.json(.get, "/auth/sessions", token: adaToken).status == .unauthorized)
-            #expect(try await client.json(.post, "/admin/accounts/\(id)/unlock", token: admin).body["status"] as? String == "active")
+            // Unlocking lifts locks only; enabling brings the account back (without its old sessions).
+            #expect(try await client.json(.post, "/admin/accounts/\(id)/unlock", token: admin).body["status"] as? String == "disabled")
+            #expect(try await client.json(.post, "/admin/accounts/\(id)/enable", token: admin).body["status"] as? String == "active")
             #expect(try await client.json(.post, "/admin/accounts/\(id)/roles", ["role": "auditor"], token: admin).body["roles"] as? [String] == ["auditor"])
             // Effective at the next check: ada can read the audit log now, and not after the revocation.
             let ada = try await client.login("ada")["access_token"] as! String
@@ -370,7 +372,7 @@ struct APITests {
             #expect(NSDictionary(dictionary: openapi.body).isEqual(stored))
             // Every route the router has is documented.
             let paths = try #require(openapi.body["paths"] as? [String: Any])
-            #expect(paths.count == 31)
+            #expect(paths.count == 34)
             // Metrics only for the configured addresses (none here: the in-process client has no address).
             #expect(try await client.json(.get, "/metrics").status == .notFound)
         }

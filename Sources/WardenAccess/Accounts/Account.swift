@@ -7,7 +7,8 @@ public struct Account: Sendable, Hashable, Identifiable {
         case active
         /// Switched off by an administrator.
         case disabled
-        /// Locked after repeated failed logins, until `lockedUntil` or an administrator enables it.
+        /// Written by earlier Warden versions for a password lock; read as active (a password lock is
+        /// `lockedUntil` and the failure count, and never stops sessions). Warden no longer sets it.
         case locked
     }
 
@@ -17,6 +18,7 @@ public struct Account: Sendable, Hashable, Identifiable {
     public var email: String?
     public var phone: String?
     public var status: Status
+    /// Until when password logins from untrusted devices are refused, if a lock is or was set.
     public var lockedUntil: Date?
     public var created: Date
     public var updated: Date

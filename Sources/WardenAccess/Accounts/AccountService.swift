@@ -64,7 +64,10 @@ public final class AccountService: Sendable {
         return try await open(stored)
     }
 
-    /// Sets a new password (checked against the policy) and clears failed-login counts.
+    /// Sets a new password (checked against the policy) and clears failed-login counts and any lock.
+    ///
+    /// - Important: This changes the password only. `WardenAuth`'s use cases end the account's sessions
+    ///   with it; call those, not this, from a surface.
     public func setPassword(id: UUID, to password: String, context: AuditContext) async throws {
         guard let current = try await store.account(id: id) else { throw notFound() }
         try configuration.passwordPolicy.check(password, username: current.username)
@@ -73,14 +76,17 @@ public final class AccountService: Sendable {
         _ = try await store.update(id: id) { account in
             account.passwordHash = hash
             account.failedLogins = 0
+            account.lockedUntil = nil
             account.updated = now
             return [context.event("password.changed", subject: account.subjectString, at: now)]
         }
     }
 
-    /// Enables (also lifting a lock) or disables an account.
+    /// Enables (also lifting a password lock) or disables an account.
+    ///
+    /// - Important: Disabling does not end sessions by itself; `WardenAuth`'s use cases do both.
     public func setStatus(id: UUID, to status: Account.Status, context: AuditContext) async throws -> Account {
-        precondition(status != .locked, "accounts are locked by failed logins, not by hand")
+        precondition(status != .locked, "password locks are set by failed logins, not by hand")
         let now = now()
         let stored = try await store.update(id: id) { account in
             let before = account.status
@@ -91,6 +97,20 @@ public final class AccountService: Sendable {
             return [context.event(
                 status == .active ? "account.enabled" : "account.disabled", subject: account.subjectString,
                 details: ["previous_status": before.rawValue], at: now)]
+        }
+        return try await open(stored)
+    }
+
+    /// Lifts a password lock: clears the failure count and the lock (the status stays as it is).
+    public func unlock(id: UUID, context: AuditContext) async throws -> Account {
+        let now = now()
+        let stored = try await store.update(id: id) { account in
+            let failures = account.failedLogins
+            account.failedLogins = 0
+            account.lockedUntil = nil
+            if account.status == .locked { account.status = .active }
+            account.updated = now
+            return [context.event("account.unlocked", subject: account.subjectString, details: ["failed_logins": String(failures)], at: now)]
         }
         return try await open(stored)
     }
@@ -131,14 +151,39 @@ public final class AccountService: Sendable {
         cipher.identifierTag("username:" + ((try? Username.normalize(rawUsername))?.key ?? rawUsername))
     }
 
+    /// What a password check found.
+    public enum PasswordCheck: Sendable {
+        case accepted(Account)
+        /// Refused (for any reason: the audit log records which); `accountID` names the account the name
+        /// matched, if any.
+        case refused(accountID: UUID?)
+    }
+
+    /// Checks a username and password; throws ``AccessError/invalidCredentials`` on any refusal.
+    public func authenticate(username rawUsername: String, password: String, trustedDevice: Bool = false, context: AuditContext) async throws -> Account {
+        guard case .accepted(let account) = try await checkPassword(username: rawUsername, password: password, trustedDevice: trustedDevice, context: context) else {
+            throw AccessError.invalidCredentials
+        }
+        return account
+    }
+
     /// Checks a username and password.
     ///
-    /// On success the failed-login count is cleared and a hash in an old scheme or with old parameters is
-    /// replaced by a current one. On failure the count grows and, at the threshold, the account locks.
+    /// On success the failed-login count and any lock are cleared and a hash in an old scheme or with old
+    /// parameters is replaced by a current one. Every refusal — unknown user, wrong password, disabled
+    /// account, active lock — takes one password verification's time and looks the same to the caller.
     ///
-    /// - Throws: ``AccessError/invalidCredentials`` for every kind of failure; the audit log records
-    ///   which.
-    public func authenticate(username rawUsername: String, password: String, context: AuditContext) async throws -> Account {
+    /// The password lock (``LoginPolicy``) stops password logins only, never existing sessions: every
+    /// `lockThreshold` consecutive failures lock for a period that doubles each time (15 minutes, 30, 60,
+    /// … up to `maximumLockDuration`), attempts during a lock are refused unverified and do not count, the
+    /// lock ends by itself, and at `failureCeiling` consecutive failures (NIST SP 800-63B's 100) password
+    /// logins stop until an administrator unlocks the account or the owner logs in from a trusted device.
+    /// A trusted device (one holding a device token from an earlier login) is exempt from the lock, so
+    /// strangers' guesses can never lock the owner out.
+    ///
+    /// - Important: The final change re-reads the account in its transaction: an account disabled, or a
+    ///   password changed, while the hash was being compared is refused.
+    public func checkPassword(username rawUsername: String, password: String, trustedDevice: Bool = false, context: AuditContext) async throws -> PasswordCheck {
         let key = (try? Username.normalize(rawUsername))?.key
         guard let key, let stored = try await store.account(usernameKey: key), let hash = stored.passwordHash else {
             await hasher.verifyNothing()
@@ -146,55 +191,66 @@ public final class AccountService: Sendable {
             try await store.append([context.event(
                 "login.failed", .failure, subject: nil,
                 details: ["reason": "unknown_user", "username_tag": usernameTag(rawUsername)], at: now)])
-            throw AccessError.invalidCredentials
+            return .refused(accountID: nil)
+        }
+        let policy = configuration.loginPolicy
+        let before = now()
+        if !trustedDevice, let lock = policy.lock(failures: stored.failedLogins, lockedUntil: stored.lockedUntil, now: before) {
+            // Refused unverified (same time as a verification) and not counted: a lock cannot be extended
+            // by guessing during it.
+            await hasher.verifyNothing()
+            try await store.append([context.event(
+                "login.failed", .failure, subject: stored.subjectString, details: ["reason": lock], at: before)])
+            return .refused(accountID: stored.id)
         }
         let verification = await hasher.verify(password, against: hash)
         let now = now()
-        let lockActive = stored.status == .locked && (stored.lockedUntil.map { $0 > now } ?? true)
-        let refusal: String? = switch (stored.status, lockActive) {
-        case (.disabled, _): "disabled"
-        case (.locked, true): "locked"
-        default: nil
-        }
-        guard case .valid(let needsRehash) = verification, refusal == nil else {
+        guard case .valid(let needsRehash) = verification, stored.status != .disabled else {
             let wrongPassword = verification == .invalid
-            let policy = configuration.loginPolicy
             _ = try await store.update(id: stored.id) { account in
                 var events = [context.event(
                     "login.failed", .failure, subject: account.subjectString,
-                    details: ["reason": refusal ?? "wrong_password"], at: now)]
+                    details: ["reason": account.status == .disabled ? "disabled" : "wrong_password"], at: now)]
                 if wrongPassword {
                     account.failedLogins += 1
-                    let lockExpired = account.status == .locked && !(account.lockedUntil.map { $0 > now } ?? true)
-                    if account.failedLogins >= policy.lockThreshold, account.status == .active || lockExpired {
-                        account.status = .locked
-                        account.lockedUntil = now.addingTimeInterval(policy.lockDuration)
+                    if let until = policy.lockStart(failures: account.failedLogins, now: now) {
+                        account.lockedUntil = until
                         events.append(context.event(
                             "account.locked", .success, subject: account.subjectString,
+                            details: ["failed_logins": String(account.failedLogins), "until": until.formatted(.iso8601)], at: now))
+                    } else if account.failedLogins == policy.failureCeiling {
+                        events.append(context.event(
+                            "account.password_logins_stopped", .success, subject: account.subjectString,
                             details: ["failed_logins": String(account.failedLogins)], at: now))
                     }
                     account.updated = now
                 }
                 return events
             }
-            throw AccessError.invalidCredentials
+            return .refused(accountID: stored.id)
         }
         let newHash = needsRehash ? try await hasher.hash(password) : nil
-        let updated = try await store.update(id: stored.id) { account in
-            var events = [context.event("login.succeeded", subject: account.subjectString, at: now)]
-            account.failedLogins = 0
-            if account.status == .locked {
-                account.status = .active
+        do {
+            let updated = try await store.update(id: stored.id) { account in
+                // Re-checked in the transaction: disabled or given a new password while we compared.
+                guard account.status != .disabled, account.passwordHash == hash else { throw AccessError.invalidCredentials }
+                var events = [context.event("login.succeeded", subject: account.subjectString, at: now)]
+                account.failedLogins = 0
                 account.lockedUntil = nil
+                // Accounts locked by an earlier Warden carry the old status.
+                if account.status == .locked { account.status = .active }
+                if let newHash {
+                    account.passwordHash = newHash
+                    events.append(context.event("password.rehashed", subject: account.subjectString, at: now))
+                }
+                account.updated = now
+                return events
             }
-            if let newHash, account.passwordHash == hash {
-                account.passwordHash = newHash
-                events.append(context.event("password.rehashed", subject: account.subjectString, at: now))
-            }
-            account.updated = now
-            return events
+            return .accepted(try await open(updated))
+        } catch let error as AccessError where error.code == .invalidCredentials {
+            try await store.append([context.event("login.failed", .failure, subject: stored.subjectString, details: ["reason": "changed_during_check"], at: now)])
+            return .refused(accountID: stored.id)
         }
-        return try await open(updated)
     }
 
     // MARK: Helpers

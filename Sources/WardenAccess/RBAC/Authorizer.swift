@@ -15,12 +15,11 @@ public struct Authorizer: Sendable {
         self.clock = clock
     }
 
-    /// The permissions `account` holds now (empty unless the account is active).
+    /// The permissions `account` holds now (empty for a disabled account). A password lock does not
+    /// matter here: it stops password logins, never what an existing session may do.
     public func permissions(of account: Account) async throws -> Set<Permission> {
         let now = clock.now()
-        guard account.status == .active || (account.status == .locked && account.lockedUntil.map { $0 <= now } == true) else {
-            return []
-        }
+        guard account.status != .disabled else { return [] }
         let grants = try await store.grants(accountID: account.id).filter { $0.isActive(at: now) }
         guard !grants.isEmpty else { return [] }
         let roles = RoleSet(try await store.roles())

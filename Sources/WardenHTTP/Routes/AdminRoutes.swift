@@ -2,82 +2,111 @@ import Foundation
 import Hummingbird
 import WardenAccess
 import WardenAudit
+import WardenAuth
 import WardenCore
 import WardenSessions
 
+struct CreateAccountBody: Decodable {
+    let username: String
+    let password: String?
+    let email: String?
+    let phone: String?
+}
+
+struct GrantBody: Decodable {
+    let role: String
+    let expires_at: String?
+}
+
+struct PasswordResetBody: Decodable {
+    let new_password: String
+}
+
 extension WardenAPI {
     func addAdminRoutes(_ router: Router<WardenContext>) {
-        router.post("/admin/accounts") { request, context in
+        on(router, .post, "/admin/accounts") { request, context in
             var context = context
-            try await require("accounts:manage", try await authenticate(request, &context))
-            let body = try await body(request)
-            let account = try await services.accounts.create(
-                username: try body.string("username", maxLength: 128), password: try body.optionalString("password", maxLength: 1024),
-                email: try body.optionalString("email", maxLength: 254), phone: try body.optionalString("phone", maxLength: 32), context: context.audit)
+            let principal = try await authenticate(request, &context)
+            let body = try await decode(CreateAccountBody.self, request)
+            let account = try await services.security.createAccount(
+                try Self.newAccount(username: body.username, password: body.password, email: body.email, phone: body.phone), principal)
             return JSONResponse.make(.created, Self.account(account))
         }
-        router.get("/admin/accounts/:id") { request, context in
+        on(router, .get, "/admin/accounts/:id") { request, context in
             var context = context
-            try await require("accounts:read", try await authenticate(request, &context))
-            let account = try await target(context)
-            return JSONResponse.make(.ok, Self.account(account).merging(["roles": try await services.access.grants(of: account).map(\.role)]) { $1 })
+            let principal = try await authenticate(request, &context)
+            let (account, grants) = try await services.security.readAccount(id: try Self.uuid(context.parameters.get("id")), principal)
+            return JSONResponse.make(.ok, Self.account(account).merging(["roles": grants.map(\.role)]) { $1 })
         }
-        router.post("/admin/accounts/:id/disable") { request, context in
+        on(router, .post, "/admin/accounts/:id/disable") { request, context in
             var context = context
-            try await require("accounts:manage", try await authenticate(request, &context))
-            let account = try await target(context)
-            let updated = try await services.accounts.setStatus(id: account.id, to: .disabled, context: context.audit)
-            let revoked = try await services.sessions.revokeAll(accountID: account.id, reason: "account_disabled", context: context.audit)
+            let principal = try await authenticate(request, &context)
+            let (updated, revoked) = try await services.security.disable(try await target(context), principal)
+            metrics.increment("warden_session_revocations_total", ["kind": "account_disabled"], by: Double(revoked), help: "Sessions revoked, by kind.")
             return JSONResponse.make(.ok, Self.account(updated).merging(["sessions_revoked": revoked]) { $1 })
         }
+        on(router, .post, "/admin/accounts/:id/enable") { request, context in
+            var context = context
+            let principal = try await authenticate(request, &context)
+            return JSONResponse.make(.ok, Self.account(try await services.security.enable(try await target(context), principal)))
+        }
         // Clears a password lock and the MFA lock (or hard stop).
-        router.post("/admin/accounts/:id/unlock") { request, context in
+        on(router, .post, "/admin/accounts/:id/unlock") { request, context in
             var context = context
-            try await require("accounts:manage", try await authenticate(request, &context))
-            let account = try await target(context)
-            let updated = try await services.accounts.setStatus(id: account.id, to: .active, context: context.audit)
-            try await services.mfa.resetLockout(accountID: account.id, context: context.audit)
-            return JSONResponse.make(.ok, Self.account(updated))
+            let principal = try await authenticate(request, &context)
+            return JSONResponse.make(.ok, Self.account(try await services.security.unlock(try await target(context), principal)))
         }
-        router.post("/admin/accounts/:id/roles") { request, context in
+        // An administrator's password reset: every session of the account ends.
+        on(router, .post, "/admin/accounts/:id/password") { request, context in
             var context = context
-            try await require("roles:manage", try await authenticate(request, &context))
-            let account = try await target(context)
-            let body = try await body(request)
-            try await services.access.grant(try body.string("role", maxLength: 64), to: account, context: context.audit)
-            return JSONResponse.make(.ok, ["roles": try await services.access.grants(of: account).map(\.role)])
+            let principal = try await authenticate(request, &context)
+            let body = try await decode(PasswordResetBody.self, request)
+            let revoked = try await services.security.resetPassword(
+                of: try await target(context), to: try Field.text(body.new_password, "new_password", max: 1024), principal)
+            return JSONResponse.make(.ok, ["changed": true, "sessions_revoked": revoked])
         }
-        router.delete("/admin/accounts/:id/roles/:role") { request, context in
+        on(router, .post, "/admin/accounts/:id/roles") { request, context in
             var context = context
-            try await require("roles:manage", try await authenticate(request, &context))
+            let principal = try await authenticate(request, &context)
+            let body = try await decode(GrantBody.self, request)
             let account = try await target(context)
-            guard let role = context.parameters.get("role"), try await services.access.revoke(role, from: account, context: context.audit) else { throw APIError.notFound }
+            let expires = try body.expires_at.map { text -> Date in
+                guard let date = try? Date(text, strategy: .iso8601) else { throw APIError.badRequest("`expires_at` must be an RFC 3339 time") }
+                return date
+            }
+            try await services.security.grantRole(try Field.text(body.role, "role", max: 64), to: account, expires: expires, principal)
+            return JSONResponse.make(.ok, ["roles": try await services.security.access.grants(of: account).map(\.role)])
+        }
+        on(router, .delete, "/admin/accounts/:id/roles/:role") { request, context in
+            var context = context
+            let principal = try await authenticate(request, &context)
+            guard let role = context.parameters.get("role"), try await services.security.revokeRole(role, from: try await target(context), principal) else {
+                throw APIError.notFound
+            }
             return JSONResponse.noContent()
         }
-        router.get("/admin/accounts/:id/sessions") { request, context in
+        on(router, .get, "/admin/accounts/:id/sessions") { request, context in
             var context = context
-            try await require("sessions:read", try await authenticate(request, &context))
-            let account = try await target(context)
-            let analytics = try await services.sessions.analytics(accountID: account.id)
+            let principal = try await authenticate(request, &context)
+            let (sessions, analytics) = try await services.security.accountSessions(try await target(context), principal)
             return JSONResponse.make(.ok, [
-                "sessions": try await services.sessions.sessions(accountID: account.id).map { Self.session($0, current: nil) },
+                "sessions": sessions.map { Self.session($0, current: nil) },
                 "active_sessions": analytics.activeSessions,
                 "devices": analytics.devices.map { ["fingerprint": $0.fingerprint, "user_agent": $0.userAgent, "first_seen": JSONResponse.timestamp($0.firstSeen), "last_seen": JSONResponse.timestamp($0.lastSeen)] },
             ])
         }
-        router.delete("/admin/accounts/:id/sessions") { request, context in
+        on(router, .delete, "/admin/accounts/:id/sessions") { request, context in
             var context = context
-            try await require("sessions:revoke", try await authenticate(request, &context))
-            let account = try await target(context)
-            let count = try await services.sessions.revokeAll(accountID: account.id, reason: "admin", context: context.audit)
+            let principal = try await authenticate(request, &context)
+            let count = try await services.security.revokeAccountSessions(try await target(context), principal)
             metrics.increment("warden_session_revocations_total", ["kind": "admin"], by: Double(count), help: "Sessions revoked, by kind.")
             return JSONResponse.make(.ok, ["revoked": count])
         }
-        router.get("/admin/audit") { request, context in
+        on(router, .get, "/admin/audit") { request, context in
             var context = context
-            try await require("audit:read", try await authenticate(request, &context))
-            let limit = min(1000, max(1, request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 100))
-            let entries = try await services.auditReader.latest(limit: limit)
+            let principal = try await authenticate(request, &context)
+            let limit = try Self.integerQuery(request, "limit", default: 100, range: 1...1000)
+            let entries = try await services.security.auditLog(limit: limit, reader: services.auditReader, principal)
             return JSONResponse.make(.ok, ["events": entries.map { entry -> [String: Any] in
                 var event: [String: Any] = [
                     "sequence": Int(entry.sequence), "time": JSONResponse.timestamp(entry.event.time), "action": entry.event.action,
@@ -91,17 +120,22 @@ extension WardenAPI {
         }
     }
 
-    private func target(_ context: WardenContext) async throws -> Account {
-        guard let account = try await services.accounts.account(id: try Self.uuid(context.parameters.get("id"))) else { throw APIError.notFound }
-        return account
+    /// An integer query parameter: absent → `default`; anything but a whole number in `range` → 400.
+    static func integerQuery(_ request: Request, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = request.uri.queryParameters.get(name) else { return value }
+        guard text.utf8.count <= 10, text.utf8.allSatisfy({ (48...57).contains($0) }), let number = Int(text), range.contains(number) else {
+            throw APIError.badRequest("`\(name)` must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
     }
 
     static func account(_ account: Account) -> [String: Any] {
         var object: [String: Any] = [
-            "id": account.id.uuidString.lowercased(), "username": account.username, "status": account.status.rawValue,
+            "id": account.id.lowercasedText, "username": account.username, "status": account.status == .locked ? "active" : account.status.rawValue,
             "created_at": JSONResponse.timestamp(account.created),
         ]
         object["email"] = account.email
+        if let lockedUntil = account.lockedUntil { object["password_locked_until"] = JSONResponse.timestamp(lockedUntil) }
         return object
     }
 }

@@ -1,46 +1,88 @@
 import Foundation
 import Hummingbird
+import WardenAuth
 import WardenCore
 import WardenCrypto
 
+/// One field-encryption item: the context and the value (`plaintext` in base64, or `ciphertext`).
+struct CryptoItem: Decodable {
+    let context: String?
+    let plaintext: String?
+    let ciphertext: String?
+}
+
+/// One item (its fields at the top level) or `items`.
+struct CryptoBody: Decodable {
+    let context: String?
+    let plaintext: String?
+    let ciphertext: String?
+    let items: [CryptoItem]?
+
+    var single: CryptoItem { CryptoItem(context: context, plaintext: plaintext, ciphertext: ciphertext) }
+}
+
 extension WardenAPI {
     func addCryptoRoutes(_ router: Router<WardenContext>) {
-        router.post("/v1/crypto/encrypt") { request, context in
-            try await batch(request, context, permission: "crypto:encrypt") { item in
-                let plaintext = try Self.base64(item, "plaintext")
-                let envelope = try await services.cipher.seal(plaintext, context: try Self.context(item))
-                return ["ciphertext": envelope.text, "key_version": Int(envelope.keyVersion)]
+        on(router, .post, "/v1/crypto/encrypt") { request, context in
+            try await batch(request, context) { items, principal in
+                var results: [Result<[String: Any], any Error>] = []
+                for item in items {
+                    results.append(await Result(catching: {
+                        let envelope = try await services.security.encrypt(try Self.base64(item.plaintext, "plaintext"), context: try Self.context(item), principal)
+                        return ["ciphertext": envelope.text, "key_version": Int(envelope.keyVersion)]
+                    }))
+                }
+                return results
             }
         }
-        router.post("/v1/crypto/decrypt") { request, context in
-            try await batch(request, context, permission: "crypto:decrypt") { item in
-                let opened = try services.cipher.open(try Self.text(item, "ciphertext"), context: try Self.context(item))
-                var result: [String: Any] = ["plaintext": Base64.encode(Array(opened.plaintext)), "source": opened.source.format, "needs_rewrap": opened.needsRewrap]
-                if let version = opened.source.keyVersion { result["key_version"] = Int(version) }
-                return result
+        on(router, .post, "/v1/crypto/decrypt") { request, context in
+            try await batch(request, context) { items, principal in
+                var inputs: [(ciphertext: String, context: String)] = []
+                var invalid: [Int: any Error] = [:]
+                for (index, item) in items.enumerated() {
+                    do {
+                        inputs.append((try Self.text(item.ciphertext, "ciphertext"), try Self.context(item)))
+                    } catch {
+                        invalid[index] = error
+                        inputs.append(("", "-"))
+                    }
+                }
+                let opened = try await services.security.decrypt(inputs, principal)
+                return opened.enumerated().map { index, result in
+                    if let error = invalid[index] { return .failure(error) }
+                    return result.map { opened in
+                        var object: [String: Any] = ["plaintext": Base64.encode(Array(opened.plaintext)), "source": opened.source.format, "needs_rewrap": opened.needsRewrap]
+                        if let version = opened.source.keyVersion { object["key_version"] = Int(version) }
+                        return object
+                    }
+                }
             }
         }
-        router.post("/v1/crypto/rewrap") { request, context in
-            try await batch(request, context, permission: "crypto:rewrap") { item in
-                let envelope = try await services.cipher.rewrap(try Self.text(item, "ciphertext"), context: try Self.context(item))
-                return ["ciphertext": envelope.text, "key_version": Int(envelope.keyVersion)]
+        on(router, .post, "/v1/crypto/rewrap") { request, context in
+            try await batch(request, context) { items, principal in
+                var results: [Result<[String: Any], any Error>] = []
+                for item in items {
+                    results.append(await Result(catching: {
+                        let envelope = try await services.security.rewrap(try Self.text(item.ciphertext, "ciphertext"), context: try Self.context(item), principal)
+                        return ["ciphertext": envelope.text, "key_version": Int(envelope.keyVersion)]
+                    }))
+                }
+                return results
             }
         }
-        router.get("/v1/keys") { request, context in
+        on(router, .get, "/v1/keys") { request, context in
             var context = context
-            try await require("keys:read", try await authenticate(request, &context))
-            return JSONResponse.make(.ok, keyring())
+            let principal = try await authenticate(request, &context)
+            return JSONResponse.make(.ok, keyring(try await services.security.keyring(principal)))
         }
-        router.post("/v1/keys/rotate") { request, context in
+        on(router, .post, "/v1/keys/rotate") { request, context in
             var context = context
-            try await require("keys:manage", try await authenticate(request, &context))
-            _ = try await services.cipher.rotate()
-            return JSONResponse.make(.ok, keyring())
+            let principal = try await authenticate(request, &context)
+            return JSONResponse.make(.ok, keyring(try await services.security.rotateKeys(principal)))
         }
     }
 
-    func keyring() -> [String: Any] {
-        let keyring = services.cipher.keyring
+    func keyring(_ keyring: Keyring) -> [String: Any] {
         let now = services.clock.now()
         let period = services.cipher.configuration.policy.rotationPeriod
         return [
@@ -51,22 +93,25 @@ extension WardenAPI {
         ]
     }
 
-    /// One item (`context` plus the field) or `items`: up to `maxBatch` of them. In a batch each item
-    /// succeeds or carries its own error.
+    /// One item (fields at the top level) or `items`: up to `maxBatch` of them. In a batch each item
+    /// succeeds or carries its own error; a single item's error is the response's.
     private func batch(
-        _ request: Request, _ context: WardenContext, permission: String, _ operation: @Sendable ([String: Any]) async throws -> [String: Any]
+        _ request: Request, _ context: WardenContext,
+        _ operation: @Sendable ([CryptoItem], Principal) async throws -> [Result<[String: Any], any Error>]
     ) async throws -> Response {
         var context = context
-        try await require(permission, try await authenticate(request, &context))
-        let body = try await body(request)
-        guard let items = try body.optionalArray("items", maxCount: configuration.maxBatch) else {
-            return JSONResponse.make(.ok, try await operation(body.object))
+        let principal = try await authenticate(request, &context)
+        let body = try await decode(CryptoBody.self, request)
+        guard let items = body.items else {
+            return JSONResponse.make(.ok, try await operation([body.single], principal)[0].get())
         }
+        guard items.count <= configuration.maxBatch else { throw APIError.badRequest("`items` must be an array of at most \(configuration.maxBatch) objects") }
         var results: [[String: Any]] = []
-        for item in items {
-            do {
-                results.append(try await operation(item))
-            } catch {
+        for result in try await operation(items, principal) {
+            switch result {
+            case .success(let object):
+                results.append(object)
+            case .failure(let error):
                 let failure = APIError.from(error)
                 guard failure.status.code < 500 else { throw error }
                 results.append(["error": ["code": failure.code, "message": failure.message]])
@@ -75,22 +120,28 @@ extension WardenAPI {
         return JSONResponse.make(.ok, ["items": results])
     }
 
-    static func context(_ item: [String: Any]) throws -> String {
-        guard let context = item["context"] as? String, !context.isEmpty, context.utf8.count <= 1024 else {
-            throw APIError.badRequest("`context` (the field the value belongs to, e.g. users/email/42) is required")
+    static func context(_ item: CryptoItem) throws -> String {
+        guard let context = item.context, !context.isEmpty, context.utf8.count <= AccountSecurity.maxCallerContextBytes else {
+            throw APIError.badRequest("`context` (the field the value belongs to, e.g. users/email/42) is required, at most \(AccountSecurity.maxCallerContextBytes) bytes")
         }
         return context
     }
 
-    static func text(_ item: [String: Any], _ key: String) throws -> String {
-        guard let text = item[key] as? String, text.utf8.count <= 2 << 20 else { throw APIError.badRequest("`\(key)` must be a string") }
-        return text
+    static func text(_ value: String?, _ key: String) throws -> String {
+        guard let value, value.utf8.count <= 2 << 20 else { throw APIError.badRequest("`\(key)` must be a string") }
+        return value
     }
 
-    static func base64(_ item: [String: Any], _ key: String) throws -> [UInt8] {
-        guard let bytes = Base64.decode(try text(item, key), alphabet: .standard, padding: .required) else {
+    static func base64(_ value: String?, _ key: String) throws -> [UInt8] {
+        guard let bytes = Base64.decode(try text(value, key), alphabet: .standard, padding: .required) else {
             throw APIError.badRequest("`\(key)` must be standard base64")
         }
         return bytes
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

@@ -1,96 +1,129 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import WardenAuth
 import WardenCore
 import WardenMFA
 import WardenSessions
 
+/// The proof of identity a factor change carries: the current password, or a current factor's code.
+struct ReauthenticationFields: Decodable {
+    let current_password: String?
+    let code: String?
+    let method: String?
+}
+
+struct MFASetupBody: Decodable {
+    let method: String
+    let name: String?
+    let destination: String?
+    let current_password: String?
+    let current_code: String?
+    let current_method: String?
+}
+
+struct MFAVerifyBody: Decodable {
+    let code: String
+    let challenge: String?
+    let method: String?
+    let device_id: String?
+    let factor_id: String?
+}
+
+struct MFASendBody: Decodable {
+    let challenge: String
+    let method: String
+    let device_id: String?
+}
+
 extension WardenAPI {
     func addMFARoutes(_ router: Router<WardenContext>) {
-        router.post("/auth/mfa/setup") { request, context in
+        on(router, .post, "/auth/mfa/setup") { request, context in
             var context = context
-            let caller = try await authenticate(request, &context)
-            let body = try await body(request)
-            let proof = MFAProof(lastMFA: caller.lastMFA)
-            switch try body.string("method", maxLength: 16) {
+            let principal = try await authenticate(request, &context)
+            let body = try await decode(MFASetupBody.self, request)
+            let proof = try Self.proof(password: body.current_password, code: body.current_code, method: body.current_method)
+            switch body.method {
             case "totp":
-                let enrollment = try await services.mfa.enrollTOTP(
-                    accountID: caller.account.id, accountName: caller.account.username, deviceName: try body.optionalString("name", maxLength: 64) ?? "authenticator",
-                    proof: proof, context: context.audit)
+                let enrollment = try await services.security.enrollTOTP(
+                    deviceName: try Field.optional(body.name, "name", max: 64) ?? "authenticator", proof: proof, principal)
                 return JSONResponse.make(.created, [
-                    "factor_id": enrollment.factorID.uuidString.lowercased(), "secret": enrollment.secret, "otpauth_uri": enrollment.uri,
+                    "factor_id": enrollment.factorID.lowercasedText, "secret": enrollment.secret, "otpauth_uri": enrollment.uri,
                     "qr_png": Base64.encode(try enrollment.qrPNG()), "qr_svg": try enrollment.qrSVG(),
                     "expires_at": JSONResponse.timestamp(enrollment.expires),
                 ])
-            case let kind where kind == "sms" || kind == "email":
-                let channel: MFAState.Factor.Kind = kind == "sms" ? .sms : .email
-                guard services.channels.contains(channel) else { throw APIError.badRequest("\(kind) codes are not configured on this server") }
-                let factor = try await services.mfa.enrollDestination(
-                    channel, destination: try body.string("destination", maxLength: 254), accountID: caller.account.id,
-                    name: try body.optionalString("name", maxLength: 64) ?? kind, proof: proof, context: context.audit)
-                return JSONResponse.make(.created, ["factor_id": factor.uuidString.lowercased(), "sent": true])
+            case "sms", "email":
+                let channel: MFAState.Factor.Kind = body.method == "sms" ? .sms : .email
+                guard services.channels.contains(channel) else { throw APIError.badRequest("\(body.method) codes are not configured on this server") }
+                guard let destination = body.destination else { throw APIError.badRequest("`destination` is required") }
+                let factor = try await services.security.enrollDestination(
+                    channel, destination: try Field.text(destination, "destination", max: 254), name: try Field.optional(body.name, "name", max: 64) ?? body.method,
+                    proof: proof, principal)
+                return JSONResponse.make(.created, ["factor_id": factor.lowercasedText, "sent": true])
             default:
                 throw APIError.badRequest("`method` is one of totp, sms, email")
             }
         }
         // Either confirms an enrolment (with an access token) or completes a login challenge.
-        router.post("/auth/mfa/verify") { request, context in
+        on(router, .post, "/auth/mfa/verify") { request, context in
             var context = context
-            let body = try await body(request)
-            let code = try body.string("code", maxLength: 64)
-            if let challenge = try body.optionalString("challenge", maxLength: 256) {
-                guard let method = MFAService.Method(rawValue: try body.string("method", maxLength: 16)) else {
-                    throw APIError.badRequest("`method` is one of totp, sms, email, backup_code")
-                }
-                let device = device(request, context, clientDeviceID: try body.optionalString("device_id", maxLength: 128))
-                let accountID: UUID
+            let body = try await decode(MFAVerifyBody.self, request)
+            let code = try Field.text(body.code, "code", max: 64)
+            if let challenge = body.challenge {
+                let method = try Self.method(body.method)
+                let device = device(request, context, clientDeviceID: try Field.optional(body.device_id, "device_id", max: 128))
                 do {
-                    accountID = try await services.mfa.completeChallenge(token: challenge, device: device.fingerprint, method: method, code: code, context: context.audit)
+                    let signedIn = try await services.security.completeChallenge(
+                        token: try Field.text(challenge, "challenge", max: 256), method: method, code: code, device: device, context: context.audit)
                     metrics.increment("warden_mfa_verifications_total", ["method": method.rawValue, "outcome": "success"], help: "MFA checks by method and outcome.")
+                    return JSONResponse.make(.ok, tokens(signedIn))
                 } catch {
                     metrics.increment("warden_mfa_verifications_total", ["method": method.rawValue, "outcome": "failure"], help: "MFA checks by method and outcome.")
                     throw error
                 }
-                guard let account = try await services.accounts.account(id: accountID), account.status == .active else {
-                    throw APIError(.unauthorized, "invalid_credentials", "invalid username or password")
-                }
-                let issued = try await services.sessions.start(accountID: account.id, device: device, level: .multiFactor, context: context.audit)
-                return JSONResponse.make(.ok, tokens(issued))
             }
-            let caller = try await authenticate(request, &context)
-            let factor = try Self.uuid(try body.string("factor_id", maxLength: 64))
-            try await services.mfa.confirm(accountID: caller.account.id, factorID: factor, code: code, context: context.audit)
-            // A new factor: every other session of the account ends.
-            _ = try await services.sessions.revokeOthers(accountID: caller.account.id, keeping: caller.session.sessionHash, reason: "mfa_changed", context: context.audit)
-            return JSONResponse.make(.ok, ["confirmed": true, "methods": try await services.mfa.methods(accountID: caller.account.id).map(\.rawValue)])
+            let principal = try await authenticate(request, &context)
+            guard let factor = body.factor_id else { throw APIError.badRequest("`factor_id` (or `challenge`) is required") }
+            let methods = try await services.security.confirmFactor(try Self.uuid(factor), code: code, principal)
+            return JSONResponse.make(.ok, ["confirmed": true, "methods": methods.map(\.rawValue)])
         }
         // Sends an SMS or email code for a login challenge.
-        router.post("/auth/mfa/send") { request, context in
-            let body = try await body(request)
-            guard let method = MFAService.Method(rawValue: try body.string("method", maxLength: 16)), method == .sms || method == .email else {
-                throw APIError.badRequest("`method` is sms or email")
-            }
-            let device = device(request, context, clientDeviceID: try body.optionalString("device_id", maxLength: 128))
-            try await services.mfa.sendChallengeCode(token: try body.string("challenge", maxLength: 256), device: device.fingerprint, method: method, context: context.audit)
+        on(router, .post, "/auth/mfa/send") { request, context in
+            let body = try await decode(MFASendBody.self, request)
+            let method = try Self.method(body.method)
+            guard method == .sms || method == .email else { throw APIError.badRequest("`method` is sms or email") }
+            let device = device(request, context, clientDeviceID: try Field.optional(body.device_id, "device_id", max: 128))
+            try await services.security.sendChallengeCode(token: try Field.text(body.challenge, "challenge", max: 256), method: method, device: device, context: context.audit)
             return JSONResponse.make(.accepted, ["sent": true])
         }
-        router.get("/auth/mfa/backup-codes") { request, context in
+        on(router, .get, "/auth/mfa/backup-codes") { request, context in
             var context = context
-            let caller = try await authenticate(request, &context)
-            return JSONResponse.make(.ok, ["remaining": try await services.mfa.remainingBackupCodes(accountID: caller.account.id)])
+            return JSONResponse.make(.ok, ["remaining": try await services.security.remainingBackupCodes(try await authenticate(request, &context))])
         }
-        router.post("/auth/mfa/backup-codes") { request, context in
+        on(router, .post, "/auth/mfa/backup-codes") { request, context in
             var context = context
-            let caller = try await authenticate(request, &context)
-            let codes = try await services.mfa.generateBackupCodes(accountID: caller.account.id, proof: MFAProof(lastMFA: caller.lastMFA), context: context.audit)
+            let principal = try await authenticate(request, &context)
+            let body = try await decode(ReauthenticationFields.self, request, orIfAbsent: ReauthenticationFields(current_password: nil, code: nil, method: nil))
+            let codes = try await services.security.regenerateBackupCodes(proof: try Self.proof(password: body.current_password, code: body.code, method: body.method), principal)
             return JSONResponse.make(.created, ["codes": codes, "remaining": codes.count])
         }
-        router.delete("/auth/mfa/disable") { request, context in
+        on(router, .delete, "/auth/mfa/disable") { request, context in
             var context = context
-            let caller = try await authenticate(request, &context)
-            try await services.mfa.disable(accountID: caller.account.id, proof: MFAProof(lastMFA: caller.lastMFA), context: context.audit)
-            _ = try await services.sessions.revokeOthers(accountID: caller.account.id, keeping: caller.session.sessionHash, reason: "mfa_changed", context: context.audit)
+            let principal = try await authenticate(request, &context)
+            let body = try await decode(ReauthenticationFields.self, request, orIfAbsent: ReauthenticationFields(current_password: nil, code: nil, method: nil))
+            try await services.security.disableMFA(proof: try Self.proof(password: body.current_password, code: body.code, method: body.method), principal)
             return JSONResponse.noContent()
         }
+    }
+
+    static func method(_ text: String?) throws -> MFAService.Method {
+        guard let text, let method = MFAService.Method(rawValue: text) else { throw APIError.badRequest("`method` is one of totp, sms, email, backup_code") }
+        return method
+    }
+
+    static func proof(password: String?, code: String?, method: String?) throws -> AccountSecurity.Reauthentication {
+        AccountSecurity.Reauthentication(
+            password: try Field.optional(password, "current_password", max: 1024), code: try Field.optional(code, "code", max: 64),
+            method: try method.map { try Self.method($0) })
     }
 }

@@ -1,25 +1,40 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Synchronization
+import WardenAuth
 import WardenCrypto
 import WardenMFA
 
+/// The last readiness answer, kept for a second.
+final class ReadinessCache: Sendable {
+    private let entry = Mutex<(time: ContinuousClock.Instant, checks: [String: String])?>(nil)
+
+    func value(now: ContinuousClock.Instant) -> [String: String]? {
+        entry.withLock { entry in entry.flatMap { now - $0.time < .seconds(1) ? $0.checks : nil } }
+    }
+
+    func store(_ checks: [String: String], now: ContinuousClock.Instant) {
+        entry.withLock { $0 = (now, checks) }
+    }
+}
+
 extension WardenAPI {
     func addStatusRoutes(_ router: Router<WardenContext>) {
-        router.get("/health") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
-        router.get("/health/ready") { _, _ in
+        on(router, .get, "/health") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
+        on(router, .get, "/health/ready") { _, _ in
             let checks = await readiness()
             let ready = checks.values.allSatisfy { $0 != "down" }
             return JSONResponse.make(ready ? .ok : .serviceUnavailable, ["status": ready ? "ready" : "not_ready", "checks": checks])
         }
-        router.get("/.well-known/jwks.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: await services.tokens.keys.jwks())))
+        on(router, .get, "/.well-known/jwks.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: await services.security.tokens.keys.jwks())))
         }
-        router.get("/openapi.json") { _, _ in
+        on(router, .get, "/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
-        router.get("/security/status") { request, context in try await securityStatus(request, context) }
-        router.get("/metrics") { _, context in
+        on(router, .get, "/security/status") { request, context in try await securityStatus(request, context) }
+        on(router, .get, "/metrics") { _, context in
             guard ServerConfiguration.contains(configuration.metricsAddresses, context.clientAddress) else { throw APIError.notFound }
             let keyring = services.cipher.keyring
             let now = services.clock.now()
@@ -31,17 +46,22 @@ extension WardenAPI {
         }
     }
 
+    /// The readiness checks, at most once a second (`/health/ready` is public: a flood of probes must not
+    /// become a flood of database and Redis round trips).
     func readiness() async -> [String: String] {
+        let now = ContinuousClock.now
+        if let cached = readinessCache.value(now: now) { return cached }
         var checks = ["database": await services.databaseHealthy() ? "up" : "down", "keyring": services.cipher.keyring.versions.isEmpty ? "down" : "up"]
         if let redis = services.redisHealthy { checks["redis"] = await redis() ? "up" : "down" }
+        readinessCache.store(checks, now: now)
         return checks
     }
 
     /// Live facts, and a rating computed from the checks listed with it.
     private func securityStatus(_ request: Request, _ context: WardenContext) async throws -> Response {
         var context = context
-        let caller: Caller? = request.headers[.authorization] == nil ? nil : try await authenticate(request, &context)
-        let keyring = keyring()
+        let caller: Principal? = request.headers[.authorization] == nil ? nil : try await authenticate(request, &context)
+        let keyring = keyring(services.cipher.keyring)
         let readiness = await readiness()
         let period = services.cipher.configuration.policy.rotationPeriod
         let age = Double(keyring["primary_age_seconds"] as? Int ?? 0)
@@ -54,10 +74,10 @@ extension WardenAPI {
         ]
         if let redis = readiness["redis"] { checks.append(["name": "redis", "passed": redis == "up", "detail": "redis \(redis)"]) }
         var mfaState: [String: Any]?
-        if let caller {
-            let methods = try await services.mfa.methods(accountID: caller.account.id)
-            mfaState = ["enabled": !methods.isEmpty, "methods": methods.map(\.rawValue), "backup_codes_remaining": try await services.mfa.remainingBackupCodes(accountID: caller.account.id),
-                        "session_level": caller.session.level.rawValue]
+        if let caller, let account = caller.account, let session = caller.session {
+            let methods = try await services.security.mfa.methods(accountID: account.id)
+            mfaState = ["enabled": !methods.isEmpty, "methods": methods.map(\.rawValue), "backup_codes_remaining": try await services.security.mfa.remainingBackupCodes(accountID: account.id),
+                        "session_level": session.level.rawValue]
             checks.append(["name": "caller_mfa", "passed": !methods.isEmpty, "detail": methods.isEmpty ? "your account has no second factor" : "your account uses \(methods.map(\.rawValue).joined(separator: ", "))"])
         }
         let passed = checks.filter { $0["passed"] as? Bool == true }.count

@@ -74,7 +74,7 @@ check(headers.get("Strict-Transport-Security", "").startswith("max-age="), "HSTS
 # Password login on node 1, TOTP enrolment.
 status, _, tokens = call(NODE1, "POST", "/auth/login", {"username": "ada", "password": "correct horse battery staple"})
 check(status == 200 and "access_token" in tokens, f"login: {status} {tokens}")
-status, _, setup = call(NODE1, "POST", "/auth/mfa/setup", {"method": "totp", "name": "phone"}, tokens["access_token"])
+status, _, setup = call(NODE1, "POST", "/auth/mfa/setup", {"method": "totp", "name": "phone", "current_password": "correct horse battery staple"}, tokens["access_token"])
 check(status == 201, f"mfa setup: {status} {setup}")
 totp = pyotp.parse_uri(setup["otpauth_uri"])
 status, _, confirmed = call(NODE2, "POST", "/auth/mfa/verify", {"factor_id": setup["factor_id"], "code": totp.now()}, tokens["access_token"])

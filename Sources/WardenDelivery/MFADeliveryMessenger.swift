@@ -1,7 +1,8 @@
 public import Foundation
-public import WardenDelivery
+public import WardenMFA
 
-/// Sends MFA codes and notices through `WardenDelivery`: email over SMTP (or the development file
+/// Sends WardenMFA's codes and notices through this module (delivery depends on MFA's message types,
+/// never the reverse): email over SMTP (or the development file
 /// sender), SMS over the HTTP provider (or the file sender). A channel without a sender is not offered.
 public struct DeliveryMessenger: MFAMessenger {
     public let email: (any EmailSender)?

@@ -1,0 +1,43 @@
+public import Foundation
+public import WardenAccess
+public import WardenCore
+public import WardenSessions
+
+/// Who is asking a use case to act: an account proven by an access token (HTTP), or the operator of the
+/// command line (who holds the master key and the database, so every permission).
+///
+/// Security rules never look at the surface a request came from, only at the principal.
+public struct Principal: Sendable {
+    public enum Kind: Sendable {
+        /// An account, with the session its access token belongs to.
+        case account(Account, SessionService.Authenticated)
+        /// The command line's operator.
+        case `operator`
+    }
+
+    public let kind: Kind
+    /// Who, from where, which request: what the audit log records.
+    public let context: AuditContext
+
+    public init(kind: Kind, context: AuditContext) {
+        self.kind = kind
+        self.context = context
+    }
+
+    /// The command line's operator, recorded in the audit log as `actor` (e.g. `cli:alice`).
+    public static func `operator`(actor: String) -> Principal {
+        Principal(kind: .operator, context: AuditContext(actor: actor))
+    }
+
+    /// The calling account, for an account principal.
+    public var account: Account? {
+        if case .account(let account, _) = kind { return account }
+        return nil
+    }
+
+    /// The caller's session, for an account principal.
+    public var session: SessionService.Authenticated? {
+        if case .account(_, let session) = kind { return session }
+        return nil
+    }
+}
