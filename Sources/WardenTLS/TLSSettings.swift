@@ -4,7 +4,8 @@ public import NIOSSL
 /// to accept.
 ///
 /// TLS 1.3 is the only version accepted unless ``minimumVersion`` is lowered to ``MinimumVersion/tls12``
-/// explicitly, for clients that cannot be upgraded. Versions before 1.2 cannot be configured.
+/// explicitly, for clients that cannot be upgraded. Versions before 1.2 cannot be configured. TLS 1.2
+/// clients get only ECDHE key exchange with AEAD ciphers (``tls12CipherSuites``).
 ///
 /// ```swift
 /// let settings = TLSSettings(certificatePath: "/etc/warden/tls/cert.pem", keyPath: "/etc/warden/tls/key.pem")
@@ -17,7 +18,8 @@ public struct TLSSettings: Sendable {
     public enum MinimumVersion: String, Sendable, CaseIterable {
         /// Only TLS 1.3. The default.
         case tls13
-        /// TLS 1.2 and 1.3: an explicit opt-in for older clients.
+        /// TLS 1.2 and 1.3: an explicit opt-in for older clients. TLS 1.2 is limited to
+        /// ``TLSSettings/tls12CipherSuites``: ECDHE key exchange with AES-GCM or ChaCha20-Poly1305.
         case tls12
     }
 
@@ -93,6 +95,10 @@ public struct TLSSettings: Sendable {
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = minimumVersion == .tls13 ? .tlsv13 : .tlsv12
         configuration.maximumTLSVersion = .tlsv13
+        // NIOSSL's default list still allows static-RSA key exchange and CBC suites for TLS 1.2; set
+        // whatever the minimum, so that the configuration never holds them even if the minimum is
+        // lowered on the returned value.
+        configuration.cipherSuiteValues = Self.tls12CipherSuites
         return configuration
     }
 

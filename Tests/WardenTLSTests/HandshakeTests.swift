@@ -5,7 +5,7 @@ import WardenTLS
 
 /// A real server built from ``TLSSettings/makeServerContext()``, checked with `openssl s_client` and with
 /// Python's `ssl` module: TLS 1.3 handshakes are accepted and verify against the generated certificate,
-/// TLS 1.2 handshakes are refused unless TLS 1.2 was opted into.
+/// TLS 1.2 handshakes are refused unless TLS 1.2 was opted into, and then offer only ECDHE with AEAD suites.
 @Suite("Live TLS handshakes")
 struct HandshakeTests {
     private func withServer<T>(
@@ -74,6 +74,59 @@ struct HandshakeTests {
             #expect(result.stdout.contains("New, TLSv1.2, Cipher is ECDHE-"), "\(result.stdout)")
             #expect(result.stdout.contains(LineServer.line))
             #expect(server.negotiatedVersions == [.tlsv12])
+        }
+    }
+
+    /// TLS 1.2 suites NIOSSL's default cipher list accepted: static-RSA key exchange (no forward secrecy,
+    /// RSA decryption padding oracles), with CBC or GCM, and ECDHE with CBC (MAC-then-encrypt).
+    static let refusedTLS12Suites = [
+        "AES128-SHA", "AES256-SHA", "AES128-GCM-SHA256", "AES256-GCM-SHA384",
+        "ECDHE-RSA-AES128-SHA", "ECDHE-RSA-AES256-SHA",
+    ]
+
+    @Test("openssl: with TLS 1.2 allowed, static-RSA and CBC suites are refused", arguments: refusedTLS12Suites)
+    func openSSLRefusesWeakTLS12Suite(_ suite: String) async throws {
+        try await withServer(minimumVersion: .tls12) { server, files in
+            let result = try await OpenSSLClient.connect(
+                port: server.port, caFile: files.certificatePath, protocolFlag: "-tls1_2",
+                extra: ["-cipher", suite, "-verify_hostname", "localhost"])
+            #expect(result.status != 0 && !result.timedOut, "\(result.combined)")
+            #expect(result.stdout.contains("New, (NONE), Cipher is (NONE)"), "\(result.stdout)")
+            #expect(!result.stdout.contains(LineServer.line))
+            // BoringSSL answers a client hello with no acceptable suite with a handshake_failure alert.
+            #expect(result.stderr.contains("handshake failure"), "\(result.stderr)")
+            #expect(server.negotiatedVersions.isEmpty)
+        }
+    }
+
+    @Test(
+        "openssl: with TLS 1.2 allowed, ECDHE with AES-GCM or ChaCha20-Poly1305 is accepted",
+        arguments: ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305"])
+    func openSSLAcceptsAEADTLS12Suite(_ suite: String) async throws {
+        try await withServer(minimumVersion: .tls12) { server, files in
+            let result = try await OpenSSLClient.connect(
+                port: server.port, caFile: files.certificatePath, protocolFlag: "-tls1_2",
+                extra: ["-cipher", suite, "-verify_hostname", "localhost"])
+            #expect(result.status == 0 && !result.timedOut, "\(result.combined)")
+            #expect(result.stdout.contains("New, TLSv1.2, Cipher is \(suite)\n"), "\(result.stdout)")
+            #expect(result.stdout.contains("Verify return code: 0 (ok)"), "\(result.stdout)")
+            #expect(result.stdout.contains(LineServer.line))
+            #expect(server.negotiatedVersions == [.tlsv12])
+        }
+    }
+
+    @Test(
+        "openssl: with TLS 1.2 allowed, TLS 1.3 still negotiates each of its suites",
+        arguments: ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"])
+    func openSSLAcceptsTLS13SuitesWhenTLS12Allowed(_ suite: String) async throws {
+        try await withServer(minimumVersion: .tls12) { server, files in
+            let result = try await OpenSSLClient.connect(
+                port: server.port, caFile: files.certificatePath, protocolFlag: "-tls1_3",
+                extra: ["-ciphersuites", suite, "-verify_hostname", "localhost"])
+            #expect(result.status == 0 && !result.timedOut, "\(result.combined)")
+            #expect(result.stdout.contains("New, TLSv1.3, Cipher is \(suite)\n"), "\(result.stdout)")
+            #expect(result.stdout.contains(LineServer.line))
+            #expect(server.negotiatedVersions == [.tlsv13])
         }
     }
 

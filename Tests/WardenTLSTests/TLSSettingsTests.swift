@@ -25,6 +25,27 @@ struct TLSSettingsTests {
         }
     }
 
+    @Test("The TLS 1.2 cipher list holds ECDHE with AES-GCM and ChaCha20-Poly1305 only, whatever the minimum")
+    func tls12CipherSuites() async throws {
+        try await Fixture.withFiles { files in
+            // Read back from a BoringSSL context built from the configuration, not from the list it was
+            // given: what the server would really offer.
+            let expected: Set<NIOTLSCipher> = [
+                .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+            ]
+            #expect(Set(TLSSettings.tls12CipherSuites) == expected)
+            for minimum in TLSSettings.MinimumVersion.allCases {
+                let settings = TLSSettings(
+                    certificatePath: files.certificatePath, keyPath: files.keyPath, minimumVersion: minimum)
+                let offered = try settings.makeServerConfiguration().cipherSuiteValues
+                #expect(Set(offered) == expected, "\(minimum): \(offered)")
+                #expect(offered.count == expected.count)
+            }
+        }
+    }
+
     @Test("A key file that group or others can access is refused", arguments: [0o644, 0o640, 0o604, 0o620, 0o602])
     func insecureKey(mode: Int) async throws {
         try await Fixture.withFiles { files in
