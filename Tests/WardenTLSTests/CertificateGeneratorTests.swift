@@ -44,7 +44,7 @@ struct CertificateGeneratorTests {
         ])
     }
 
-    @Test("Extensions: not a CA, digitalSignature and keyEncipherment, serverAuth, key identifier")
+    @Test("Extensions: not a CA, digitalSignature and keyEncipherment, serverAuth, subject key identifier")
     func extensions() throws {
         let extensions = try parsed().extensions
         #expect(try extensions.basicConstraints == .notCertificateAuthority)
@@ -55,6 +55,17 @@ struct CertificateGeneratorTests {
         #expect(extensions[oid: .X509ExtensionID.keyUsage]?.critical == true)
         #expect(try extensions.extendedKeyUsage.map(Array.init) == [.serverAuth])
         #expect(try extensions.subjectKeyIdentifier?.keyIdentifier.count == 20)
+    }
+
+    @Test("The authority key identifier is the certificate's own subject key identifier, not critical")
+    func authorityKeyIdentifier() throws {
+        let extensions = try parsed().extensions
+        let subject = try #require(try extensions.subjectKeyIdentifier)
+        let authority = try #require(try extensions.authorityKeyIdentifier)
+        #expect(authority.keyIdentifier == subject.keyIdentifier)
+        // The key identifier alone: an issuer name and serial would only repeat the certificate.
+        #expect(authority.authorityCertIssuer == nil && authority.authorityCertSerialNumber == nil)
+        #expect(extensions[oid: .X509ExtensionID.authorityKeyIdentifier]?.critical == false)
     }
 
     @Test("Valid from five minutes before generation for 397 days")
@@ -114,6 +125,28 @@ struct CertificateGeneratorTests {
             #expect(report.subject_key_identifier_bytes == 20)
             #expect(report.not_before == Int(Fixture.now.timeIntervalSince1970) - 300)
             #expect(report.not_after == Int(Fixture.now.timeIntervalSince1970) + 397 * 86_400)
+        }
+    }
+
+    @Test("pyca/cryptography's RFC 5280 verifier accepts the certificate pinned as its own anchor for its names only")
+    func rfc5280PathValidation() async throws {
+        try await Fixture.withFiles { files in
+            let accepted = Fixture.dnsNames + Fixture.ipAddresses
+            let refused = ["other.example", "sub.localhost", "127.0.0.2", "::2"]
+            let report = try await Python.json(
+                VerificationReport.self, script: "rfc5280_verify.py", [files.certificatePath] + accepted + refused)
+            #expect(report.results.map(\.name) == accepted + refused)
+            for result in report.results {
+                let expected = accepted.contains(result.name)
+                #expect(result.accepted == expected, "\(result.name): \(result.error ?? "accepted")")
+                if !expected {
+                    // Refused for the name, not for anything else about the certificate.
+                    #expect(result.error?.contains("no matching subjectAltName") == true, "\(result.error ?? "")")
+                }
+            }
+            #expect(report.subject_key_identifier == report.subject_key_identifier_from_key)
+            #expect(report.authority_key_identifier == report.subject_key_identifier)
+            #expect(report.authority_key_identifier_critical == false)
         }
     }
 
@@ -199,4 +232,19 @@ private struct CertificateReport: Decodable {
     var subject_key_identifier_bytes: Int
     var not_before: Int
     var not_after: Int
+}
+
+/// What `python/rfc5280_verify.py` prints.
+private struct VerificationReport: Decodable {
+    struct Result: Decodable {
+        var name: String
+        var accepted: Bool
+        var error: String?
+    }
+
+    var results: [Result]
+    var authority_key_identifier: String?
+    var authority_key_identifier_critical: Bool?
+    var subject_key_identifier: String?
+    var subject_key_identifier_from_key: String
 }

@@ -27,7 +27,9 @@ public enum CertificateGenerator {
     /// number, a validity from `now` minus ``clockSkewAllowance`` to `now + validity`, and the
     /// extensions a TLS server certificate needs: basic constraints `CA:FALSE` (critical), key usage
     /// digitalSignature and keyEncipherment (critical), extended key usage serverAuth, the subject
-    /// alternative names, and a subject key identifier. It is signed with sha256WithRSAEncryption.
+    /// alternative names, a subject key identifier (SHA-1 of the public key, RFC 5280 method 1) and an
+    /// authority key identifier holding the same value. It is signed with sha256WithRSAEncryption, and
+    /// passes RFC 5280 path validation when pinned as its own trust anchor.
     ///
     /// All names are checked before the key is generated, which takes around a second.
     ///
@@ -72,12 +74,17 @@ public enum CertificateGenerator {
             let key = try _RSA.Signing.PrivateKey(keySize: .bits4096)
             let publicKey = Certificate.PublicKey(key.publicKey)
             let name = try DistinguishedName { CommonName(commonName) }
+            let keyIdentifier = SubjectKeyIdentifier(hash: publicKey)
             let extensions = try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
                 try ExtendedKeyUsage([.serverAuth])
                 SubjectAlternativeNames(names)
-                SubjectKeyIdentifier(hash: publicKey)
+                keyIdentifier
+                // Self-signed: the issuer's key is the certificate's own. RFC 5280 (4.2.1.1) requires
+                // this extension, and verifiers that enforce it (pyca/cryptography's) refuse the
+                // certificate without it even when it is pinned as the trust anchor.
+                AuthorityKeyIdentifier(keyIdentifier: keyIdentifier.keyIdentifier)
             }
             let certificate = try Certificate(
                 version: .v3,
