@@ -96,6 +96,22 @@ enum SessionScripts {
         return result
         """)
 
+    /// KEYS: account set, watermark. ARGV: watermark, prefix.
+    /// Raises the watermark and ends the sessions created at or before it (and only those).
+    static let applyWatermark = RedisScript("""
+        local wm = tonumber(ARGV[1])
+        local current = tonumber(redis.call('GET', KEYS[2]) or '0')
+        if wm > current then redis.call('SET', KEYS[2], ARGV[1]) end
+        for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+          local created = redis.call('HGET', ARGV[2] .. ':s:' .. h, 'created')
+          if not created or tonumber(created) <= wm then
+            redis.call('DEL', ARGV[2] .. ':s:' .. h)
+            redis.call('ZREM', KEYS[1], h)
+          end
+        end
+        return 1
+        """)
+
     /// KEYS: session, account set. ARGV: account, hash. Returns 1 if revoked.
     static let revoke = RedisScript("""
         if redis.call('HGET', KEYS[1], 'account') ~= ARGV[1] then return 0 end

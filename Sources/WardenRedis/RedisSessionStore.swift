@@ -94,6 +94,12 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
         return .rotated(session)
     }
 
+    public func applyWatermark(accountID: UUID, at: Date) async throws {
+        let account = account(accountID)
+        _ = try await client.run(
+            SessionScripts.applyWatermark, keys: [key("as", account), key("wm", account)], arguments: [RedisArgument(at.ms), RedisArgument(prefix)])
+    }
+
     /// The server's `run_id`, new at every restart.
     public func instanceID() async throws -> String {
         let info = try await client.send("INFO", "server").string ?? ""

@@ -71,6 +71,15 @@ extension SQLStore: SessionStore {
         }
     }
 
+    public func applyWatermark(accountID: UUID, at: Date) async throws {
+        try await backend.transaction { [self] database in
+            let account = Self.key(accountID)
+            try await WriterLock.sessions(of: account, on: database, kind: backend.kind)
+            try await Self.raiseWatermark(account, to: at, on: database)
+            try await database.raw("DELETE FROM warden_sessions WHERE account_id = \(bind: account) AND created_at <= \(bind: at.milliseconds)").run()
+        }
+    }
+
     public func revokeToken(id: String, until: Date) async throws {
         try await backend.transaction { database in
             try await database.raw("DELETE FROM warden_revoked_tokens WHERE id = \(bind: id)").run()

@@ -5,6 +5,7 @@ import WardenCore
 import WardenCrypto
 import WardenRedis
 import WardenSessions
+import WardenSQL
 import WardenTestSupport
 
 /// Sessions end to end: logins, tokens, refresh rotation, revocation, rules, outages — on every backend.
@@ -17,24 +18,43 @@ struct SessionServiceTests {
         let backend: BackendFixture
         let tokens: TokenFixture
         let audit: MemoryAuditLog
-        let ledger: MemoryRevocationLedger
+        let ledger: any RevocationLedger
         let service: SessionService
+        let cleanupLedger: @Sendable () async -> Void
 
-        static func make(_ kind: SessionBackend, policy: SessionPolicy = SessionPolicy(), rules: SuspicionRules = SuspicionRules()) async throws -> Fixture {
+        /// - Parameter durableLedger: Keep the ledger where production does: in SQL (the SQL backends' own
+        ///   database; a SQLite database beside Redis). Otherwise in memory.
+        static func make(
+            _ kind: SessionBackend, policy: SessionPolicy = SessionPolicy(), rules: SuspicionRules = SuspicionRules(), durableLedger: Bool = false
+        ) async throws -> Fixture {
             let backend = try await kind.make()
             let tokens = try await TokenFixture.make(policy: policy)
             let audit = MemoryAuditLog(chain: SessionBackend.chain)
-            let ledger = MemoryRevocationLedger()
+            var ledger: any RevocationLedger = MemoryRevocationLedger()
+            var cleanupLedger: @Sendable () async -> Void = {}
+            if durableLedger, let sql = backend.sql {
+                ledger = sql
+            } else if durableLedger, kind == .redis {
+                let (database, _, cleanup) = try await TestDatabase.sqlite.makeBackend()
+                try await Migrations.migrate(database)
+                ledger = SQLStore(backend: database, auditChain: SessionBackend.chain, keyringActor: "ledger")
+                cleanupLedger = cleanup
+            }
             let service = SessionService(
                 store: backend.store, activity: backend.activity, ledger: ledger, tokens: tokens.tokens, policy: policy, rules: rules,
                 audit: audit, clock: SystemWallClock())
-            return Fixture(backend: backend, tokens: tokens, audit: audit, ledger: ledger, service: service)
+            return Fixture(backend: backend, tokens: tokens, audit: audit, ledger: ledger, service: service, cleanupLedger: cleanupLedger)
         }
 
         /// Another node: its own service over the same stores and keys.
         func secondNode() async throws -> SessionService {
             let (store, activity) = try await backend.node()
             return SessionService(store: store, activity: activity, ledger: ledger, tokens: tokens.tokens, audit: audit)
+        }
+
+        func cleanup() async {
+            await backend.cleanup()
+            await cleanupLedger()
         }
 
         var actions: [String] { audit.events.map(\.action) }

@@ -69,6 +69,11 @@ public actor MemorySessionStore: SessionStore, ActivityStore {
         return .rotated(session)
     }
 
+    public func applyWatermark(accountID: UUID, at: Date) {
+        watermarks[accountID] = max(watermarks[accountID] ?? at, at)
+        for session in sessionsByHash.values where session.accountID == accountID && session.created <= at { sessionsByHash[session.idHash] = nil }
+    }
+
     /// Forgets everything, as a flushed Redis would (tests).
     public func flush() {
         sessionsByHash = [:]

@@ -197,12 +197,15 @@ public final class SessionService: Sendable {
 
     /// Puts every revocation in the ledger back into the store (idempotent). Run at start and whenever
     /// the store may have lost or rolled back data.
+    ///
+    /// A watermark ends only the sessions created at or before it: a session started after a logout-all
+    /// (or a reuse detection) survives every replay.
     public func replayRevocations() async throws {
         guard let ledger else { return }
         let now = now()
         let revocations = try await ledger.activeRevocations(now: now)
         try await guarded {
-            for (accountID, at) in revocations.watermarks { _ = try await store.revokeAll(accountID: accountID, except: nil, watermark: at) }
+            for (accountID, at) in revocations.watermarks { try await store.applyWatermark(accountID: accountID, at: at) }
             for (hash, accountID) in revocations.sessions { _ = try await store.revoke(sessionHash: hash, accountID: accountID) }
             for (id, until) in revocations.tokens { try await store.revokeToken(id: id, until: until) }
         }

@@ -33,6 +33,11 @@ public protocol SessionStore: Sendable {
     /// current one was used before: the session is revoked and `.reused` returned.
     func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date) async throws -> RefreshRotation
 
+    /// Raises the account's watermark to `at` and ends the sessions created at or before it — and only
+    /// those: unlike ``revokeAll(accountID:except:watermark:)``, a session created later survives. This is
+    /// how a replay puts a recorded watermark back.
+    func applyWatermark(accountID: UUID, at: Date) async throws
+
     /// Identifies the running instance of the store's server; it changes when the server restarts (and
     /// so may have come back empty or from an older snapshot). Stores that cannot lose data return a
     /// constant.
@@ -41,6 +46,14 @@ public protocol SessionStore: Sendable {
 
 extension SessionStore {
     public func instanceID() async throws -> String { "durable" }
+
+    /// For stores without a time-aware revocation (test doubles): ends the listed sessions created up to
+    /// the watermark, one by one; sessions created later are kept.
+    public func applyWatermark(accountID: UUID, at: Date) async throws {
+        for session in try await sessions(accountID: accountID, now: Date()) where session.created <= at {
+            _ = try await revoke(sessionHash: session.idHash, accountID: accountID)
+        }
+    }
 }
 
 /// The outcome of presenting a refresh token.
