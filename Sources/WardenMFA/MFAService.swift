@@ -285,6 +285,16 @@ public final class MFAService: Sendable {
     public func completeChallenge(token: String, device: String, method: Method, code: String, context: AuditContext) async throws -> UUID {
         guard let (accountID, secret) = Self.parse(token) else { throw MFAError.invalidCode }
         let hash = hasher.hash(secret, salt: Self.key(accountID), purpose: "challenge")
+        // A forged or stale challenge names an account but proves nothing: it is charged to the source
+        // address only, so nobody can spend another account's verification budget (and 429 its owner).
+        let current = try await read(accountID)
+        guard current.challenges.contains(where: { $0.hash == hash && $0.device == device && $0.expires > clock.now() }) else {
+            if let address = context.sourceAddress,
+               let retry = try await guarded({ try await policy.verificationsPerAddress.exceeded(key: "mfa.verify.address:" + address, in: limiter, now: clock.now()) }) {
+                throw MFAError(.rateLimited, "too many attempts from this address", retryAfter: retry)
+            }
+            throw MFAError.invalidCode
+        }
         let generators = try await totpGenerators(accountID, includeUnconfirmed: false)
         try await attempt(accountID: accountID, method: method, context: context, precondition: { state, now in
             state.challenges.contains { $0.hash == hash && $0.device == device && $0.expires > now }

@@ -396,8 +396,29 @@ struct MFAServiceTests {
         #expect(await f.audit.actions().contains("mfa.disabled"))
         await f.cleanup()
     }
+
+    /// A forged challenge for someone else's account must not spend that account's verification budget.
+    @Test func forgedChallengesDoNotExhaustTheVictimsBudget() async throws {
+        var policy = MFAPolicy()
+        policy.verificationsPerAccount = RateLimit(limit: 5, window: 60)
+        policy.verificationsPerAddress = RateLimit(limit: 1000, window: 60)
+        let f = try await MFAFixture.make(.memory, policy: policy)
+        let (totp, _) = try await f.enrolledTOTP()
+        let attacker = AuditContext(actor: "anonymous", sourceAddress: "203.0.113.9")
+        for _ in 0..<20 {
+            let forged = f.account.uuidString.lowercased() + "." + String(repeating: "A", count: 43)
+            await #expect(throws: MFAError.invalidCode) {
+                _ = try await f.service.completeChallenge(token: forged, device: "d", method: .totp, code: "123456", context: attacker)
+            }
+        }
+        let challenge = try #require(try await f.service.beginChallenge(accountID: f.account, device: "d", context: MFAFixture.context))
+        f.clock.advance(by: 30)
+        #expect(try await f.service.completeChallenge(token: challenge.token, device: "d", method: .totp, code: totp.code(at: f.now), context: MFAFixture.context) == f.account)
+        await f.cleanup()
+    }
 }
 
 extension BackupCodes {
     static func normalizeForTests(_ code: String) -> String { code.replacingOccurrences(of: "-", with: "") }
+
 }
