@@ -149,6 +149,15 @@ public enum Migrations {
                 try await database.raw(SQLQueryString(statement)).run()
             }
         },
+        Migration(version: 5, name: "revocation times for a bounded revocation ledger") { database, _ in
+            for statement in [
+                // When each session was revoked (older rows have none and are never folded; they expire).
+                "ALTER TABLE warden_revoked_sessions ADD COLUMN revoked_at BIGINT",
+                "CREATE INDEX warden_revoked_sessions_account ON warden_revoked_sessions (account_id, revoked_at)",
+            ] {
+                try await database.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 
     /// The newest schema version this binary knows.

@@ -191,16 +191,45 @@ extension SQLStore: ActivityStore {
 
 /// Durable revocation records, kept in SQL beside Redis sessions.
 extension SQLStore: RevocationLedger {
-    public func recordRevokedSessions(_ hashes: [String], accountID: UUID, until: Date) async throws {
+    public func recordRevokedSessions(_ hashes: [String], accountID: UUID, at: Date, until: Date, limit: Int) async throws {
         guard !hashes.isEmpty else { return }
-        try await backend.transaction { database in
+        try await backend.transaction { [self] database in
+            let account = Self.key(accountID)
+            try await WriterLock.sessions(of: account, on: database, kind: backend.kind)
             for hash in hashes {
-                try await database.raw("DELETE FROM warden_revoked_sessions WHERE id_hash = \(bind: hash)").run()
+                // Insert if absent; an existing row is extended only if it is this account's: never re-owned.
                 try await database.raw("""
-                    INSERT INTO warden_revoked_sessions (id_hash, account_id, until_ms) VALUES (\(bind: hash), \(bind: Self.key(accountID)), \(bind: until.milliseconds))
+                    INSERT INTO warden_revoked_sessions (id_hash, account_id, until_ms, revoked_at) \
+                    VALUES (\(bind: hash), \(bind: account), \(bind: until.milliseconds), \(bind: at.milliseconds)) ON CONFLICT (id_hash) DO NOTHING
+                    """).run()
+                try await database.raw("""
+                    UPDATE warden_revoked_sessions SET until_ms = \(bind: until.milliseconds) \
+                    WHERE id_hash = \(bind: hash) AND account_id = \(bind: account) AND until_ms < \(bind: until.milliseconds)
                     """).run()
             }
+            try await Self.foldRevokedSessions(account, keepingAtMost: limit, now: at, on: database)
         }
+    }
+
+    /// Past `limit` live rows for the account (counting rows written since schema version 5, which carry
+    /// their revocation time), deletes the oldest and raises the account's watermark to the newest
+    /// deleted revocation time: every folded session was created before it, so it stays revoked.
+    private static func foldRevokedSessions(_ account: String, keepingAtMost limit: Int, now: Date, on database: any SQLDatabase) async throws {
+        let count = try await database.raw("""
+            SELECT COUNT(*) AS n FROM warden_revoked_sessions WHERE account_id = \(bind: account) AND revoked_at IS NOT NULL AND until_ms > \(bind: now.milliseconds)
+            """).first()?.int("n") ?? 0
+        guard count > Int64(limit) else { return }
+        let rows = try await database.raw("""
+            SELECT id_hash, revoked_at FROM warden_revoked_sessions \
+            WHERE account_id = \(bind: account) AND revoked_at IS NOT NULL AND until_ms > \(bind: now.milliseconds) ORDER BY revoked_at DESC, id_hash DESC
+            """).all().dropFirst(max(0, limit))
+        var newest: Date?
+        for row in rows {
+            let revoked = try row.date("revoked_at")
+            newest = max(newest ?? revoked, revoked)
+            try await database.raw("DELETE FROM warden_revoked_sessions WHERE id_hash = \(bind: try row.string("id_hash"))").run()
+        }
+        if let newest { try await raiseWatermark(account, to: newest, on: database) }
     }
 
     public func recordWatermark(accountID: UUID, at: Date) async throws {

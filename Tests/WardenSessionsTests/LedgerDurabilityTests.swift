@@ -24,6 +24,39 @@ struct LedgerDurabilityTests {
         }
     }
 
+    /// Threat: another account's `revoke` of a session hash rewrote the ledger row's owner, so the next
+    /// replay could no longer revoke the real owner's session.
+    @Test(arguments: SessionBackend.allCases)
+    func anotherAccountsRevokeNeitherRewritesTheLedgerNorRevivesASession(_ kind: SessionBackend) async throws {
+        let fixture = try await Fixture.make(kind, durableLedger: true)
+        let alice = UUID(), mallory = UUID()
+        let revoked = try await fixture.service.start(accountID: alice, device: Self.device, level: .password, context: Self.context)
+        let live = try await fixture.service.start(accountID: alice, device: Self.device, level: .password, context: Self.context)
+        let revokedHash = SessionID.hash(revoked.sessionID), liveHash = SessionID.hash(live.sessionID)
+        let backup = try #require(try await fixture.backend.store.session(hash: revokedHash))
+        try await fixture.service.revoke(sessionHash: revokedHash, accountID: alice, context: Self.context)
+
+        // Mallory "deletes" both of Alice's sessions by their hashes: not found, and nothing is written.
+        for hash in [revokedHash, liveHash] {
+            let error = try await #require(throws: SessionError.self) {
+                try await fixture.service.revoke(sessionHash: hash, accountID: mallory, context: Self.context)
+            }
+            #expect(error.code == .notFound)
+        }
+        var rows = try await fixture.ledger.activeRevocations(now: Date()).sessions
+        #expect(rows.filter { $0.hash == revokedHash }.map(\.accountID) == [alice])
+        #expect(!rows.contains { $0.accountID == mallory })
+
+        // A snapshot restore brings the revoked session back; the replay ends it again; Alice's live one stays.
+        try await Self.restore([backup], into: fixture)
+        try await fixture.service.replayRevocations()
+        await #expect(throws: SessionError.invalidToken) { try await fixture.service.authenticate(accessToken: revoked.accessToken) }
+        _ = try await fixture.service.authenticate(accessToken: live.accessToken)
+        rows = try await fixture.ledger.activeRevocations(now: Date()).sessions
+        #expect(rows.filter { $0.hash == revokedHash }.map(\.accountID) == [alice])
+        await fixture.cleanup()
+    }
+
     /// Threat: a replay revoked every session of an account with a watermark, so each node start or Redis
     /// restart logged out everyone who had signed in again after a logout-all.
     @Test(arguments: SessionBackend.allCases)

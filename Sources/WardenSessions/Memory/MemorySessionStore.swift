@@ -123,14 +123,26 @@ public actor MemorySessionStore: SessionStore, ActivityStore {
 
 /// Revocation records in memory (tests).
 public actor MemoryRevocationLedger: RevocationLedger {
-    private var sessions: [String: (UUID, Date)] = [:]
+    private var sessions: [String: (account: UUID, at: Date, until: Date)] = [:]
     private var watermarks: [UUID: Date] = [:]
     private var tokens: [String: Date] = [:]
 
     public init() {}
 
-    public func recordRevokedSessions(_ hashes: [String], accountID: UUID, until: Date) {
-        for hash in hashes { sessions[hash] = (accountID, until) }
+    public func recordRevokedSessions(_ hashes: [String], accountID: UUID, at: Date, until: Date, limit: Int) {
+        for hash in hashes {
+            guard let row = sessions[hash] else {
+                sessions[hash] = (accountID, at, until)
+                continue
+            }
+            // A row never changes owner.
+            if row.account == accountID { sessions[hash] = (accountID, row.at, max(row.until, until)) }
+        }
+        let rows = sessions.filter { $0.value.account == accountID && $0.value.until > at }.sorted { ($0.value.at, $0.key) > ($1.value.at, $1.key) }
+        guard rows.count > limit else { return }
+        let folded = rows.dropFirst(max(0, limit))
+        for (hash, _) in folded { sessions[hash] = nil }
+        if let newest = folded.map(\.value.at).max() { recordWatermark(accountID: accountID, at: newest) }
     }
 
     public func recordWatermark(accountID: UUID, at: Date) {
@@ -143,7 +155,7 @@ public actor MemoryRevocationLedger: RevocationLedger {
 
     public func activeRevocations(now: Date) -> Revocations {
         Revocations(
-            sessions: sessions.filter { $0.value.1 > now }.map { ($0.key, $0.value.0) }.sorted { $0.hash < $1.hash },
+            sessions: sessions.filter { $0.value.until > now }.map { ($0.key, $0.value.account) }.sorted { $0.hash < $1.hash },
             watermarks: watermarks.map { ($0.key, $0.value) }.sorted { $0.accountID.uuidString < $1.accountID.uuidString },
             tokens: tokens.filter { $0.value > now }.map { ($0.key, $0.value) }.sorted { $0.id < $1.id })
     }

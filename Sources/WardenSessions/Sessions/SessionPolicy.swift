@@ -20,6 +20,10 @@ public struct SessionPolicy: Sendable, Equatable {
     /// Live sessions per account (default 10).
     public var maximumSessions = 10
     public var whenFull = WhenFull.evictOldest
+    /// Revoked-session rows the durable ledger keeps per account (default 1000). Past it, the oldest are
+    /// folded into the account's watermark: growth is bounded, and a folded session still never comes
+    /// back (a live session older than the folded revocations ends too).
+    public var maximumRevokedSessions = 1000
 
     public init() {}
 }

@@ -80,7 +80,7 @@ public final class SessionService: Sendable {
             idleTimeout: policy.idleTimeout, absoluteExpiry: now.addingTimeInterval(policy.refreshTokenLifetime), level: level,
             refreshTokenID: refreshID)
         let evicted = try await guarded { try await store.create(session, limit: policy.maximumSessions, whenFull: policy.whenFull, now: now) }
-        if !evicted.isEmpty { try await ledger?.recordRevokedSessions(evicted, accountID: accountID, until: now.addingTimeInterval(policy.refreshTokenLifetime)) }
+        try await recordRevoked(evicted, accountID: accountID, now: now)
         var events = [context.event(
             "session.created", subject: subject(accountID),
             details: ["session": String(session.idHash.prefix(12)), "level": level.rawValue, "device": device.fingerprint, "address": device.address], at: now)]
@@ -134,7 +134,7 @@ public final class SessionService: Sendable {
         case .rotated(let session):
             return try await issue(sessionID: claims.sid, refreshID: next, session: session, evicted: [], now: now)
         case .reused:
-            try await ledger?.recordRevokedSessions([hash], accountID: accountID, until: session(until: now))
+            try await recordRevoked([hash], accountID: accountID, now: now)
             try await raise("refresh_token_reuse", rule: rules.refreshReuse, accountID: accountID, details: ["session": String(hash.prefix(12))], context: context)
             throw SessionError(.refreshTokenReused, "the refresh token was already used; the session has been revoked")
         case .invalid:
@@ -145,7 +145,7 @@ public final class SessionService: Sendable {
     /// Ends the caller's session and refuses its access token from now on.
     public func logout(_ caller: Authenticated, context: AuditContext) async throws {
         let now = now()
-        try await ledger?.recordRevokedSessions([caller.sessionHash], accountID: caller.accountID, until: session(until: now))
+        try await recordRevoked([caller.sessionHash], accountID: caller.accountID, now: now)
         try await ledger?.recordRevokedToken(id: caller.tokenID, until: caller.tokenExpires)
         _ = try await guarded { try await store.revoke(sessionHash: caller.sessionHash, accountID: caller.accountID) }
         try await guarded { try await store.revokeToken(id: caller.tokenID, until: caller.tokenExpires) }
@@ -174,9 +174,17 @@ public final class SessionService: Sendable {
     }
 
     /// Ends one of the account's sessions. Another account's session is "not found".
+    ///
+    /// - Important: Ownership is checked before anything is written: a session hash that is not one of
+    ///   the account's live or expired sessions in the store is "not found" and leaves the ledger alone (and
+    ///   the ledger itself never lets a row change owner), so no caller can make the ledger forget another
+    ///   account's revocation. The owner's revocation still reaches the ledger before the store.
     public func revoke(sessionHash: String, accountID: UUID, context: AuditContext) async throws {
         let now = now()
-        try await ledger?.recordRevokedSessions([sessionHash], accountID: accountID, until: session(until: now))
+        guard let owned = try await guarded({ try await store.session(hash: sessionHash) }), owned.accountID == accountID else {
+            throw SessionError(.notFound, "no such session")
+        }
+        try await recordRevoked([sessionHash], accountID: accountID, now: now)
         guard try await guarded({ try await store.revoke(sessionHash: sessionHash, accountID: accountID) }) else {
             throw SessionError(.notFound, "no such session")
         }
@@ -256,6 +264,12 @@ public final class SessionService: Sendable {
     }
 
     private func session(until now: Date) -> Date { now.addingTimeInterval(policy.refreshTokenLifetime) }
+
+    /// Records revoked sessions of one account in the ledger (if any), under the per-account cap.
+    private func recordRevoked(_ hashes: [String], accountID: UUID, now: Date) async throws {
+        guard let ledger, !hashes.isEmpty else { return }
+        try await ledger.recordRevokedSessions(hashes, accountID: accountID, at: now, until: session(until: now), limit: policy.maximumRevokedSessions)
+    }
 
     private func subject(_ accountID: UUID) -> String { "account:\(accountID.lowercasedText)" }
 

@@ -107,11 +107,23 @@ public struct DeviceSighting: Sendable, Hashable {
 /// the fast store can log people out but never bring a revoked session back: on start, and whenever the
 /// fast store has been reset, the ledger is replayed into it.
 public protocol RevocationLedger: Sendable {
-    func recordRevokedSessions(_ hashes: [String], accountID: UUID, until: Date) async throws
+    /// Records that `hashes`, sessions of `accountID` revoked at `at`, stay revoked until `until`.
+    ///
+    /// - Important: A row never changes owner: a hash already recorded for another account is left as it
+    ///   is. When the account then has more than `limit` rows, the oldest are folded into its watermark
+    ///   (raised to the newest folded revocation time), which keeps every folded session dead on replay.
+    func recordRevokedSessions(_ hashes: [String], accountID: UUID, at: Date, until: Date, limit: Int) async throws
     func recordWatermark(accountID: UUID, at: Date) async throws
     func recordRevokedToken(id: String, until: Date) async throws
     /// Everything still in force at `now`.
     func activeRevocations(now: Date) async throws -> Revocations
+}
+
+extension RevocationLedger {
+    /// Records revoked sessions now, with no limit on the account's rows.
+    public func recordRevokedSessions(_ hashes: [String], accountID: UUID, until: Date) async throws {
+        try await recordRevokedSessions(hashes, accountID: accountID, at: Date(), until: until, limit: .max)
+    }
 }
 
 /// Revocations still in force.

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+import WardenAudit
+import WardenCrypto
+import WardenSessions
+import WardenSQL
+import WardenTestSupport
+
+/// The SQL revocation ledger on both databases: owners and the per-account bound.
+struct RevocationLedgerSQLTests {
+    static let chain = AuditChain(key: try! MasterKey(bytes: [UInt8](repeating: 0x42, count: 32)).auditKey)
+
+    static func store(_ database: TestDatabase) async throws -> (SQLStore, @Sendable () async -> Void) {
+        let (backend, _, cleanup) = try await database.makeBackend()
+        try await Migrations.migrate(backend)
+        return (SQLStore(backend: backend, auditChain: chain, keyringActor: "test"), cleanup)
+    }
+
+    static func now() -> Date { Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000) }
+
+    @Test(arguments: TestDatabase.allCases)
+    func aRowNeverChangesOwner(_ database: TestDatabase) async throws {
+        let (store, cleanup) = try await Self.store(database)
+        let alice = UUID(), mallory = UUID(), now = Self.now()
+        try await store.recordRevokedSessions(["h1"], accountID: alice, at: now, until: now.addingTimeInterval(60), limit: 10)
+        try await store.recordRevokedSessions(["h1"], accountID: mallory, at: now, until: now.addingTimeInterval(120), limit: 10)
+        let rows = try await store.activeRevocations(now: now).sessions
+        #expect(rows.map(\.hash) == ["h1"] && rows.map(\.accountID) == [alice])
+        // The owner's own record still extends it.
+        try await store.recordRevokedSessions(["h1"], accountID: alice, at: now, until: now.addingTimeInterval(120), limit: 10)
+        #expect(try await store.activeRevocations(now: now.addingTimeInterval(90)).sessions.map(\.accountID) == [alice])
+        await cleanup()
+    }
+
+    @Test(arguments: TestDatabase.allCases)
+    func pastTheLimitTheOldestRowsFoldIntoTheWatermark(_ database: TestDatabase) async throws {
+        let (store, cleanup) = try await Self.store(database)
+        let alice = UUID(), bob = UUID(), now = Self.now()
+        for index in 0..<5 {
+            try await store.recordRevokedSessions(
+                ["a\(index)"], accountID: alice, at: now.addingTimeInterval(Double(index)), until: now.addingTimeInterval(3600), limit: 3)
+        }
+        try await store.recordRevokedSessions(["b0"], accountID: bob, at: now, until: now.addingTimeInterval(3600), limit: 3)
+        let revocations = try await store.activeRevocations(now: now.addingTimeInterval(5))
+        #expect(revocations.sessions.filter { $0.accountID == alice }.map(\.hash) == ["a2", "a3", "a4"])
+        #expect(revocations.sessions.filter { $0.accountID == bob }.map(\.hash) == ["b0"])
+        // a0 and a1 were revoked at now and now + 1 s: the watermark covers every session created by then.
+        #expect(revocations.watermarks.filter { $0.accountID == alice }.map(\.at) == [now.addingTimeInterval(1)])
+        #expect(!revocations.watermarks.contains { $0.accountID == bob })
+        await cleanup()
+    }
+}
