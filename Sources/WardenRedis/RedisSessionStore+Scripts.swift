@@ -69,8 +69,9 @@ enum SessionScripts {
         return s
         """)
 
-    /// KEYS: session, watermark, account set. ARGV: now, account, hash, presented, next.
-    /// Returns {'rotated', fields...}, {'reused'} or nil.
+    /// KEYS: session, watermark, account set. ARGV: now, account, hash, presented, next, report-stale ('1'/'0').
+    /// Returns {'rotated', generation, fields...}, {'reused'}, {'stale', generation} (a token that is not
+    /// the current one, left alone when asked to report) or nil. `gen` counts rotations (absent: 0).
     static let rotateRefresh = RedisScript("""
         \(isLive)
         local now = tonumber(ARGV[1])
@@ -81,17 +82,40 @@ enum SessionScripts {
           redis.call('ZREM', KEYS[3], ARGV[3])
           return false
         end
+        local gen = tonumber(redis.call('HGET', KEYS[1], 'gen') or '0')
         if s[10] ~= ARGV[4] then
+          if ARGV[6] == '1' then return {'stale', gen} end
           redis.call('DEL', KEYS[1])
           redis.call('ZREM', KEYS[3], ARGV[3])
           return {'reused'}
         end
-        redis.call('HSET', KEYS[1], 'refresh', ARGV[5], 'last', ARGV[1])
+        gen = gen + 1
+        redis.call('HSET', KEYS[1], 'refresh', ARGV[5], 'last', ARGV[1], 'gen', gen)
         redis.call('PEXPIRE', KEYS[1], math.min(tonumber(s[4]), tonumber(s[5]) - now))
         redis.call('ZADD', KEYS[3], now, ARGV[3])
         s[3] = ARGV[1]
         s[10] = ARGV[5]
-        local result = {'rotated'}
+        local result = {'rotated', gen}
+        for _, v in ipairs(s) do table.insert(result, v) end
+        return result
+        """)
+
+    /// KEYS: session, watermark, account set. ARGV: now, account, hash, expected generation, next, generation.
+    /// Brings a session that is behind the durable ledger forward: sets the refresh token and rotation
+    /// count if the count is still the expected one. Returns {'rotated', generation, fields...} or nil.
+    static let adoptRefresh = RedisScript("""
+        \(isLive)
+        local now = tonumber(ARGV[1])
+        local s = redis.call('HMGET', KEYS[1], \(fields))
+        if not s[1] or s[1] ~= ARGV[2] then return false end
+        if not live(s, now, tonumber(redis.call('GET', KEYS[2]) or '0')) then return false end
+        if tonumber(redis.call('HGET', KEYS[1], 'gen') or '0') ~= tonumber(ARGV[4]) then return false end
+        redis.call('HSET', KEYS[1], 'refresh', ARGV[5], 'last', ARGV[1], 'gen', ARGV[6])
+        redis.call('PEXPIRE', KEYS[1], math.min(tonumber(s[4]), tonumber(s[5]) - now))
+        redis.call('ZADD', KEYS[3], now, ARGV[3])
+        s[3] = ARGV[1]
+        s[10] = ARGV[5]
+        local result = {'rotated', tonumber(ARGV[6])}
         for _, v in ipairs(s) do table.insert(result, v) end
         return result
         """)

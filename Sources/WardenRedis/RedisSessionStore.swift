@@ -84,20 +84,48 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
     }
 
     public func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date) async throws -> RefreshRotation {
+        try await rotateRefresh(sessionHash: sessionHash, accountID: accountID, presented: presented, next: next, now: now, reportingStale: false)
+    }
+
+    public func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date, reportingStale: Bool) async throws -> RefreshRotation {
         let account = account(accountID)
         let reply = try await client.run(
             SessionScripts.rotateRefresh, keys: [key("s", sessionHash), key("wm", account), key("as", account)],
-            arguments: [RedisArgument(now.ms), RedisArgument(account), RedisArgument(sessionHash), RedisArgument(presented), RedisArgument(next)])
-        guard let elements = reply.elements, let outcome = elements.first?.string else { return .invalid }
-        if outcome == "reused" { return .reused(accountID: accountID) }
-        guard let session = Self.session(hash: sessionHash, Array(elements.dropFirst())) else { return .invalid }
-        return .rotated(session)
+            arguments: [
+                RedisArgument(now.ms), RedisArgument(account), RedisArgument(sessionHash), RedisArgument(presented), RedisArgument(next),
+                RedisArgument(reportingStale ? "1" : "0"),
+            ])
+        return Self.rotation(reply, hash: sessionHash, accountID: accountID)
+    }
+
+    public func adoptRefresh(sessionHash: String, accountID: UUID, expectedGeneration: Int64, next: String, generation: Int64, now: Date) async throws -> RefreshRotation {
+        let account = account(accountID)
+        let reply = try await client.run(
+            SessionScripts.adoptRefresh, keys: [key("s", sessionHash), key("wm", account), key("as", account)],
+            arguments: [
+                RedisArgument(now.ms), RedisArgument(account), RedisArgument(sessionHash), RedisArgument(expectedGeneration), RedisArgument(next),
+                RedisArgument(generation),
+            ])
+        return Self.rotation(reply, hash: sessionHash, accountID: accountID)
     }
 
     public func applyWatermark(accountID: UUID, at: Date) async throws {
         let account = account(accountID)
         _ = try await client.run(
             SessionScripts.applyWatermark, keys: [key("as", account), key("wm", account)], arguments: [RedisArgument(at.ms), RedisArgument(prefix)])
+    }
+
+    /// Reads a rotation script's reply: {'rotated', generation, fields...}, {'reused'}, {'stale', generation} or nil.
+    static func rotation(_ reply: RESPValue, hash: String, accountID: UUID) -> RefreshRotation {
+        guard let elements = reply.elements, let outcome = elements.first?.string else { return .invalid }
+        switch outcome {
+        case "reused": return .reused(accountID: accountID)
+        case "stale": return .stale(generation: elements.dropFirst().first?.int ?? 0)
+        default:
+            guard elements.count > 2, let generation = elements[1].int, var session = Self.session(hash: hash, Array(elements.dropFirst(2))) else { return .invalid }
+            session.refreshGeneration = generation
+            return .rotated(session)
+        }
     }
 
     /// The server's `run_id`, new at every restart.

@@ -158,6 +158,21 @@ public enum Migrations {
                 try await database.raw(SQLQueryString(statement)).run()
             }
         },
+        Migration(version: 6, name: "durable refresh rotations") { database, _ in
+            for statement in [
+                """
+                CREATE TABLE warden_refresh_rotations (
+                    id_hash TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL,
+                    refresh_id TEXT NOT NULL,
+                    generation BIGINT NOT NULL,
+                    until_ms BIGINT NOT NULL)
+                """,
+                "CREATE INDEX warden_refresh_rotations_until ON warden_refresh_rotations (until_ms)",
+            ] {
+                try await database.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 
     /// The newest schema version this binary knows.

@@ -240,6 +240,37 @@ extension SQLStore: RevocationLedger {
         try await revokeToken(id: id, until: until)
     }
 
+    public func recordRefreshRotation(sessionHash: String, accountID: UUID, presented: String, next: String, generation: Int64, until: Date) async throws -> Bool {
+        try await backend.transaction { database in
+            let account = Self.key(accountID)
+            // Compare and swap on the one row per session: concurrent rotations of one token move it once.
+            let moved = try await database.raw("""
+                UPDATE warden_refresh_rotations SET refresh_id = \(bind: next), generation = \(bind: generation), until_ms = \(bind: until.milliseconds) \
+                WHERE id_hash = \(bind: sessionHash) AND account_id = \(bind: account) AND refresh_id = \(bind: presented) RETURNING id_hash
+                """).all()
+            if !moved.isEmpty { return true }
+            // The session's first recorded rotation. (Rows outlive their sessions by at most one lifetime.)
+            let created = try await database.raw("""
+                INSERT INTO warden_refresh_rotations (id_hash, account_id, refresh_id, generation, until_ms) \
+                VALUES (\(bind: sessionHash), \(bind: account), \(bind: next), \(bind: generation), \(bind: until.milliseconds)) \
+                ON CONFLICT (id_hash) DO NOTHING RETURNING id_hash
+                """).all()
+            guard !created.isEmpty else { return false }
+            try await database.raw("DELETE FROM warden_refresh_rotations WHERE until_ms <= \(bind: Date().milliseconds)").run()
+            return true
+        }
+    }
+
+    public func adoptRefreshRotation(sessionHash: String, accountID: UUID, presented: String, next: String, storeGeneration: Int64, until: Date) async throws -> Int64? {
+        try await backend.transaction { database in
+            try await database.raw("""
+                UPDATE warden_refresh_rotations SET refresh_id = \(bind: next), generation = generation + 1, until_ms = \(bind: until.milliseconds) \
+                WHERE id_hash = \(bind: sessionHash) AND account_id = \(bind: Self.key(accountID)) AND refresh_id = \(bind: presented) \
+                AND generation > \(bind: storeGeneration) RETURNING generation
+                """).first()?.int("generation")
+        }
+    }
+
     public func activeRevocations(now: Date) async throws -> Revocations {
         try await backend.withConnection { database in
             var sessions: [(hash: String, accountID: UUID)] = []

@@ -6,7 +6,8 @@ import WardenRedis
 import WardenSessions
 import WardenSQL
 
-/// The durable ledger against the fast store losing or rolling back data.
+/// The durable ledger against the fast store losing or rolling back data: who may write it, what a replay
+/// may end, and refresh rotations surviving a Redis snapshot restore.
 @Suite(.serialized)
 struct LedgerDurabilityTests {
     typealias Fixture = SessionServiceTests.Fixture
@@ -77,6 +78,38 @@ struct LedgerDurabilityTests {
         // A second replay (the next node to start) changes nothing.
         try await fixture.service.replayRevocations()
         _ = try await fixture.service.authenticate(accessToken: after.accessToken)
+        await fixture.cleanup()
+    }
+
+    /// Threat: refresh rotations lived only in Redis, so a Redis restored from an older snapshot accepted
+    /// rotated-out refresh tokens again (and called the real client, holding the newest one, a thief).
+    @Test func aRedisSnapshotRestoreRevivesNoRotatedOutRefreshToken() async throws {
+        let fixture = try await Fixture.make(.redis, durableLedger: true)
+        let redis = try #require(fixture.backend.redis)
+        let alice = UUID()
+        let first = try await fixture.service.start(accountID: alice, device: Self.device, level: .password, context: Self.context)
+        let key = RedisArgument("t:s:" + SessionID.hash(first.sessionID))
+        // The backup holds the session as it was at login: the first refresh token is the current one.
+        guard case .bulkString(let dumped?) = try await redis.client.send("DUMP", key) else { Issue.record("no dump"); return }
+        let snapshot = Array(buffer: dumped)
+        let second = try await fixture.service.refresh(refreshToken: first.refreshToken, context: Self.context)
+        let third = try await fixture.service.refresh(refreshToken: second.refreshToken, context: Self.context)
+
+        // Restored (and replayed, as maintenance does): the newest refresh token still works, and is not "reuse".
+        try await redis.client.send(["RESTORE", key, "0", RedisArgument(bytes: snapshot), "REPLACE"])
+        try await fixture.service.replayRevocations()
+        let fourth = try await fixture.service.refresh(refreshToken: third.refreshToken, context: Self.context)
+        _ = try await fixture.service.authenticate(accessToken: fourth.accessToken)
+        #expect(!fixture.actions.contains("security.suspicious_activity"))
+
+        // Restored again, with no replay yet: the token the snapshot calls current is a used one, and refused.
+        try await redis.client.send(["RESTORE", key, "0", RedisArgument(bytes: snapshot), "REPLACE"])
+        let error = try await #require(throws: SessionError.self) { try await fixture.service.refresh(refreshToken: first.refreshToken, context: Self.context) }
+        #expect(error.code == .refreshTokenReused)
+        for token in [fourth.refreshToken, second.refreshToken] {
+            await #expect(throws: SessionError.self) { try await fixture.service.refresh(refreshToken: token, context: Self.context) }
+        }
+        await #expect(throws: SessionError.invalidToken) { try await fixture.service.authenticate(accessToken: fourth.accessToken) }
         await fixture.cleanup()
     }
 }

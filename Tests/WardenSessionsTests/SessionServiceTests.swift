@@ -104,7 +104,7 @@ struct SessionServiceTests {
 
     @Test(arguments: SessionBackend.allCases)
     func refreshRotatesAndReuseRevokesEverything(_ kind: SessionBackend) async throws {
-        let fixture = try await Fixture.make(kind)
+        let fixture = try await Fixture.make(kind, durableLedger: true)
         let account = UUID()
         let other = try await fixture.service.start(accountID: account, device: Self.device, level: .password, context: Self.context)
         let first = try await fixture.service.start(accountID: account, device: Self.device, level: .password, context: Self.context)
@@ -122,12 +122,12 @@ struct SessionServiceTests {
         let alert = try #require(fixture.audit.events.first { $0.action == "security.suspicious_activity" })
         #expect(alert.details["rule"] == "refresh_token_reuse")
         #expect(fixture.actions.contains("session.revoked_all"))
-        await fixture.backend.cleanup()
+        await fixture.cleanup()
     }
 
     @Test(arguments: SessionBackend.allCases)
     func twentyConcurrentRefreshesOfOneTokenSucceedOnce(_ kind: SessionBackend) async throws {
-        let fixture = try await Fixture.make(kind)
+        let fixture = try await Fixture.make(kind, durableLedger: true)
         let node = try await fixture.secondNode()
         let issued = try await fixture.service.start(accountID: UUID(), device: Self.device, level: .password, context: Self.context)
         let results = await withTaskGroup(of: Bool.self) { group in
@@ -138,7 +138,7 @@ struct SessionServiceTests {
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(results.filter { $0 }.count == 1)
-        await fixture.backend.cleanup()
+        await fixture.cleanup()
     }
 
     @Test(arguments: SessionBackend.allCases)

@@ -58,12 +58,27 @@ public actor MemorySessionStore: SessionStore, ActivityStore {
     }
 
     public func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date) -> RefreshRotation {
+        rotateRefresh(sessionHash: sessionHash, accountID: accountID, presented: presented, next: next, now: now, reportingStale: false)
+    }
+
+    public func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date, reportingStale: Bool) -> RefreshRotation {
         guard var session = usable(sessionHash, accountID: accountID, now: now) else { return .invalid }
         guard session.refreshTokenID == presented else {
+            if reportingStale { return .stale(generation: session.refreshGeneration) }
             sessionsByHash[sessionHash] = nil
             return .reused(accountID: accountID)
         }
         session.refreshTokenID = next
+        session.refreshGeneration += 1
+        session.lastActivity = now
+        sessionsByHash[sessionHash] = session
+        return .rotated(session)
+    }
+
+    public func adoptRefresh(sessionHash: String, accountID: UUID, expectedGeneration: Int64, next: String, generation: Int64, now: Date) -> RefreshRotation {
+        guard var session = usable(sessionHash, accountID: accountID, now: now), session.refreshGeneration == expectedGeneration else { return .invalid }
+        session.refreshTokenID = next
+        session.refreshGeneration = generation
         session.lastActivity = now
         sessionsByHash[sessionHash] = session
         return .rotated(session)
@@ -126,6 +141,7 @@ public actor MemoryRevocationLedger: RevocationLedger {
     private var sessions: [String: (account: UUID, at: Date, until: Date)] = [:]
     private var watermarks: [UUID: Date] = [:]
     private var tokens: [String: Date] = [:]
+    private var refreshes: [String: (account: UUID, refresh: String, generation: Int64, until: Date)] = [:]
 
     public init() {}
 
@@ -158,5 +174,17 @@ public actor MemoryRevocationLedger: RevocationLedger {
             sessions: sessions.filter { $0.value.until > now }.map { ($0.key, $0.value.account) }.sorted { $0.hash < $1.hash },
             watermarks: watermarks.map { ($0.key, $0.value) }.sorted { $0.accountID.uuidString < $1.accountID.uuidString },
             tokens: tokens.filter { $0.value > now }.map { ($0.key, $0.value) }.sorted { $0.id < $1.id })
+    }
+
+    public func recordRefreshRotation(sessionHash: String, accountID: UUID, presented: String, next: String, generation: Int64, until: Date) -> Bool {
+        if let row = refreshes[sessionHash], row.account != accountID || row.refresh != presented { return false }
+        refreshes[sessionHash] = (accountID, next, generation, until)
+        return true
+    }
+
+    public func adoptRefreshRotation(sessionHash: String, accountID: UUID, presented: String, next: String, storeGeneration: Int64, until: Date) -> Int64? {
+        guard let row = refreshes[sessionHash], row.account == accountID, row.refresh == presented, row.generation > storeGeneration else { return nil }
+        refreshes[sessionHash] = (accountID, next, row.generation + 1, until)
+        return row.generation + 1
     }
 }

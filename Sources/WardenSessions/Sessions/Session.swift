@@ -51,10 +51,13 @@ public struct SessionRecord: Sendable, Hashable {
     public let level: AuthenticationLevel
     /// The id (`jti`) of the one refresh token that may be used next.
     public var refreshTokenID: String
+    /// How many times the refresh token has rotated, as the store counts it (0 at login; stores that
+    /// cannot lose data may leave it at 0). Compared with the durable ledger's count after a restore.
+    public var refreshGeneration: Int64
 
     public init(
         idHash: String, accountID: UUID, device: Device, created: Date, lastActivity: Date, idleTimeout: TimeInterval,
-        absoluteExpiry: Date, level: AuthenticationLevel, refreshTokenID: String
+        absoluteExpiry: Date, level: AuthenticationLevel, refreshTokenID: String, refreshGeneration: Int64 = 0
     ) {
         self.idHash = idHash
         self.accountID = accountID
@@ -65,6 +68,7 @@ public struct SessionRecord: Sendable, Hashable {
         self.absoluteExpiry = absoluteExpiry
         self.level = level
         self.refreshTokenID = refreshTokenID
+        self.refreshGeneration = refreshGeneration
     }
 
     /// When the session ends if nothing happens: the idle deadline, never past the absolute expiry.

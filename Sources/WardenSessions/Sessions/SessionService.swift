@@ -124,17 +124,47 @@ public final class SessionService: Sendable {
 
     /// Exchanges a refresh token for new tokens. The refresh token rotates: presenting one a second time
     /// revokes its session (and, by default, every session of the account) and records a security event.
+    ///
+    /// - Important: With a ledger, each rotation is also recorded durably (one SQL write per refresh), and
+    ///   the ledger has the last word: a store restored from an older snapshot cannot make a rotated-out
+    ///   refresh token current again, and the newest token keeps working (the store is brought forward).
     public func refresh(refreshToken: String, context: AuditContext) async throws -> Issued {
         let claims = try await tokens.verify(refreshToken, as: .refresh)
         guard let accountID = UUID(text: claims.sub) else { throw SessionError.invalidToken }
         let now = now()
         let next = SessionID.make()
         let hash = SessionID.hash(claims.sid)
-        switch try await guarded({ try await store.rotateRefresh(sessionHash: hash, accountID: accountID, presented: claims.jti, next: next, now: now) }) {
+        let until = session(until: now)
+        var outcome = try await guarded {
+            try await store.rotateRefresh(sessionHash: hash, accountID: accountID, presented: claims.jti, next: next, now: now, reportingStale: ledger != nil)
+        }
+        if let ledger {
+            switch outcome {
+            case .rotated(let session):
+                // The store took the token; the ledger refuses it if it knows a newer one (the store was behind).
+                let recorded = try await ledger.recordRefreshRotation(
+                    sessionHash: hash, accountID: accountID, presented: claims.jti, next: next, generation: session.refreshGeneration, until: until)
+                if !recorded { outcome = .reused(accountID: accountID) }
+            case .stale(let generation):
+                // Not the store's current token: reuse, unless the ledger shows the store is behind and this is the newest.
+                if let adopted = try await ledger.adoptRefreshRotation(
+                    sessionHash: hash, accountID: accountID, presented: claims.jti, next: next, storeGeneration: generation, until: until) {
+                    outcome = try await guarded {
+                        try await store.adoptRefresh(sessionHash: hash, accountID: accountID, expectedGeneration: generation, next: next, generation: adopted, now: now)
+                    }
+                } else {
+                    outcome = .reused(accountID: accountID)
+                }
+            case .reused, .invalid:
+                break
+            }
+        }
+        switch outcome {
         case .rotated(let session):
             return try await issue(sessionID: claims.sid, refreshID: next, session: session, evicted: [], now: now)
-        case .reused:
+        case .reused, .stale:
             try await recordRevoked([hash], accountID: accountID, now: now)
+            _ = try await guarded { try await store.revoke(sessionHash: hash, accountID: accountID) }
             try await raise("refresh_token_reuse", rule: rules.refreshReuse, accountID: accountID, details: ["session": String(hash.prefix(12))], context: context)
             throw SessionError(.refreshTokenReused, "the refresh token was already used; the session has been revoked")
         case .invalid:

@@ -33,6 +33,16 @@ public protocol SessionStore: Sendable {
     /// current one was used before: the session is revoked and `.reused` returned.
     func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date) async throws -> RefreshRotation
 
+    /// Like ``rotateRefresh(sessionHash:accountID:presented:next:now:)``, but when `reportingStale` is set a
+    /// token that is not the current one leaves the session alone and returns `.stale` with the store's
+    /// rotation count, so the caller can ask the durable ledger whether the store is behind (restored from
+    /// an older snapshot) before calling it reuse. Stores that cannot lose data answer `.reused` as usual.
+    func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date, reportingStale: Bool) async throws -> RefreshRotation
+
+    /// Makes `next` the session's refresh token, at rotation count `generation`, if the store's count is
+    /// still `expectedGeneration` (the store was found behind the durable ledger). `.invalid` otherwise.
+    func adoptRefresh(sessionHash: String, accountID: UUID, expectedGeneration: Int64, next: String, generation: Int64, now: Date) async throws -> RefreshRotation
+
     /// Raises the account's watermark to `at` and ends the sessions created at or before it — and only
     /// those: unlike ``revokeAll(accountID:except:watermark:)``, a session created later survives. This is
     /// how a replay puts a recorded watermark back.
@@ -46,6 +56,15 @@ public protocol SessionStore: Sendable {
 
 extension SessionStore {
     public func instanceID() async throws -> String { "durable" }
+
+    /// Stores that keep no rotation count never report a stale token.
+    public func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date, reportingStale: Bool) async throws -> RefreshRotation {
+        try await rotateRefresh(sessionHash: sessionHash, accountID: accountID, presented: presented, next: next, now: now)
+    }
+
+    public func adoptRefresh(sessionHash: String, accountID: UUID, expectedGeneration: Int64, next: String, generation: Int64, now: Date) async throws -> RefreshRotation {
+        .invalid
+    }
 
     /// For stores without a time-aware revocation (test doubles): ends the listed sessions created up to
     /// the watermark, one by one; sessions created later are kept.
@@ -63,6 +82,9 @@ public enum RefreshRotation: Sendable, Equatable {
     case reused(accountID: UUID)
     /// No such live session.
     case invalid
+    /// The token is not the current one, and the store was asked to report rather than revoke; its
+    /// rotation count is `generation`.
+    case stale(generation: Int64)
 }
 
 /// Login and device history for suspicious-activity rules.
@@ -117,6 +139,17 @@ public protocol RevocationLedger: Sendable {
     func recordRevokedToken(id: String, until: Date) async throws
     /// Everything still in force at `now`.
     func activeRevocations(now: Date) async throws -> Revocations
+
+    /// Records a refresh rotation the store has just made (`presented` → `next`, the store's rotation
+    /// count now `generation`). Returns `false`, writing nothing, when the ledger knows a newer refresh
+    /// token than `presented` for the session: the store was behind and `presented` had been used.
+    /// The first rotation of a session recorded here creates its row.
+    func recordRefreshRotation(sessionHash: String, accountID: UUID, presented: String, next: String, generation: Int64, until: Date) async throws -> Bool
+
+    /// When the store reported `presented` as stale at rotation count `storeGeneration`: if the ledger's
+    /// newest refresh token for the session is `presented` at a higher count, the store is behind (a
+    /// restored snapshot); the ledger rotates to `next` and returns the new count. Otherwise `nil`: reuse.
+    func adoptRefreshRotation(sessionHash: String, accountID: UUID, presented: String, next: String, storeGeneration: Int64, until: Date) async throws -> Int64?
 }
 
 extension RevocationLedger {
