@@ -194,11 +194,17 @@ public final class SessionService: Sendable {
     }
 
     /// Ends every session of the account except `keeping` (after a password or MFA change).
+    ///
+    /// The sessions are recorded in the ledger before the store ends them, as ``revokeAll(accountID:reason:context:)``
+    /// does, so none is ever gone from the store without being in the ledger. (A session created while
+    /// this runs is ended too, and recorded right after.)
     @discardableResult
     public func revokeOthers(accountID: UUID, keeping sessionHash: String, reason: String, context: AuditContext) async throws -> Int {
         let now = now()
+        let listed = try await guarded { try await store.sessions(accountID: accountID, now: now) }.map(\.idHash).filter { $0 != sessionHash }
+        try await recordRevoked(listed, accountID: accountID, now: now)
         let revoked = try await guarded { try await store.revokeAll(accountID: accountID, except: sessionHash, watermark: nil) }
-        try await ledger?.recordRevokedSessions(revoked, accountID: accountID, until: session(until: now))
+        try await recordRevoked(revoked.filter { !listed.contains($0) }, accountID: accountID, now: now)
         try await audit.append([context.event("session.revoked_others", subject: subject(accountID), details: ["count": String(revoked.count), "reason": reason], at: now)])
         return revoked.count
     }
