@@ -9,6 +9,12 @@ import WardenCrypto
 struct AccountServiceTests {
     let password = "correct horse battery staple"
 
+    @Test(arguments: ["ada", "Ada Lovelace", "josé", "zoë.x_1-2@home+tag", "Ελένη", "Дмитрий", "דוד", "محمد", "देवनागरी", "สมชาย", "山田太郎", "やまだ", "김민수"])
+    func usernamesOfOneScriptAreAccepted(_ username: String) async throws {
+        let fixture = try await AccessFixture.make()
+        #expect(try await fixture.accounts.create(username: username, context: adminContext).username == username.precomposedStringWithCompatibilityMapping)
+    }
+
     @Test func usernamesAreUniqueRegardlessOfCaseAndWidth() async throws {
         let fixture = try await AccessFixture.make()
         _ = try await fixture.accounts.create(username: "Ada", context: adminContext)
@@ -19,7 +25,13 @@ struct AccountServiceTests {
         #expect(try await fixture.accounts.account(username: "ａｄａ")?.username == "Ada")
     }
 
-    @Test(arguments: ["", " ada", "ada ", "a/b", "a:b", "tab\there", String(repeating: "x", count: 65)])
+    @Test(arguments: [
+        "", " ada", "ada ", "a/b", "a:b", "tab\there", String(repeating: "x", count: 65),
+        // Scalars, not graphemes: one letter with 60,000 combining marks is no short name.
+        "a" + String(repeating: "\u{0301}", count: 60_000), "a\u{0301}\u{0302}\u{0303}\u{0304}",
+        // Mixed scripts (a Cyrillic "а" in a Latin name), symbols, emoji, invisible characters, marks alone.
+        "\u{0430}dmin", "admin\u{200B}", "bob👍", "a%b", "\u{0301}", "a\u{202E}b",
+    ])
     func invalidUsernamesAreRefused(_ username: String) async throws {
         let fixture = try await AccessFixture.make()
         let error = try await #require(throws: AccessError.self) { _ = try await fixture.accounts.create(username: username, context: adminContext) }
