@@ -39,6 +39,16 @@ struct WardenMiddleware: RouterMiddleware {
     /// matched, never by the raw path text (which `//auth/login` or `/auth/login/` would vary).
     static let authRoutes: Set<String> = ["/auth/login", "/auth/register", "/auth/refresh", "/auth/mfa/verify", "/auth/mfa/send", "/auth/password"]
     let routes: RouteTable
+    let securityHeaders: [(HTTPField.Name, String)]
+
+    init(configuration: ServerConfiguration, limiter: any RateLimitStore, metrics: Metrics, clock: any WallClock, routes: RouteTable) {
+        self.configuration = configuration
+        self.limiter = limiter
+        self.metrics = metrics
+        self.clock = clock
+        self.routes = routes
+        securityHeaders = SecurityHeaders.fields(tls: configuration.tls)
+    }
 
     func handle(_ request: Request, context: WardenContext, next: (Request, WardenContext) async throws -> Response) async throws -> Response {
         var context = context
@@ -142,17 +152,7 @@ struct WardenMiddleware: RouterMiddleware {
     }
 
     private func secure(_ response: inout Response, path: String) {
-        let headers: [(HTTPField.Name, String)] = [
-            (.xContentTypeOptions, "nosniff"),
-            (.xFrameOptions, "DENY"),
-            (.referrerPolicy, "no-referrer"),
-            (.contentSecurityPolicyHeader, "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
-            (.permissionsPolicy, "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"),
-            (.crossOriginOpenerPolicy, "same-origin"),
-            (.crossOriginResourcePolicy, "same-origin"),
-        ]
-        for (name, value) in headers { response.headers[name] = value }
-        if configuration.tls { response.headers[.strictTransportSecurity] = "max-age=63072000; includeSubDomains" }
+        for (name, value) in securityHeaders { response.headers[name] = value }
         let cacheable = path == "/health" || path == "/.well-known/jwks.json" || path == "/openapi.json"
         response.headers[.cacheControl] = cacheable ? "no-cache" : "no-store"
     }

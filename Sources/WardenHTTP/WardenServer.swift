@@ -11,8 +11,9 @@ public enum WardenServer {
     public static func application(
         api: WardenAPI, tls: TLSConfiguration?, logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
+        let secureTransport = tls != nil
         let configuration = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [RequestHeadSignal()], idleTimeout: TimeAmount(api.configuration.idleTimeout))
+            additionalChannelHandlers: [RequestHeadSignal(), SecurityHeadersGuard(tls: secureTransport)], idleTimeout: TimeAmount(api.configuration.idleTimeout))
         let headerTimeout = TimeAmount(api.configuration.headerTimeout)
         let http = HTTPServerBuilder { responder in
             HeaderTimeoutChannel(base: HTTP1Channel(responder: responder, configuration: configuration), timeout: headerTimeout)

@@ -110,3 +110,33 @@ final class RawConnection {
         return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
     }
 }
+
+/// Responses the router never sees still carry the security headers (issue 10, item 11).
+struct ParserErrorTests {
+    @Test func anOversizedRequestHeadGets400WithTheSecurityHeaders() async throws {
+        let fixture = try await APIFixture.make {
+            $0.port = 0
+            $0.tls = false
+        }
+        let app = try WardenServer.application(api: fixture.api, tls: nil, logger: Logger(label: "test"))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let answer = try await offPool {
+                let connection = try RawConnection(port: port)
+                _ = connection.send(Array("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Padding: \(String(repeating: "a", count: 200_000))\r\n\r\n".utf8))
+                var text = ""
+                while !text.contains("\r\n\r\n") {
+                    let more = connection.receive()
+                    if more.isEmpty { break }
+                    text += more
+                }
+                return text
+            }
+            #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer.prefix(200))")
+            let lower = answer.lowercased()
+            for header in ["x-content-type-options: nosniff", "x-frame-options: deny", "content-security-policy: default-src 'none'", "cache-control: no-store"] {
+                #expect(lower.contains(header), "\(header) in \(answer.prefix(400))")
+            }
+        }
+    }
+}
