@@ -18,7 +18,13 @@ def string(max_length=None, **extra):
 
 
 def obj(properties, required=()):
-    return {"type": "object", "properties": properties, "required": list(required)}
+    """An object; properties not required may also be null (the server reads null as absent)."""
+    props = {}
+    for name, schema in properties.items():
+        if name not in required and isinstance(schema.get("type"), str):
+            schema = {**schema, "type": [schema["type"], "null"]}
+        props[name] = schema
+    return {"type": "object", "properties": props, "required": list(required)}
 
 
 ERROR = obj({"error": obj({"code": string(), "message": string()}, ["code", "message"]), "request_id": string(), "retry_after": {"type": "integer"}},
@@ -33,6 +39,10 @@ CHALLENGE = obj({"mfa_required": {"type": "boolean"}, "challenge": string(), "me
 ANY_OBJECT = {"type": "object"}
 FIELD_ITEM = obj({"context": string(1000, minLength=1), "plaintext": string(description="standard base64")}, ["context", "plaintext"])
 REAUTH = obj({"current_password": string(1024), "code": string(64), "method": string(enum=["totp", "sms", "email", "backup_code"])})
+SETUP_PROOF = {"current_password": string(1024), "current_code": string(64),
+               "current_method": string(enum=["totp", "sms", "email", "backup_code"])}
+USERNAME = string(64, minLength=1, description="after NFKC: letters of one script, digits, space and . _ - @ + (docs/access.md)")
+PASSWORD = string(256, minLength=12, description="12-256 characters by default (WARDEN_PASSWORD_MIN_LENGTH), not a common password")
 CIPHER_ITEM = obj({"context": string(1000, minLength=1), "ciphertext": string()}, ["context", "ciphertext"])
 
 
@@ -44,7 +54,7 @@ def response(description, schema=None):
 
 
 def errors(*codes):
-    names = {"405": "method not allowed (see Allow)", "415": "the body must be application/json", "400": "invalid request", "401": "not authenticated, or invalid credentials or code", "403": "not allowed",
+    names = {"423": "locked after repeated failures (see retry_after)", "405": "method not allowed (see Allow)", "415": "the body must be application/json", "400": "invalid request", "401": "not authenticated, or invalid credentials or code", "403": "not allowed",
              "404": "not found", "409": "conflict", "413": "body too large", "423": "MFA locked", "429": "rate limited",
              "502": "delivery failed", "503": "a backing service is unavailable"}
     return {code: response(names[code], {"$ref": "#/components/schemas/Error"}) for code in codes}
@@ -70,10 +80,12 @@ COMMON = ("400", "413", "415", "429", "503")
 AUTHED = ("401",) + COMMON
 ACCOUNT_ID = [path_param("id", string(format="uuid"))]
 
+ACCOUNT_CREATED = response("created", obj({"id": string(format="uuid"), "username": string(), "status": string(), "created_at": string(format="date-time"),
+                                          "email": string()}, ["id", "username", "status", "created_at"]))
 paths = {
     "/auth/register": {"post": op("Create an account (open, invite-only or admin-only, as configured)", {
         "201": response("created", obj({"id": string(), "username": string()}, ["id", "username"])), **errors("401", "403", "409", *COMMON)},
-        obj({"username": string(128), "password": string(1024), "email": string(254), "phone": string(32), "invite_code": string(256)},
+        obj({"username": USERNAME, "password": PASSWORD, "email": string(254), "phone": string(32), "invite_code": string(256)},
             ["username", "password"]), secured=False, tag="auth")},
     "/auth/login": {"post": op("Log in with a password; tokens, or an MFA challenge", {
         "200": response("tokens, or a challenge naming the MFA methods", {"oneOf": [TOKENS, CHALLENGE]}), **errors("401", "423", *COMMON)},
@@ -84,20 +96,24 @@ paths = {
         secured=False, tag="auth")},
     "/auth/password": {"post": op("Change the caller's password (current password required; other sessions end)", {
         "200": response("changed", obj({"changed": {"type": "boolean"}, "sessions_revoked": {"type": "integer"}}, ["changed", "sessions_revoked"])),
-        **errors("403", *AUTHED)}, obj({"current_password": string(1024), "new_password": string(1024)}, ["current_password", "new_password"]),
+        **errors("403", *AUTHED)}, obj({"current_password": string(1024), "new_password": PASSWORD}, ["current_password", "new_password"]),
         tag="auth")},
     "/auth/logout": {"post": op("End this session", {"204": response("ended"), **errors(*AUTHED)}, tag="auth")},
     "/auth/logout-all": {"post": op("End every session of the account", {
         "200": response("ended", obj({"revoked": {"type": "integer"}}, ["revoked"])), **errors(*AUTHED)}, tag="auth")},
-    "/auth/mfa/setup": {"post": op("Start enrolling a second factor", {
-        "201": response("TOTP secret, URI and QR code; or a code sent", ANY_OBJECT), **errors("403", "502", *AUTHED)},
-        obj({"method": string(enum=["totp", "sms", "email"]), "name": string(64), "destination": string(254),
-             "current_password": string(1024), "current_code": string(64),
-             "current_method": string(enum=["totp", "sms", "email", "backup_code"])}, ["method"]), tag="mfa")},
+    "/auth/mfa/setup": {"post": op("Start enrolling a second factor (the current password, or a current factor's code, required)", {
+        "201": response("TOTP secret, URI and QR code; or a code sent", ANY_OBJECT), **errors("403", "423", "502", *AUTHED)},
+        {"oneOf": [
+            obj({"method": string(enum=["totp"]), "name": string(64), **SETUP_PROOF}, ["method"]),
+            obj({"method": string(enum=["sms", "email"]), "destination": string(254), "name": string(64), **SETUP_PROOF}, ["method", "destination"]),
+        ]}, tag="mfa")},
     "/auth/mfa/verify": {"post": op("Confirm an enrolment (with a token) or complete a login challenge", {
         "200": response("confirmed, or tokens", ANY_OBJECT), **errors("404", "423", *AUTHED)},
-        obj({"code": string(64), "challenge": string(256), "method": string(enum=["totp", "sms", "email", "backup_code"]),
-             "factor_id": string(64), "device_id": string(128)}, ["code"]), secured=False, tag="mfa")},
+        {"oneOf": [
+            obj({"code": string(64), "factor_id": string(format="uuid")}, ["code", "factor_id"]),
+            obj({"code": string(64), "challenge": string(256), "method": string(enum=["totp", "sms", "email", "backup_code"]),
+                 "device_id": string(128)}, ["code", "challenge", "method"]),
+        ]}, secured=False, tag="mfa")},
     "/auth/mfa/send": {"post": op("Send an SMS or email code for a login challenge", {
         "202": response("sent", obj({"sent": {"type": "boolean"}})), **errors("401", "423", "502", *COMMON)},
         obj({"challenge": string(256), "method": string(enum=["sms", "email"]), "device_id": string(128)}, ["challenge", "method"]),
@@ -107,9 +123,9 @@ paths = {
             "200": response("count", obj({"remaining": {"type": "integer"}}, ["remaining"])), **errors(*AUTHED)}, tag="mfa"),
         "post": op("Generate a new set of backup codes (a current factor's code, or MFA within 5 minutes)", {
             "201": response("the codes, shown once", obj({"codes": {"type": "array", "items": string()}, "remaining": {"type": "integer"}})),
-            **errors("403", *AUTHED)}, REAUTH, tag="mfa", body_required=False),
+            **errors("403", "423", *AUTHED)}, REAUTH, tag="mfa", body_required=False),
     },
-    "/auth/mfa/disable": {"delete": op("Turn MFA off (a current factor's code, or MFA within 5 minutes)", {"204": response("off"), **errors("403", *AUTHED)},
+    "/auth/mfa/disable": {"delete": op("Turn MFA off (a current factor's code, or MFA within 5 minutes)", {"204": response("off"), **errors("403", "423", *AUTHED)},
                                        REAUTH, tag="mfa", body_required=False)},
     "/auth/sessions": {"get": op("The caller's sessions", {
         "200": response("sessions", obj({"sessions": {"type": "array", "items": ANY_OBJECT}}, ["sessions"])), **errors(*AUTHED)}, tag="sessions")},
@@ -138,8 +154,8 @@ paths = {
     "/v1/keys": {"get": op("The keyring: versions, states, ages, next rotation", {"200": response("keyring", ANY_OBJECT), **errors("403", *AUTHED)},
                            tag="keys")},
     "/v1/keys/rotate": {"post": op("Make a new primary key version", {"200": response("keyring", ANY_OBJECT), **errors("403", *AUTHED)}, tag="keys")},
-    "/admin/accounts": {"post": op("Create an account", {"201": response("created", ANY_OBJECT), **errors("403", "409", *AUTHED)},
-                                   obj({"username": string(128), "password": string(1024), "email": string(254), "phone": string(32)}, ["username"]),
+    "/admin/accounts": {"post": op("Create an account", {"201": ACCOUNT_CREATED, **errors("403", "409", *AUTHED)},
+                                   obj({"username": USERNAME, "password": PASSWORD, "email": string(254), "phone": string(32)}, ["username"]),
                                    tag="admin")},
     "/admin/accounts/{id}": {"get": op("An account and its roles", {"200": response("account", ANY_OBJECT), **errors("403", "404", *AUTHED)},
                                        tag="admin", params=ACCOUNT_ID)},
@@ -151,7 +167,7 @@ paths = {
         "200": response("account", ANY_OBJECT), **errors("403", "404", *AUTHED)}, tag="admin", params=ACCOUNT_ID)},
     "/admin/accounts/{id}/password": {"post": op("Reset an account's password (every session of it ends)", {
         "200": response("changed", ANY_OBJECT), **errors("403", "404", *AUTHED)},
-        obj({"new_password": string(1024)}, ["new_password"]), tag="admin", params=ACCOUNT_ID)},
+        obj({"new_password": PASSWORD}, ["new_password"]), tag="admin", params=ACCOUNT_ID)},
     "/admin/accounts/{id}/roles": {"post": op("Grant a role", {"200": response("roles", ANY_OBJECT), **errors("403", "404", *AUTHED)},
                                               obj({"role": string(64), "expires_at": string(format="date-time")}, ["role"]), tag="admin", params=ACCOUNT_ID)},
     "/admin/accounts/{id}/roles/{role}": {"delete": op("Revoke a role", {"204": response("revoked"), **errors("403", "404", "409", *AUTHED)},
@@ -164,6 +180,31 @@ paths = {
     },
     "/admin/audit": {"get": op("Recent audit events", {"200": response("events", ANY_OBJECT), **errors("403", *AUTHED)}, tag="admin",
                                params=[{"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}])},
+}
+
+# Operation ids (method + path) and links, so schemathesis's stateful phase can chain calls: an account
+# created by POST /admin/accounts is then read, locked out, reset, granted roles and disabled; a login's
+# session id is then revoked.
+def operation_id(method, path):
+    words = [part.strip("{}") for part in path.strip("/").replace(".", "").replace("-", "_").split("/")]
+    return method + "_" + "_".join(words)
+
+
+for path, operations in paths.items():
+    for method, operation in operations.items():
+        operation["operationId"] = operation_id(method, path)
+
+ACCOUNT_LINKS = {
+    "ReadAccount": "get /admin/accounts/{id}", "DisableAccount": "post /admin/accounts/{id}/disable",
+    "EnableAccount": "post /admin/accounts/{id}/enable", "UnlockAccount": "post /admin/accounts/{id}/unlock",
+    "ResetPassword": "post /admin/accounts/{id}/password", "GrantRole": "post /admin/accounts/{id}/roles",
+    "ListSessions": "get /admin/accounts/{id}/sessions", "RevokeSessions": "delete /admin/accounts/{id}/sessions",
+}
+paths["/admin/accounts"]["post"]["responses"]["201"]["links"] = {
+    name: {"operationId": operation_id(*target.split(" ")), "parameters": {"id": "$response.body#/id"}} for name, target in ACCOUNT_LINKS.items()
+}
+paths["/auth/login"]["post"]["responses"]["200"]["links"] = {
+    "RevokeSession": {"operationId": operation_id("delete", "/auth/sessions/{id}"), "parameters": {"id": "$response.body#/session_id"}},
 }
 
 document = {

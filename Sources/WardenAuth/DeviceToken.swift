@@ -1,4 +1,4 @@
-public import WardenCrypto
+import WardenCrypto
 import Crypto
 
 /// A device token: proof that a browser or app has logged in to an account before (OWASP's "device

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 public import Hummingbird
-public import WardenAccess
+import WardenAccess
 public import WardenAudit
 public import WardenAuth
 public import WardenCore

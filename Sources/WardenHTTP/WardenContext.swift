@@ -3,7 +3,7 @@ import NIOCore
 public import WardenCore
 public import WardenAuth
 import WardenSessions
-public import Foundation
+import Foundation
 
 /// Per-request state: the request id, the client's address (from `X-Forwarded-For` only behind a trusted
 /// proxy), and — once authenticated — the caller.

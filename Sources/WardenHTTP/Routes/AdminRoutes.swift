@@ -62,7 +62,7 @@ extension WardenAPI {
             let principal = try await authenticate(request, &context)
             let body = try await decode(PasswordResetBody.self, request)
             let revoked = try await services.security.resetPassword(
-                of: try await target(context), to: try Field.text(body.new_password, "new_password", max: 1024), principal)
+                of: try await target(context), to: try Field.text(body.new_password, "new_password", max: 256), principal)
             return JSONResponse.make(.ok, ["changed": true, "sessions_revoked": revoked])
         }
         on(router, .post, "/admin/accounts/:id/roles") { request, context in

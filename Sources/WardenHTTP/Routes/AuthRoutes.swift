@@ -99,14 +99,14 @@ extension WardenAPI {
             let principal = try await authenticate(request, &context)
             let body = try await decode(PasswordChangeBody.self, request)
             let revoked = try await services.security.changeOwnPassword(
-                current: try Field.text(body.current_password, "current_password", max: 1024), new: try Field.text(body.new_password, "new_password", max: 1024), principal)
+                current: try Field.text(body.current_password, "current_password", max: 1024), new: try Field.text(body.new_password, "new_password", max: 256), principal)
             return JSONResponse.make(.ok, ["changed": true, "sessions_revoked": revoked])
         }
     }
 
     static func newAccount(username: String, password: String?, email: String?, phone: String?) throws -> AccountSecurity.NewAccount {
         AccountSecurity.NewAccount(
-            username: try Field.text(username, "username", max: 128), password: try Field.optional(password, "password", max: 1024),
+            username: try Field.text(username, "username", max: 64, min: 1), password: try Field.optional(password, "password", max: 256),
             email: try Field.optional(email, "email", max: 254), phone: try Field.optional(phone, "phone", max: 32))
     }
 }

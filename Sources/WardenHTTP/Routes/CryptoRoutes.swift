@@ -24,7 +24,7 @@ struct CryptoBody: Decodable {
 extension WardenAPI {
     func addCryptoRoutes(_ router: Router<WardenContext>) {
         on(router, .post, "/v1/crypto/encrypt") { request, context in
-            try await batch(request, context) { items, principal in
+            try await batch(request, context, value: \.plaintext, named: "plaintext") { items, principal in
                 var results: [Result<[String: Any], any Error>] = []
                 for item in items {
                     results.append(await Result(catching: {
@@ -36,7 +36,7 @@ extension WardenAPI {
             }
         }
         on(router, .post, "/v1/crypto/decrypt") { request, context in
-            try await batch(request, context) { items, principal in
+            try await batch(request, context, value: \.ciphertext, named: "ciphertext") { items, principal in
                 var inputs: [(ciphertext: String, context: String)] = []
                 var invalid: [Int: any Error] = [:]
                 for (index, item) in items.enumerated() {
@@ -59,7 +59,7 @@ extension WardenAPI {
             }
         }
         on(router, .post, "/v1/crypto/rewrap") { request, context in
-            try await batch(request, context) { items, principal in
+            try await batch(request, context, value: \.ciphertext, named: "ciphertext") { items, principal in
                 var results: [Result<[String: Any], any Error>] = []
                 for item in items {
                     results.append(await Result(catching: {
@@ -96,16 +96,27 @@ extension WardenAPI {
     /// One item (fields at the top level) or `items`: up to `maxBatch` of them. In a batch each item
     /// succeeds or carries its own error; a single item's error is the response's.
     private func batch(
-        _ request: Request, _ context: WardenContext,
+        _ request: Request, _ context: WardenContext, value: KeyPath<CryptoItem, String?>, named name: String,
         _ operation: @Sendable ([CryptoItem], Principal) async throws -> [Result<[String: Any], any Error>]
     ) async throws -> Response {
         var context = context
         let principal = try await authenticate(request, &context)
         let body = try await decode(CryptoBody.self, request)
-        guard let items = body.items else {
-            return JSONResponse.make(.ok, try await operation([body.single], principal)[0].get())
+        // The shape is checked before anything runs: a request the schema forbids is refused whole.
+        if body.items != nil, body.context != nil || body.plaintext != nil || body.ciphertext != nil {
+            throw APIError.badRequest("send one item (its fields at the top level) or `items`, not both")
         }
+        let items = body.items ?? [body.single]
         guard items.count <= configuration.maxBatch else { throw APIError.badRequest("`items` must be an array of at most \(configuration.maxBatch) objects") }
+        for item in items {
+            guard let context = item.context, !context.isEmpty, context.utf8.count <= AccountSecurity.maxCallerContextBytes, item[keyPath: value] != nil else {
+                throw APIError.badRequest(
+                    (body.items == nil ? "" : "every item needs ") + "`context` (1–\(AccountSecurity.maxCallerContextBytes) bytes) and `\(name)`")
+            }
+        }
+        if body.items == nil {
+            return JSONResponse.make(.ok, try await operation(items, principal)[0].get())
+        }
         var results: [[String: Any]] = []
         for result in try await operation(items, principal) {
             switch result {
