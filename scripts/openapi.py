@@ -157,8 +157,11 @@ paths = {
     "/admin/accounts": {"post": op("Create an account", {"201": ACCOUNT_CREATED, **errors("403", "409", *AUTHED)},
                                    obj({"username": USERNAME, "password": PASSWORD, "email": string(254), "phone": string(32)}, ["username"]),
                                    tag="admin")},
-    "/admin/accounts/{id}": {"get": op("An account and its roles", {"200": response("account", ANY_OBJECT), **errors("403", "404", *AUTHED)},
-                                       tag="admin", params=ACCOUNT_ID)},
+    "/admin/accounts/{id}": {
+        "get": op("An account and its roles", {"200": response("account", ANY_OBJECT), **errors("403", "404", *AUTHED)}, tag="admin", params=ACCOUNT_ID),
+        "delete": op("Delete an account and its grants (its sessions end first)", {"204": response("deleted"), **errors("403", "404", "409", *AUTHED)},
+                     tag="admin", params=ACCOUNT_ID),
+    },
     "/admin/accounts/{id}/disable": {"post": op("Disable an account and end its sessions", {
         "200": response("account", ANY_OBJECT), **errors("403", "404", "409", *AUTHED)}, tag="admin", params=ACCOUNT_ID)},
     "/admin/accounts/{id}/enable": {"post": op("Enable a disabled account (its old sessions stay ended)", {
@@ -195,7 +198,7 @@ for path, operations in paths.items():
         operation["operationId"] = operation_id(method, path)
 
 ACCOUNT_LINKS = {
-    "ReadAccount": "get /admin/accounts/{id}", "DisableAccount": "post /admin/accounts/{id}/disable",
+    "ReadAccount": "get /admin/accounts/{id}", "DeleteAccount": "delete /admin/accounts/{id}", "DisableAccount": "post /admin/accounts/{id}/disable",
     "EnableAccount": "post /admin/accounts/{id}/enable", "UnlockAccount": "post /admin/accounts/{id}/unlock",
     "ResetPassword": "post /admin/accounts/{id}/password", "GrantRole": "post /admin/accounts/{id}/roles",
     "ListSessions": "get /admin/accounts/{id}/sessions", "RevokeSessions": "delete /admin/accounts/{id}/sessions",

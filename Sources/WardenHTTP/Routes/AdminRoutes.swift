@@ -38,6 +38,12 @@ extension WardenAPI {
             let (account, grants) = try await services.security.readAccount(id: try Self.uuid(context.parameters.get("id")), principal)
             return JSONResponse.make(.ok, Self.account(account).merging(["roles": grants.map(\.role)]) { $1 })
         }
+        on(router, .delete, "/admin/accounts/:id") { request, context in
+            var context = context
+            let principal = try await authenticate(request, &context)
+            try await services.security.delete(try await target(context), principal)
+            return JSONResponse.noContent()
+        }
         on(router, .post, "/admin/accounts/:id/disable") { request, context in
             var context = context
             let principal = try await authenticate(request, &context)
