@@ -53,6 +53,7 @@ struct SameRulesTests {
             call("POST", f"/admin/accounts/{bob}/enable", None, token)
             call("POST", f"/admin/accounts/{bob}/password", {"new_password": "a brand new passphrase"}, token)
             call("DELETE", f"/admin/accounts/{bob}", None, token)
+            call("POST", "/v1/keys/rotate", None, token)
             print("ok")
             """
         let result = try await runProcess("/usr/bin/env", ["python3", "-c", script, server.url, bob, Self.password])
@@ -75,5 +76,9 @@ struct SameRulesTests {
         #expect(viaCLI.contains { $0.hasPrefix("session.revoked_all") })
         let actors = Set(events.filter { $0["subject"] as? String == "account:" + bob && $0["action"] as? String != "account.created" }.compactMap { $0["actor"] as? String })
         #expect(actors.allSatisfy { $0.hasPrefix("account:") })
+        // A key rotation over HTTP names its caller, not the server's operating-system user.
+        let root = try #require(events.first { $0["action"] as? String == "login.succeeded" }?["subject"] as? String)
+        let rotation = try #require(events.last { $0["action"] as? String == "key.rotated" })
+        #expect(rotation["actor"] as? String == root)
     }
 }

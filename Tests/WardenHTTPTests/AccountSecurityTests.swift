@@ -216,4 +216,35 @@ struct AccountSecurityTests {
             #expect(try await client.execute(uri: "/health", method: .get, headers: [HTTPField.Name("Host")!: "evil.example"]).status == .badRequest)
         }
     }
+
+    /// Item 9: reads of personal data, refused tokens (sampled) and decryption failures (rate-limited) are audited.
+    @Test func auditRecordsReadsRefusalsAndFailures() async throws {
+        let f = try await APIFixture.make { $0.addressLimit = RateLimit(limit: 10_000, window: 60) }
+        try await f.account("admin", roles: ["account_admin"])
+        let ada = try await f.account("ada")
+        try await f.app.test(.router) { client async throws in
+            let token = try await client.login("admin")["access_token"] as! String
+            #expect(try await client.json(.get, "/admin/accounts/\(ada.id.lowercasedText)", token: token).status == .ok)
+            for index in 0..<150 {
+                #expect(try await client.json(.get, "/auth/sessions", token: "eyJhbGciOiJFZERTQSJ9.e30.forged\(index)").status == .unauthorized)
+            }
+        }
+        let events = f.audit.latest(limit: 10_000).map(\.event)
+        #expect(events.contains { $0.action == "account.read" && $0.subject == ada.subject && $0.actor.hasPrefix("account:") })
+        let refused = events.filter { $0.action == "token.refused" }
+        #expect((1...2).contains(refused.count), "\(refused.count)")
+        #expect(!"\(refused)".contains("forged"))
+
+        let recorder = DecryptionFailureRecorder(perMinute: 3)
+        recorder.attach(f.audit)
+        for index in 0..<10 { recorder.observe(DecryptionFailure(format: "envelope", reason: .authenticationFailed, context: "caller:c\(index)")) }
+        var recorded: [AuditEvent] = []
+        for _ in 0..<200 {
+            recorded = f.audit.latest(limit: 10_000).map(\.event).filter { $0.action == "crypto.decryption_failed" }
+            if recorded.count >= 3 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(recorded.count == 3)
+        #expect(recorded.allSatisfy { $0.details["reason"] == "authentication_failed" && $0.details["context"]?.hasPrefix("caller:c") == true })
+    }
 }

@@ -30,5 +30,11 @@ public struct DecryptionFailure: Sendable, Equatable, CustomStringConvertible {
     /// The context the caller supplied.
     public let context: String
 
+    public init(format: String, reason: Reason, context: String) {
+        self.format = format
+        self.reason = reason
+        self.context = context
+    }
+
     public var description: String { "decryption failed (\(format), \(reason.rawValue)) for context \(context)" }
 }
