@@ -67,8 +67,11 @@ struct WardenMiddleware: RouterMiddleware {
                     response.headers[.maxAge] = "600"
                 }
             } else {
+                // Every request counts towards its address's limit; malformed ones and aliases are then
+                // refused before they can count as (or reach) a route.
+                try await limit(request, context, authRoute: false)
                 try refuseMalformed(request, context)
-                try await limit(request, context)
+                try await limit(request, context, authRoute: true)
                 response = try await next(request, context)
             }
         } catch {
@@ -114,17 +117,19 @@ struct WardenMiddleware: RouterMiddleware {
         return hops.first ?? peer
     }
 
-    private func limit(_ request: Request, _ context: WardenContext) async throws {
+    /// The per-address limit (every route but `/health`), or with `authRoute` the stricter one of the
+    /// authentication routes.
+    private func limit(_ request: Request, _ context: WardenContext, authRoute: Bool) async throws {
         let route = context.endpointPath
         guard route != "/health" else { return }
+        if authRoute, !(request.method == .post && route.map(Self.authRoutes.contains) == true) { return }
         let now = clock.now()
         let source = SourceKey.of(context.clientAddress)
         do {
-            if let retry = try await configuration.addressLimit.exceeded(key: "http.address:" + source, in: limiter, now: now) {
+            if !authRoute, let retry = try await configuration.addressLimit.exceeded(key: "http.address:" + source, in: limiter, now: now) {
                 throw APIError(.tooManyRequests, "rate_limited", "too many requests; slow down", retryAfter: retry)
             }
-            if let route, Self.authRoutes.contains(route), request.method == .post,
-               let retry = try await configuration.authAddressLimit.exceeded(key: "http.auth:" + source, in: limiter, now: now) {
+            if authRoute, let retry = try await configuration.authAddressLimit.exceeded(key: "http.auth:" + source, in: limiter, now: now) {
                 throw APIError(.tooManyRequests, "rate_limited", "too many attempts; slow down", retryAfter: retry)
             }
         } catch let error as APIError {

@@ -133,6 +133,15 @@ struct ParserErrorTests {
                 return text
             }
             #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer.prefix(200))")
+            // A request without Host (RFC 9112 §3.2) and one with two are refused too.
+            for head in ["GET /health HTTP/1.1\r\n\r\n", "GET /health HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n\r\n"] {
+                let status = try await offPool {
+                    let connection = try RawConnection(port: port)
+                    _ = connection.send(Array(head.utf8))
+                    return String(connection.receive().prefix(12))
+                }
+                #expect(status == "HTTP/1.1 400", "\(head.debugDescription): \(status)")
+            }
             let lower = answer.lowercased()
             for header in ["x-content-type-options: nosniff", "x-frame-options: deny", "content-security-policy: default-src 'none'", "cache-control: no-store"] {
                 #expect(lower.contains(header), "\(header) in \(answer.prefix(400))")
