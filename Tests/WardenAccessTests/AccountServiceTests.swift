@@ -206,3 +206,47 @@ struct AccountServiceTests {
         #expect(fixture.auditLog.events.allSatisfy { $0.sourceAddress == "203.0.113.9" && $0.requestID == "req-42" })
     }
 }
+
+/// A directory in which something else happens to the account right after a login has read it: what an
+/// administrator disabling it (or changing its password) during the hash comparison looks like.
+final class InterferingDirectory: AccountStore {
+    let inner: MemoryDirectory
+    let interference: @Sendable (MemoryDirectory, UUID) async throws -> Void
+
+    init(_ inner: MemoryDirectory, interference: @escaping @Sendable (MemoryDirectory, UUID) async throws -> Void) {
+        self.inner = inner
+        self.interference = interference
+    }
+
+    func insert(_ account: StoredAccount, audit: [AuditEvent]) async throws { try await inner.insert(account, audit: audit) }
+    func account(id: UUID) async throws -> StoredAccount? { try await inner.account(id: id) }
+    func account(usernameKey: String) async throws -> StoredAccount? {
+        let found = try await inner.account(usernameKey: usernameKey)
+        if let found { try await interference(inner, found.id) }
+        return found
+    }
+    func accounts() async throws -> [StoredAccount] { try await inner.accounts() }
+    func update(id: UUID, _ change: @Sendable (inout StoredAccount) throws -> [AuditEvent]) async throws -> StoredAccount { try await inner.update(id: id, change) }
+    func delete(id: UUID, audit: [AuditEvent]) async throws { try await inner.delete(id: id, audit: audit) }
+    func append(_ events: [AuditEvent]) async throws { try await inner.append(events) }
+}
+
+struct LoginRecheckTests {
+    @Test(arguments: ["disabled", "password_changed"])
+    func aLoginRechecksTheAccountAfterComparingTheHash(_ change: String) async throws {
+        let fixture = try await AccessFixture.make()
+        let password = "correct horse battery staple"
+        _ = try await fixture.accounts.create(username: "ada", password: password, context: adminContext)
+        let interfering = InterferingDirectory(fixture.directory) { directory, id in
+            _ = try await directory.update(id: id) { account in
+                if change == "disabled" { account.status = .disabled } else { account.passwordHash = "$scrypt$changed" }
+                return []
+            }
+        }
+        let accounts = AccountService(store: interfering, hasher: PasswordHasher(parameters: fastHashes), cipher: fixture.cipher, clock: fixture.clock)
+        await #expect(throws: AccessError.invalidCredentials) {
+            _ = try await accounts.authenticate(username: "ada", password: password, context: adminContext)
+        }
+        #expect(fixture.auditLog.events.last { $0.action == "login.failed" }?.details["reason"] == "changed_during_check")
+    }
+}
