@@ -1,162 +1,296 @@
 public import NIOCore
 
-/// Parses RESP2 and RESP3 values from a buffer, strictly and within limits.
+/// Parses RESP2 and RESP3 values from a byte stream, incrementally, strictly and within limits.
 ///
 /// `parse` either consumes exactly one complete value or consumes nothing (returning `nil`) when the
 /// buffer does not yet hold a whole value, so bytes may arrive in any chunks. Malformed input — a bad
 /// type byte, a missing CRLF, a malformed length, too deep nesting, an oversized aggregate — is an
 /// error, after which the connection must be closed.
+///
+/// A parser belongs to one byte stream. While the value at the front of the buffer is incomplete, the
+/// parser remembers how far it got — the finished elements of the aggregates still open, how much of
+/// the current line it has scanned, a bulk string's header — so every byte is examined once, however
+/// the bytes are split (a reply arriving in many small reads costs linear, not quadratic, work). Call it
+/// again with the same buffer after appending to it, and do not move the buffer's reader index in
+/// between. After an error the parser starts afresh.
+///
+/// - Important: A value is refused as soon as it is known to exceed ``Limits``: a declared bulk or
+///   aggregate length that cannot fit is refused at its header, before its bytes arrive, and an
+///   incomplete value is refused once the bytes buffered for it pass ``Limits/maxValueBytes``. Memory
+///   therefore stays bounded whatever a server, or an attacker in the path, sends.
 public struct RESPParser: Sendable {
     /// Limits that bound memory and recursion whatever a server (or an attacker in the middle) sends.
     public struct Limits: Sendable {
+        /// The longest bulk string, blob error or verbatim string (default 64 MiB).
         public var maxBulkLength = 64 << 20
+        /// The most elements in one aggregate (a map's pairs count twice).
         public var maxAggregateLength = 1 << 20
         public var maxDepth = 32
         public var maxLineLength = 64 << 10
+        /// The most bytes one reply may take on the wire, framing included, and so the most bytes buffered
+        /// for an incomplete reply (default 64 MiB + 64 KiB: one maximal bulk string and its framing).
+        public var maxValueBytes = (64 << 20) + (64 << 10)
+        /// The most values in one reply, at every depth and the reply itself included (default 2^20).
+        /// Decoded values take more memory than their wire bytes, so this bounds memory separately.
+        public var maxValueCount = 1 << 20
         public init() {}
     }
 
     public struct Error: Swift.Error, Sendable, Equatable, CustomStringConvertible {
+        public struct Code: Hashable, Sendable, CustomStringConvertible {
+            public let rawValue: String
+            public init(_ rawValue: String) { self.rawValue = rawValue }
+            public var description: String { rawValue }
+
+            /// The bytes are not valid RESP.
+            public static let malformed = Code("resp.malformed")
+            /// The reply is, or declares itself, larger than ``Limits`` allow.
+            public static let limitExceeded = Code("resp.limit_exceeded")
+        }
+
+        public let code: Code
         public let reason: String
-        public var description: String { "malformed RESP: \(reason)" }
+
+        public init(_ code: Code = .malformed, reason: String) {
+            self.code = code
+            self.reason = reason
+        }
+
+        public var description: String {
+            code == .limitExceeded ? "RESP reply over a limit: \(reason)" : "malformed RESP: \(reason)"
+        }
+
+        static func limit(_ reason: String) -> Error { Error(.limitExceeded, reason: reason) }
+    }
+
+    /// An aggregate whose elements are still arriving.
+    private struct Frame: Sendable {
+        enum Kind: Sendable { case array, set, push, map, attribute }
+        let kind: Kind
+        var remaining: Int
+        var elements: [RESPValue]
+
+        /// The finished aggregate; for an attribute, the value it describes (what the caller gets).
+        func value() -> RESPValue {
+            switch kind {
+            case .array: .array(elements)
+            case .set: .set(elements)
+            case .push: .push(elements)
+            case .map: .map(stride(from: 0, to: elements.count, by: 2).map { RESPValue.Pair(key: elements[$0], value: elements[$0 + 1]) })
+            case .attribute: elements.last!
+            }
+        }
     }
 
     public let limits: Limits
+
+    // The state of the incomplete value at the front of the buffer; offsets count from the reader index.
+    private var frames: [Frame] = []
+    /// Bytes of the value already parsed.
+    private var parsed = 0
+    /// Where scanning for the end of the current line resumes (0: from the line's start).
+    private var scanned = 0
+    /// A bulk-type header already read whose payload (starting at `parsed`) has not all arrived.
+    private var pendingBlob: (type: UInt8, length: Int)?
+    /// Values counted so far in the current reply.
+    private var valueCount = 0
+    /// Bytes looked at since the parser was made (type bytes, lines, terminators; not bulk payloads,
+    /// which are sliced, not scanned). Tests use it to prove that nothing is parsed twice.
+    private(set) var bytesExamined = 0
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
     }
 
     /// Parses one value from the front of `buffer`, or returns `nil` (consuming nothing) if it is incomplete.
-    public func parse(_ buffer: inout ByteBuffer) throws(Error) -> RESPValue? {
-        var cursor = buffer.readerIndex
-        guard let value = try parseValue(buffer, &cursor, depth: 0) else { return nil }
-        buffer.moveReaderIndex(to: cursor)
-        return value
+    ///
+    /// - Throws: ``Error`` with ``Error/Code/malformed`` or ``Error/Code/limitExceeded``; the parser is
+    ///   then reset, and the stream should be abandoned.
+    public mutating func parse(_ buffer: inout ByteBuffer) throws(Error) -> RESPValue? {
+        do throws(Error) {
+            guard let value = try resume(buffer) else {
+                // Every readable byte belongs to the incomplete value.
+                guard buffer.readableBytes <= limits.maxValueBytes else {
+                    throw Error.limit("more than \(limits.maxValueBytes) bytes buffered for one reply")
+                }
+                return nil
+            }
+            buffer.moveReaderIndex(forwardBy: parsed)
+            reset()
+            return value
+        } catch {
+            reset()
+            throw error
+        }
     }
 
-    private func parseValue(_ buffer: ByteBuffer, _ cursor: inout Int, depth: Int) throws(Error) -> RESPValue? {
-        guard depth <= limits.maxDepth else { throw Error(reason: "nested deeper than \(limits.maxDepth)") }
-        guard let type: UInt8 = buffer.getInteger(at: cursor) else { return nil }
-        var position = cursor + 1
-        guard let line = try readLine(buffer, &position) else { return nil }
-        let value: RESPValue
+    private mutating func reset() {
+        frames = []
+        parsed = 0
+        scanned = 0
+        pendingBlob = nil
+        valueCount = 0
+    }
+
+    /// Continues the value at the front of `buffer` from where the last call stopped.
+    private mutating func resume(_ buffer: ByteBuffer) throws(Error) -> RESPValue? {
+        let bytes = buffer.readableBytesView
+        while true {
+            var value: RESPValue
+            if let blob = pendingBlob {
+                guard bytes.count - parsed >= blob.length + 2 else { return nil }
+                value = try finishBlob(bytes, type: blob.type, length: blob.length)
+                pendingBlob = nil
+            } else {
+                guard frames.count <= limits.maxDepth else { throw Error(reason: "nested deeper than \(limits.maxDepth)") }
+                guard parsed < bytes.count else { return nil }
+                let type = bytes[bytes.startIndex + parsed]
+                bytesExamined += 1
+                guard let lineEnd = try lineEnd(bytes, type: type) else { return nil }
+                let line = Array(bytes[(bytes.startIndex + parsed + 1)..<(bytes.startIndex + lineEnd)])
+                valueCount += 1
+                guard valueCount <= limits.maxValueCount else { throw Error.limit("more than \(limits.maxValueCount) values in one reply") }
+                parsed = lineEnd + 2
+                guard let scalar = try header(type: type, line: line) else { continue }
+                value = scalar
+            }
+            guard parsed <= limits.maxValueBytes else { throw Error.limit("reply longer than \(limits.maxValueBytes) bytes") }
+            // Hand the finished value to the aggregate waiting for it, closing every aggregate it completes.
+            while !frames.isEmpty {
+                let top = frames.count - 1
+                frames[top].elements.append(value)
+                frames[top].remaining -= 1
+                guard frames[top].remaining == 0 else { break }
+                value = frames.removeLast().value()
+            }
+            if frames.isEmpty { return value }
+        }
+    }
+
+    /// Acts on a header line: returns a finished value, or `nil` after opening an aggregate or starting
+    /// a bulk string (whose contents follow).
+    private mutating func header(type: UInt8, line: [UInt8]) throws(Error) -> RESPValue? {
         switch type {
         case UInt8(ascii: "+"):
-            value = .simpleString(String(decoding: line, as: UTF8.self))
+            return .simpleString(String(decoding: line, as: UTF8.self))
         case UInt8(ascii: "-"):
-            value = .error(String(decoding: line, as: UTF8.self))
+            return .error(String(decoding: line, as: UTF8.self))
         case UInt8(ascii: ":"):
-            value = .integer(try integer(line))
-        case UInt8(ascii: "$"):
+            return .integer(try integer(line))
+        case UInt8(ascii: "$"), UInt8(ascii: "!"), UInt8(ascii: "="):
             let length = try integer(line)
-            if length == -1 {
-                value = .bulkString(nil)
-            } else {
-                guard let bytes = try readBlob(buffer, &position, length: length) else { return nil }
-                value = .bulkString(bytes)
+            if length == -1, type == UInt8(ascii: "$") { return .bulkString(nil) }
+            guard length >= 0 else { throw Error(reason: "bulk length \(length)") }
+            guard length <= limits.maxBulkLength else { throw Error.limit("bulk length \(length) over \(limits.maxBulkLength)") }
+            // Refused before its bytes arrive when it cannot fit in the reply.
+            guard parsed + Int(length) + 2 <= limits.maxValueBytes else {
+                throw Error.limit("a bulk string of \(length) bytes would take the reply past \(limits.maxValueBytes) bytes")
             }
+            pendingBlob = (type, Int(length))
+            return nil
         case UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: ">"):
             let count = try integer(line)
-            if count == -1, type == UInt8(ascii: "*") {
-                value = .array(nil)
-            } else {
-                guard count >= 0, count <= limits.maxAggregateLength else { throw Error(reason: "aggregate length \(count)") }
-                var elements: [RESPValue] = []
-                elements.reserveCapacity(Int(min(count, 1024)))
-                for _ in 0..<count {
-                    guard let element = try parseValue(buffer, &position, depth: depth + 1) else { return nil }
-                    elements.append(element)
-                }
-                value = type == UInt8(ascii: "*") ? .array(elements) : type == UInt8(ascii: "~") ? .set(elements) : .push(elements)
-            }
+            if count == -1, type == UInt8(ascii: "*") { return .array(nil) }
+            guard count >= 0 else { throw Error(reason: "aggregate length \(count)") }
+            guard count <= limits.maxAggregateLength else { throw Error.limit("aggregate length \(count) over \(limits.maxAggregateLength)") }
+            let kind: Frame.Kind = type == UInt8(ascii: "*") ? .array : type == UInt8(ascii: "~") ? .set : .push
+            return try open(kind, elements: Int(count))
         case UInt8(ascii: "%"), UInt8(ascii: "|"):
             let count = try integer(line)
-            guard count >= 0, count <= limits.maxAggregateLength / 2 else { throw Error(reason: "map length \(count)") }
-            var pairs: [RESPValue.Pair] = []
-            for _ in 0..<count {
-                guard let key = try parseValue(buffer, &position, depth: depth + 1),
-                      let element = try parseValue(buffer, &position, depth: depth + 1)
-                else { return nil }
-                pairs.append(RESPValue.Pair(key: key, value: element))
-            }
-            if type == UInt8(ascii: "|") {
-                // An attribute: metadata about the value that follows, which is what the caller gets.
-                guard let attributed = try parseValue(buffer, &position, depth: depth + 1) else { return nil }
-                value = attributed
-            } else {
-                value = .map(pairs)
-            }
+            guard count >= 0 else { throw Error(reason: "map length \(count)") }
+            guard count <= limits.maxAggregateLength / 2 else { throw Error.limit("map length \(count) over \(limits.maxAggregateLength / 2)") }
+            // An attribute is metadata about the value that follows, which is what the caller gets.
+            return try type == UInt8(ascii: "%") ? open(.map, elements: 2 * Int(count)) : open(.attribute, elements: 2 * Int(count) + 1)
         case UInt8(ascii: "_"):
             guard line.isEmpty else { throw Error(reason: "null with content") }
-            value = .null
+            return .null
         case UInt8(ascii: "#"):
-            guard line.count == 1, line.first == UInt8(ascii: "t") || line.first == UInt8(ascii: "f") else { throw Error(reason: "boolean") }
-            value = .boolean(line.first == UInt8(ascii: "t"))
+            guard line.count == 1, line[0] == UInt8(ascii: "t") || line[0] == UInt8(ascii: "f") else { throw Error(reason: "boolean") }
+            return .boolean(line[0] == UInt8(ascii: "t"))
         case UInt8(ascii: ","):
             let text = String(decoding: line, as: UTF8.self)
             switch text {
-            case "inf": value = .double(.infinity)
-            case "-inf": value = .double(-.infinity)
-            case "nan": value = .double(.nan)
+            case "inf": return .double(.infinity)
+            case "-inf": return .double(-.infinity)
+            case "nan": return .double(.nan)
             default:
                 guard let double = Double(text), !text.isEmpty else { throw Error(reason: "double") }
-                value = .double(double)
+                return .double(double)
             }
         case UInt8(ascii: "("):
             let text = String(decoding: line, as: UTF8.self)
             let digits = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
             guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { throw Error(reason: "big number") }
-            value = .bigNumber(text)
-        case UInt8(ascii: "!"), UInt8(ascii: "="):
-            let length = try integer(line)
-            guard let bytes = try readBlob(buffer, &position, length: length) else { return nil }
-            if type == UInt8(ascii: "!") {
-                value = .error(String(buffer: bytes))
-            } else {
-                let text = String(buffer: bytes)
-                guard text.utf8.count >= 4, Array(text.utf8)[3] == UInt8(ascii: ":") else { throw Error(reason: "verbatim string") }
-                value = .verbatim(format: String(text.prefix(3)), text: String(text.dropFirst(4)))
-            }
+            return .bigNumber(text)
         default:
             throw Error(reason: "unknown type byte \(type)")
         }
-        cursor = position
-        return value
     }
 
-    /// The bytes up to the next CRLF (which is consumed), or `nil` if no CRLF has arrived yet.
-    private func readLine(_ buffer: ByteBuffer, _ position: inout Int) throws(Error) -> [UInt8]? {
-        let end = buffer.writerIndex
-        var index = position
-        while index < end {
-            let byte: UInt8 = buffer.getInteger(at: index)!
-            if byte == UInt8(ascii: "\r") {
-                guard index + 1 < end else { return nil }
-                guard buffer.getInteger(at: index + 1) == UInt8(ascii: "\n") else { throw Error(reason: "CR without LF") }
-                let line = buffer.getBytes(at: position, length: index - position)!
-                position = index + 2
-                return line
-            }
-            if byte == UInt8(ascii: "\n") { throw Error(reason: "LF without CR") }
-            index += 1
-            guard index - position <= limits.maxLineLength else { throw Error(reason: "line longer than \(limits.maxLineLength)") }
+    /// Opens an aggregate of `elements` values, or returns the empty one at once.
+    private mutating func open(_ kind: Frame.Kind, elements: Int) throws(Error) -> RESPValue? {
+        // Refused before the elements arrive when they cannot fit in the reply.
+        guard valueCount + elements <= limits.maxValueCount else {
+            throw Error.limit("an aggregate of \(elements) values would take the reply past \(limits.maxValueCount) values")
         }
+        let frame = Frame(kind: kind, remaining: elements, elements: [])
+        guard elements > 0 else { return frame.value() }
+        frames.append(frame)
+        frames[frames.count - 1].elements.reserveCapacity(min(elements, 1024))
         return nil
     }
 
-    /// `length` bytes then CRLF, or `nil` if they have not all arrived.
-    private func readBlob(_ buffer: ByteBuffer, _ position: inout Int, length: Int64) throws(Error) -> ByteBuffer? {
-        guard length >= 0, length <= limits.maxBulkLength else { throw Error(reason: "bulk length \(length)") }
-        let count = Int(length)
-        guard buffer.writerIndex - position >= count + 2 else { return nil }
-        guard buffer.getInteger(at: position + count) == UInt8(ascii: "\r"), buffer.getInteger(at: position + count + 1) == UInt8(ascii: "\n") else {
+    /// The bulk string, blob error or verbatim string whose payload starts at `parsed` and has arrived.
+    private mutating func finishBlob(_ bytes: ByteBufferView, type: UInt8, length: Int) throws(Error) -> RESPValue {
+        let start = bytes.startIndex + parsed
+        bytesExamined += 2
+        guard bytes[start + length] == UInt8(ascii: "\r"), bytes[start + length + 1] == UInt8(ascii: "\n") else {
             throw Error(reason: "bulk string not terminated by CRLF")
         }
-        let bytes = buffer.getSlice(at: position, length: count)!
-        position += count + 2
-        return bytes
+        parsed += length + 2
+        let payload = bytes[start..<(start + length)]
+        switch type {
+        case UInt8(ascii: "$"):
+            // At the top level the value shares the stream's storage. Inside an aggregate it is copied:
+            // a slice kept while more bytes arrive would make every append to the stream's buffer copy it.
+            return .bulkString(frames.isEmpty ? ByteBuffer(payload) : ByteBuffer(bytes: payload))
+        case UInt8(ascii: "!"):
+            return .error(String(decoding: payload, as: UTF8.self))
+        default:
+            let text = String(decoding: payload, as: UTF8.self)
+            guard text.utf8.count >= 4, Array(text.utf8)[3] == UInt8(ascii: ":") else { throw Error(reason: "verbatim string") }
+            return .verbatim(format: String(text.prefix(3)), text: String(text.dropFirst(4)))
+        }
     }
+
+    /// The offset of the CR ending the line that follows the type byte at `parsed`, or `nil` if it has
+    /// not arrived; scanning resumes where the last call stopped.
+    private mutating func lineEnd(_ bytes: ByteBufferView, type: UInt8) throws(Error) -> Int? {
+        guard Self.typeBytes.contains(type) else { throw Error(reason: "unknown type byte \(type)") }
+        let start = parsed + 1
+        var index = max(scanned, start)
+        while index < bytes.count {
+            let byte = bytes[bytes.startIndex + index]
+            bytesExamined += 1
+            if byte == UInt8(ascii: "\r") {
+                guard index + 1 < bytes.count else {
+                    scanned = index
+                    return nil
+                }
+                bytesExamined += 1
+                guard bytes[bytes.startIndex + index + 1] == UInt8(ascii: "\n") else { throw Error(reason: "CR without LF") }
+                scanned = 0
+                return index
+            }
+            if byte == UInt8(ascii: "\n") { throw Error(reason: "LF without CR") }
+            index += 1
+            guard index - start <= limits.maxLineLength else { throw Error.limit("line longer than \(limits.maxLineLength)") }
+        }
+        scanned = index
+        return nil
+    }
+
+    private static let typeBytes = Set("+-:$*~>%|_#,(!=".utf8)
 
     private func integer(_ line: [UInt8]) throws(Error) -> Int64 {
         guard !line.isEmpty, line.count <= 20, let value = Int64(String(decoding: line, as: UTF8.self)) else {

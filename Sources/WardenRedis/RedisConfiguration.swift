@@ -20,6 +20,10 @@ public struct RedisConfiguration: Sendable {
     /// calls in between fail at once instead of piling up.
     public var initialBackoff: Duration = .milliseconds(100)
     public var maximumBackoff: Duration = .seconds(5)
+    /// Bounds on each reply (bulk length, bytes buffered, values, depth). A reply over them fails every
+    /// command waiting on the connection with ``RedisError/Code/protocolViolation`` and closes it, so a
+    /// hostile or broken server cannot make the client buffer without bound.
+    public var replyLimits = RESPParser.Limits()
 
     public init(host: String, port: Int = 6379, username: String? = nil, password: String? = nil, database: Int = 0, useTLS: Bool = false) {
         self.host = host

@@ -33,7 +33,7 @@ final class RedisConnection: Sendable {
                             let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: configuration.host)
                             try channel.pipeline.syncOperations.addHandler(tls)
                         }
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecodingHandler()))
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecodingHandler(limits: configuration.replyLimits)))
                         try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(onPush: onPush))
                     }
                 }
@@ -107,10 +107,15 @@ struct RedisRequest {
     let promise: EventLoopPromise<[RESPValue]>
 }
 
-/// Frames RESP values out of the byte stream.
+/// Frames RESP values out of the byte stream. The parser keeps its place in an incomplete reply between
+/// reads, and refuses a reply over its limits (the connection is then closed).
 struct RESPDecodingHandler: ByteToMessageDecoder {
     typealias InboundOut = RESPValue
-    let parser = RESPParser()
+    private var parser: RESPParser
+
+    init(limits: RESPParser.Limits) {
+        parser = RESPParser(limits: limits)
+    }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let value = try parser.parse(&buffer) else { return .needMoreData }
@@ -192,7 +197,16 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        failAll(error is RESPParser.Error ? RedisError(.protocolViolation, "Redis sent malformed data") : RedisError(.unavailable, "the Redis connection failed"))
+        let failure: RedisError
+        switch error {
+        case let error as RESPParser.Error where error.code == .limitExceeded:
+            failure = RedisError(.protocolViolation, "Redis sent a reply over the configured limits (\(error.reason)); the connection was closed")
+        case is RESPParser.Error:
+            failure = RedisError(.protocolViolation, "Redis sent malformed data")
+        default:
+            failure = RedisError(.unavailable, "the Redis connection failed")
+        }
+        failAll(failure)
         context.close(promise: nil)
     }
 

@@ -17,24 +17,37 @@ func fuzz(_ input: [UInt8]) {
     DeliveryFuzzEntry.run(input)
 }
 
-/// The RESP decoder: whatever it accepts, it accepts the same way whether the bytes arrive at once or in
-/// two pieces, and it never consumes bytes of a value it did not return.
+/// The RESP decoder: whatever it accepts, it accepts the same way whether the bytes arrive at once, in
+/// two pieces or one byte at a time (one parser per stream, which keeps its place between pieces).
 func fuzzRESP(_ input: [UInt8]) {
-    let parser = RESPParser()
-    var whole = ByteBuffer(bytes: input)
+    let whole = respValues(input, pieces: [input.count])
+    let halves = respValues(input, pieces: [input.count / 2, input.count - input.count / 2])
+    let bytes = respValues(input, pieces: Array(repeating: 1, count: input.count))
+    for other in [halves, bytes] {
+        precondition(whole.count <= other.count, "RESP parsing depends on how the bytes arrive")
+        // Compared through their descriptions: NaN is not equal to itself.
+        precondition(
+            Array(other.prefix(whole.count)).elementsEqual(whole) { String(reflecting: $0) == String(reflecting: $1) },
+            "RESP values differ by chunking")
+    }
+}
+
+/// The values one parser returns when `input` arrives in pieces of the given sizes, up to its first error.
+func respValues(_ input: [UInt8], pieces: [Int]) -> [RESPValue] {
+    var parser = RESPParser()
+    var buffer = ByteBuffer()
     var values: [RESPValue] = []
-    while let value = try? parser.parse(&whole) { values.append(value) }
-    let split = input.count / 2
-    var pieces = ByteBuffer(bytes: input[..<split])
-    var again: [RESPValue] = []
-    while let value = try? parser.parse(&pieces) { again.append(value) }
-    pieces.writeBytes(input[split...])
-    while let value = try? parser.parse(&pieces) { again.append(value) }
-    precondition(values.count <= again.count, "RESP parsing depends on how the bytes arrive")
-    // Compared through their descriptions: NaN is not equal to itself.
-    precondition(
-        Array(again.prefix(values.count)).elementsEqual(values) { String(reflecting: $0) == String(reflecting: $1) },
-        "RESP values differ by chunking")
+    var offset = 0
+    for size in pieces {
+        buffer.writeBytes(input[offset..<(offset + size)])
+        offset += size
+        do {
+            while let value = try parser.parse(&buffer) { values.append(value) }
+        } catch {
+            return values
+        }
+    }
+    return values
 }
 
 #if WARDEN_LIBFUZZER

@@ -1,8 +1,9 @@
 import NIOCore
 import Testing
-import WardenRedis
+@testable import WardenRedis
 
-/// The RESP decoder, fed all at once and one byte at a time, with RESP2 and RESP3 types and malformed input.
+/// The RESP decoder, fed all at once, one byte at a time and split at every offset, with RESP2 and RESP3
+/// types, malformed input, the limits on what one reply may buffer, and the work a reply in pieces costs.
 struct RESPParserTests {
     static let cases: [(String, RESPValue)] = [
         ("+OK\r\n", .simpleString("OK")),
@@ -34,9 +35,10 @@ struct RESPParserTests {
     @Test(arguments: 0..<cases.count)
     func allAtOnce(_ index: Int) throws {
         let (wire, expected) = Self.cases[index]
+        var parser = RESPParser()
         var buffer = ByteBuffer(string: wire + "+NEXT\r\n")
-        #expect(try RESPParser().parse(&buffer) == expected)
-        #expect(try RESPParser().parse(&buffer) == .simpleString("NEXT"))
+        #expect(try parser.parse(&buffer) == expected)
+        #expect(try parser.parse(&buffer) == .simpleString("NEXT"))
         #expect(buffer.readableBytes == 0)
     }
 
@@ -44,11 +46,12 @@ struct RESPParserTests {
     func byteByByte(_ index: Int) throws {
         let (wire, expected) = Self.cases[index]
         let bytes = Array(wire.utf8)
+        var parser = RESPParser()
         var buffer = ByteBuffer()
         var parsed: RESPValue?
         for (offset, byte) in bytes.enumerated() {
             buffer.writeInteger(byte)
-            parsed = try RESPParser().parse(&buffer)
+            parsed = try parser.parse(&buffer)
             if offset < bytes.count - 1 {
                 #expect(parsed == nil, "parsed early at byte \(offset)")
                 #expect(buffer.readableBytes == offset + 1, "consumed bytes of an incomplete value")
@@ -58,25 +61,131 @@ struct RESPParserTests {
         #expect(buffer.readableBytes == 0)
     }
 
+    /// Every case back to back, split into two reads at every offset: one parser gives every value, in order.
+    @Test func aStreamSplitAtEveryOffsetGivesTheSameValues() throws {
+        let wire = Array(Self.cases.map(\.0).joined().utf8)
+        let expected = Self.cases.map(\.1)
+        for split in 0...wire.count {
+            var parser = RESPParser()
+            var buffer = ByteBuffer(bytes: wire[..<split])
+            var values: [RESPValue] = []
+            while let value = try parser.parse(&buffer) { values.append(value) }
+            buffer.writeBytes(wire[split...])
+            while let value = try parser.parse(&buffer) { values.append(value) }
+            #expect(values == expected, "split at \(split)")
+            #expect(buffer.readableBytes == 0)
+        }
+    }
+
     @Test(arguments: [
         "?\r\n", "+OK\n", "+OK\rX", ":abc\r\n", ":+1\r\n", ":01\r\n", ":\r\n", "$-2\r\n", "$3\r\nabcd\r\n", "$3\r\nab\r\n\r\n",
         "*-2\r\n", "#x\r\n", "_x\r\n", ",abc\r\n", "(12a\r\n", "=3\r\nabc\r\n", "$99999999999\r\n", "*9999999999\r\n",
     ])
     func malformedInputIsAnError(_ wire: String) throws {
+        var parser = RESPParser()
         var buffer = ByteBuffer(string: wire)
-        #expect(throws: RESPParser.Error.self) { _ = try RESPParser().parse(&buffer) }
+        #expect(throws: RESPParser.Error.self) { _ = try parser.parse(&buffer) }
     }
 
     @Test func nestingAndLengthsAreBounded() throws {
         var limits = RESPParser.Limits()
         limits.maxDepth = 4
+        var parser = RESPParser(limits: limits)
         var deep = ByteBuffer(string: String(repeating: "*1\r\n", count: 6) + ":1\r\n")
-        #expect(throws: RESPParser.Error.self) { _ = try RESPParser(limits: limits).parse(&deep) }
+        #expect(throws: RESPParser.Error.self) { _ = try parser.parse(&deep) }
         var shallow = ByteBuffer(string: String(repeating: "*1\r\n", count: 3) + ":1\r\n")
-        #expect(try RESPParser(limits: limits).parse(&shallow) != nil)
+        #expect(try parser.parse(&shallow) != nil)
         limits.maxBulkLength = 8
+        parser = RESPParser(limits: limits)
         var big = ByteBuffer(string: "$9\r\n")
-        #expect(throws: RESPParser.Error.self) { _ = try RESPParser(limits: limits).parse(&big) }
+        #expect(throws: RESPParser.Error.self) { _ = try parser.parse(&big) }
+    }
+
+    /// Lengths a reply declares are checked at their header: what cannot fit is refused before a byte of
+    /// it is buffered.
+    @Test func declaredLengthsPastTheLimitsAreRefusedAtTheirHeader() throws {
+        // The default bulk limit (64 MiB), from the header alone.
+        var parser = RESPParser()
+        var huge = ByteBuffer(string: "$999999999999\r\n")
+        let hugeBulk = try #require(throws: RESPParser.Error.self) { try parser.parse(&huge) }
+        #expect(hugeBulk.code == .limitExceeded)
+        // A bulk string within the bulk limit that cannot fit in the reply's byte limit.
+        var limits = RESPParser.Limits()
+        limits.maxValueBytes = 1000
+        parser = RESPParser(limits: limits)
+        var single = ByteBuffer(string: "$5000\r\n")
+        let bulkPastTheReply = try #require(throws: RESPParser.Error.self) { try parser.parse(&single) }
+        #expect(bulkPastTheReply.code == .limitExceeded)
+        // Each bulk string is within the bulk limit, but the second would take the reply past its byte limit.
+        parser = RESPParser(limits: limits)
+        var buffer = ByteBuffer(string: "*2\r\n$600\r\n" + String(repeating: "a", count: 600) + "\r\n")
+        #expect(try parser.parse(&buffer) == nil)
+        buffer.writeString("$600\r\n")
+        let secondBulk = try #require(throws: RESPParser.Error.self) { try parser.parse(&buffer) }
+        #expect(secondBulk.code == .limitExceeded)
+        // An aggregate declaring more values than a reply may hold.
+        limits = RESPParser.Limits()
+        limits.maxValueCount = 500
+        parser = RESPParser(limits: limits)
+        var wide = ByteBuffer(string: "*2\r\n*400\r\n")
+        #expect(try parser.parse(&wide) == nil)
+        wide.writeString(String(repeating: ":1\r\n", count: 400) + "*200\r\n")
+        let tooManyValues = try #require(throws: RESPParser.Error.self) { try parser.parse(&wide) }
+        #expect(tooManyValues.code == .limitExceeded)
+    }
+
+    /// Endless replies, fed the way a connection reads them, are refused once the bytes buffered for them
+    /// pass the limit: never more than the limit plus one read is held.
+    @Test(arguments: [
+        ("*1000000\r\n", "$65530\r\n" + String(repeating: "x", count: 65530) + "\r\n"),  // an array of bulk strings
+        ("%500000\r\n", "+key\r\n$65530\r\n" + String(repeating: "x", count: 65530) + "\r\n"),  // a map
+        ("*1000000\r\n", "*1\r\n+a\r\n"),  // many small aggregates: refused by the value count first
+    ])
+    func anEndlessReplyIsRefusedAtTheDefaultLimit(_ head: String, _ element: String) throws {
+        var parser = RESPParser()
+        let limit = RESPParser.Limits().maxValueBytes
+        var buffer = ByteBuffer(string: head)
+        let chunk = ByteBuffer(string: String(repeating: element, count: max(1, 65536 / element.utf8.count)))
+        var written = buffer.readableBytes
+        let error = try #require(throws: RESPParser.Error.self) {
+            while written <= 2 * limit {
+                let value = try parser.parse(&buffer)
+                #expect(value == nil)
+                var next = chunk
+                buffer.writeBuffer(&next)
+                written += chunk.readableBytes
+            }
+        }
+        #expect(error.code == .limitExceeded)
+        #expect(written <= limit + chunk.readableBytes)
+    }
+
+    /// A 4 MiB reply arriving in 1 KiB reads: each byte is examined once (the decoder used to re-parse the
+    /// incomplete reply from its start on every read, 0.9 GB examined for the array case).
+    @Test(arguments: [
+        // An array of 65,536 bulk strings of 57 bytes (64 bytes each on the wire).
+        "*65536\r\n" + String(repeating: "$57\r\n" + String(repeating: "v", count: 57) + "\r\n", count: 65536),
+        // One bulk string of 4 MiB.
+        "$4194304\r\n" + String(repeating: "w", count: 4 << 20) + "\r\n",
+    ])
+    func aLargeReplyInSmallReadsIsExaminedOnce(_ wire: String) throws {
+        let bytes = Array(wire.utf8)
+        var parser = RESPParser()
+        var buffer = ByteBuffer()
+        var reads = 0
+        var value: RESPValue?
+        for start in stride(from: 0, to: bytes.count, by: 1024) {
+            #expect(value == nil)
+            buffer.writeBytes(bytes[start..<min(start + 1024, bytes.count)])
+            reads += 1
+            value = try parser.parse(&buffer)
+        }
+        let reply = try #require(value)
+        #expect(reply.elements?.count == 65536 || reply.string?.utf8.count == 4 << 20)
+        #expect(buffer.readableBytes == 0)
+        // Lines and terminators once each, plus at most the type byte and a CR looked at again per read.
+        let framing = bytes.count - (reply.elements.map { $0.count * 57 } ?? (4 << 20))
+        #expect(parser.bytesExamined <= framing + 2 * reads, "examined \(parser.bytesExamined) bytes of framing \(framing) in \(reads) reads")
     }
 
     @Test func encodesCommandsAsArraysOfBulkStrings() {

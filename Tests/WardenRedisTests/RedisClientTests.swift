@@ -152,6 +152,27 @@ struct RedisClientTests {
         }
     }
 
+    /// A reply over the configured limits fails the command with a clear error and closes the
+    /// connection, without buffering the rest; the next command gets a fresh connection.
+    @Test func aReplyOverTheLimitsFailsTheConnectionClearly() async throws {
+        try await withServer { server in
+            var configuration = try RedisConfiguration(url: server.url)
+            configuration.replyLimits.maxValueBytes = 64 << 10
+            let client = RedisClient(configuration: configuration)
+            try await client.send("SET", "big", RedisArgument(bytes: [UInt8](repeating: 0x61, count: 100 << 10)))
+            try await client.send("SET", "small", "ok")
+            let error = try await #require(throws: RedisError.self) { try await client.send("GET", "big") }
+            #expect(error.code == .protocolViolation)
+            #expect(error.message.contains("over the configured limits"))
+            // Many small elements adding up past the limit: refused the same way.
+            _ = try await client.pipeline((0..<20).map { _ in ["RPUSH", "list", RedisArgument(bytes: [UInt8](repeating: 0x62, count: 4096))] })
+            let wide = try await #require(throws: RedisError.self) { try await client.send("LRANGE", "list", "0", "-1") }
+            #expect(wide.message.contains("over the configured limits"))
+            #expect(try await client.send("GET", "small").string == "ok")
+            await client.close()
+        }
+    }
+
     @Test func urlsParseAndNeverEchoPasswords() throws {
         let full = try RedisConfiguration(url: "rediss://user:p%40ss@cache.example.com:6380/2")
         #expect(full.useTLS && full.host == "cache.example.com" && full.port == 6380 && full.database == 2)
