@@ -92,7 +92,11 @@ final class RedisConnection: Sendable {
             channel.close(promise: nil)
         }
         promise.futureResult.whenComplete { _ in timeout.cancel() }
-        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise), promise: nil)
+        // A write to a connection that has just closed never reaches the handler: fail the request at
+        // once instead of at the timeout (completing the promise twice is a no-op).
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { _ in promise.fail(RedisError(.unavailable, "the Redis connection closed")) }
+        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise), promise: written)
         return try await promise.futureResult.get()
     }
 
@@ -139,6 +143,8 @@ final class RedisCommandHandler: ChannelDuplexHandler {
 
     private var pending: [Pending] = []
     private var pendingStart = 0
+    /// Why the connection is being closed, for the commands still waiting when it goes.
+    private var closingError: RedisError?
     private var flushScheduled = false
     private let onPush: (@Sendable (RESPValue) -> Void)?
 
@@ -206,12 +212,15 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         default:
             failure = RedisError(.unavailable, "the Redis connection failed")
         }
-        failAll(failure)
+        // Closed before the waiting commands hear of it, so that none of them is retried on this
+        // connection; they get the reason, not just "closed".
+        closingError = closingError ?? failure
         context.close(promise: nil)
+        failAll(failure)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failAll(RedisError(.unavailable, "the Redis connection closed"))
+        failAll(closingError ?? RedisError(.unavailable, "the Redis connection closed"))
         context.fireChannelInactive()
     }
 
