@@ -28,7 +28,7 @@ extension AccountSecurity {
         results.reserveCapacity(items.count)
         for item in items {
             do {
-                results.append(.success(try cipher.open(item.ciphertext, context: try Self.callerContext(item.context))))
+                results.append(.success(try await cipher.openOffPool(item.ciphertext, context: try Self.callerContext(item.context))))
             } catch {
                 results.append(.failure(error))
             }

@@ -1,4 +1,7 @@
+import Crypto
+import Dispatch
 import Foundation
+import Synchronization
 import Testing
 import WardenCore
 @_spi(LegacyWriters) @testable import WardenCrypto
@@ -172,5 +175,132 @@ struct LegacyTests {
         }
         #expect(reader.cachedVersionCount == 3)
         #expect(LegacyReader.versionCacheLimit == 256)
+    }
+
+    /// A stand-in for the PBKDF2 derivation: cheap, deterministic, and counted per version.
+    final class CountingDerivation: Sendable {
+        let counts = Mutex<[String: Int]>([:])
+
+        func derive(_ version: String) -> SymmetricKey? {
+            counts.withLock { $0[version, default: 0] += 1 }
+            return Self.key(version)
+        }
+
+        static func key(_ version: String) -> SymmetricKey {
+            SymmetricKey(data: SHA256.hash(data: Data(version.utf8)))
+        }
+    }
+
+    /// A JSON envelope of "x" under the stand-in key for `version`.
+    static func envelope(_ version: String) throws -> Data {
+        let box = try AES.GCM.seal(Data("x".utf8), using: CountingDerivation.key(version))
+        let json = "{\"version\": \"\(version)\", \"iv\": \"\(Base64.encode(Array(box.nonce)))\", \"tag\": \"\(Base64.encode(Array(box.tag)))\", "
+            + "\"data\": \"\(Base64.encode(Array(box.ciphertext)))\", \"algorithm\": \"AES-256-GCM\"}"
+        return Data(json.utf8)
+    }
+
+    static func version(_ number: Int) -> String {
+        "v_20250829_120000_" + String(repeating: "0", count: 8 - String(number, radix: 16).count) + String(number, radix: 16)
+    }
+
+    /// Many distinct versions (what an attacker cycling through valid-looking ones sends): the cache
+    /// stays at its bound without ever being flushed, and a key in use all along is derived once.
+    @Test func theVersionKeyCacheEvictsOneEntryAndKeepsAHotKey() async throws {
+        let derivation = CountingDerivation()
+        let reader = LegacyReader(keys: try LegacyKeys(masterKey: Self.master), deriveVersionKey: { derivation.derive($0) })
+        let hot = Self.version(0)
+        let hotEnvelope = try Self.envelope(hot)
+        var sizes: [Int] = []
+        for number in 1...(4 * LegacyReader.versionCacheLimit) {
+            guard case .opened = try await reader.openJSONOffPool(hotEnvelope) else { Issue.record("hot key did not open"); return }
+            guard case .opened = try await reader.openJSONOffPool(try Self.envelope(Self.version(number))) else { Issue.record("did not open"); return }
+            sizes.append(reader.cachedVersionCount)
+        }
+        #expect(sizes.allSatisfy { $0 <= LegacyReader.versionCacheLimit })
+        // Never flushed: the size only grows, to the bound, and stays there.
+        let shrinks = zip(sizes, sizes.dropFirst()).filter { $0.1 < $0.0 }.count
+        #expect(shrinks == 0, "the cache shrank \(shrinks) times: it was flushed")
+        #expect(reader.cachedVersionCount == LegacyReader.versionCacheLimit)
+        let counts = derivation.counts.withLock { $0 }
+        #expect(counts[hot] == 1, "the hot key was derived \(counts[hot] ?? 0) times")
+        // Each churned version was derived once (evicted, never re-derived while in use).
+        #expect(counts.count == 4 * LegacyReader.versionCacheLimit + 1)
+        #expect(counts.values.allSatisfy { $0 == 1 })
+        // The synchronous path shares the cache and its bound.
+        for number in 5000..<5300 { _ = try reader.openJSON(try Self.envelope(Self.version(number))) }
+        #expect(reader.cachedVersionCount == LegacyReader.versionCacheLimit)
+        guard case .opened = try reader.openJSON(hotEnvelope) else { Issue.record("hot key did not open"); return }
+    }
+
+    /// The least recently used entry is the one evicted.
+    @Test func theCacheEvictsTheLeastRecentlyUsedEntry() {
+        var cache = RecentlyUsedCache<String, Int>(capacity: 3)
+        cache.insert(1, for: "a")
+        cache.insert(2, for: "b")
+        cache.insert(3, for: "c")
+        #expect(cache.value(for: "a") == 1)  // "b" is now the least recently used
+        cache.insert(4, for: "d")
+        #expect(cache.count == 3)
+        #expect(cache.value(for: "b") == nil)
+        #expect(cache.value(for: "a") == 1 && cache.value(for: "c") == 3 && cache.value(for: "d") == 4)
+        cache.insert(5, for: "a")  // replacing evicts nothing
+        #expect(cache.count == 3 && cache.value(for: "a") == 5)
+    }
+
+    /// Eight derivations held on their threads (more than the cooperative pool has here) while a
+    /// cooperative task still runs: the derivations are on Warden's worker threads, not on the pool.
+    /// (Thread names are not checked: on Linux, Foundation sets them racily and a new thread starts with
+    /// its creator's name.)
+    @Test func legacyDerivationsLeaveTheCooperativePoolFree() async throws {
+        let gate = DispatchSemaphore(value: 0)
+        let released = Atomic<Bool>(false)
+        let threadNames = Mutex<[String]>([])
+        let keys = try LegacyKeys(masterKey: Self.master)
+        let reader = LegacyReader(keys: keys, threads: WorkerThreads(count: 8, name: "test-kdf")) { version in
+            threadNames.withLock { $0.append(Thread.current.name ?? "unnamed") }
+            gate.wait()
+            return CountingDerivation.key(version)
+        }
+        let envelopes = try (1...8).map { try Self.envelope(Self.version($0)) }
+        let jobs = Task {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for envelope in envelopes {
+                    group.addTask {
+                        let outcome = try await reader.openJSONOffPool(envelope)
+                        if case .opened = outcome { return true }
+                        return false
+                    }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+        }
+        // A safety valve so a regression fails instead of hanging (generous for the same reason as in
+        // PasswordHasherTests.blockingWorkLeavesTheCooperativePoolFree).
+        let valve = Thread {
+            Thread.sleep(forTimeInterval: 180)
+            if !released.exchange(true, ordering: .relaxed) { for _ in 0..<8 { gate.signal() } }
+        }
+        valve.start()
+        try await Task.sleep(for: .milliseconds(50))
+        for _ in 0..<20 { await Task.yield() }
+        let finishedWhileBlocked = !released.load(ordering: .relaxed)
+        if !released.exchange(true, ordering: .relaxed) { for _ in 0..<8 { gate.signal() } }
+        let results = try await jobs.value
+        #expect(finishedWhileBlocked)
+        #expect(results == Array(repeating: true, count: 8))
+        // Every derivation ran, each on a thread of its own (the worker threads; none could have run on
+        // the cooperative pool, which the blocked derivations would have filled).
+        #expect(threadNames.withLock { $0.count } == 8)
+    }
+
+    /// The asynchronous open that servers use takes the off-pool path for both legacy formats.
+    @Test func openOffPoolOpensBothLegacyFormats() async throws {
+        let fixture = try await fixture()
+        let keys = try LegacyKeys(masterKey: Self.master, encryptionKey: Self.encryption)
+        let json = String(decoding: try LegacyWriters.jsonEnvelope(Data("j".utf8), version: Self.version, keys: keys), as: UTF8.self)
+        #expect(try await fixture.cipher.openOffPool(json, context: "c").source == .legacyJSON(version: Self.version))
+        let token = try LegacyWriters.twinFernetToken("t", field: "f", keys: keys, timestamp: UInt64(fixture.clock.now().timeIntervalSince1970), iv: [UInt8](repeating: 7, count: 16))
+        let opened = try await fixture.cipher.openOffPool(token, context: "c")
+        #expect(opened.source == .legacyTwinFernet && opened.plaintext == Data("t".utf8))
     }
 }

@@ -69,7 +69,7 @@ public final class FieldCipher: Sendable {
         self.manager = manager
         self.configuration = configuration
         self.clock = clock
-        legacy = configuration.legacyKeys.map(LegacyReader.init)
+        legacy = configuration.legacyKeys.map { LegacyReader(keys: $0) }
         state = Mutex(State(
             keyring: keyring, rotationDue: Self.rotationDue(keyring, configuration.policy),
             primaryKey: keyring.dataKeys[keyring.primaryVersion]))
@@ -193,15 +193,39 @@ public final class FieldCipher: Sendable {
         return try open(bytes: Data(text.utf8), context: context)
     }
 
-    /// Opens a text ciphertext like ``open(_:context:)-(String,_)``, but when it names a key version this
+    /// Opens a text ciphertext like ``open(_:context:)-(String,_)``, but the key derivations the
+    /// original system's formats need (PBKDF2, the first time each key is used) run on Warden's worker
+    /// threads instead of the calling task's thread.
+    ///
+    /// - Important: Servers open untrusted input with this (or ``openRefreshingKeyring(_:context:)``):
+    ///   each legacy key costs 100,000 PBKDF2 rounds, which on Swift's cooperative pool would stall every
+    ///   other task while it runs.
+    public func openOffPool(_ text: String, context: String) async throws(WardenCryptoError) -> OpenedField {
+        try await openOffPool(bytes: Data(text.utf8), context: context)
+    }
+
+    private func openOffPool(bytes: Data, context: String) async throws(WardenCryptoError) -> OpenedField {
+        switch try openEnvelope(bytes: bytes, context: context) {
+        case .opened(let opened):
+            return opened
+        case .legacyJSON:
+            let outcome = try await legacyReader(for: "a legacy JSON envelope").openJSONOffPool(bytes)
+            return try opened(outcome, format: "legacy-json", context: context)
+        case .legacyFernet:
+            let outcome = try await legacyReader(for: "a legacy Fernet token").openFernetOffPool(bytes, now: clock.now())
+            return try opened(outcome, format: "legacy-fernet", context: context)
+        }
+    }
+
+    /// Opens a text ciphertext like ``openOffPool(_:context:)``, but when it names a key version this
     /// process has not seen yet (another node rotated a moment ago), re-reads the keyring once and tries
     /// again.
     public func openRefreshingKeyring(_ text: String, context: String) async throws -> OpenedField {
         do {
-            return try open(text, context: context)
+            return try await openOffPool(text, context: context)
         } catch where error.code == .unknownKeyVersion {
             try await refresh()
-            return try open(text, context: context)
+            return try await openOffPool(text, context: context)
         }
     }
 
@@ -220,30 +244,44 @@ public final class FieldCipher: Sendable {
     }
 
     private func open(bytes: Data, context: String) throws(WardenCryptoError) -> OpenedField {
+        switch try openEnvelope(bytes: bytes, context: context) {
+        case .opened(let opened):
+            return opened
+        case .legacyJSON:
+            return try opened(try legacyReader(for: "a legacy JSON envelope").openJSON(bytes), format: "legacy-json", context: context)
+        case .legacyFernet:
+            let outcome = try legacyReader(for: "a legacy Fernet token").openFernet(bytes, now: clock.now())
+            return try opened(outcome, format: "legacy-fernet", context: context)
+        }
+    }
+
+    private enum EnvelopeOrLegacy {
+        case opened(OpenedField)
+        case legacyJSON
+        case legacyFernet
+    }
+
+    /// Opens `bytes` if they are one of Warden's envelopes, or says which legacy format they are.
+    private func openEnvelope(bytes: Data, context: String) throws(WardenCryptoError) -> EnvelopeOrLegacy {
         _ = try checkedContext(context)
         // Text forms expand by 4/3; the legacy formats add at most a few hundred bytes of framing.
         guard bytes.count <= maxInputBytes else { throw tooLarge(bytes.count) }
         if FieldEnvelope.parseHeader(bytes) != nil {
             guard let envelope = try? FieldEnvelope(binary: bytes) else { throw failure("envelope", .malformed, context) }
-            return try open(envelope, context: context)
+            return .opened(try open(envelope, context: context))
         }
         if bytes.starts(with: FieldEnvelope.textPrefix.utf8) {
             guard let envelope = try? FieldEnvelope(text: String(decoding: bytes, as: UTF8.self)) else {
                 throw failure("envelope", .malformed, context)
             }
-            return try open(envelope, context: context)
+            return .opened(try open(envelope, context: context))
         }
-        let outcome: LegacyReader.Outcome
-        let format: String
-        if bytes.first == UInt8(ascii: "{") {
-            format = "legacy-json"
-            outcome = try legacyReader(for: "a legacy JSON envelope").openJSON(bytes)
-        } else if bytes.starts(with: "gAAAAA".utf8) {
-            format = "legacy-fernet"
-            outcome = try legacyReader(for: "a legacy Fernet token").openFernet(bytes, now: clock.now())
-        } else {
-            throw failure("unknown", .unrecognisedFormat, context)
-        }
+        if bytes.first == UInt8(ascii: "{") { return .legacyJSON }
+        if bytes.starts(with: "gAAAAA".utf8) { return .legacyFernet }
+        throw failure("unknown", .unrecognisedFormat, context)
+    }
+
+    private func opened(_ outcome: LegacyReader.Outcome, format: String, context: String) throws(WardenCryptoError) -> OpenedField {
         switch outcome {
         case .opened(let plaintext, let source):
             return OpenedField(plaintext: plaintext, source: source, needsRewrap: true)
@@ -270,7 +308,7 @@ public final class FieldCipher: Sendable {
     ///
     /// This is the migration path: legacy values, which bind no context, come out bound to `context`.
     public func rewrap(_ ciphertext: some DataProtocol, context: String) async throws -> FieldEnvelope {
-        let opened = try open(ciphertext, context: context)
+        let opened = try await openOffPool(bytes: ciphertext as? Data ?? Data(ciphertext), context: context)
         return try await seal(opened.plaintext, context: context)
     }
 

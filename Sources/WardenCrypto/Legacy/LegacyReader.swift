@@ -1,15 +1,22 @@
 import Crypto
 import Foundation
 import Synchronization
+import WardenCore
 
 /// Opens data written by the original system, caching the keys it derives.
 ///
 /// Every legacy key is derived with PBKDF2 at 100,000 rounds, so derived keys are cached: the
-/// digital-twin Fernet key once, JSON envelope version keys in a bounded cache (the original derived and
-/// cached a key for any string it was shown; here only well-formed, allowed versions are derived, and
-/// the cache cannot grow without bound).
+/// digital-twin Fernet key once, JSON envelope version keys in a cache of fixed size that evicts its least
+/// recently used key when full (the original derived and cached a key for any string it was shown; here
+/// only well-formed, allowed versions are derived, the cache cannot grow, and a key in use is not evicted
+/// by others being derived).
+///
+/// - Important: The asynchronous `open` methods run derivations on dedicated worker threads (the ones
+///   ``PasswordHasher`` uses), never on Swift's cooperative pool, where tens of milliseconds of PBKDF2
+///   per request would stall every other task. The synchronous ones derive on the calling thread, for
+///   callers outside a server (the command line).
 final class LegacyReader: Sendable {
-    enum Outcome {
+    enum Outcome: Sendable {
         case opened(Data, OpenedField.Source)
         case failed(DecryptionFailure.Reason)
     }
@@ -17,28 +24,84 @@ final class LegacyReader: Sendable {
     static let versionCacheLimit = 256
 
     let keys: LegacyKeys
+    private let threads: WorkerThreads
+    private let deriveVersionKey: @Sendable (String) -> SymmetricKey?
     private let twinKey: Mutex<FernetKey??> = Mutex(nil)
-    private let versionKeys: Mutex<[String: SymmetricKey]> = Mutex([:])
+    private let versionKeys = Mutex(RecentlyUsedCache<String, SymmetricKey>(capacity: versionCacheLimit))
 
-    init(keys: LegacyKeys) {
+    /// - Parameters:
+    ///   - threads: Where derivations run for the asynchronous methods (default: the password hasher's).
+    ///   - deriveVersionKey: The JSON envelope key derivation (default ``LegacyKeys``'s PBKDF2); tests
+    ///     replace it to observe or hold derivations.
+    init(keys: LegacyKeys, threads: WorkerThreads = PasswordHasher.sharedThreads, deriveVersionKey: (@Sendable (String) -> SymmetricKey?)? = nil) {
         self.keys = keys
+        self.threads = threads
+        self.deriveVersionKey = deriveVersionKey ?? { [keys] in keys.deriveVersionKey($0) }
     }
 
-    /// Opens a JSON envelope.
+    /// Opens a JSON envelope, deriving its version's key on the calling thread if it is not cached.
     func openJSON(_ bytes: some DataProtocol) throws(WardenCryptoError) -> Outcome {
+        let envelope: LegacyJSONEnvelope
+        switch try checkJSON(bytes) {
+        case .refused(let outcome): return outcome
+        case .envelope(let checked): envelope = checked
+        }
+        if let key = cachedVersionKey(envelope.version) { return open(envelope, key: key) }
+        guard let key = deriveVersionKey(envelope.version) else { return .failed(.invalidLegacyVersion) }
+        cache(key, for: envelope.version)
+        return open(envelope, key: key)
+    }
+
+    /// Opens a JSON envelope, deriving its version's key on a worker thread if it is not cached.
+    func openJSONOffPool(_ bytes: Data) async throws(WardenCryptoError) -> Outcome {
+        let envelope: LegacyJSONEnvelope
+        switch try checkJSON(bytes) {
+        case .refused(let outcome): return outcome
+        case .envelope(let checked): envelope = checked
+        }
+        let version = envelope.version
+        if let key = cachedVersionKey(version) { return open(envelope, key: key) }
+        let derive = deriveVersionKey
+        // `try?` flattens: nil when there is no master key (or the job could not run).
+        guard let key = try? await threads.run({ derive(version) }) else { return .failed(.invalidLegacyVersion) }
+        cache(key, for: version)
+        return open(envelope, key: key)
+    }
+
+    /// A JSON envelope worth a key derivation: well formed, with an allowed version.
+    private enum Checked {
+        case envelope(LegacyJSONEnvelope)
+        case refused(Outcome)
+    }
+
+    private func checkJSON(_ bytes: some DataProtocol) throws(WardenCryptoError) -> Checked {
         guard keys.masterKey != nil else {
             throw WardenCryptoError(.legacyKeyMissing, "this is a legacy JSON envelope; opening it needs DIGITAL_TWIN_MASTER_KEY (or WARDEN_LEGACY_MASTER_KEY)")
         }
-        guard let envelope = LegacyJSONEnvelope(json: bytes) else { return .failed(.malformed) }
-        guard LegacyJSONEnvelope.versionIsValid(envelope.version),
-              keys.allowedVersions?.contains(envelope.version) ?? true,
-              let key = versionKey(envelope.version)
-        else { return .failed(.invalidLegacyVersion) }
+        guard let envelope = LegacyJSONEnvelope(json: bytes) else { return .refused(.failed(.malformed)) }
+        guard LegacyJSONEnvelope.versionIsValid(envelope.version), keys.allowedVersions?.contains(envelope.version) ?? true else {
+            return .refused(.failed(.invalidLegacyVersion))
+        }
+        return .envelope(envelope)
+    }
+
+    private func open(_ envelope: LegacyJSONEnvelope, key: SymmetricKey) -> Outcome {
         guard let nonce = try? AES.GCM.Nonce(data: envelope.iv),
               let box = try? AES.GCM.SealedBox(nonce: nonce, ciphertext: envelope.ciphertext, tag: envelope.tag),
               let plaintext = try? AES.GCM.open(box, using: key)
         else { return .failed(.authenticationFailed) }
         return .opened(plaintext, .legacyJSON(version: envelope.version))
+    }
+
+    /// Opens a Fernet token, deriving the digital-twin key (once per process) on a worker thread if it
+    /// is needed and not derived yet.
+    func openFernetOffPool(_ text: Data, now: Date) async throws(WardenCryptoError) -> Outcome {
+        if keys.twinKeyMaterial != nil, twinKey.withLock({ $0 }) == nil {
+            let keys = keys
+            let derived = try? await threads.run { keys.deriveTwinFernetKey() }
+            twinKey.withLock { $0 = .some(derived) }
+        }
+        return try openFernet(text, now: now)
     }
 
     /// Opens a Fernet token written either with `DIGITAL_TWIN_ENCRYPTION_KEY` as the Fernet key, or by the
@@ -85,14 +148,11 @@ final class LegacyReader: Sendable {
         return derived
     }
 
-    private func versionKey(_ version: String) -> SymmetricKey? {
-        if let cached = versionKeys.withLock({ $0[version] }) { return cached }
-        // Derived outside the lock: a derivation takes tens of milliseconds.
-        guard let key = keys.deriveVersionKey(version) else { return nil }
-        versionKeys.withLock { cache in
-            if cache.count >= Self.versionCacheLimit { cache.removeAll(keepingCapacity: true) }
-            cache[version] = key
-        }
-        return key
+    private func cachedVersionKey(_ version: String) -> SymmetricKey? {
+        versionKeys.withLock { $0.value(for: version) }
+    }
+
+    private func cache(_ key: SymmetricKey, for version: String) {
+        versionKeys.withLock { $0.insert(key, for: version) }
     }
 }

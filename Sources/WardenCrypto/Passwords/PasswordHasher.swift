@@ -28,8 +28,9 @@ public final class PasswordHasher: Sendable {
     private let threads: WorkerThreads
     private let dummy: PasswordHash
 
-    /// The threads hashers share unless given a concurrency of their own.
-    private static let sharedThreads = WorkerThreads(count: ProcessInfo.processInfo.activeProcessorCount, name: "warden-password")
+    /// The threads hashers share unless given a concurrency of their own; the legacy readers' PBKDF2
+    /// derivations run on them too, so all of WardenCrypto's deliberately slow work shares one bound.
+    static let sharedThreads = WorkerThreads(count: ProcessInfo.processInfo.activeProcessorCount, name: "warden-kdf")
 
     /// - Parameters:
     ///   - parameters: scrypt parameters for new hashes (default OWASP's).
