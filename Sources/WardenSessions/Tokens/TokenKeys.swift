@@ -10,10 +10,35 @@ public import WardenCrypto
 /// Keys are generated here, stored sealed (``SigningKeyStore``), and rotated when the signing key is older
 /// than the rotation period. A retired key stays in the JWKS document and keeps verifying for the
 /// longest token lifetime, then is deleted.
+///
+/// - Important: Re-reading the store is single-flight: callers of ``refresh()`` and `refreshIfStale`
+///   arriving while a read is under way wait for it instead of starting their own (a burst of tokens
+///   naming a new `kid` costs one store read, not one per token). A key set is installed only if it is
+///   not older than the one held — by the newest key's creation time, then by the order reads started —
+///   so a slow read that a rotation overtook is discarded instead of reinstalling the old keys.
 public actor TokenKeys {
     struct Key {
         let record: SigningKeyRecord
         let privateKey: Curve25519.Signing.PrivateKey
+    }
+
+    /// One read of the store, ready to install.
+    private struct KeySet {
+        let keys: [String: Key]
+        let collection: JWTKeyCollection
+        let generation: Generation
+        let readAt: Date
+    }
+
+    /// How recent a key set is: the newest key in the store when it was read (keys are only ever added
+    /// newer, and rotation retires the rest), then the order in which reads started.
+    private struct Generation: Comparable {
+        let newestKey: Date
+        let read: Int
+
+        static func < (a: Generation, b: Generation) -> Bool {
+            (a.newestKey, a.read) < (b.newestKey, b.read)
+        }
     }
 
     let store: any SigningKeyStore
@@ -26,6 +51,14 @@ public actor TokenKeys {
     public private(set) var signingKID: String?
     private(set) var collection = JWTKeyCollection()
     private var lastRefresh: Date?
+    /// The generation of the installed key set.
+    private var installed: Generation?
+    /// Reads started so far (numbers the reads).
+    private var readsStarted = 0
+    /// The shared read that `refresh` and `refreshIfStale` callers wait for, while one is under way.
+    private var sharedRead: Task<Void, any Error>?
+    /// Callers that waited for a read another caller started (tests check the sharing with it).
+    private(set) var joinedReads = 0
     /// The verifying keys by `kid`, readable without entering the actor: verification is the hot path
     /// and must run in parallel.
     private nonisolated let verifiers = Mutex<[String: Curve25519.Signing.PublicKey]>([:])
@@ -61,15 +94,31 @@ public actor TokenKeys {
     }
 
     /// Re-reads the store (keys made by other nodes); rotates when due.
+    ///
+    /// A caller arriving while another's read is under way shares it (its result may predate the call by
+    /// the length of one read).
     public func refresh() async throws {
-        try await reload()
+        try await sharedReload()
         if isDue() { try await rotate() }
     }
 
-    /// Re-reads the store at most once every `interval`, for a token naming a key not seen yet.
+    /// Re-reads the store at most once every `interval`, for a token naming a key not seen yet; callers
+    /// arriving while a read is under way share it.
     func refreshIfStale(interval: TimeInterval = 5) async throws {
         if let lastRefresh, clock.now().timeIntervalSince(lastRefresh) < interval { return }
-        try await reload()
+        try await sharedReload()
+    }
+
+    /// Waits for the read under way, or starts one that later callers wait for.
+    private func sharedReload() async throws {
+        if let sharedRead {
+            joinedReads += 1
+            return try await sharedRead.value
+        }
+        let read = Task { try await self.reload() }
+        sharedRead = read
+        defer { if sharedRead == read { sharedRead = nil } }
+        try await read.value
     }
 
     /// The public key that `kid` names, if Warden holds it.
@@ -92,10 +141,18 @@ public actor TokenKeys {
         return clock.now() >= key.record.created.addingTimeInterval(rotationPeriod)
     }
 
+    /// Reads the store and installs what it holds, unless a newer key set was installed meanwhile.
     private func reload() async throws {
+        install(try await read())
+    }
+
+    private func read() async throws -> KeySet {
+        readsStarted += 1
+        let number = readsStarted
         let now = clock.now()
+        let records = try await store.signingKeys()
         var loaded: [String: Key] = [:]
-        for record in try await store.signingKeys() where record.retired.map({ $0.addingTimeInterval(overlap) > now }) ?? true {
+        for record in records where record.retired.map({ $0.addingTimeInterval(overlap) > now }) ?? true {
             let opened = try await cipher.openRefreshingKeyring(record.sealedPrivateKey, context: "signing-keys/\(record.kid)")
             loaded[record.kid] = Key(record: record, privateKey: try Curve25519.Signing.PrivateKey(rawRepresentation: opened.plaintext))
         }
@@ -105,10 +162,18 @@ public actor TokenKeys {
         }
         // jwt-kit makes the first key added the default and verifies tokens with an unknown `kid` with it.
         _ = await newCollection.clearDefault()
-        keys = loaded
-        signingKID = loaded.values.filter { $0.record.retired == nil }.max { $0.record.created < $1.record.created }?.record.kid
-        collection = newCollection
-        verifiers.withLock { $0 = loaded.mapValues(\.privateKey.publicKey) }
-        lastRefresh = now
+        let newest = records.map(\.created).max() ?? .distantPast
+        return KeySet(keys: loaded, collection: newCollection, generation: Generation(newestKey: newest, read: number), readAt: now)
+    }
+
+    /// Installs `set` unless the installed one is newer (a rotation, or a later read, overtook it).
+    private func install(_ set: KeySet) {
+        if let installed, set.generation < installed { return }
+        keys = set.keys
+        signingKID = set.keys.values.filter { $0.record.retired == nil }.max { $0.record.created < $1.record.created }?.record.kid
+        collection = set.collection
+        verifiers.withLock { $0 = set.keys.mapValues(\.privateKey.publicKey) }
+        installed = set.generation
+        lastRefresh = set.readAt
     }
 }
