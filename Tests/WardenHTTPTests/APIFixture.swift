@@ -13,23 +13,33 @@ import WardenHTTP
 import WardenMFA
 import WardenSessions
 
-/// Everything on memory stores, with cheap password hashing: the API's behaviour, not the stores'.
+/// Everything on memory stores, with cheap password hashing unless told otherwise: the API's behaviour,
+/// not the stores'.
 struct APIFixture: Sendable {
     static let masterKey = try! MasterKey(bytes: [UInt8](repeating: 5, count: 32))
+    /// 2^10: fast enough for hundreds of logins in a debug build.
+    static let cheapPasswords = ScryptParameters(logN: 10, blockSize: 8, parallelism: 1)
     let api: WardenAPI
     let audit: MemoryAuditLog
+    let directory: MemoryDirectory
     let accounts: AccountService
     let access: AccessService
     let sessionStore: SwitchableSessionStore
 
-    static func make(_ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> APIFixture {
+    /// - Parameters:
+    ///   - passwords: scrypt parameters of the password hasher (production's are `PasswordHasher`'s default).
+    ///   - accountConfiguration: the account service's password and login policies.
+    static func make(
+        passwords: ScryptParameters = cheapPasswords, accountConfiguration: AccountService.Configuration = AccountService.Configuration(),
+        _ configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> APIFixture {
         var configuration = ServerConfiguration()
         configuration.tls = true
         configure(&configuration)
         let audit = MemoryAuditLog(chain: AuditChain(key: masterKey.auditKey))
         let directory = MemoryDirectory(auditLog: audit)
         let cipher = try await FieldCipher.load(store: MemoryKeyringStore(), masterKey: masterKey)
-        let accounts = AccountService(store: directory, hasher: PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1)), cipher: cipher)
+        let accounts = AccountService(store: directory, hasher: PasswordHasher(parameters: passwords), cipher: cipher, configuration: accountConfiguration)
         let access = AccessService(store: directory)
         let policy = SessionPolicy()
         let keys = TokenKeys(store: MemorySigningKeyStore(), cipher: cipher, overlap: policy.refreshTokenLifetime)
@@ -43,7 +53,7 @@ struct APIFixture: Sendable {
             accounts: accounts, access: access, authorizer: Authorizer(store: directory), sessions: sessions, tokens: tokens, mfa: mfa,
             cipher: cipher, limiter: limiter, audit: audit, policy: configuration.securityPolicy)
         let services = WardenServices(security: security, limiter: limiter, auditReader: audit, databaseHealthy: { true }, redisHealthy: nil, channels: [])
-        return APIFixture(api: WardenAPI(services: services, configuration: configuration), audit: audit, accounts: accounts, access: access, sessionStore: store)
+        return APIFixture(api: WardenAPI(services: services, configuration: configuration), audit: audit, directory: directory, accounts: accounts, access: access, sessionStore: store)
     }
 
     var app: some ApplicationProtocol { Application(router: api.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0))) }
