@@ -253,7 +253,6 @@ struct LegacyTests {
     /// its creator's name.)
     @Test func legacyDerivationsLeaveTheCooperativePoolFree() async throws {
         let gate = DispatchSemaphore(value: 0)
-        let released = Atomic<Bool>(false)
         let threadNames = Mutex<[String]>([])
         let keys = try LegacyKeys(masterKey: Self.master)
         let reader = LegacyReader(keys: keys, threads: WorkerThreads(count: 8, name: "test-kdf")) { version in
@@ -262,30 +261,10 @@ struct LegacyTests {
             return CountingDerivation.key(version)
         }
         let envelopes = try (1...8).map { try Self.envelope(Self.version($0)) }
-        let jobs = Task {
-            try await withThrowingTaskGroup(of: Bool.self) { group in
-                for envelope in envelopes {
-                    group.addTask {
-                        let outcome = try await reader.openJSONOffPool(envelope)
-                        if case .opened = outcome { return true }
-                        return false
-                    }
-                }
-                return try await group.reduce(into: [Bool]()) { $0.append($1) }
-            }
+        let (finishedWhileBlocked, results) = try await poolStaysFree(8, gate: gate) { index in
+            if case .opened = try await reader.openJSONOffPool(envelopes[index]) { return true }
+            return false
         }
-        // A safety valve so a regression fails instead of hanging (generous for the same reason as in
-        // PasswordHasherTests.blockingWorkLeavesTheCooperativePoolFree).
-        let valve = Thread {
-            Thread.sleep(forTimeInterval: 180)
-            if !released.exchange(true, ordering: .relaxed) { for _ in 0..<8 { gate.signal() } }
-        }
-        valve.start()
-        try await Task.sleep(for: .milliseconds(50))
-        for _ in 0..<20 { await Task.yield() }
-        let finishedWhileBlocked = !released.load(ordering: .relaxed)
-        if !released.exchange(true, ordering: .relaxed) { for _ in 0..<8 { gate.signal() } }
-        let results = try await jobs.value
         #expect(finishedWhileBlocked)
         #expect(results == Array(repeating: true, count: 8))
         // Every derivation ran, each on a thread of its own (the worker threads; none could have run on

@@ -92,28 +92,9 @@ struct PasswordHasherTests {
         // until they were released; on the hasher's own threads a cooperative task finishes meanwhile.
         let threads = WorkerThreads(count: 8, name: "test-blocking")
         let gate = DispatchSemaphore(value: 0)
-        let released = Atomic<Bool>(false)
-        let jobs = Task {
-            try await withThrowingTaskGroup(of: String.self) { group in
-                for _ in 0..<8 {
-                    group.addTask { try await threads.run { gate.wait(); return "done" } }
-                }
-                return try await group.reduce(into: [String]()) { $0.append($1) }
-            }
+        let (finishedWhileBlocked, results) = try await poolStaysFree(8, gate: gate) { _ in
+            try await threads.run { gate.wait(); return "done" }
         }
-        // A safety valve so a regression fails instead of hanging. It is generous because under the full
-        // suite on two cores the cooperative pool can be busy with other tests for tens of seconds (a 20 s
-        // valve once fired in CI before this task was scheduled again); a regression still fails, later.
-        let valve = Thread {
-            Thread.sleep(forTimeInterval: 180)
-            if !released.exchange(true, ordering: .relaxed) { for _ in 0..<8 { gate.signal() } }
-        }
-        valve.start()
-        try await Task.sleep(for: .milliseconds(50))
-        for _ in 0..<20 { await Task.yield() }
-        let finishedWhileBlocked = !released.load(ordering: .relaxed)
-        if !released.exchange(true, ordering: .relaxed) { for _ in 0..<8 { gate.signal() } }
-        let results = try await jobs.value
         #expect(finishedWhileBlocked)
         #expect(results == Array(repeating: "done", count: 8))
     }
