@@ -20,7 +20,7 @@ public struct ServerConfiguration: Sendable {
     /// Whether the server terminates TLS (drives HSTS and `/security/status`).
     public var tls = true
     public var tlsMinimumVersion = "TLSv1.3"
-    /// Peers whose `X-Forwarded-For` is believed (exact addresses or IPv4 CIDR blocks).
+    /// Peers whose `X-Forwarded-For` is believed (exact addresses or CIDR blocks, IPv4 or IPv6).
     public var trustedProxies: [String] = []
     /// Origins allowed to call the API from a browser (exact `scheme://host[:port]`); none by default.
     public var corsOrigins: [String] = []
@@ -64,26 +64,9 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
-    /// Whether `address` is one of `list` (exact, or inside an IPv4 CIDR block).
+    /// Whether `address` is one of `list`: an exact address or inside a CIDR block, IPv4 or IPv6
+    /// (an IPv4-mapped IPv6 address counts as its IPv4 address).
     static func contains(_ list: [String], _ address: String) -> Bool {
-        list.contains { entry in
-            if entry == address { return true }
-            let parts = entry.split(separator: "/")
-            guard parts.count == 2, let bits = Int(parts[1]), (0...32).contains(bits),
-                  let network = ipv4(String(parts[0])), let value = ipv4(address) else { return false }
-            let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << (32 - UInt32(bits))
-            return network & mask == value & mask
-        }
-    }
-
-    static func ipv4(_ text: String) -> UInt32? {
-        let octets = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard octets.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for octet in octets {
-            guard let byte = UInt8(octet), String(byte) == octet else { return nil }
-            value = value << 8 | UInt32(byte)
-        }
-        return value
+        list.contains { $0 == address || SourceKey.matches($0, address) }
     }
 }

@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Also accept TLS 1.2 (env WARDEN_TLS_MIN=1.2).") var allowTLS12 = false
     @Option(help: ArgumentHelp("Redis for sessions and rate limits (env WARDEN_REDIS_URL; default: the database).", valueName: "url")) var redisURL: String?
     @Option(help: ArgumentHelp("open, invite or admin (env WARDEN_REGISTRATION, default admin).", valueName: "policy")) var registration: String?
-    @Option(help: ArgumentHelp("A proxy whose X-Forwarded-For is believed: address or IPv4 CIDR (repeatable; env WARDEN_TRUSTED_PROXIES, comma-separated).", valueName: "address")) var trustedProxy: [String] = []
+    @Option(help: ArgumentHelp("A proxy whose X-Forwarded-For is believed: address or CIDR block, IPv4 or IPv6 (repeatable; env WARDEN_TRUSTED_PROXIES, comma-separated).", valueName: "address")) var trustedProxy: [String] = []
     @Option(help: ArgumentHelp("A browser origin allowed by CORS (repeatable; env WARDEN_CORS_ORIGINS).", valueName: "origin")) var corsOrigin: [String] = []
 
     func run() async throws {

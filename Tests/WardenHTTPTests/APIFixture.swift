@@ -25,13 +25,14 @@ struct APIFixture: Sendable {
     let accounts: AccountService
     let access: AccessService
     let sessionStore: SwitchableSessionStore
+    let ledger: MemoryRevocationLedger
 
     /// - Parameters:
     ///   - passwords: scrypt parameters of the password hasher (production's are `PasswordHasher`'s default).
     ///   - accountConfiguration: the account service's password and login policies.
     static func make(
         passwords: ScryptParameters = cheapPasswords, accountConfiguration: AccountService.Configuration = AccountService.Configuration(),
-        _ configure: (inout ServerConfiguration) -> Void = { _ in }
+        databaseProbes: ProbeCounter? = nil, _ configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> APIFixture {
         var configuration = ServerConfiguration()
         configuration.tls = true
@@ -46,14 +47,15 @@ struct APIFixture: Sendable {
         try await keys.load()
         let tokens = TokenService(keys: keys, policy: policy)
         let store = SwitchableSessionStore()
-        let sessions = SessionService(store: store, activity: store, ledger: MemoryRevocationLedger(), tokens: tokens, policy: policy, audit: audit)
+        let ledger = MemoryRevocationLedger()
+        let sessions = SessionService(store: store, activity: store, ledger: ledger, tokens: tokens, policy: policy, audit: audit)
         let limiter = MemoryRateLimitStore()
         let mfa = try MFAService(store: MemoryMFAStore(audit: audit), cipher: cipher, hashKey: masterKey.secretHashKey, limiter: limiter)
         let security = AccountSecurity(
             accounts: accounts, access: access, authorizer: Authorizer(store: directory), sessions: sessions, tokens: tokens, mfa: mfa,
             cipher: cipher, limiter: limiter, audit: audit, policy: configuration.securityPolicy)
-        let services = WardenServices(security: security, limiter: limiter, auditReader: audit, databaseHealthy: { true }, redisHealthy: nil, channels: [])
-        return APIFixture(api: WardenAPI(services: services, configuration: configuration), audit: audit, directory: directory, accounts: accounts, access: access, sessionStore: store)
+        let services = WardenServices(security: security, limiter: limiter, auditReader: audit, databaseHealthy: { databaseProbes?.hit(); return true }, redisHealthy: nil, channels: [])
+        return APIFixture(api: WardenAPI(services: services, configuration: configuration), audit: audit, directory: directory, accounts: accounts, access: access, sessionStore: store, ledger: ledger)
     }
 
     var app: some ApplicationProtocol { Application(router: api.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0))) }

@@ -9,6 +9,8 @@ import WardenAuth
 import WardenCore
 import WardenCrypto
 import WardenMFA
+import WardenSessions
+import Synchronization
 
 /// The account rules of the use-case layer, attacked over HTTP (issue: account security as one layer).
 /// Each test failed on the code before `WardenAuth` existed.
@@ -247,4 +249,76 @@ struct AccountSecurityTests {
         #expect(recorded.count == 3)
         #expect(recorded.allSatisfy { $0.details["reason"] == "authentication_failed" && $0.details["context"]?.hasPrefix("caller:c") == true })
     }
+
+    /// Item 10: rate limits count an IPv6 client by its /64 (one host has a whole /64 to rotate through),
+    /// and trusted proxies may be IPv6 CIDR blocks.
+    @Test func addressesCountByTheirNetwork() {
+        #expect(SourceKey.of("2001:db8:1:2:aaaa::1") == SourceKey.of("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+        #expect(SourceKey.of("2001:db8:1:2::1") == "2001:0db8:0001:0002::/64")
+        #expect(SourceKey.of("2001:db8:1:3::1") != SourceKey.of("2001:db8:1:2::1"))
+        #expect(SourceKey.of("::ffff:192.0.2.7") == "192.0.2.7")
+        #expect(SourceKey.of("192.0.2.7") == "192.0.2.7")
+        #expect(SourceKey.of(nil) == "unknown")
+        #expect(SourceKey.matches("fd00::/8", "fd12:3456::1"))
+        #expect(!SourceKey.matches("fd00::/8", "fe80::1"))
+        #expect(SourceKey.matches("2001:db8::/32", "2001:db8:ffff::1") && !SourceKey.matches("2001:db8::/33", "2001:db8:ffff::1"))
+        #expect(SourceKey.matches("10.0.0.0/8", "10.1.2.3") && !SourceKey.matches("10.0.0.0/8", "11.0.0.1"))
+        #expect(SourceKey.matches("10.0.0.0/8", "::ffff:10.1.2.3"))
+        #expect(SourceKey.matches("::1", "::1") && !SourceKey.matches("::1", "::2"))
+        #expect(!SourceKey.matches("10.0.0.0/99", "10.0.0.1") && !SourceKey.matches("not-an-address", "10.0.0.1"))
+    }
+
+    @Test func anIPv6ClientRotatingAddressesInItsSlash64IsStillLimited() async throws {
+        let f = try await APIFixture.make { $0.trustedProxies = ["::1", "127.0.0.1"]; $0.authAddressLimit = RateLimit(limit: 3, window: 60) }
+        try await f.app.test(.live) { client async throws in
+            var statuses: [HTTPResponse.Status] = []
+            for host in 1...5 {
+                statuses.append(try await client.json(
+                    .post, "/auth/login", ["username": "nobody", "password": "a wrong guess here"],
+                    headers: [HTTPField.Name("X-Forwarded-For")!: "2001:db8:1:2::\(host)"]).status)
+            }
+            #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .tooManyRequests, .tooManyRequests])
+            // Another /64 is another client.
+            #expect(try await client.json(
+                .post, "/auth/login", ["username": "nobody", "password": "a wrong guess here"],
+                headers: [HTTPField.Name("X-Forwarded-For")!: "2001:db8:1:3::1"]).status == .unauthorized)
+        }
+    }
+
+    /// Item 10: `/health/ready` is public; a flood of probes is answered from a 1 s cache.
+    @Test func readinessIsCachedForASecond() async throws {
+        let probes = ProbeCounter()
+        let f = try await APIFixture.make(databaseProbes: probes)
+        try await f.app.test(.router) { client async throws in
+            for _ in 0..<20 { #expect(try await client.json(.get, "/health/ready").status == .ok) }
+        }
+        #expect(probes.count == 1)
+    }
+
+    /// Item 5 over HTTP: another account's DELETE of a session, live or revoked, changes nothing; the
+    /// ledger row keeps its owner.
+    @Test func anotherAccountsDeleteLeavesTheLedgerAlone() async throws {
+        let f = try await APIFixture.make()
+        let ada = try await f.account("ada")
+        try await f.account("mallory")
+        try await f.app.test(.router) { client async throws in
+            let first = try await client.login("ada")
+            let second = try await client.login("ada")
+            let mallory = try await client.login("mallory")["access_token"] as! String
+            let revoked = first["session_id"] as! String
+            #expect(try await client.json(.delete, "/auth/sessions/\(revoked)", token: second["access_token"] as? String).status == .noContent)
+            #expect(try await client.json(.delete, "/auth/sessions/\(revoked)", token: mallory).status == .notFound)
+            #expect(try await client.json(.delete, "/auth/sessions/\(second["session_id"] as! String)", token: mallory).status == .notFound)
+            #expect(try await client.json(.get, "/auth/sessions", token: second["access_token"] as? String).status == .ok)
+        }
+        let ledger = try await f.ledger.activeRevocations(now: Date())
+        #expect(ledger.sessions.count == 1)
+        #expect(ledger.sessions.allSatisfy { $0.accountID == ada.id })
+    }
+}
+
+final class ProbeCounter: Sendable {
+    private let value = Mutex(0)
+    var count: Int { value.withLock { $0 } }
+    func hit() { value.withLock { $0 += 1 } }
 }
