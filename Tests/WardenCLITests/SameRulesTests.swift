@@ -81,4 +81,48 @@ struct SameRulesTests {
         let rotation = try #require(events.last { $0["action"] as? String == "key.rotated" })
         #expect(rotation["actor"] as? String == root)
     }
+
+    /// The command line revokes where the server looks: with `WARDEN_REDIS_URL` set, `users set-password`
+    /// ends the sessions that `warden serve` keeps in Redis (the account stays active, so only the
+    /// revocation can refuse the token).
+    @Test func theCLIRevokesSessionsKeptInRedis() async throws {
+        let redis = try RedisServer()
+        try await redis.start()
+        var cli = try CLI()
+        cli.environment = ["WARDEN_SCRYPT_LOG_N": "10", "USER": "tester", "WARDEN_REDIS_URL": redis.url]
+        defer { cli.cleanup() }
+        #expect(try await cli.run(["users", "create", "ada", "--password-stdin"], input: Data((Self.password + "\n").utf8)).status == 0)
+        let server = try await ServeProcess.start(
+            CLI.executable, ["serve", "--port", "0", "--no-tls"], environment: cli.processEnvironment, directory: cli.directory)
+        let script = """
+            import json, sys, urllib.request, urllib.error
+            base, step = sys.argv[1], sys.argv[2]
+            def call(method, path, body=None, token=None):
+                data = json.dumps(body).encode() if body is not None else None
+                request = urllib.request.Request(base + path, data=data, method=method)
+                if data is not None: request.add_header("Content-Type", "application/json")
+                if token: request.add_header("Authorization", "Bearer " + token)
+                try:
+                    with urllib.request.urlopen(request) as response:
+                        return response.status, json.loads(response.read() or b"{}")
+                except urllib.error.HTTPError as error:
+                    return error.code, {}
+            if step == "login":
+                print(call("POST", "/auth/login", {"username": "ada", "password": sys.argv[3]})[1]["access_token"])
+            else:
+                print(call("GET", "/auth/sessions", token=sys.argv[3])[0])
+            """
+        func python(_ arguments: String...) async throws -> String {
+            let result = try await runProcess("/usr/bin/env", ["python3", "-c", script] + arguments)
+            return String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let token = try await python(server.url, "login", Self.password)
+        #expect(try await python(server.url, "check", token) == "200")
+        let reset = try await cli.run(["users", "set-password", "ada"], input: Data("a brand new passphrase\n".utf8))
+        #expect(reset.status == 0, "\(reset.stderr)")
+        #expect(reset.line.contains("1 sessions revoked"), "\(reset.output)")
+        #expect(try await python(server.url, "check", token) == "401")
+        await server.stop()
+        await redis.stop()
+    }
 }
