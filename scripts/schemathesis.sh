@@ -39,8 +39,12 @@ request = urllib.request.Request(sys.argv[1] + "/auth/login", data=json.dumps({"
 print(json.load(urllib.request.urlopen(request, context=ssl.create_default_context(cafile=sys.argv[2])))["access_token"])
 PY
 )"
+# Deterministic generation by default, so a green run here is a green run in CI; set
+# WARDEN_SCHEMATHESIS_RANDOM=1 for exploratory runs with fresh data each time.
+determinism=(--generation-deterministic)
+[ "${WARDEN_SCHEMATHESIS_RANDOM:-0}" = 1 ] && determinism=()
 run() {
-  schemathesis run docs/openapi.json --url "$url" --tls-verify "$scratch/data/tls/cert.pem" \
+  schemathesis run docs/openapi.json "${determinism[@]}" --url "$url" --tls-verify "$scratch/data/tls/cert.pem" \
     --checks all --exclude-checks positive_data_acceptance -n "$examples" -H "Authorization: Bearer $1" --request-timeout 30 "${@:2}"
 }
 # First everything that cannot end the fuzzing administrator's own session or account (so the

@@ -10,7 +10,8 @@ extension AccountSecurity {
     public func grantRole(_ role: String, to target: Account, expires: Date? = nil, _ principal: Principal) async throws {
         try await require("roles:manage", principal)
         let roles = try await access.roles()
-        guard roles.roles[role] != nil else { throw AccessError(.roleNotFound, "no such role") }
+        // The role is a field of the request, not the resource it names: an unknown one is a bad request.
+        guard roles.roles[role] != nil else { throw AuthError(.invalidRequest, "no such role") }
         if principal.account?.id == target.id {
             try await refuse("role.grant_refused", subject: target.subject, reason: "self_grant", principal, details: ["role": role])
             throw AuthError(.forbidden, "an account cannot grant roles to itself; ask another administrator")

@@ -31,6 +31,8 @@ struct AccountSecurityTests {
                 let toOther = try await client.json(.post, "/admin/accounts/\(bob.id.lowercasedText)/roles", ["role": role], token: token)
                 #expect(toOther.status == .forbidden, "grant of \(role) to another")
             }
+            // An unknown role is a bad request (the account exists).
+            #expect(try await client.json(.post, "/admin/accounts/\(bob.id.lowercasedText)/roles", ["role": "wizard"], token: token).status == .badRequest)
             // Within its own permissions, to someone else: allowed.
             #expect(try await client.json(.post, "/admin/accounts/\(bob.id.lowercasedText)/roles", ["role": "account_admin"], token: token).status == .ok)
             // Even an allowed role is refused to oneself.
