@@ -32,7 +32,7 @@ struct APIFixture: Sendable {
     ///   - accountConfiguration: the account service's password and login policies.
     static func make(
         passwords: ScryptParameters = cheapPasswords, accountConfiguration: AccountService.Configuration = AccountService.Configuration(),
-        databaseProbes: ProbeCounter? = nil, _ configure: (inout ServerConfiguration) -> Void = { _ in }
+        databaseProbes: ProbeCounter? = nil, clock: any WallClock = SystemWallClock(), _ configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> APIFixture {
         var configuration = ServerConfiguration()
         configuration.tls = true
@@ -54,7 +54,7 @@ struct APIFixture: Sendable {
         let security = AccountSecurity(
             accounts: accounts, access: access, authorizer: Authorizer(store: directory), sessions: sessions, tokens: tokens, mfa: mfa,
             cipher: cipher, limiter: limiter, audit: audit, policy: configuration.securityPolicy)
-        let services = WardenServices(security: security, limiter: limiter, auditReader: audit, databaseHealthy: { databaseProbes?.hit(); return true }, redisHealthy: nil, channels: [])
+        let services = WardenServices(security: security, limiter: limiter, auditReader: audit, databaseHealthy: { databaseProbes?.hit(); return true }, redisHealthy: nil, channels: [], clock: clock)
         return APIFixture(api: WardenAPI(services: services, configuration: configuration), audit: audit, directory: directory, accounts: accounts, access: access, sessionStore: store, ledger: ledger)
     }
 

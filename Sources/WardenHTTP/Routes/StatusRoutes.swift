@@ -8,13 +8,13 @@ import WardenMFA
 
 /// The last readiness answer, kept for a second.
 final class ReadinessCache: Sendable {
-    private let entry = Mutex<(time: ContinuousClock.Instant, checks: [String: String])?>(nil)
+    private let entry = Mutex<(time: Date, checks: [String: String])?>(nil)
 
-    func value(now: ContinuousClock.Instant) -> [String: String]? {
-        entry.withLock { entry in entry.flatMap { now - $0.time < .seconds(1) ? $0.checks : nil } }
+    func value(now: Date) -> [String: String]? {
+        entry.withLock { entry in entry.flatMap { (0..<1).contains(now.timeIntervalSince($0.time)) ? $0.checks : nil } }
     }
 
-    func store(_ checks: [String: String], now: ContinuousClock.Instant) {
+    func store(_ checks: [String: String], now: Date) {
         entry.withLock { $0 = (now, checks) }
     }
 }
@@ -49,7 +49,7 @@ extension WardenAPI {
     /// The readiness checks, at most once a second (`/health/ready` is public: a flood of probes must not
     /// become a flood of database and Redis round trips).
     func readiness() async -> [String: String] {
-        let now = ContinuousClock.now
+        let now = services.clock.now()
         if let cached = readinessCache.value(now: now) { return cached }
         var checks = ["database": await services.databaseHealthy() ? "up" : "down", "keyring": services.cipher.keyring.versions.isEmpty ? "down" : "up"]
         if let redis = services.redisHealthy { checks["redis"] = await redis() ? "up" : "down" }
