@@ -85,7 +85,7 @@ extension AccountSecurity {
     /// Changes the caller's own password: the current one is required, every other session of the
     /// account ends (the caller's stays).
     public func changeOwnPassword(current: String, new: String, _ principal: Principal) async throws -> Int {
-        guard let account = principal.account, let session = principal.session else { throw AuthError.unauthorized }
+        guard let account = try await callerAccount(principal), let session = principal.session else { throw AuthError.unauthorized }
         try await checkCurrentPassword(account, current, principal)
         try await accounts.setPassword(id: account.id, to: new, context: principal.context)
         return try await sessions.revokeOthers(accountID: account.id, keeping: session.sessionHash, reason: "password_changed", context: principal.context)
@@ -114,20 +114,23 @@ extension AccountSecurity {
     /// come back, even when it is enabled again.
     public func disable(_ target: Account, _ principal: Principal) async throws -> (account: Account, sessionsRevoked: Int) {
         try await requireAuthority("accounts:manage", over: target, principal, action: "account.disable_refused")
-        guard principal.account?.id != target.id else {
+        guard principal.accountID != target.id else {
             try await refuse("account.disable_refused", subject: target.subject, reason: "self", principal)
             throw AuthError(.forbidden, "an account cannot disable itself; ask another administrator")
         }
         try await requireAnotherSuperAdmin(besides: target, principal, action: "account.disable_refused")
         let updated = try await accounts.setStatus(id: target.id, to: .disabled, context: principal.context)
         let revoked = try await sessions.revokeAll(accountID: target.id, reason: "account_disabled", context: principal.context)
+        try await publishAccountStatus(updated)
         return (updated, revoked)
     }
 
     /// Enables an account (and lifts a password lock). Sessions ended when it was disabled stay ended.
     public func enable(_ target: Account, _ principal: Principal) async throws -> Account {
         try await requireAuthority("accounts:manage", over: target, principal, action: "account.enable_refused")
-        return try await accounts.setStatus(id: target.id, to: .active, context: principal.context)
+        let updated = try await accounts.setStatus(id: target.id, to: .active, context: principal.context)
+        try await publishAccountStatus(updated)
+        return updated
     }
 
     /// Lifts the password lock and the MFA lock (or hard stop) of an account.
@@ -144,6 +147,7 @@ extension AccountSecurity {
         try await requireAnotherSuperAdmin(besides: target, principal, action: "account.delete_refused")
         _ = try await sessions.revokeAll(accountID: target.id, reason: "account_deleted", context: principal.context)
         try await accounts.delete(id: target.id, context: principal.context)
+        try await sessions.publishAccountStatus(accountID: target.id, active: false)
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

@@ -97,19 +97,40 @@ extension AccountSecurity {
 
     /// The principal behind an access token: its session is live and its account not disabled.
     ///
+    /// One round trip to the session store answers both (the account's status is written through to it
+    /// on every change, ``publishAccountStatus(_:)``); only when the store does not know the status (it
+    /// expired, or the store restarted) is the database asked, and the answer filled in. With
+    /// `listingSessions`, the same round trip brings back the account's live sessions, which
+    /// ``ownSessions(_:)`` then answers from.
+    ///
     /// - Throws: ``AuthError/unauthorized``; the session store's unavailability as is (never a success).
-    public func authenticate(accessToken: String, context: AuditContext) async throws -> Principal {
-        let authenticated: SessionService.Authenticated
+    public func authenticate(accessToken: String, context: AuditContext, listingSessions: Bool = false) async throws -> Principal {
+        let checked: SessionService.Checked
         do {
-            authenticated = try await sessions.authenticate(accessToken: accessToken)
+            checked = try await sessions.check(accessToken: accessToken, listing: listingSessions)
         } catch let error as SessionError where error.code == .invalidToken {
             try? await recordRefusedToken(context)
             throw AuthError.unauthorized
         }
-        guard let account = try await accounts.account(id: authenticated.accountID), account.status != .disabled else { throw AuthError.unauthorized }
+        let accountID = checked.authenticated.accountID
+        if checked.accountActive == nil {
+            let active = try await accounts.account(id: accountID).map { $0.status != .disabled } ?? false
+            try await sessions.publishAccountStatus(accountID: accountID, active: active, onlyIfUnknown: true)
+            guard active else { throw AuthError.unauthorized }
+        } else if checked.accountActive != true {
+            throw AuthError.unauthorized
+        }
         var caller = context
-        caller.actor = account.subject
-        return Principal(kind: .account(account, authenticated), context: caller)
+        caller.actor = "account:" + accountID.lowercasedText
+        var principal = Principal(kind: .account(accountID, checked.authenticated), context: caller)
+        principal.prefetchedSessions = checked.sessions
+        return principal
+    }
+
+    /// Writes the account's status (from the database, which stays the truth) through to the session
+    /// store, where every node's token check reads it at its next request.
+    func publishAccountStatus(_ account: Account) async throws {
+        try await sessions.publishAccountStatus(accountID: account.id, active: account.status != .disabled)
     }
 
     /// Exchanges a refresh token for new tokens; refused for a disabled (or deleted) account.
@@ -143,21 +164,22 @@ extension AccountSecurity {
 
     /// Ends every session of the caller's account.
     public func logoutEverywhere(_ principal: Principal) async throws -> Int {
-        guard let account = principal.account else { throw AuthError.unauthorized }
-        return try await sessions.revokeAll(accountID: account.id, reason: "logout_all", context: principal.context)
+        guard let account = principal.accountID else { throw AuthError.unauthorized }
+        return try await sessions.revokeAll(accountID: account, reason: "logout_all", context: principal.context)
     }
 
     /// The caller's own live sessions.
     public func ownSessions(_ principal: Principal) async throws -> [SessionRecord] {
-        guard let account = principal.account else { throw AuthError.unauthorized }
-        return try await sessions.sessions(accountID: account.id)
+        guard let account = principal.accountID else { throw AuthError.unauthorized }
+        if let prefetched = principal.prefetchedSessions { return prefetched }
+        return try await sessions.sessions(accountID: account)
     }
 
     /// Ends one of the caller's own sessions; another account's session is "not found".
     public func revokeOwnSession(_ sessionHash: String, _ principal: Principal) async throws {
-        guard let account = principal.account else { throw AuthError.unauthorized }
+        guard let account = principal.accountID else { throw AuthError.unauthorized }
         guard sessionHash.utf8.count == 64, sessionHash.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { throw AuthError.notFound }
-        try await sessions.revoke(sessionHash: sessionHash, accountID: account.id, context: principal.context)
+        try await sessions.revoke(sessionHash: sessionHash, accountID: account, context: principal.context)
     }
 
     /// Another account's sessions and devices (`sessions:read`).

@@ -24,7 +24,7 @@ extension AccountSecurity {
     ///   factor's code — or a session whose second factor was completed within the recent-authentication
     ///   window (5 minutes by default).
     func reauthenticate(_ proof: Reauthentication, _ principal: Principal) async throws -> MFAProof {
-        guard let account = principal.account else { return MFAProof(lastMFA: clock.now()) }
+        guard let account = try await callerAccount(principal) else { return MFAProof(lastMFA: clock.now()) }
         if let code = proof.code {
             try await mfa.verify(accountID: account.id, method: proof.method ?? .totp, code: code, context: principal.context)
             return MFAProof(lastMFA: clock.now())
@@ -48,44 +48,44 @@ extension AccountSecurity {
 
     /// Starts a TOTP enrolment for the caller (proof of identity required).
     public func enrollTOTP(deviceName: String, proof: Reauthentication, _ principal: Principal) async throws -> MFAService.TOTPEnrollment {
-        guard let account = principal.account else { throw AuthError.unauthorized }
+        guard let account = try await callerAccount(principal) else { throw AuthError.unauthorized }
         let recent = try await reauthenticate(proof, principal)
         return try await mfa.enrollTOTP(accountID: account.id, accountName: account.username, deviceName: deviceName, proof: recent, context: principal.context)
     }
 
     /// Starts an SMS or email enrolment for the caller (proof of identity required); sends a code.
     public func enrollDestination(_ kind: MFAState.Factor.Kind, destination: String, name: String, proof: Reauthentication, _ principal: Principal) async throws -> UUID {
-        guard let account = principal.account else { throw AuthError.unauthorized }
+        guard let account = principal.accountID else { throw AuthError.unauthorized }
         let recent = try await reauthenticate(proof, principal)
-        return try await mfa.enrollDestination(kind, destination: destination, accountID: account.id, name: name, proof: recent, context: principal.context)
+        return try await mfa.enrollDestination(kind, destination: destination, accountID: account, name: name, proof: recent, context: principal.context)
     }
 
     /// Confirms an enrolment with a code from the new factor; every other session of the account ends.
     public func confirmFactor(_ factorID: UUID, code: String, _ principal: Principal) async throws -> [MFAService.Method] {
-        guard let account = principal.account, let session = principal.session else { throw AuthError.unauthorized }
-        try await mfa.confirm(accountID: account.id, factorID: factorID, code: code, context: principal.context)
-        try await sessions.revokeOthers(accountID: account.id, keeping: session.sessionHash, reason: "mfa_changed", context: principal.context)
-        return try await mfa.methods(accountID: account.id)
+        guard let account = principal.accountID, let session = principal.session else { throw AuthError.unauthorized }
+        try await mfa.confirm(accountID: account, factorID: factorID, code: code, context: principal.context)
+        try await sessions.revokeOthers(accountID: account, keeping: session.sessionHash, reason: "mfa_changed", context: principal.context)
+        return try await mfa.methods(accountID: account)
     }
 
     /// A new set of backup codes for the caller (proof of identity required).
     public func regenerateBackupCodes(proof: Reauthentication, _ principal: Principal) async throws -> [String] {
-        guard let account = principal.account else { throw AuthError.unauthorized }
+        guard let account = principal.accountID else { throw AuthError.unauthorized }
         let recent = try await reauthenticate(proof, principal)
-        return try await mfa.generateBackupCodes(accountID: account.id, proof: recent, context: principal.context)
+        return try await mfa.generateBackupCodes(accountID: account, proof: recent, context: principal.context)
     }
 
     public func remainingBackupCodes(_ principal: Principal) async throws -> Int {
-        guard let account = principal.account else { throw AuthError.unauthorized }
-        return try await mfa.remainingBackupCodes(accountID: account.id)
+        guard let account = principal.accountID else { throw AuthError.unauthorized }
+        return try await mfa.remainingBackupCodes(accountID: account)
     }
 
     /// Turns MFA off for the caller (proof of identity required); every other session ends.
     public func disableMFA(proof: Reauthentication, _ principal: Principal) async throws {
-        guard let account = principal.account, let session = principal.session else { throw AuthError.unauthorized }
+        guard let account = principal.accountID, let session = principal.session else { throw AuthError.unauthorized }
         let recent = try await reauthenticate(proof, principal)
-        try await mfa.disable(accountID: account.id, proof: recent, context: principal.context)
-        try await sessions.revokeOthers(accountID: account.id, keeping: session.sessionHash, reason: "mfa_changed", context: principal.context)
+        try await mfa.disable(accountID: account, proof: recent, context: principal.context)
+        try await sessions.revokeOthers(accountID: account, keeping: session.sessionHash, reason: "mfa_changed", context: principal.context)
     }
 
     /// An administrator's MFA reset for another account (`accounts:manage` and every permission the

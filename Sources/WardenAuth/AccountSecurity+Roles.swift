@@ -12,7 +12,7 @@ extension AccountSecurity {
         let roles = try await access.roles()
         // The role is a field of the request, not the resource it names: an unknown one is a bad request.
         guard roles.roles[role] != nil else { throw AuthError(.invalidRequest, "no such role") }
-        if principal.account?.id == target.id {
+        if principal.accountID == target.id {
             try await refuse("role.grant_refused", subject: target.subject, reason: "self_grant", principal, details: ["role": role])
             throw AuthError(.forbidden, "an account cannot grant roles to itself; ask another administrator")
         }

@@ -67,17 +67,26 @@ public final class AccountSecurity: Sendable {
 
     // MARK: Authorization
 
+    /// The calling account, read now (`nil` for the operator). A token's check reads no database, so the
+    /// use cases that need more than the account's id (its roles, its username) read it here: an account
+    /// deleted or disabled since the token was checked is refused.
+    public func callerAccount(_ principal: Principal) async throws -> Account? {
+        guard let id = principal.accountID else { return nil }
+        guard let account = try await accounts.account(id: id), account.status != .disabled else { throw AuthError.unauthorized }
+        return account
+    }
+
     /// Throws ``AuthError/forbidden`` unless the principal holds `permission` now (the operator holds
     /// every permission).
     public func require(_ permission: String, _ principal: Principal) async throws {
-        guard case .account(let account, _) = principal.kind else { return }
+        guard let account = try await callerAccount(principal) else { return }
         guard let wanted = Permission(permission), try await authorizer.isAllowed(account, wanted) else { throw AuthError.forbidden }
     }
 
     /// Whether the principal holds every permission in `permissions` (an account may only hand out, take
     /// away or act on what it holds itself).
     func holdsAll(_ permissions: Set<Permission>, _ principal: Principal) async throws -> Bool {
-        guard case .account(let account, _) = principal.kind else { return true }
+        guard let account = try await callerAccount(principal) else { return true }
         let held = try await authorizer.permissions(of: account)
         return permissions.allSatisfy { needed in held.contains { $0.covers(needed) } }
     }
@@ -95,7 +104,7 @@ public final class AccountSecurity: Sendable {
     /// (an account administrator cannot reset a super administrator's password or disable them).
     func requireAuthority(_ permission: String, over target: Account, _ principal: Principal, action: String) async throws {
         try await require(permission, principal)
-        guard principal.account?.id != target.id else { return }
+        guard principal.accountID != target.id else { return }
         guard try await holdsAll(try await grantedPermissions(of: target), principal) else {
             try await refuse(action, subject: target.subject, reason: "target_more_privileged", principal)
             throw AuthError(.forbidden, "the account holds permissions you do not; ask an administrator who holds them")

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import WardenAccess
 public import WardenCore
 public import WardenSessions
@@ -9,8 +9,10 @@ public import WardenSessions
 /// Security rules never look at the surface a request came from, only at the principal.
 public struct Principal: Sendable {
     public enum Kind: Sendable {
-        /// An account, with the session its access token belongs to.
-        case account(Account, SessionService.Authenticated)
+        /// An account, with the session its access token belongs to. The account itself is read only by
+        /// the use cases that need more than its id (``AccountSecurity/callerAccount(_:)``): checking a
+        /// token needs no database read.
+        case account(UUID, SessionService.Authenticated)
         /// The command line's operator.
         case `operator`
     }
@@ -18,6 +20,8 @@ public struct Principal: Sendable {
     public let kind: Kind
     /// Who, from where, which request: what the audit log records.
     public let context: AuditContext
+    /// The caller's live sessions, when the token check fetched them in its round trip (the route asked).
+    public var prefetchedSessions: [SessionRecord]?
 
     public init(kind: Kind, context: AuditContext) {
         self.kind = kind
@@ -29,9 +33,9 @@ public struct Principal: Sendable {
         Principal(kind: .operator, context: AuditContext(actor: actor))
     }
 
-    /// The calling account, for an account principal.
-    public var account: Account? {
-        if case .account(let account, _) = kind { return account }
+    /// The calling account's id, for an account principal.
+    public var accountID: UUID? {
+        if case .account(let id, _) = kind { return id }
         return nil
     }
 

@@ -15,6 +15,13 @@ public final class Metrics: Sendable {
         var counters: [String: [String: Double]] = [:]
         var histograms: [String: [String: Histogram]] = [:]
         var help: [String: (type: String, text: String)] = [:]
+        var requestLabels: [RequestKey: (counter: String, histogram: String)] = [:]
+    }
+
+    private struct RequestKey: Hashable {
+        let route: String
+        let method: String
+        let status: Int
     }
 
     private let state = Mutex(State())
@@ -26,6 +33,31 @@ public final class Metrics: Sendable {
             state.help[name] = ("counter", help)
             state.counters[name, default: [:]][Self.labels(labels), default: 0] += amount
         }
+    }
+
+    /// One request: counted by route, method and status, timed by route and method. The label strings
+    /// are built once per combination, not per request.
+    public func recordRequest(route: String, method: String, status: Int, seconds: Double) {
+        let key = RequestKey(route: route, method: method, status: status)
+        state.withLock { state in
+            let labels: (counter: String, histogram: String)
+            if let known = state.requestLabels[key] {
+                labels = known
+            } else {
+                labels = (Self.labels(["route": route, "method": method, "status": String(status)]), Self.labels(["route": route, "method": method]))
+                state.requestLabels[key] = labels
+                state.help["warden_http_requests_total"] = ("counter", "HTTP requests by route template, method and status.")
+                state.help["warden_http_request_duration_seconds"] = ("histogram", "HTTP request latency by route template and method.")
+            }
+            state.counters["warden_http_requests_total", default: [:]][labels.counter, default: 0] += 1
+            Self.add(seconds, to: &state.histograms["warden_http_request_duration_seconds", default: [:]][labels.histogram, default: Histogram(buckets: Array(repeating: 0, count: Self.bounds.count))])
+        }
+    }
+
+    private static func add(_ seconds: Double, to histogram: inout Histogram) {
+        for (index, bound) in bounds.enumerated() where seconds <= bound { histogram.buckets[index] += 1 }
+        histogram.sum += seconds
+        histogram.count += 1
     }
 
     public func observe(_ name: String, _ labels: [String: String], seconds: Double, help: String) {

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import WardenAuth
 import WardenCore
+import Synchronization
 
 extension HTTPField.Name {
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
@@ -32,8 +33,10 @@ struct WardenMiddleware: RouterMiddleware {
 
     let configuration: ServerConfiguration
     let limiter: any RateLimitStore
+    let addressLimiter: BatchedRateLimiter
     let metrics: Metrics
     let clock: any WallClock
+    let sampled = Sampled()
 
     /// Route patterns with the stricter per-address limit. Limits are keyed by the route the router
     /// matched, never by the raw path text (which `//auth/login` or `/auth/login/` would vary).
@@ -44,6 +47,7 @@ struct WardenMiddleware: RouterMiddleware {
     init(configuration: ServerConfiguration, limiter: any RateLimitStore, metrics: Metrics, clock: any WallClock, routes: RouteTable) {
         self.configuration = configuration
         self.limiter = limiter
+        addressLimiter = BatchedRateLimiter(limit: configuration.addressLimit, store: limiter)
         self.metrics = metrics
         self.clock = clock
         self.routes = routes
@@ -96,14 +100,15 @@ struct WardenMiddleware: RouterMiddleware {
         let route = context.endpointPath ?? "unmatched"
         let elapsed = (ContinuousClock.now - started)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let labels = ["route": route, "method": request.method.rawValue]
-        metrics.increment("warden_http_requests_total", labels.merging(["status": String(response.status.code)]) { $1 }, help: "HTTP requests by route template, method and status.")
-        metrics.observe("warden_http_request_duration_seconds", labels, seconds: seconds, help: "HTTP request latency by route template and method.")
-        context.logger.info("request", metadata: [
-            "request_id": .string(context.requestID), "method": .string(request.method.rawValue), "route": .string(route),
-            "status": .stringConvertible(response.status.code), "client": .string(context.clientAddress),
-            "ms": .stringConvertible(Int(seconds * 1000)),
-        ])
+        metrics.recordRequest(route: route, method: request.method.rawValue, status: response.status.code, seconds: seconds)
+        // Refused and failed requests are always logged; successful ones one in `accessLogSampling`.
+        if context.logger.logLevel <= .info, response.status.code >= 400 || sampled.next(every: configuration.accessLogSampling) {
+            context.logger.info("request", metadata: [
+                "request_id": .string(context.requestID), "method": .string(request.method.rawValue), "route": .string(route),
+                "status": .stringConvertible(response.status.code), "client": .string(context.clientAddress),
+                "ms": .stringConvertible(Int(seconds * 1000)),
+            ])
+        }
         return response
     }
 
@@ -126,7 +131,7 @@ struct WardenMiddleware: RouterMiddleware {
         let now = clock.now()
         let source = SourceKey.of(context.clientAddress)
         do {
-            if !authRoute, let retry = try await configuration.addressLimit.exceeded(key: "http.address:" + source, in: limiter, now: now) {
+            if !authRoute, let retry = try await addressLimiter.exceeded(key: "http.address:" + source, now: now) {
                 throw APIError(.tooManyRequests, "rate_limited", "too many requests; slow down", retryAfter: retry)
             }
             if authRoute, let retry = try await configuration.authAddressLimit.exceeded(key: "http.auth:" + source, in: limiter, now: now) {
@@ -165,4 +170,14 @@ struct WardenMiddleware: RouterMiddleware {
 
 extension WardenContext {
     var endpointPath: String? { coreContext.endpointPath.value }
+}
+
+/// Lets one call in `every` through (sampling of access-log lines).
+final class Sampled: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func next(every: Int) -> Bool {
+        guard every > 1 else { return true }
+        return count.wrappingAdd(1, ordering: .relaxed).oldValue % every == 0
+    }
 }

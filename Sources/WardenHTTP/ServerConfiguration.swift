@@ -35,7 +35,8 @@ public struct ServerConfiguration: Sendable {
     /// A request's head (request line and headers) must arrive within this of its first byte (a new
     /// connection's first one, within this of the connection opening), or the connection is closed.
     public var headerTimeout: Duration = .seconds(10)
-    /// Requests per client address (every route).
+    /// Requests per client address (every route but `/health`), counted in Redis a batch at a time
+    /// (``BatchedRateLimiter``: never over the limit, at most 2% under it per node).
     public var addressLimit = RateLimit(limit: 600, window: 60)
     /// Requests per client address to the login, registration, refresh and MFA routes.
     public var authAddressLimit = RateLimit(limit: 30, window: 60)
@@ -52,6 +53,9 @@ public struct ServerConfiguration: Sendable {
     public var metricsAddresses: [String] = ["127.0.0.1", "::1"]
     /// Field-encryption batch size.
     public var maxBatch = 100
+    /// One successful request in this many gets an access-log line (every refused or failed one does);
+    /// 1 logs them all (default).
+    public var accessLogSampling = 1
 
     public init() {}
 

@@ -79,13 +79,21 @@ public struct WardenAPI: Sendable {
 
     /// The principal behind the request's bearer token (the scheme in any case, RFC 9110 §11.1); 401
     /// otherwise (503 if the session store is down).
-    func authenticate(_ request: Request, _ context: inout WardenContext) async throws -> Principal {
+    /// With `listingSessions`, the caller's live sessions come back in the same round trip.
+    func authenticate(_ request: Request, _ context: inout WardenContext, listingSessions: Bool = false) async throws -> Principal {
         guard let header = request.headers[.authorization], header.utf8.count < 8192, header.utf8.count > 7,
-              header.prefix(7).lowercased() == "bearer " else { throw APIError.unauthorized }
-        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        let principal = try await services.security.authenticate(accessToken: token, context: context.audit)
+              header.utf8.prefix(7).elementsEqual("bearer ".utf8, by: { $0 | 0x20 == $1 }) else { throw APIError.unauthorized }
+        let token = Self.trimmingSpaces(header.utf8.dropFirst(7))
+        let principal = try await services.security.authenticate(accessToken: token, context: context.audit, listingSessions: listingSessions)
         context.caller = principal
         return principal
+    }
+
+    /// The text between leading and trailing spaces and tabs.
+    static func trimmingSpaces(_ bytes: Substring.UTF8View) -> String {
+        let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else { return "" }
+        return String(Substring(bytes[first...last]))
     }
 
     /// The request's JSON body as `T`, or `empty` when the request has no body at all.

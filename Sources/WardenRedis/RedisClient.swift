@@ -2,6 +2,7 @@ import Crypto
 import WardenCore
 public import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A Redis client: a bounded connection pool, pipelining, Lua scripts by SHA with a fallback when the
 /// server's script cache is empty, and pub/sub.
@@ -12,6 +13,10 @@ public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
     let group: any EventLoopGroup
     private let pool: RedisPool
+    private let sent = Atomic<Int>(0)
+
+    /// Round trips made so far (a command, or a pipeline of them): what the request path is measured in.
+    public var roundTrips: Int { sent.load(ordering: .relaxed) }
 
     public init(configuration: RedisConfiguration, group: (any EventLoopGroup)? = nil) {
         self.configuration = configuration
@@ -23,7 +28,8 @@ public final class RedisClient: Sendable {
     /// Sends one command. An error reply throws ``RedisError/Code/server``.
     @discardableResult
     public func send(_ command: [RedisArgument]) async throws -> RESPValue {
-        try await pool.withConnection { try await $0.send(command) }
+        sent.add(1, ordering: .relaxed)
+        return try await pool.withConnection { try await $0.send(command) }
     }
 
     @discardableResult
@@ -34,7 +40,8 @@ public final class RedisClient: Sendable {
     /// Sends several commands in one round trip. Error replies come back as ``RESPValue/error(_:)`` in
     /// their place; they do not throw.
     public func pipeline(_ commands: [[RedisArgument]]) async throws -> [RESPValue] {
-        try await pool.withConnection { try await $0.sendRaw(commands) }
+        sent.add(1, ordering: .relaxed)
+        return try await pool.withConnection { try await $0.sendRaw(commands) }
     }
 
     /// Runs a Lua script by its SHA-1 (`EVALSHA`), loading it with `EVAL` when the server does not have it

@@ -1,10 +1,13 @@
 /// The Lua scripts behind ``RedisSessionStore``. Each runs atomically in Redis, so a check and the change
 /// it guards cannot interleave with another node's.
 ///
-/// Key layout under the prefix `p`: `p:s:<session hash>` (a hash), `p:as:<account>` (the account's sessions,
-/// a sorted set scored by last activity), `p:rt:<token id>` (revoked access tokens, expiring with them),
-/// `p:wm:<account>` (sessions created at or before this time are revoked), `p:dev:<account>`,
-/// `p:ip:<account>` and `p:fail:<account>` (login history).
+/// Key layout: every key of an account starts with `p:{<account>}` (the prefix `p` and the account id in
+/// braces, a Redis Cluster hash tag), so each script touches one slot. Under it: `:s:<session hash>` (a
+/// hash), `:as` (the account's sessions, a sorted set scored by last activity), `:rt:<token id>` (revoked
+/// access tokens, expiring with them), `:wm` (sessions created at or before this time are revoked), `:st`
+/// (the account's status as last written through from the database: `active` or `disabled`, expiring),
+/// `:dev`, `:ip` and `:fail` (login history). Scripts that walk the account's sessions take the account's
+/// key base (`p:{<account>}`) as an argument.
 enum SessionScripts {
     /// Fields read back as a session, in this order.
     static let fields = "'account', 'created', 'last', 'idle', 'abs', 'level', 'ua', 'addr', 'fp', 'refresh'"
@@ -17,12 +20,12 @@ enum SessionScripts {
         """
 
     /// KEYS: session, account set. ARGV: now, limit, when-full, hash, account, ua, address, fingerprint,
-    /// created, idle ms, absolute ms, level, refresh id, prefix.
+    /// created, idle ms, absolute ms, level, refresh id, account key base.
     static let create = RedisScript("""
         \(isLive)
         local now = tonumber(ARGV[1])
         local prefix = ARGV[14]
-        local wm = tonumber(redis.call('GET', prefix .. ':wm:' .. ARGV[5]) or '0')
+        local wm = tonumber(redis.call('GET', prefix .. ':wm') or '0')
         for _, h in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
           if not live(redis.call('HMGET', prefix .. ':s:' .. h, \(fields)), now, wm) then
             redis.call('DEL', prefix .. ':s:' .. h)
@@ -47,6 +50,42 @@ enum SessionScripts {
         redis.call('ZADD', KEYS[2], now, ARGV[4])
         if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[11]) - now then redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[11]) - now) end
         return evicted
+        """)
+
+    /// KEYS: session, revoked-token, watermark, account set, account status. ARGV: now, account, hash,
+    /// listing ('1'/'0'), account key base.
+    /// Returns nil, or {status ('' when unknown), session fields (with the new last activity)}, followed
+    /// with a listing by {hash, fields} for each of the account's live sessions.
+    static let check = RedisScript("""
+        \(isLive)
+        local now = tonumber(ARGV[1])
+        local status = redis.call('GET', KEYS[5]) or ''
+        if status == 'disabled' then return false end
+        local s = redis.call('HMGET', KEYS[1], \(fields))
+        if not s[1] or s[1] ~= ARGV[2] then return false end
+        local wm = tonumber(redis.call('GET', KEYS[3]) or '0')
+        if not live(s, now, wm) then
+          redis.call('DEL', KEYS[1])
+          redis.call('ZREM', KEYS[4], ARGV[3])
+          return false
+        end
+        if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+        redis.call('HSET', KEYS[1], 'last', ARGV[1])
+        redis.call('PEXPIRE', KEYS[1], math.min(tonumber(s[4]), tonumber(s[5]) - now))
+        redis.call('ZADD', KEYS[4], now, ARGV[3])
+        s[3] = ARGV[1]
+        local result = {status, s}
+        if ARGV[4] == '1' then
+          for _, h in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
+            local other = s
+            if h ~= ARGV[3] then other = redis.call('HMGET', ARGV[5] .. ':s:' .. h, \(fields)) end
+            if other[1] == ARGV[2] and live(other, now, wm) then
+              table.insert(result, h)
+              table.insert(result, other)
+            end
+          end
+        end
+        return result
         """)
 
     /// KEYS: session, revoked-token, watermark, account set. ARGV: now, account, hash.
@@ -120,7 +159,7 @@ enum SessionScripts {
         return result
         """)
 
-    /// KEYS: account set, watermark. ARGV: watermark, prefix.
+    /// KEYS: account set, watermark. ARGV: watermark, account key base.
     /// Raises the watermark and ends the sessions created at or before it (and only those).
     static let applyWatermark = RedisScript("""
         local wm = tonumber(ARGV[1])
@@ -144,7 +183,7 @@ enum SessionScripts {
         return 1
         """)
 
-    /// KEYS: account set, watermark. ARGV: except ('' for none), watermark ('' for none), prefix.
+    /// KEYS: account set, watermark. ARGV: except ('' for none), watermark ('' for none), account key base.
     /// Returns the revoked hashes.
     static let revokeAll = RedisScript("""
         local revoked = {}

@@ -18,19 +18,28 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
         self.prefix = prefix
     }
 
-    private func key(_ kind: String, _ id: String) -> String { "\(prefix):\(kind):\(id)" }
+    /// How long a status written through (or read from the database on a miss) is trusted before the
+    /// database is asked again.
+    static let statusLifetime: Int64 = 15 * 60 * 1000
+
+    /// `p:{<account>}`: the start of every key of the account (one Redis Cluster slot).
+    private func base(_ account: String) -> String { "\(prefix):{\(account)}" }
+    /// A key of the account: `p:{<account>}:<kind>`, or `p:{<account>}:<kind>:<id>`.
+    private func key(_ account: String, _ kind: String, _ id: String? = nil) -> String {
+        id.map { "\(base(account)):\(kind):\($0)" } ?? "\(base(account)):\(kind)"
+    }
     private func account(_ id: UUID) -> String { id.lowercasedText }
 
     public func create(_ session: SessionRecord, limit: Int, whenFull: SessionPolicy.WhenFull, now: Date) async throws -> [String] {
         let account = account(session.accountID)
         do {
             let reply = try await client.run(
-                SessionScripts.create, keys: [key("s", session.idHash), key("as", account)],
+                SessionScripts.create, keys: [key(account, "s", session.idHash), key(account, "as")],
                 arguments: [
                     RedisArgument(now.ms), RedisArgument(limit), RedisArgument(whenFull.rawValue), RedisArgument(session.idHash), RedisArgument(account),
                     RedisArgument(session.device.userAgent), RedisArgument(session.device.address), RedisArgument(session.device.fingerprint),
                     RedisArgument(session.created.ms), RedisArgument(Int64(session.idleTimeout * 1000)), RedisArgument(session.absoluteExpiry.ms),
-                    RedisArgument(session.level.rawValue), RedisArgument(session.refreshTokenID), RedisArgument(prefix),
+                    RedisArgument(session.level.rawValue), RedisArgument(session.refreshTokenID), RedisArgument(base(account)),
                 ])
             return reply.elements?.compactMap(\.string) ?? []
         } catch let error as RedisError where error.code == .server && error.message.hasPrefix("LIMIT") {
@@ -42,22 +51,53 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
         let account = account(accountID)
         let reply = try await client.run(
             SessionScripts.validate,
-            keys: [key("s", sessionHash), key("rt", tokenID), key("wm", account), key("as", account)],
+            keys: [key(account, "s", sessionHash), key(account, "rt", tokenID), key(account, "wm"), key(account, "as")],
             arguments: [RedisArgument(now.ms), RedisArgument(account), RedisArgument(sessionHash)])
         return reply.elements.flatMap { Self.session(hash: sessionHash, $0) }
     }
 
-    public func session(hash: String) async throws -> SessionRecord? {
-        let reply = try await client.send(["HMGET", RedisArgument(key("s", hash))] + Self.fieldNames.map { RedisArgument($0) })
-        return reply.elements.flatMap { Self.session(hash: hash, $0) }
+    /// One script: the session's check and touch, the account's status, and (with `listing`) the
+    /// account's live sessions.
+    public func check(sessionHash: String, accountID: UUID, tokenID: String, now: Date, listing: Bool) async throws -> SessionCheck? {
+        let account = account(accountID)
+        let reply = try await client.run(
+            SessionScripts.check,
+            keys: [key(account, "s", sessionHash), key(account, "rt", tokenID), key(account, "wm"), key(account, "as"), key(account, "st")],
+            arguments: [RedisArgument(now.ms), RedisArgument(account), RedisArgument(sessionHash), RedisArgument(listing ? "1" : "0"), RedisArgument(base(account))])
+        guard let values = reply.elements, values.count >= 2, let fields = values[1].elements, let session = Self.session(hash: sessionHash, fields) else { return nil }
+        let status = values[0].string ?? ""
+        var listed: [SessionRecord]?
+        if listing {
+            var records: [SessionRecord] = []
+            records.reserveCapacity((values.count - 2) / 2)
+            var index = 2
+            while index + 1 < values.count {
+                if let hash = values[index].string, let fields = values[index + 1].elements, let record = Self.session(hash: hash, fields) { records.append(record) }
+                index += 2
+            }
+            listed = records.sorted { $0.lastActivity > $1.lastActivity }
+        }
+        return SessionCheck(session: session, accountActive: status.isEmpty ? nil : status == "active", sessions: listed)
+    }
+
+    public func publishAccountStatus(accountID: UUID, active: Bool, onlyIfUnknown: Bool) async throws {
+        let account = account(accountID)
+        var command: [RedisArgument] = ["SET", RedisArgument(key(account, "st")), RedisArgument(active ? "active" : "disabled"), "PX", RedisArgument(Self.statusLifetime)]
+        if onlyIfUnknown { command.append("NX") }
+        _ = try await client.send(command)
+    }
+
+    public func session(hash: String, accountID: UUID) async throws -> SessionRecord? {
+        let reply = try await client.send(["HMGET", RedisArgument(key(account(accountID), "s", hash))] + Self.fieldNames.map { RedisArgument($0) })
+        return reply.elements.flatMap { Self.session(hash: hash, $0) }.flatMap { $0.accountID == accountID ? $0 : nil }
     }
 
     public func sessions(accountID: UUID, now: Date) async throws -> [SessionRecord] {
         let account = account(accountID)
-        let hashes = try await client.send("ZRANGE", RedisArgument(key("as", account)), 0, -1).elements?.compactMap(\.string) ?? []
+        let hashes = try await client.send("ZRANGE", RedisArgument(key(account, "as")), 0, -1).elements?.compactMap(\.string) ?? []
         guard !hashes.isEmpty else { return [] }
-        let watermark = try await client.send("GET", RedisArgument(key("wm", account))).int.map { Date(timeIntervalSince1970: Double($0) / 1000) }
-        let replies = try await client.pipeline(hashes.map { ["HMGET", RedisArgument(key("s", $0))] + Self.fieldNames.map { RedisArgument($0) } })
+        let watermark = try await client.send("GET", RedisArgument(key(account, "wm"))).int.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        let replies = try await client.pipeline(hashes.map { ["HMGET", RedisArgument(key(account, "s", $0))] + Self.fieldNames.map { RedisArgument($0) } })
         return zip(hashes, replies).compactMap { hash, reply in reply.elements.flatMap { Self.session(hash: hash, $0) } }
             .filter { session in session.accountID == accountID && session.isActive(at: now) && watermark.map { session.created > $0 } ?? true }
             .sorted { $0.lastActivity > $1.lastActivity }
@@ -66,21 +106,21 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
     public func revoke(sessionHash: String, accountID: UUID) async throws -> Bool {
         let account = account(accountID)
         return try await client.run(
-            SessionScripts.revoke, keys: [key("s", sessionHash), key("as", account)],
+            SessionScripts.revoke, keys: [key(account, "s", sessionHash), key(account, "as")],
             arguments: [RedisArgument(account), RedisArgument(sessionHash)]).int == 1
     }
 
     public func revokeAll(accountID: UUID, except: String?, watermark: Date?) async throws -> [String] {
         let account = account(accountID)
         let reply = try await client.run(
-            SessionScripts.revokeAll, keys: [key("as", account), key("wm", account)],
-            arguments: [RedisArgument(except ?? ""), RedisArgument(watermark.map { String($0.ms) } ?? ""), RedisArgument(prefix)])
+            SessionScripts.revokeAll, keys: [key(account, "as"), key(account, "wm")],
+            arguments: [RedisArgument(except ?? ""), RedisArgument(watermark.map { String($0.ms) } ?? ""), RedisArgument(base(account))])
         return reply.elements?.compactMap(\.string) ?? []
     }
 
-    public func revokeToken(id: String, until: Date) async throws {
+    public func revokeToken(id: String, accountID: UUID, until: Date) async throws {
         let remaining = max(1, until.ms - Date().ms)
-        try await client.send("SET", RedisArgument(key("rt", id)), "1", "PX", RedisArgument(remaining))
+        try await client.send("SET", RedisArgument(key(account(accountID), "rt", id)), "1", "PX", RedisArgument(remaining))
     }
 
     public func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date) async throws -> RefreshRotation {
@@ -90,7 +130,7 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
     public func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date, reportingStale: Bool) async throws -> RefreshRotation {
         let account = account(accountID)
         let reply = try await client.run(
-            SessionScripts.rotateRefresh, keys: [key("s", sessionHash), key("wm", account), key("as", account)],
+            SessionScripts.rotateRefresh, keys: [key(account, "s", sessionHash), key(account, "wm"), key(account, "as")],
             arguments: [
                 RedisArgument(now.ms), RedisArgument(account), RedisArgument(sessionHash), RedisArgument(presented), RedisArgument(next),
                 RedisArgument(reportingStale ? "1" : "0"),
@@ -101,7 +141,7 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
     public func adoptRefresh(sessionHash: String, accountID: UUID, expectedGeneration: Int64, next: String, generation: Int64, now: Date) async throws -> RefreshRotation {
         let account = account(accountID)
         let reply = try await client.run(
-            SessionScripts.adoptRefresh, keys: [key("s", sessionHash), key("wm", account), key("as", account)],
+            SessionScripts.adoptRefresh, keys: [key(account, "s", sessionHash), key(account, "wm"), key(account, "as")],
             arguments: [
                 RedisArgument(now.ms), RedisArgument(account), RedisArgument(sessionHash), RedisArgument(expectedGeneration), RedisArgument(next),
                 RedisArgument(generation),
@@ -112,7 +152,7 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
     public func applyWatermark(accountID: UUID, at: Date) async throws {
         let account = account(accountID)
         _ = try await client.run(
-            SessionScripts.applyWatermark, keys: [key("as", account), key("wm", account)], arguments: [RedisArgument(at.ms), RedisArgument(prefix)])
+            SessionScripts.applyWatermark, keys: [key(account, "as"), key(account, "wm")], arguments: [RedisArgument(at.ms), RedisArgument(base(account))])
     }
 
     /// Reads a rotation script's reply: {'rotated', generation, fields...}, {'reused'}, {'stale', generation} or nil.
@@ -140,7 +180,7 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
     public func recordLogin(accountID: UUID, device: Device, now: Date, window: TimeInterval) async throws -> LoginActivity {
         let account = account(accountID)
         let reply = try await client.run(
-            SessionScripts.recordLogin, keys: [key("dev", account), key("ip", account)],
+            SessionScripts.recordLogin, keys: [key(account, "dev"), key(account, "ip")],
             arguments: [
                 RedisArgument(now.ms), RedisArgument(device.fingerprint), RedisArgument(device.userAgent), RedisArgument(device.address),
                 RedisArgument(now.addingTimeInterval(-window).ms),
@@ -151,15 +191,15 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
 
     public func recordFailedLogin(accountID: UUID, now: Date, window: TimeInterval) async throws -> Int {
         let reply = try await client.run(
-            SessionScripts.recordFailure, keys: [key("fail", account(accountID))],
+            SessionScripts.recordFailure, keys: [key(account(accountID), "fail")],
             arguments: [RedisArgument(now.ms), RedisArgument(now.addingTimeInterval(-window).ms), RedisArgument(SessionID.make()), RedisArgument(Int64(window * 1000))])
         return Int(reply.int ?? 1)
     }
 
     public func devices(accountID: UUID) async throws -> [DeviceSighting] {
-        guard case .map(let pairs) = try await client.send("HGETALL", RedisArgument(key("dev", account(accountID)))) else {
+        guard case .map(let pairs) = try await client.send("HGETALL", RedisArgument(key(account(accountID), "dev"))) else {
             // RESP2 servers answer a flat array.
-            let flat = try await client.send("HGETALL", RedisArgument(key("dev", account(accountID)))).elements ?? []
+            let flat = try await client.send("HGETALL", RedisArgument(key(account(accountID), "dev"))).elements ?? []
             return Self.sightings(stride(from: 0, to: flat.count - 1, by: 2).map { (flat[$0], flat[$0 + 1]) })
         }
         return Self.sightings(pairs.map { ($0.key, $0.value) })

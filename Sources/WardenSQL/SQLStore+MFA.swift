@@ -54,15 +54,15 @@ extension SQLStore: MFAStore {
 }
 
 extension SQLStore: RateLimitStore {
-    public func hit(key: String, window: TimeInterval, now: Date) async throws -> (count: Int, resets: Date) {
+    public func hit(key: String, window: TimeInterval, now: Date, count events: Int) async throws -> (count: Int, resets: Date) {
         let start = now.milliseconds
         let end = now.addingTimeInterval(window).milliseconds
-        // One statement, atomic on both databases: a new window when the old one has ended, else one more.
+        // One statement, atomic on both databases: a new window when the old one has ended, else `events` more.
         let row = try await backend.withConnection { database in
             try await database.raw("""
-                INSERT INTO warden_rate_limits (key, window_start, window_end, count) VALUES (\(bind: key), \(bind: start), \(bind: end), 1)
+                INSERT INTO warden_rate_limits (key, window_start, window_end, count) VALUES (\(bind: key), \(bind: start), \(bind: end), \(bind: events))
                 ON CONFLICT (key) DO UPDATE SET
-                  count = CASE WHEN warden_rate_limits.window_end <= \(bind: start) THEN 1 ELSE warden_rate_limits.count + 1 END,
+                  count = CASE WHEN warden_rate_limits.window_end <= \(bind: start) THEN \(bind: events) ELSE warden_rate_limits.count + \(bind: events) END,
                   window_start = CASE WHEN warden_rate_limits.window_end <= \(bind: start) THEN \(bind: start) ELSE warden_rate_limits.window_start END,
                   window_end = CASE WHEN warden_rate_limits.window_end <= \(bind: start) THEN \(bind: end) ELSE warden_rate_limits.window_end END
                 RETURNING count, window_end

@@ -40,10 +40,10 @@ extension SQLStore: SessionStore {
         }
     }
 
-    public func session(hash: String) async throws -> SessionRecord? {
+    public func session(hash: String, accountID: UUID) async throws -> SessionRecord? {
         try await backend.withConnection { database in
             try await database.raw("SELECT * FROM warden_sessions WHERE id_hash = \(bind: hash)").first().map(Self.session)
-        }
+        }.flatMap { $0.accountID == accountID ? $0 : nil }
     }
 
     public func sessions(accountID: UUID, now: Date) async throws -> [SessionRecord] {
@@ -80,7 +80,11 @@ extension SQLStore: SessionStore {
         }
     }
 
-    public func revokeToken(id: String, until: Date) async throws {
+    public func revokeToken(id: String, accountID: UUID, until: Date) async throws {
+        try await revokeToken(id: id, until: until)
+    }
+
+    func revokeToken(id: String, until: Date) async throws {
         try await backend.transaction { database in
             try await database.raw("DELETE FROM warden_revoked_tokens WHERE id = \(bind: id)").run()
             try await database.raw("INSERT INTO warden_revoked_tokens (id, until_ms) VALUES (\(bind: id), \(bind: until.milliseconds))").run()

@@ -48,6 +48,11 @@ struct ServeCommand: AsyncParsableCommand {
         var settings = try options.settings(environment: environment)
         settings.configuration.policy.sealReservation = FieldCipher.Configuration().policy.sealReservation
         let server = try serverConfiguration(environment)
+        let level = try Self.logLevel(environment)
+        // Log lines go to standard error from a thread of their own: a request never waits for the output.
+        let logWriter = LogWriter()
+        LoggingSystem.bootstrap { label in BufferedLogHandler(label: label, writer: logWriter, level: level) }
+        defer { logWriter.stop() }
         let logger = Logger(label: "warden")
 
         if let redisURL { settings.redisURL = redisURL }
@@ -145,12 +150,26 @@ struct ServeCommand: AsyncParsableCommand {
         if let limit = value("WARDEN_RATE_LIMIT_PER_MINUTE").flatMap(Int.init) { server.addressLimit = RateLimit(limit: limit, window: 60) }
         if let limit = value("WARDEN_AUTH_RATE_LIMIT_PER_MINUTE").flatMap(Int.init) { server.authAddressLimit = RateLimit(limit: limit, window: 60) }
         if let limit = value("WARDEN_LOGIN_RATE_LIMIT_PER_MINUTE").flatMap(Int.init) { server.accountLoginLimit = RateLimit(limit: limit, window: 60) }
+        if let text = value("WARDEN_ACCESS_LOG_SAMPLE") {
+            guard let every = Int(text), (1...1_000_000).contains(every) else { throw ValidationError("WARDEN_ACCESS_LOG_SAMPLE must be a whole number, 1–1000000") }
+            server.accessLogSampling = every
+        }
         for (name, path) in [("WARDEN_IDLE_TIMEOUT_SECONDS", \ServerConfiguration.idleTimeout), ("WARDEN_HEADER_TIMEOUT_SECONDS", \ServerConfiguration.headerTimeout)] {
             guard let text = value(name) else { continue }
             guard let seconds = Int(text), (1...3_600).contains(seconds) else { throw ValidationError("\(name) must be a whole number of seconds, 1–3600") }
             server[keyPath: path] = .seconds(seconds)
         }
         return server
+    }
+
+    /// `WARDEN_LOG_LEVEL`: trace, debug, info (default), notice, warning, error or critical. Access-log
+    /// lines are `info`.
+    static func logLevel(_ environment: [String: String]) throws -> Logger.Level {
+        guard let text = environment["WARDEN_LOG_LEVEL"], !text.isEmpty else { return .info }
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ValidationError("WARDEN_LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return level
     }
 
     private func tlsConfiguration(_ environment: [String: String], dataDirectory: String, host: String) throws -> TLSConfiguration {

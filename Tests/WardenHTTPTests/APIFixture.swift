@@ -81,13 +81,13 @@ final class SwitchableSessionStore: SessionStore, ActivityStore {
     func validate(sessionHash: String, accountID: UUID, tokenID: String, now: Date) async throws -> SessionRecord? {
         try check(); return await inner.validate(sessionHash: sessionHash, accountID: accountID, tokenID: tokenID, now: now)
     }
-    func session(hash: String) async throws -> SessionRecord? { try check(); return await inner.session(hash: hash) }
+    func session(hash: String, accountID: UUID) async throws -> SessionRecord? { try check(); return await inner.session(hash: hash, accountID: accountID) }
     func sessions(accountID: UUID, now: Date) async throws -> [SessionRecord] { try check(); return await inner.sessions(accountID: accountID, now: now) }
     func revoke(sessionHash: String, accountID: UUID) async throws -> Bool { try check(); return await inner.revoke(sessionHash: sessionHash, accountID: accountID) }
     func revokeAll(accountID: UUID, except: String?, watermark: Date?) async throws -> [String] {
         try check(); return await inner.revokeAll(accountID: accountID, except: except, watermark: watermark)
     }
-    func revokeToken(id: String, until: Date) async throws { try check(); await inner.revokeToken(id: id, until: until) }
+    func revokeToken(id: String, accountID: UUID, until: Date) async throws { try check(); await inner.revokeToken(id: id, accountID: accountID, until: until) }
     func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date) async throws -> RefreshRotation {
         try check(); return await inner.rotateRefresh(sessionHash: sessionHash, accountID: accountID, presented: presented, next: next, now: now)
     }

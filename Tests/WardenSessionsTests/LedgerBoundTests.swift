@@ -19,7 +19,7 @@ struct LedgerBoundTests {
         for _ in 0..<6 {
             let issued = try await fixture.service.start(accountID: alice, device: SessionServiceTests.device, level: .password, context: SessionServiceTests.context)
             let hash = SessionID.hash(issued.sessionID)
-            backups.append(try #require(try await fixture.backend.store.session(hash: hash)))
+            backups.append(try #require(try await fixture.backend.store.session(hash: hash, accountID: alice)))
             revoked.append(issued.accessToken)
             try await fixture.service.revoke(sessionHash: hash, accountID: alice, context: SessionServiceTests.context)
             try await Task.sleep(for: .milliseconds(2))

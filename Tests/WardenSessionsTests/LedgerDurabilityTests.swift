@@ -19,7 +19,7 @@ struct LedgerDurabilityTests {
     static func restore(_ records: [SessionRecord], into fixture: Fixture) async throws {
         for record in records {
             if let redis = fixture.backend.redis {
-                try await redis.client.send("DEL", RedisArgument("t:wm:" + record.accountID.lowercasedText))
+                try await redis.client.send("DEL", RedisArgument("t:{\(record.accountID.lowercasedText)}:wm"))
             }
             _ = try await fixture.backend.store.create(record, limit: 100, whenFull: .evictOldest, now: wholeMilliseconds())
         }
@@ -34,7 +34,7 @@ struct LedgerDurabilityTests {
         let revoked = try await fixture.service.start(accountID: alice, device: Self.device, level: .password, context: Self.context)
         let live = try await fixture.service.start(accountID: alice, device: Self.device, level: .password, context: Self.context)
         let revokedHash = SessionID.hash(revoked.sessionID), liveHash = SessionID.hash(live.sessionID)
-        let backup = try #require(try await fixture.backend.store.session(hash: revokedHash))
+        let backup = try #require(try await fixture.backend.store.session(hash: revokedHash, accountID: alice))
         try await fixture.service.revoke(sessionHash: revokedHash, accountID: alice, context: Self.context)
 
         // Mallory "deletes" both of Alice's sessions by their hashes: not found, and nothing is written.
@@ -65,7 +65,7 @@ struct LedgerDurabilityTests {
         let fixture = try await Fixture.make(kind, durableLedger: true)
         let alice = UUID()
         let before = try await fixture.service.start(accountID: alice, device: Self.device, level: .password, context: Self.context)
-        let backup = try #require(try await fixture.backend.store.session(hash: SessionID.hash(before.sessionID)))
+        let backup = try #require(try await fixture.backend.store.session(hash: SessionID.hash(before.sessionID), accountID: alice))
         try await fixture.service.revokeAll(accountID: alice, reason: "logout_all", context: Self.context)
         try await Task.sleep(for: .milliseconds(2))
         let after = try await fixture.service.start(accountID: alice, device: Self.device, level: .password, context: Self.context)
@@ -88,7 +88,7 @@ struct LedgerDurabilityTests {
         let redis = try #require(fixture.backend.redis)
         let alice = UUID()
         let first = try await fixture.service.start(accountID: alice, device: Self.device, level: .password, context: Self.context)
-        let key = RedisArgument("t:s:" + SessionID.hash(first.sessionID))
+        let key = RedisArgument("t:{\(alice.lowercasedText)}:s:" + SessionID.hash(first.sessionID))
         // The backup holds the session as it was at login: the first refresh token is the current one.
         guard case .bulkString(let dumped?) = try await redis.client.send("DUMP", key) else { Issue.record("no dump"); return }
         let snapshot = Array(buffer: dumped)

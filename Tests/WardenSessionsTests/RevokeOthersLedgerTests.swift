@@ -16,11 +16,11 @@ struct RevokeOthersLedgerTests {
         func validate(sessionHash: String, accountID: UUID, tokenID: String, now: Date) async throws -> SessionRecord? {
             await inner.validate(sessionHash: sessionHash, accountID: accountID, tokenID: tokenID, now: now)
         }
-        func session(hash: String) async throws -> SessionRecord? { await inner.session(hash: hash) }
+        func session(hash: String, accountID: UUID) async throws -> SessionRecord? { await inner.session(hash: hash, accountID: accountID) }
         func sessions(accountID: UUID, now: Date) async throws -> [SessionRecord] { await inner.sessions(accountID: accountID, now: now) }
         func revoke(sessionHash: String, accountID: UUID) async throws -> Bool { await inner.revoke(sessionHash: sessionHash, accountID: accountID) }
         func revokeAll(accountID: UUID, except: String?, watermark: Date?) async throws -> [String] { throw Failure() }
-        func revokeToken(id: String, until: Date) async throws { await inner.revokeToken(id: id, until: until) }
+        func revokeToken(id: String, accountID: UUID, until: Date) async throws { await inner.revokeToken(id: id, accountID: accountID, until: until) }
         func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date) async throws -> RefreshRotation {
             await inner.rotateRefresh(sessionHash: sessionHash, accountID: accountID, presented: presented, next: next, now: now)
         }

@@ -234,8 +234,8 @@ struct SessionServiceTests {
         let alice = UUID(), bob = UUID()
         let aliceTokens = try await fixture.service.start(accountID: alice, device: Self.device, level: .password, context: Self.context)
         let bobTokens = try await fixture.service.start(accountID: bob, device: Self.device, level: .password, context: Self.context)
-        let aliceKey = "t:s:" + SessionID.hash(aliceTokens.sessionID)
-        let bobKey = "t:s:" + SessionID.hash(bobTokens.sessionID)
+        let aliceKey = "t:{\(alice.lowercasedText)}:s:" + SessionID.hash(aliceTokens.sessionID)
+        let bobKey = "t:{\(bob.lowercasedText)}:s:" + SessionID.hash(bobTokens.sessionID)
         // Snapshots of both sessions as a backup would hold them.
         let aliceDump = try await redis.client.send("DUMP", RedisArgument(aliceKey))
         let bobDump = try await redis.client.send("DUMP", RedisArgument(bobKey))
@@ -279,7 +279,8 @@ struct SessionServiceTests {
         #expect(try await service.replayIfRestarted())  // the first check always replays
         #expect(try await service.replayIfRestarted() == false)  // same instance: nothing to do
 
-        let issued = try await service.start(accountID: UUID(), device: Self.device, level: .password, context: Self.context)
+        let account = UUID()
+        let issued = try await service.start(accountID: account, device: Self.device, level: .password, context: Self.context)
         try await client.send("SAVE")  // the backup, taken while the session was live
         try await service.logout(try await service.authenticate(accessToken: issued.accessToken), context: Self.context)
         await #expect(throws: SessionError.invalidToken) { try await service.authenticate(accessToken: issued.accessToken) }
@@ -287,7 +288,7 @@ struct SessionServiceTests {
 
         await server.stop()
         try await server.start()  // loads the backup: the revoked session is back in Redis
-        let key = "t:s:" + SessionID.hash(issued.sessionID)
+        let key = "t:{\(account.lowercasedText)}:s:" + SessionID.hash(issued.sessionID)
         var restored: Int64?
         for _ in 0..<100 where restored == nil {
             restored = try? await client.send("EXISTS", RedisArgument(key)).int

@@ -17,7 +17,7 @@ struct SessionStoreTests {
         let validated = try await fixture.store.validate(sessionHash: first.idHash, accountID: account, tokenID: "t1", now: now.addingTimeInterval(5))
         #expect(validated?.lastActivity == now.addingTimeInterval(5))
         #expect(validated?.device == first.device)
-        #expect(try await fixture.store.session(hash: first.idHash)?.lastActivity == now.addingTimeInterval(5))
+        #expect(try await fixture.store.session(hash: first.idHash, accountID: account)?.lastActivity == now.addingTimeInterval(5))
         // Another account's id does not validate it.
         #expect(try await fixture.store.validate(sessionHash: first.idHash, accountID: UUID(), tokenID: "t1", now: now) == nil)
         #expect(try await fixture.store.validate(sessionHash: "nonexistent", accountID: account, tokenID: "t1", now: now) == nil)
@@ -89,7 +89,7 @@ struct SessionStoreTests {
         let account = UUID()
         let (_, session) = makeSession(account: account, created: now)
         _ = try await fixture.store.create(session, limit: 10, whenFull: .evictOldest, now: now)
-        try await fixture.store.revokeToken(id: "stolen", until: Date().addingTimeInterval(600))
+        try await fixture.store.revokeToken(id: "stolen", accountID: account, until: Date().addingTimeInterval(600))
         #expect(try await fixture.store.validate(sessionHash: session.idHash, accountID: account, tokenID: "stolen", now: now) == nil)
         #expect(try await fixture.store.validate(sessionHash: session.idHash, accountID: account, tokenID: "fresh", now: now) != nil)
         await fixture.cleanup()
@@ -111,7 +111,7 @@ struct SessionStoreTests {
         // r1 again: reuse. The session is gone.
         #expect(try await fixture.store.rotateRefresh(sessionHash: session.idHash, accountID: account, presented: "r1", next: "r3", now: now) == .reused(accountID: account))
         #expect(try await fixture.store.rotateRefresh(sessionHash: session.idHash, accountID: account, presented: "r2", next: "r4", now: now) == .invalid)
-        #expect(try await fixture.store.session(hash: session.idHash) == nil)
+        #expect(try await fixture.store.session(hash: session.idHash, accountID: account) == nil)
         await fixture.cleanup()
     }
 

@@ -7,7 +7,7 @@ extension WardenAPI {
     func addSessionRoutes(_ router: Router<WardenContext>) {
         on(router, .get, "/auth/sessions") { request, context in
             var context = context
-            let principal = try await authenticate(request, &context)
+            let principal = try await authenticate(request, &context, listingSessions: true)
             let sessions = try await services.security.ownSessions(principal)
             return JSONResponse.make(.ok, ["sessions": sessions.map { Self.session($0, current: principal.session?.sessionHash) }])
         }

@@ -74,9 +74,9 @@ extension WardenAPI {
         ]
         if let redis = readiness["redis"] { checks.append(["name": "redis", "passed": redis == "up", "detail": "redis \(redis)"]) }
         var mfaState: [String: Any]?
-        if let caller, let account = caller.account, let session = caller.session {
-            let methods = try await services.security.mfa.methods(accountID: account.id)
-            mfaState = ["enabled": !methods.isEmpty, "methods": methods.map(\.rawValue), "backup_codes_remaining": try await services.security.mfa.remainingBackupCodes(accountID: account.id),
+        if let caller, let account = caller.accountID, let session = caller.session {
+            let methods = try await services.security.mfa.methods(accountID: account)
+            mfaState = ["enabled": !methods.isEmpty, "methods": methods.map(\.rawValue), "backup_codes_remaining": try await services.security.mfa.remainingBackupCodes(accountID: account),
                         "session_level": session.level.rawValue]
             checks.append(["name": "caller_mfa", "passed": !methods.isEmpty, "detail": methods.isEmpty ? "your account has no second factor" : "your account uses \(methods.map(\.rawValue).joined(separator: ", "))"])
         }

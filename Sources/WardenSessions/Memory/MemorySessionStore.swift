@@ -34,7 +34,7 @@ public actor MemorySessionStore: SessionStore, ActivityStore {
         return session
     }
 
-    public func session(hash: String) -> SessionRecord? { sessionsByHash[hash] }
+    public func session(hash: String, accountID: UUID) -> SessionRecord? { sessionsByHash[hash].flatMap { $0.accountID == accountID ? $0 : nil } }
 
     public func sessions(accountID: UUID, now: Date) -> [SessionRecord] {
         liveSessions(accountID, now: now).sorted { $0.lastActivity > $1.lastActivity }
@@ -53,7 +53,7 @@ public actor MemorySessionStore: SessionStore, ActivityStore {
         return revoked
     }
 
-    public func revokeToken(id: String, until: Date) {
+    public func revokeToken(id: String, accountID: UUID, until: Date) {
         revokedTokens[id] = until
     }
 

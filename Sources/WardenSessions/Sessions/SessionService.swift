@@ -111,15 +111,37 @@ public final class SessionService: Sendable {
     /// - Throws: ``SessionError/invalidToken``, or ``SessionError/Code/unavailable`` when the store cannot
     ///   be reached (never a success).
     public func authenticate(accessToken: String) async throws -> Authenticated {
+        try await check(accessToken: accessToken, listing: false).authenticated
+    }
+
+    /// What ``check(accessToken:listing:)`` found.
+    public struct Checked: Sendable {
+        public let authenticated: Authenticated
+        /// The account's status as the store last heard it; `nil`: ask the database.
+        public let accountActive: Bool?
+        /// The account's live sessions, when asked for.
+        public let sessions: [SessionRecord]?
+    }
+
+    /// Checks an access token and its session in one round trip, which also brings back the account's
+    /// status as written through to the store and, with `listing`, the account's live sessions.
+    public func check(accessToken: String, listing: Bool) async throws -> Checked {
         let claims = try await tokens.verify(accessToken, as: .access)
         guard let accountID = UUID(text: claims.sub) else { throw SessionError.invalidToken }
         let hash = SessionID.hash(claims.sid)
-        guard let session = try await guarded({ try await store.validate(sessionHash: hash, accountID: accountID, tokenID: claims.jti, now: now()) }) else {
+        guard let found = try await guarded({ try await store.check(sessionHash: hash, accountID: accountID, tokenID: claims.jti, now: now(), listing: listing) }) else {
             throw SessionError.invalidToken
         }
-        return Authenticated(
-            accountID: accountID, sessionHash: hash, level: session.level, tokenID: claims.jti,
-            tokenExpires: Date(timeIntervalSince1970: TimeInterval(claims.exp)), sessionCreated: session.created)
+        let authenticated = Authenticated(
+            accountID: accountID, sessionHash: hash, level: found.session.level, tokenID: claims.jti,
+            tokenExpires: Date(timeIntervalSince1970: TimeInterval(claims.exp)), sessionCreated: found.session.created)
+        return Checked(authenticated: authenticated, accountActive: found.accountActive, sessions: found.sessions)
+    }
+
+    /// Writes the account's status through to the store that checks sessions (after the database has
+    /// changed, or to fill a miss with `onlyIfUnknown`).
+    public func publishAccountStatus(accountID: UUID, active: Bool, onlyIfUnknown: Bool = false) async throws {
+        try await guarded { try await store.publishAccountStatus(accountID: accountID, active: active, onlyIfUnknown: onlyIfUnknown) }
     }
 
     /// Exchanges a refresh token for new tokens. The refresh token rotates: presenting one a second time
@@ -178,7 +200,7 @@ public final class SessionService: Sendable {
         try await recordRevoked([caller.sessionHash], accountID: caller.accountID, now: now)
         try await ledger?.recordRevokedToken(id: caller.tokenID, until: caller.tokenExpires)
         _ = try await guarded { try await store.revoke(sessionHash: caller.sessionHash, accountID: caller.accountID) }
-        try await guarded { try await store.revokeToken(id: caller.tokenID, until: caller.tokenExpires) }
+        try await guarded { try await store.revokeToken(id: caller.tokenID, accountID: caller.accountID, until: caller.tokenExpires) }
         try await audit.append([context.event("session.revoked", subject: subject(caller.accountID), details: ["session": String(caller.sessionHash.prefix(12)), "reason": "logout"], at: now)])
     }
 
@@ -217,7 +239,7 @@ public final class SessionService: Sendable {
     ///   account's revocation. The owner's revocation still reaches the ledger before the store.
     public func revoke(sessionHash: String, accountID: UUID, context: AuditContext) async throws {
         let now = now()
-        guard let owned = try await guarded({ try await store.session(hash: sessionHash) }), owned.accountID == accountID else {
+        guard let owned = try await guarded({ try await store.session(hash: sessionHash, accountID: accountID) }), owned.accountID == accountID else {
             throw SessionError(.notFound, "no such session")
         }
         try await recordRevoked([sessionHash], accountID: accountID, now: now)
@@ -251,7 +273,8 @@ public final class SessionService: Sendable {
         try await guarded {
             for (accountID, at) in revocations.watermarks { try await store.applyWatermark(accountID: accountID, at: at) }
             for (hash, accountID) in revocations.sessions { _ = try await store.revoke(sessionHash: hash, accountID: accountID) }
-            for (id, until) in revocations.tokens { try await store.revokeToken(id: id, until: until) }
+            // Revoked access tokens are not replayed: the ledger has no account for them (a store keeps
+            // them under their account), and every one was revoked with its session, which is replayed.
         }
     }
 

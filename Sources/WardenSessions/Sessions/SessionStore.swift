@@ -17,7 +17,20 @@ public protocol SessionStore: Sendable {
     /// Returns `nil` for any failure.
     func validate(sessionHash: String, accountID: UUID, tokenID: String, now: Date) async throws -> SessionRecord?
 
-    func session(hash: String) async throws -> SessionRecord?
+    /// ``validate(sessionHash:accountID:tokenID:now:)``, and in the same round trip the account's status as
+    /// the store last heard it (``publishAccountStatus(accountID:active:onlyIfUnknown:)``) and, with
+    /// `listing`, the account's live sessions (most recently active first). A session of an account
+    /// known to be disabled is refused.
+    func check(sessionHash: String, accountID: UUID, tokenID: String, now: Date, listing: Bool) async throws -> SessionCheck?
+
+    /// Records the account's status where ``check(sessionHash:accountID:tokenID:now:listing:)`` reads it
+    /// (the database stays the truth: the record expires, and a missing one sends the caller back to the
+    /// database). With `onlyIfUnknown`, an existing record is left alone (a reader filling a miss must
+    /// not overwrite a change written meanwhile).
+    func publishAccountStatus(accountID: UUID, active: Bool, onlyIfUnknown: Bool) async throws
+
+    /// The session `hash` if it belongs to `accountID`.
+    func session(hash: String, accountID: UUID) async throws -> SessionRecord?
     /// The account's live sessions, most recently active first.
     func sessions(accountID: UUID, now: Date) async throws -> [SessionRecord]
 
@@ -26,8 +39,8 @@ public protocol SessionStore: Sendable {
     /// Ends every session of the account except `except`. With `watermark`, also records that sessions
     /// created up to then are revoked for good.
     func revokeAll(accountID: UUID, except: String?, watermark: Date?) async throws -> [String]
-    /// Refuses the access token `tokenID` until `until` (its expiry).
-    func revokeToken(id: String, until: Date) async throws
+    /// Refuses the access token `tokenID` of `accountID` until `until` (its expiry).
+    func revokeToken(id: String, accountID: UUID, until: Date) async throws
 
     /// Replaces the session's current refresh token id `presented` with `next`. A token that is not the
     /// current one was used before: the session is revoked and `.reused` returned.
@@ -57,6 +70,15 @@ public protocol SessionStore: Sendable {
 extension SessionStore {
     public func instanceID() async throws -> String { "durable" }
 
+    /// For stores that keep no account status: the check, then the listing (a second round trip).
+    public func check(sessionHash: String, accountID: UUID, tokenID: String, now: Date, listing: Bool) async throws -> SessionCheck? {
+        guard let session = try await validate(sessionHash: sessionHash, accountID: accountID, tokenID: tokenID, now: now) else { return nil }
+        return SessionCheck(session: session, accountActive: nil, sessions: listing ? try await sessions(accountID: accountID, now: now) : nil)
+    }
+
+    /// Stores that keep no account status ignore it (their callers ask the database every time).
+    public func publishAccountStatus(accountID: UUID, active: Bool, onlyIfUnknown: Bool) async throws {}
+
     /// Stores that keep no rotation count never report a stale token.
     public func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date, reportingStale: Bool) async throws -> RefreshRotation {
         try await rotateRefresh(sessionHash: sessionHash, accountID: accountID, presented: presented, next: next, now: now)
@@ -72,6 +94,23 @@ extension SessionStore {
         for session in try await sessions(accountID: accountID, now: Date()) where session.created <= at {
             _ = try await revoke(sessionHash: session.idHash, accountID: accountID)
         }
+    }
+}
+
+/// What one check of an access token's session found.
+public struct SessionCheck: Sendable {
+    /// The session, with its new last activity.
+    public var session: SessionRecord
+    /// Whether the account may use its sessions, as last written through to the store; `nil` when the
+    /// store does not know (ask the database).
+    public var accountActive: Bool?
+    /// The account's live sessions, most recently active first, when asked for.
+    public var sessions: [SessionRecord]?
+
+    public init(session: SessionRecord, accountActive: Bool?, sessions: [SessionRecord]?) {
+        self.session = session
+        self.accountActive = accountActive
+        self.sessions = sessions
     }
 }
 

@@ -5,7 +5,7 @@
 TLS 1.3 is accepted and TLS 1.2 refused; an account registers (by the admin), logs in, enrols TOTP (the
 secret read back out of the otpauth URI, as a phone would), logs in with password + TOTP, refreshes
 (rotation, and reuse refused), and logs out everywhere; a session revoked through node 1 is refused by
-node 2 at once. Exits non-zero with a message at the first failure. Uses only the standard library and
+node 2 at once, and so are a disabled account and a withdrawn role. Exits non-zero with a message at the first failure. Uses only the standard library and
 pyotp (an independent TOTP implementation).
 """
 import json
@@ -127,6 +127,31 @@ for node in (NODE1, NODE2):
 # audit log holds only its tag).
 status, _, refused = call(NODE2, "POST", "/auth/login", {"username": ADMIN_PASSWORD, "password": "x"})
 check(status == 401 and refused["error"]["code"] == "invalid_credentials", f"unknown user: {status} {refused}")
+
+# Two nodes, one truth: a disabled account and a withdrawn role are refused by the other node at its
+# very next request (the account's status is written through to Redis, where every node's token check
+# reads it; roles are read from the database by the routes that need them).
+status, _, bea = call(NODE1, "POST", "/auth/register", {"username": "bea", "password": "correct horse battery staple"}, admin["access_token"])
+check(status == 201 and bea.get("id"), f"register bea: {status} {bea}")
+status, _, granted = call(NODE1, "POST", f"/admin/accounts/{bea['id']}/roles", {"role": "account_admin"}, admin["access_token"])
+check(status == 200 and "account_admin" in granted["roles"], f"grant: {status} {granted}")
+status, _, bea_tokens = call(NODE2, "POST", "/auth/login", {"username": "bea", "password": "correct horse battery staple"})
+check(status == 200, f"bea login: {status} {bea_tokens}")
+status, _, _ = call(NODE2, "GET", f"/admin/accounts/{created['id']}", token=bea_tokens["access_token"])
+check(status == 200, f"bea as account_admin on node 2: {status}")
+status, _, _ = call(NODE1, "DELETE", f"/admin/accounts/{bea['id']}/roles/account_admin", token=admin["access_token"])
+check(status == 204, f"role withdrawn on node 1: {status}")
+status, _, _ = call(NODE2, "GET", f"/admin/accounts/{created['id']}", token=bea_tokens["access_token"])
+check(status == 403, f"a withdrawn role still worked on node 2: {status}")
+status, _, _ = call(NODE2, "GET", "/auth/sessions", token=bea_tokens["access_token"])
+check(status == 200, f"bea's own sessions on node 2: {status}")
+status, _, disabled = call(NODE1, "POST", f"/admin/accounts/{bea['id']}/disable", token=admin["access_token"])
+check(status == 200, f"disable on node 1: {status} {disabled}")
+for node in (NODE2, NODE1):
+    status, _, _ = call(node, "GET", "/auth/sessions", token=bea_tokens["access_token"])
+    check(status == 401, f"a disabled account's session still worked on {node}: {status}")
+status, _, _ = call(NODE2, "POST", "/auth/login", {"username": "bea", "password": "correct horse battery staple"})
+check(status == 401, f"a disabled account logged in on node 2: {status}")
 
 # Readiness reports both backing services.
 status, _, ready = call(NODE2, "GET", "/health/ready")
