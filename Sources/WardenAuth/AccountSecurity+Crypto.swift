@@ -43,6 +43,37 @@ extension AccountSecurity {
         return results
     }
 
+    /// Seals a batch of a caller's values (`crypto:encrypt`, checked once for the batch). An item that
+    /// cannot be sealed (a context out of bounds) fails alone.
+    public func encrypt(_ items: [(plaintext: [UInt8], context: String)], _ principal: Principal) async throws -> [Result<FieldEnvelope, any Error>] {
+        try await require("crypto:encrypt", principal)
+        var results: [Result<FieldEnvelope, any Error>] = []
+        results.reserveCapacity(items.count)
+        for item in items {
+            do {
+                results.append(.success(try await cipher.seal(item.plaintext, context: try Self.callerContext(item.context))))
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
+    /// Re-encrypts a batch of a caller's values (`crypto:rewrap`, checked once for the batch).
+    public func rewrap(_ items: [(ciphertext: String, context: String)], _ principal: Principal) async throws -> [Result<FieldEnvelope, any Error>] {
+        try await require("crypto:rewrap", principal)
+        var results: [Result<FieldEnvelope, any Error>] = []
+        results.reserveCapacity(items.count)
+        for item in items {
+            do {
+                results.append(.success(try await cipher.rewrap(item.ciphertext, context: try Self.callerContext(item.context))))
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
     /// Re-encrypts a caller's value under the primary key version (`crypto:rewrap`).
     public func rewrap(_ ciphertext: String, context: String, _ principal: Principal) async throws -> FieldEnvelope {
         try await require("crypto:rewrap", principal)

@@ -4,6 +4,7 @@ public import WardenCore
 public import WardenAuth
 import WardenSessions
 import Foundation
+import Synchronization
 
 /// Per-request state: the request id, the client's address (from `X-Forwarded-For` only behind a trusted
 /// proxy), and — once authenticated — the caller.
@@ -20,7 +21,7 @@ public struct WardenContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         peerAddress = source.channel.remoteAddress?.ipAddress
-        requestID = SessionID.make().prefix(22).description
+        requestID = RequestID.next()
         clientAddress = peerAddress ?? "unknown"
     }
 
@@ -30,5 +31,26 @@ public struct WardenContext: RequestContext {
     /// The audit context of this request: who, from where, which request.
     public var audit: AuditContext {
         AuditContext(actor: caller?.context.actor ?? "anonymous", sourceAddress: clientAddress, requestID: requestID)
+    }
+}
+
+/// Request ids: unique, not secret. Ten random characters chosen at start (so two processes differ) and a
+/// twelve-character counter, base64url — 22 characters as before, without a call to the system's random
+/// source on every request.
+enum RequestID {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let prefix: [UInt8] = (0..<10).map { _ in alphabet[Int.random(in: 0..<64)] }
+    private static let counter = Atomic<UInt64>(0)
+
+    static func next() -> String {
+        var value = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        return String(unsafeUninitializedCapacity: 22) { buffer in
+            for index in 0..<10 { buffer[index] = prefix[index] }
+            for index in stride(from: 21, through: 10, by: -1) {
+                buffer[index] = alphabet[Int(value & 63)]
+                value >>= 6
+            }
+            return 22
+        }
     }
 }

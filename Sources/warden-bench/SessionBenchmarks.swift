@@ -78,21 +78,21 @@ enum SessionBenchmarks {
         benchmarks.append(Benchmark(name: "http.json.sessions.foundation", size: 10, unit: .opsPerSecond) { n in
             for _ in 0..<n { blackHole(ResponseBenchmarks.sessionListingWithFoundation(sessions, current: sessions[3].idHash)) }
         })
-        if let validate = try await sessionValidate(redisURL: redisURL, tokens: tokens) {
-            benchmarks.append(validate)
-        }
+        benchmarks += try await sessionValidate(redisURL: redisURL, tokens: tokens)
         return benchmarks
     }
 
-    /// `session.validate`: 50 tasks authenticating access tokens of live sessions held in Redis. Skipped,
-    /// with a message, when Redis cannot be reached.
-    static func sessionValidate(redisURL: String, tokens: TokenService) async throws -> Benchmark? {
+    /// `session.validate`: 50 tasks authenticating access tokens of live sessions held in Redis; and
+    /// `session.check.listing`: the same with the account's status and its session listing in the round
+    /// trip — all that `GET /auth/sessions` asks of the stores. Skipped, with a message, when Redis cannot
+    /// be reached.
+    static func sessionValidate(redisURL: String, tokens: TokenService) async throws -> [Benchmark] {
         let client = RedisClient(configuration: try RedisConfiguration(url: redisURL))
         do {
             _ = try await client.send("PING")
         } catch {
             print("session.validate skipped: Redis at \(redisURL) is unreachable (\(error))")
-            return nil
+            return []
         }
         let prefix = "warden-bench-\(UUID().uuidString.prefix(8))"
         let store = RedisSessionStore(client: client, prefix: prefix)
@@ -101,11 +101,25 @@ enum SessionBenchmarks {
         var accessTokens: [String] = []
         for index in 0..<200 {
             let device = Device(userAgent: "bench", address: "192.0.2.\(index % 200)")
-            accessTokens.append(try await service.start(accountID: UUID(), device: device, level: .password, context: context).accessToken)
+            let account = UUID()
+            accessTokens.append(try await service.start(accountID: account, device: device, level: .password, context: context).accessToken)
+            try await service.publishAccountStatus(accountID: account, active: true)
         }
-        let latencies = Latencies()
         let pool = accessTokens
-        return Benchmark(name: "session.validate", size: nil, unit: .opsPerSecond, concurrency: concurrency, latencies: latencies) { n in
+        return [
+            concurrent("session.validate", pool) { token in blackHole(try await service.authenticate(accessToken: token)) },
+            concurrent("session.check.listing", pool) { token in
+                let checked = try await service.check(accessToken: token, listing: true)
+                guard checked.accountActive == true, checked.sessions?.count == 1 else { throw CancellationError() }
+                blackHole(checked)
+            },
+        ]
+    }
+
+    /// `body` on tokens of `pool`, from 50 tasks at once, with per-call latencies.
+    static func concurrent(_ name: String, _ pool: [String], _ body: @escaping @Sendable (String) async throws -> Void) -> Benchmark {
+        let latencies = Latencies()
+        return Benchmark(name: name, size: nil, unit: .opsPerSecond, concurrency: concurrency, latencies: latencies) { n in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for worker in 0..<concurrency {
                     let count = n / concurrency + (worker < n % concurrency ? 1 : 0)
@@ -115,7 +129,7 @@ enum SessionBenchmarks {
                         samples.reserveCapacity(count)
                         for index in 0..<count {
                             let started = clock.now
-                            blackHole(try await service.authenticate(accessToken: pool[(worker + index) % pool.count]))
+                            try await body(pool[(worker + index) % pool.count])
                             samples.append(clock.now - started)
                         }
                         latencies.add(samples)

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import NIOCore
+import NIOPosix
 
 @main
 struct WardenBench: AsyncParsableCommand {
@@ -22,6 +24,14 @@ struct WardenBench: AsyncParsableCommand {
 
     @Option(help: "Redis for session.validate (skipped with a message when unreachable).")
     var redisURL = "redis://127.0.0.1:6379"
+
+    /// Tasks run on NIO's event loops, as in `warden serve` (`WARDEN_EXECUTOR=swift`: Swift's own pool).
+    static func main() async {
+        if ProcessInfo.processInfo.environment["WARDEN_EXECUTOR"] != "swift" {
+            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        }
+        await main(nil)
+    }
 
     func run() async throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(UUID().uuidString)").path

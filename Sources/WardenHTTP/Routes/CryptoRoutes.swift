@@ -25,14 +25,22 @@ extension WardenAPI {
     func addCryptoRoutes(_ router: Router<WardenContext>) {
         on(router, .post, "/v1/crypto/encrypt") { request, context in
             try await batch(request, context, value: \.plaintext, named: "plaintext") { items, principal in
-                var results: [Result<[String: Any], any Error>] = []
-                for item in items {
-                    results.append(await Result(catching: {
-                        let envelope = try await services.security.encrypt(try Self.base64(item.plaintext, "plaintext"), context: try Self.context(item), principal)
-                        return ["ciphertext": envelope.text, "key_version": Int(envelope.keyVersion)]
-                    }))
+                // The permission is checked once for the batch; an item that cannot be read fails alone.
+                var inputs: [(plaintext: [UInt8], context: String)] = []
+                var invalid: [Int: any Error] = [:]
+                for (index, item) in items.enumerated() {
+                    do {
+                        inputs.append((try Self.base64(item.plaintext, "plaintext"), try Self.context(item)))
+                    } catch {
+                        invalid[index] = error
+                        inputs.append(([], "-"))
+                    }
                 }
-                return results
+                let sealed = try await services.security.encrypt(inputs, principal)
+                return sealed.enumerated().map { index, result in
+                    if let error = invalid[index] { return .failure(error) }
+                    return result.map { envelope in ["ciphertext": envelope.text, "key_version": Int(envelope.keyVersion)] }
+                }
             }
         }
         on(router, .post, "/v1/crypto/decrypt") { request, context in
@@ -60,14 +68,21 @@ extension WardenAPI {
         }
         on(router, .post, "/v1/crypto/rewrap") { request, context in
             try await batch(request, context, value: \.ciphertext, named: "ciphertext") { items, principal in
-                var results: [Result<[String: Any], any Error>] = []
-                for item in items {
-                    results.append(await Result(catching: {
-                        let envelope = try await services.security.rewrap(try Self.text(item.ciphertext, "ciphertext"), context: try Self.context(item), principal)
-                        return ["ciphertext": envelope.text, "key_version": Int(envelope.keyVersion)]
-                    }))
+                var inputs: [(ciphertext: String, context: String)] = []
+                var invalid: [Int: any Error] = [:]
+                for (index, item) in items.enumerated() {
+                    do {
+                        inputs.append((try Self.text(item.ciphertext, "ciphertext"), try Self.context(item)))
+                    } catch {
+                        invalid[index] = error
+                        inputs.append(("", "-"))
+                    }
                 }
-                return results
+                let rewrapped = try await services.security.rewrap(inputs, principal)
+                return rewrapped.enumerated().map { index, result in
+                    if let error = invalid[index] { return .failure(error) }
+                    return result.map { envelope in ["ciphertext": envelope.text, "key_version": Int(envelope.keyVersion)] }
+                }
             }
         }
         on(router, .get, "/v1/keys") { request, context in
