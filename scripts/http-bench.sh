@@ -3,6 +3,7 @@
 #   GET /health                 no Redis, no SQL: the fixed cost of a request
 #   GET /auth/sessions          authenticated: token, session check and listing (one Redis round trip)
 #   POST /auth/refresh          each connection chains the refresh tokens it receives (every request rotates)
+#   encrypt                     POST /v1/crypto/encrypt, batches of 100 items of 256 bytes (16 connections)
 #   mix                         one POST /auth/login in every 10 requests, the rest GET /auth/sessions with
 #                               the newest token (scrypt at WARDEN_SCRYPT_LOG_N=10 here, not production's 17)
 # For each: requests/s, p50 and p99 latency, non-2xx responses, the server's CPU time per request (from
@@ -13,6 +14,7 @@
 # Environment: WARDEN_BENCH_MODES ("plain tls" by default), WARDEN_BENCH_LOADS ("health sessions refresh
 # mix"), WARDEN_BENCH_CERT_KEY (rsa-4096 or ec-p256: the TLS key type, default the generated RSA-4096),
 # WARDEN_BENCH_PERF=1 (also record `perf` for GET /auth/sessions, plain, and print where the CPU goes),
+# WARDEN_BENCH_NO_FLOOR=1 (skip the bare-Hummingbird floor, measured first by default),
 # WARDEN_BENCH_BIN (a prebuilt binary instead of `swift build -c release`), WARDEN_BENCH_KEEP=1 (keep the
 # scratch directory with the servers' logs).
 set -euo pipefail
@@ -20,7 +22,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-15}"
 connections="${2:-64}"
 modes="${WARDEN_BENCH_MODES:-plain tls}"
-loads="${WARDEN_BENCH_LOADS:-health sessions refresh mix}"
+loads="${WARDEN_BENCH_LOADS:-health sessions refresh mix encrypt}"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 if [ -n "${WARDEN_BENCH_BIN:-}" ]; then
@@ -29,6 +31,8 @@ else
   swift build -c release --product warden >/dev/null
   bin="$(swift build -c release --show-bin-path)/warden"
 fi
+floor="$(dirname "$bin")/warden-bench"
+[ -x "$floor" ] || swift build -c release --product warden-bench >/dev/null
 scratch="$(mktemp -d)"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$scratch"; }
@@ -50,14 +54,49 @@ unset WARDEN_DATABASE_URL WARDEN_MASTER_KEY WARDEN_MASTER_KEY_FILE
 for n in $(seq 0 63); do
   echo 'correct horse battery staple' | "$bin" users create "bench$n" --password-stdin >/dev/null 2>&1
 done
+"$bin" users grant bench0 crypto_client >/dev/null
 tls_args=()
 if [ -n "${WARDEN_BENCH_CERT_KEY:-}" ]; then
   "$bin" certs generate --key "$WARDEN_BENCH_CERT_KEY" --cert "$scratch/cert.pem" --key-file "$scratch/key.pem" >/dev/null
   tls_args=(--tls-cert "$scratch/cert.pem" --tls-key "$scratch/key.pem")
 fi
 
+report() {  # wrk's output file, load, mode, server CPU ticks, RSS
+  python3 - "$1" "$2" "$3" "$4" "$ticks_per_second" "$5" <<'PY'
+import re, sys
+text, load, mode, ticks, hz, rss = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+total = int(re.search(r"(\d+) requests in", text).group(1))
+rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+def percentile(p):
+    m = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s)" % p, text, re.M)
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+failed = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+errors = re.search(r"Socket errors: (.*)", text)
+cpu = ticks * 1e6 / hz / max(1, total)
+items = " (%s items/s)" % format(round(rate * 100), ",") if load == "encrypt" else ""
+print("| %s | %s | %s%s | %.1f ms | %.1f ms | %s%s | %.0f | %s |" % (
+    load, mode, format(round(rate), ","), items, percentile(50), percentile(99), failed.group(1) if failed else "0",
+    " (socket: %s)" % errors.group(1) if errors else "", cpu, rss))
+PY
+}
+
 echo "| load | mode | req/s | p50 | p99 | non-2xx | server CPU µs/req | RSS MB |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|"
+if [ -z "${WARDEN_BENCH_NO_FLOOR:-}" ]; then
+  # The framework's floor: bare Hummingbird, one route, a fixed body (warden-bench --serve-floor).
+  port=$(free_port)
+  "$floor" --serve-floor "$port" >"$scratch/floor.log" 2>&1 &
+  server=$!
+  pids+=($server)
+  for _ in $(seq 1 100); do grep -q "listening on" "$scratch/floor.log" && break; sleep 0.1; done
+  before=$(cpu_ticks "$server")
+  wrk -t2 -c"$connections" -d"${seconds}s" --latency "http://127.0.0.1:$port/health" >"$scratch/wrk.txt"
+  after=$(cpu_ticks "$server")
+  report "$scratch/wrk.txt" "health (bare Hummingbird)" plain "$((after - before))" "$(rss_mb "$server")"
+  kill "$server"
+  wait "$server" 2>/dev/null || true
+fi
 for mode in $modes; do
   port=$(free_port)
   if [ "$mode" = plain ]; then
@@ -83,6 +122,14 @@ def login(name):
     return json.load(urllib.request.urlopen(request, context=context))
 tokens = [login("bench%d" % n) for n in range(8) for _ in range(9)]
 open(scratch + "/access", "w").write(tokens[-1]["access_token"])
+import base64, os
+items = [{"context": "bench/field/%d" % i, "plaintext": base64.b64encode(os.urandom(256)).decode()} for i in range(100)]
+open(scratch + "/encrypt.lua", "w").write("""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
+wrk.body = '%s'
+""" % (tokens[0]["access_token"], json.dumps({"items": items})))
 half = len(tokens) // 2
 chains = [[t["refresh_token"] for t in tokens[:half]], [t["refresh_token"] for t in tokens[half:]]]
 lua = lambda values: "{" + ",".join('"%s"' % v for v in values) + "}"
@@ -139,27 +186,13 @@ PY
       sessions) command=(wrk -t2 -c"$connections" -d"${seconds}s" --latency -H "Authorization: Bearer $access" "$url/auth/sessions") ;;
       refresh) command=(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$scratch/refresh.lua" "$url") ;;
       mix) command=(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$scratch/mix.lua" "$url") ;;
+      encrypt) command=(wrk -t2 -c16 -d"${seconds}s" --latency -s "$scratch/encrypt.lua" "$url/v1/crypto/encrypt") ;;
       *) echo "unknown load $load" >&2; exit 2 ;;
     esac
     before=$(cpu_ticks "$server")
     "${command[@]}" >"$scratch/wrk.txt"
     after=$(cpu_ticks "$server")
-    python3 - "$scratch/wrk.txt" "$load" "$mode" "$((after - before))" "$ticks_per_second" "$(rss_mb "$server")" <<'PY'
-import re, sys
-text, load, mode, ticks, hz, rss = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
-total = int(re.search(r"(\d+) requests in", text).group(1))
-rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-def percentile(p):
-    m = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s)" % p, text, re.M)
-    value, unit = float(m.group(1)), m.group(2)
-    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-failed = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-errors = re.search(r"Socket errors: (.*)", text)
-cpu = ticks * 1e6 / hz / max(1, total)
-print("| %s | %s | %s | %.1f ms | %.1f ms | %s%s | %.0f | %s |" % (
-    load, mode, format(round(rate), ","), percentile(50), percentile(99), failed.group(1) if failed else "0",
-    " (socket: %s)" % errors.group(1) if errors else "", cpu, rss))
-PY
+    report "$scratch/wrk.txt" "$load" "$mode" "$((after - before))" "$(rss_mb "$server")"
   done
   if [ "$mode" = plain ] && [ -n "${WARDEN_BENCH_PERF:-}" ]; then
     perf record -F 999 -g -p "$server" -o "$scratch/perf.data" -- sleep "$seconds" >/dev/null 2>&1 &

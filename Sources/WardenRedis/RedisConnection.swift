@@ -207,8 +207,8 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         switch error {
         case let error as RESPParser.Error where error.code == .limitExceeded:
             failure = RedisError(.protocolViolation, "Redis sent a reply over the configured limits (\(error.reason)); the connection was closed")
-        case is RESPParser.Error:
-            failure = RedisError(.protocolViolation, "Redis sent malformed data")
+        case let error as RESPParser.Error:
+            failure = RedisError(.protocolViolation, "Redis sent malformed data (\(error.reason))")
         default:
             failure = RedisError(.unavailable, "the Redis connection failed")
         }

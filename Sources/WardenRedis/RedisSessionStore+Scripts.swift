@@ -19,6 +19,18 @@ enum SessionScripts {
         end
         """
 
+    /// Records the session's activity (KEYS[1] the session, KEYS[4] the account set, ARGV[1] now, ARGV[3]
+    /// its hash), at most once a second: a session used many times a second is written once, and its
+    /// idle expiry is late by less than a second.
+    static let touch = """
+        if now - tonumber(s[3]) >= 1000 then
+          redis.call('HSET', KEYS[1], 'last', ARGV[1])
+          redis.call('PEXPIRE', KEYS[1], math.min(tonumber(s[4]), tonumber(s[5]) - now))
+          redis.call('ZADD', KEYS[4], now, ARGV[3])
+          s[3] = ARGV[1]
+        end
+        """
+
     /// KEYS: session, account set. ARGV: now, limit, when-full, hash, account, ua, address, fingerprint,
     /// created, idle ms, absolute ms, level, refresh id, account key base.
     static let create = RedisScript("""
@@ -70,10 +82,7 @@ enum SessionScripts {
           return false
         end
         if redis.call('EXISTS', KEYS[2]) == 1 then return false end
-        redis.call('HSET', KEYS[1], 'last', ARGV[1])
-        redis.call('PEXPIRE', KEYS[1], math.min(tonumber(s[4]), tonumber(s[5]) - now))
-        redis.call('ZADD', KEYS[4], now, ARGV[3])
-        s[3] = ARGV[1]
+        \(touch)
         local result = {status, s}
         if ARGV[4] == '1' then
           for _, h in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
@@ -101,10 +110,7 @@ enum SessionScripts {
           return false
         end
         if redis.call('EXISTS', KEYS[2]) == 1 then return false end
-        redis.call('HSET', KEYS[1], 'last', ARGV[1])
-        redis.call('PEXPIRE', KEYS[1], math.min(tonumber(s[4]), tonumber(s[5]) - now))
-        redis.call('ZADD', KEYS[4], now, ARGV[3])
-        s[3] = ARGV[1]
+        \(touch)
         return s
         """)
 

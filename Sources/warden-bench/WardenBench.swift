@@ -25,6 +25,9 @@ struct WardenBench: AsyncParsableCommand {
     @Option(help: "Redis for session.validate (skipped with a message when unreachable).")
     var redisURL = "redis://127.0.0.1:6379"
 
+    @Option(help: ArgumentHelp("Instead of benchmarking, serve a bare Hummingbird application on this port (GET /health answers a fixed JSON body): the framework's floor under Warden's own routes.", valueName: "port"))
+    var serveFloor: Int?
+
     /// Tasks run on NIO's event loops, as in `warden serve` (`WARDEN_EXECUTOR=swift`: Swift's own pool).
     static func main() async {
         if ProcessInfo.processInfo.environment["WARDEN_EXECUTOR"] != "swift" {
@@ -34,6 +37,10 @@ struct WardenBench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let serveFloor {
+            try await FloorServer.run(port: serveFloor)
+            return
+        }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         #if DEBUG
