@@ -50,7 +50,7 @@ enum JSONShape {
                 guard depth < maxDepth else { return fail(.tooDeep) }
                 return array(depth: depth + 1)
             case UInt8(ascii: "\""):
-                return string() != nil
+                return string(keeping: false) != nil
             case UInt8(ascii: "t"): return literal("true")
             case UInt8(ascii: "f"): return literal("false")
             case UInt8(ascii: "n"): return literal("null")
@@ -96,10 +96,17 @@ enum JSONShape {
         }
 
         /// The string's content, unescaped (as UTF-8; `\u` escapes as UTF-8 of their scalar).
-        mutating func string() -> [UInt8]? {
+        /// A string's bytes (unescaped), or with `keeping` false only whether it is well formed (a value's
+        /// content is not needed, only an object key's).
+        mutating func string(keeping: Bool = true) -> [UInt8]? {
             index += 1
             var out: [UInt8] = []
-            while let byte = peek {
+            while index < bytes.count {
+                // The run of plain bytes up to the next quote, backslash or control byte, in one step.
+                let start = index
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\"), bytes[index] >= 0x20 { index += 1 }
+                if keeping, index > start { out.append(contentsOf: bytes[start..<index]) }
+                guard let byte = peek else { break }
                 index += 1
                 switch byte {
                 case UInt8(ascii: "\""):

@@ -61,33 +61,37 @@ enum JSONWriter {
     }
 
     static func writeString(_ text: String, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(ascii: "\""))
-        var pending = text.utf8.startIndex
-        let utf8 = text.utf8
-        var index = pending
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                buffer.writeBytes(utf8[pending..<index])
-                switch byte {
-                case UInt8(ascii: "\""): buffer.writeString("\\\"")
-                case UInt8(ascii: "\\"): buffer.writeString("\\\\")
-                case 0x0A: buffer.writeString("\\n")
-                case 0x0D: buffer.writeString("\\r")
-                case 0x09: buffer.writeString("\\t")
-                case 0x08: buffer.writeString("\\b")
-                case 0x0C: buffer.writeString("\\f")
-                default:
-                    buffer.writeString("\\u00")
-                    buffer.writeInteger(hexDigits[Int(byte >> 4)])
-                    buffer.writeInteger(hexDigits[Int(byte & 0x0F)])
-                }
-                pending = utf8.index(after: index)
+        // Native strings are contiguous UTF-8: scan the bytes directly (most need no escaping at all).
+        var text = text
+        text.withUTF8 { bytes in
+            buffer.writeInteger(UInt8(ascii: "\""))
+            var pending = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                buffer.writeBytes(UnsafeBufferPointer(rebasing: bytes[pending..<index]))
+                writeEscape(byte, into: &buffer)
+                pending = index + 1
             }
-            index = utf8.index(after: index)
+            buffer.writeBytes(UnsafeBufferPointer(rebasing: bytes[pending..<bytes.count]))
+            buffer.writeInteger(UInt8(ascii: "\""))
         }
-        buffer.writeBytes(utf8[pending..<utf8.endIndex])
-        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    private static func writeEscape(_ byte: UInt8, into buffer: inout ByteBuffer) {
+        switch byte {
+        case UInt8(ascii: "\""): buffer.writeString("\\\"")
+        case UInt8(ascii: "\\"): buffer.writeString("\\\\")
+        case 0x0A: buffer.writeString("\\n")
+        case 0x0D: buffer.writeString("\\r")
+        case 0x09: buffer.writeString("\\t")
+        case 0x08: buffer.writeString("\\b")
+        case 0x0C: buffer.writeString("\\f")
+        default:
+            buffer.writeString("\\u00")
+            buffer.writeInteger(hexDigits[Int(byte >> 4)])
+            buffer.writeInteger(hexDigits[Int(byte & 0x0F)])
+        }
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)

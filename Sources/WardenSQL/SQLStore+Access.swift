@@ -5,7 +5,8 @@ public import WardenCore
 
 extension SQLStore: AccessStore {
     public func roles() async throws -> [Role] {
-        try await backend.withConnection { database in
+        if let cached = roleCatalog.withLock({ $0 }) { return cached }
+        let roles = try await backend.withConnection { database in
             let permissions = try await database.raw("SELECT role, permission FROM warden_role_permissions").all()
             var byRole: [String: Set<Permission>] = [:]
             for row in permissions {
@@ -17,6 +18,8 @@ extension SQLStore: AccessStore {
                 return Role(name: name, summary: try row.string("summary"), parent: try row.optionalString("parent"), permissions: byRole[name] ?? [])
             }
         }
+        roleCatalog.withLock { $0 = roles }
+        return roles
     }
 
     public func grants(accountID: UUID) async throws -> [Grant] {

@@ -1,9 +1,11 @@
 import Foundation
+import Synchronization
 import SQLKit
 public import WardenAudit
 import PostgresNIO
 import SQLiteNIO
 import WardenCore
+import WardenAccess
 
 /// Warden's state in SQL: the keyring, accounts, roles and grants, and the audit log, on SQLite or
 /// PostgreSQL with one implementation.
@@ -18,6 +20,9 @@ public final class SQLStore: Sendable {
     public var auditChain: AuditChain { chain }
     /// The actor recorded for keyring changes (the keyring API carries no caller identity).
     let keyringActor: String
+    /// The role catalog, read once: only migrations write it (a newer catalog comes with a newer binary,
+    /// and so a restart), and every permission check needs it.
+    let roleCatalog = Mutex<[Role]?>(nil)
 
     /// - Parameters:
     ///   - backend: The database.

@@ -4,8 +4,9 @@ public import WardenCore
 /// Decides whether an account may do something: deny by default, allow only what an active account's
 /// unexpired grants give it, with inheritance.
 ///
-/// Roles and grants are read from the store on every check, so a grant or revocation takes effect at
-/// the next check on every node, not when some token or cache expires.
+/// Grants are read from the store on every check, so a grant or revocation takes effect at the next
+/// check on every node, not when some token or cache expires. (The role catalog itself is fixed by the
+/// schema's migrations; the SQL store reads it once.)
 public struct Authorizer: Sendable {
     let store: any AccessStore
     let clock: any WallClock

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import WardenAuth
 import WardenCore
 import WardenCrypto
@@ -9,6 +10,31 @@ struct CryptoItem: Decodable {
     let context: String?
     let plaintext: String?
     let ciphertext: String?
+}
+
+/// One item's result, written as JSON without going through `[String: Any]` (a batch writes a hundred).
+struct CryptoOutcome {
+    var ciphertext: String?
+    var plaintext: String?
+    var source: String?
+    var needsRewrap: Bool?
+    var keyVersion: Int?
+
+    func write(into buffer: inout ByteBuffer) {
+        var first = true
+        func key(_ name: StaticString) {
+            buffer.writeString(first ? "{\"" : ",\"")
+            buffer.writeStaticString(name)
+            buffer.writeString("\":")
+            first = false
+        }
+        if let ciphertext { key("ciphertext"); JSONWriter.writeString(ciphertext, into: &buffer) }
+        if let plaintext { key("plaintext"); JSONWriter.writeString(plaintext, into: &buffer) }
+        if let source { key("source"); JSONWriter.writeString(source, into: &buffer) }
+        if let needsRewrap { key("needs_rewrap"); buffer.writeString(needsRewrap ? "true" : "false") }
+        if let keyVersion { key("key_version"); buffer.writeString(String(keyVersion)) }
+        buffer.writeString(first ? "{}" : "}")
+    }
 }
 
 /// One item (its fields at the top level) or `items`.
@@ -39,7 +65,7 @@ extension WardenAPI {
                 let sealed = try await services.security.encrypt(inputs, principal)
                 return sealed.enumerated().map { index, result in
                     if let error = invalid[index] { return .failure(error) }
-                    return result.map { envelope in ["ciphertext": envelope.text, "key_version": Int(envelope.keyVersion)] }
+                    return result.map { envelope in CryptoOutcome(ciphertext: envelope.text, keyVersion: Int(envelope.keyVersion)) }
                 }
             }
         }
@@ -59,9 +85,9 @@ extension WardenAPI {
                 return opened.enumerated().map { index, result in
                     if let error = invalid[index] { return .failure(error) }
                     return result.map { opened in
-                        var object: [String: Any] = ["plaintext": Base64.encode(Array(opened.plaintext)), "source": opened.source.format, "needs_rewrap": opened.needsRewrap]
-                        if let version = opened.source.keyVersion { object["key_version"] = Int(version) }
-                        return object
+                        CryptoOutcome(
+                            plaintext: Base64.encode(Array(opened.plaintext)), source: opened.source.format, needsRewrap: opened.needsRewrap,
+                            keyVersion: opened.source.keyVersion.map { Int($0) })
                     }
                 }
             }
@@ -81,7 +107,7 @@ extension WardenAPI {
                 let rewrapped = try await services.security.rewrap(inputs, principal)
                 return rewrapped.enumerated().map { index, result in
                     if let error = invalid[index] { return .failure(error) }
-                    return result.map { envelope in ["ciphertext": envelope.text, "key_version": Int(envelope.keyVersion)] }
+                    return result.map { envelope in CryptoOutcome(ciphertext: envelope.text, keyVersion: Int(envelope.keyVersion)) }
                 }
             }
         }
@@ -112,7 +138,7 @@ extension WardenAPI {
     /// succeeds or carries its own error; a single item's error is the response's.
     private func batch(
         _ request: Request, _ context: WardenContext, value: KeyPath<CryptoItem, String?>, named name: String,
-        _ operation: @Sendable ([CryptoItem], Principal) async throws -> [Result<[String: Any], any Error>]
+        _ operation: @Sendable ([CryptoItem], Principal) async throws -> [Result<CryptoOutcome, any Error>]
     ) async throws -> Response {
         var context = context
         let principal = try await authenticate(request, &context)
@@ -129,21 +155,27 @@ extension WardenAPI {
                     (body.items == nil ? "" : "every item needs ") + "`context` (1–\(AccountSecurity.maxCallerContextBytes) bytes) and `\(name)`")
             }
         }
+        var buffer = ByteBuffer()
         if body.items == nil {
-            return JSONResponse.make(.ok, try await operation(items, principal)[0].get())
-        }
-        var results: [[String: Any]] = []
-        for result in try await operation(items, principal) {
-            switch result {
-            case .success(let object):
-                results.append(object)
-            case .failure(let error):
-                let failure = APIError.from(error)
-                guard failure.status.code < 500 else { throw error }
-                results.append(["error": ["code": failure.code, "message": failure.message]])
+            try await operation(items, principal)[0].get().write(into: &buffer)
+        } else {
+            let results = try await operation(items, principal)
+            buffer.reserveCapacity(results.count * 420)
+            buffer.writeString(#"{"items":["#)
+            for (index, result) in results.enumerated() {
+                if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+                switch result {
+                case .success(let outcome):
+                    outcome.write(into: &buffer)
+                case .failure(let error):
+                    let failure = APIError.from(error)
+                    guard failure.status.code < 500 else { throw error }
+                    JSONWriter.write(["error": ["code": failure.code, "message": failure.message]], into: &buffer)
+                }
             }
+            buffer.writeString("]}")
         }
-        return JSONResponse.make(.ok, ["items": results])
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
     }
 
     static func context(_ item: CryptoItem) throws -> String {
