@@ -54,7 +54,7 @@ struct APIFixture: Sendable {
         let security = AccountSecurity(
             accounts: accounts, access: access, authorizer: Authorizer(store: directory), sessions: sessions, tokens: tokens, mfa: mfa,
             cipher: cipher, limiter: limiter, audit: audit, policy: configuration.securityPolicy)
-        let services = WardenServices(security: security, limiter: limiter, auditReader: audit, databaseHealthy: { databaseProbes?.hit(); return true }, redisHealthy: nil, channels: [], clock: clock)
+        let services = WardenServices(security: security, limiter: limiter, auditReader: audit, databaseHealthy: { await databaseProbes?.probe(); return true }, redisHealthy: nil, channels: [], clock: clock)
         return APIFixture(api: WardenAPI(services: services, configuration: configuration), audit: audit, directory: directory, accounts: accounts, access: access, sessionStore: store, ledger: ledger)
     }
 

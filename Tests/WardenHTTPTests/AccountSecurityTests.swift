@@ -10,6 +10,7 @@ import WardenCore
 import WardenCrypto
 import WardenMFA
 import WardenSessions
+@testable import WardenHTTP
 import Synchronization
 
 /// The account rules of the use-case layer, attacked over HTTP (issue: account security as one layer).
@@ -305,6 +306,23 @@ struct AccountSecurityTests {
         }
     }
 
+    /// A burst of probes when the cached checks expire makes one probe, not one per request, however
+    /// slow the database answers.
+    @Test func anExpiredReadinessIsProbedOnceByABurst() async throws {
+        let probes = ProbeCounter(delay: .milliseconds(200))
+        let clock = ManualWallClock(Date(timeIntervalSince1970: 1_800_000_000))
+        let f = try await APIFixture.make(databaseProbes: probes, clock: clock)
+        let api = f.api
+        #expect(await api.readiness()["database"] == "up")
+        clock.advance(by: 2)
+        let answers = await withTaskGroup(of: [String: String].self) { group in
+            for _ in 0..<25 { group.addTask { await api.readiness() } }
+            return await group.reduce(into: [[String: String]]()) { $0.append($1) }
+        }
+        #expect(answers.count == 25 && answers.allSatisfy { $0["database"] == "up" })
+        #expect(probes.count == 2)
+    }
+
     /// Item 5 over HTTP: another account's DELETE of a session, live or revoked, changes nothing; the
     /// ledger row keeps its owner.
     @Test func anotherAccountsDeleteLeavesTheLedgerAlone() async throws {
@@ -329,6 +347,16 @@ struct AccountSecurityTests {
 
 final class ProbeCounter: Sendable {
     private let value = Mutex(0)
+    private let delay: Duration?
     var count: Int { value.withLock { $0 } }
+
+    /// - Parameter delay: How long each probe takes (a slow database).
+    init(delay: Duration? = nil) { self.delay = delay }
+
     func hit() { value.withLock { $0 += 1 } }
+
+    func probe() async {
+        hit()
+        if let delay { try? await Task.sleep(for: delay) }
+    }
 }

@@ -8,14 +8,29 @@ import WardenMFA
 
 /// The last readiness answer, kept for a second.
 final class ReadinessCache: Sendable {
-    private let entry = Mutex<(time: Date, checks: [String: String])?>(nil)
+    private struct State {
+        var entry: (time: Date, checks: [String: String])?
+        var refreshing = false
+    }
 
+    private let state = Mutex(State())
+
+    /// What to answer: fresh checks, or — when they are older than a second — the previous checks while
+    /// another request is already probing (`nil`: this caller probes, and must call `store`).
     func value(now: Date) -> [String: String]? {
-        entry.withLock { entry in entry.flatMap { (0..<1).contains(now.timeIntervalSince($0.time)) ? $0.checks : nil } }
+        state.withLock { state in
+            if let entry = state.entry, (0..<1).contains(now.timeIntervalSince(entry.time)) { return entry.checks }
+            if state.refreshing, let entry = state.entry { return entry.checks }
+            state.refreshing = true
+            return nil
+        }
     }
 
     func store(_ checks: [String: String], now: Date) {
-        entry.withLock { $0 = (now, checks) }
+        state.withLock { state in
+            state.entry = (now, checks)
+            state.refreshing = false
+        }
     }
 }
 
@@ -47,7 +62,8 @@ extension WardenAPI {
     }
 
     /// The readiness checks, at most once a second (`/health/ready` is public: a flood of probes must not
-    /// become a flood of database and Redis round trips).
+    /// become a flood of database and Redis round trips). One request probes; the others answer with the
+    /// previous checks meanwhile.
     func readiness() async -> [String: String] {
         let now = services.clock.now()
         if let cached = readinessCache.value(now: now) { return cached }
