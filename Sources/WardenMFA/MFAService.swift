@@ -519,7 +519,7 @@ public final class MFAService: Sendable {
 
     static func parse(_ token: String) -> (UUID, String)? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[1].utf8.count == 43, let id = UUID(uuidString: String(parts[0])) else { return nil }
+        guard parts.count == 2, parts[1].utf8.count == 43, let id = UUID(text: String(parts[0])) else { return nil }
         return (id, String(parts[1]))
     }
 

@@ -66,10 +66,10 @@ extension SQLStore: AccountStore {
         }
     }
 
-    static func key(_ id: UUID) -> String { id.uuidString.lowercased() }
+    static func key(_ id: UUID) -> String { id.lowercasedText }
 
     static func account(_ row: any SQLRow) throws -> StoredAccount {
-        guard let id = UUID(uuidString: try row.string("id")),
+        guard let id = UUID(text: try row.string("id")),
               let status = Account.Status(rawValue: try row.string("status"))
         else { throw SQLStoreError(.corrupt, "an account row cannot be read") }
         return StoredAccount(

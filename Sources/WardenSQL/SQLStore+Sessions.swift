@@ -141,7 +141,7 @@ extension SQLStore: SessionStore {
     }
 
     static func session(_ row: any SQLRow) throws -> SessionRecord {
-        guard let accountID = UUID(uuidString: try row.string("account_id")),
+        guard let accountID = UUID(text: try row.string("account_id")),
               let level = AuthenticationLevel(rawValue: try row.string("level"))
         else { throw SQLStoreError(.corrupt, "a session row cannot be read") }
         return SessionRecord(
@@ -279,11 +279,11 @@ extension SQLStore: RevocationLedger {
         try await backend.withConnection { database in
             var sessions: [(hash: String, accountID: UUID)] = []
             for row in try await database.raw("SELECT id_hash, account_id FROM warden_revoked_sessions WHERE until_ms > \(bind: now.milliseconds) ORDER BY id_hash").all() {
-                if let accountID = UUID(uuidString: try row.string("account_id")) { sessions.append((try row.string("id_hash"), accountID)) }
+                if let accountID = UUID(text: try row.string("account_id")) { sessions.append((try row.string("id_hash"), accountID)) }
             }
             var watermarks: [(accountID: UUID, at: Date)] = []
             for row in try await database.raw("SELECT account_id, not_before FROM warden_session_watermarks ORDER BY account_id").all() {
-                if let accountID = UUID(uuidString: try row.string("account_id")) { watermarks.append((accountID, try row.date("not_before"))) }
+                if let accountID = UUID(text: try row.string("account_id")) { watermarks.append((accountID, try row.date("not_before"))) }
             }
             let tokens = try await database.raw("SELECT id, until_ms FROM warden_revoked_tokens WHERE until_ms > \(bind: now.milliseconds) ORDER BY id").all()
                 .map { (id: try $0.string("id"), until: try $0.date("until_ms")) }
