@@ -49,12 +49,13 @@ pids+=($!)
 export WARDEN_DATA_DIR="$scratch/data" WARDEN_REDIS_URL="redis://127.0.0.1:$redis_port" WARDEN_SCRYPT_LOG_N=10 \
   WARDEN_RATE_LIMIT_PER_MINUTE=100000000 WARDEN_AUTH_RATE_LIMIT_PER_MINUTE=100000000 WARDEN_LOGIN_RATE_LIMIT_PER_MINUTE=100000000
 unset WARDEN_DATABASE_URL WARDEN_MASTER_KEY WARDEN_MASTER_KEY_FILE
-# Eight accounts for the listing and refresh loads; 64 for the mix, whose logins rotate through them (an
+# Eight accounts for the listing and refresh loads, one (with crypto_client) for field encryption; 64 for the mix, whose logins rotate through them (an
 # account keeps its ten newest sessions, so logins on one account would end the sessions still in use).
 for n in $(seq 0 63); do
   echo 'correct horse battery staple' | "$bin" users create "bench$n" --password-stdin >/dev/null 2>&1
 done
-"$bin" users grant bench0 crypto_client >/dev/null
+echo 'correct horse battery staple' | "$bin" users create cryptobench --password-stdin >/dev/null 2>&1
+"$bin" users grant cryptobench crypto_client >/dev/null
 tls_args=()
 if [ -n "${WARDEN_BENCH_CERT_KEY:-}" ]; then
   "$bin" certs generate --key "$WARDEN_BENCH_CERT_KEY" --cert "$scratch/cert.pem" --key-file "$scratch/key.pem" >/dev/null
@@ -129,7 +130,7 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %s"
 wrk.body = '%s'
-""" % (tokens[0]["access_token"], json.dumps({"items": items})))
+""" % (login("cryptobench")["access_token"], json.dumps({"items": items})))
 half = len(tokens) // 2
 chains = [[t["refresh_token"] for t in tokens[:half]], [t["refresh_token"] for t in tokens[half:]]]
 lua = lambda values: "{" + ",".join('"%s"' % v for v in values) + "}"

@@ -8,6 +8,43 @@ import NIOCore
 /// `username`s where a decoder takes the last), a JSON object required.
 enum JSONBody {
     static func decode<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int, maxDepth: Int) async throws -> T {
+        let bytes = try await read(request, limit: limit)
+        try refuse(JSONShape.check(bytes, maxDepth: maxDepth), maxDepth: maxDepth)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(bytes))
+        } catch let error as APIError {
+            throw error
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw APIError.badRequest("`\(key.stringValue)` is required")
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            throw APIError.badRequest("`\(context.codingPath.map(\.stringValue).joined(separator: "."))` has the wrong type")
+        } catch {
+            throw APIError.badRequest("the body does not match the operation's schema")
+        }
+    }
+
+    /// The body as a parsed tree, after the same checks as ``decode(_:_:limit:maxDepth:)`` (one pass over
+    /// the bytes: for bodies large enough that decoding them twice shows, such as field-encryption
+    /// batches).
+    static func tree(_ request: Request, limit: Int, maxDepth: Int) async throws -> JSONShape.Tree {
+        let bytes = try await read(request, limit: limit)
+        let (verdict, tree) = JSONShape.tree(bytes, maxDepth: maxDepth)
+        try refuse(verdict, maxDepth: maxDepth)
+        guard let tree else { throw APIError.badRequest("the body is not valid JSON") }
+        return tree
+    }
+
+    private static func refuse(_ verdict: JSONShape.Verdict, maxDepth: Int) throws {
+        switch verdict {
+        case .valid: break
+        case .tooDeep: throw APIError.badRequest("the JSON nests deeper than \(maxDepth) levels")
+        case .duplicateKey: throw APIError.badRequest("the JSON object has a duplicate key")
+        case .notAnObject: throw APIError.badRequest("the body must be a JSON object")
+        case .malformed: throw APIError.badRequest("the body is not valid JSON")
+        }
+    }
+
+    private static func read(_ request: Request, limit: Int) async throws -> [UInt8] {
         guard let contentType = request.headers[.contentType], isJSON(contentType) else {
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "the body must be sent as application/json")
         }
@@ -22,24 +59,7 @@ enum JSONBody {
         }
         let bytes = Array(buffer.readableBytesView)
         guard !bytes.isEmpty else { throw APIError.badRequest("a JSON object body is required") }
-        switch JSONShape.check(bytes, maxDepth: maxDepth) {
-        case .valid: break
-        case .tooDeep: throw APIError.badRequest("the JSON nests deeper than \(maxDepth) levels")
-        case .duplicateKey: throw APIError.badRequest("the JSON object has a duplicate key")
-        case .notAnObject: throw APIError.badRequest("the body must be a JSON object")
-        case .malformed: throw APIError.badRequest("the body is not valid JSON")
-        }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
-        } catch let error as APIError {
-            throw error
-        } catch DecodingError.keyNotFound(let key, _) {
-            throw APIError.badRequest("`\(key.stringValue)` is required")
-        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
-            throw APIError.badRequest("`\(context.codingPath.map(\.stringValue).joined(separator: "."))` has the wrong type")
-        } catch {
-            throw APIError.badRequest("the body does not match the operation's schema")
-        }
+        return bytes
     }
 
     /// `application/json`, with or without parameters (`; charset=utf-8`), in any case.

@@ -8,24 +8,64 @@ enum JSONShape {
         case valid, tooDeep, duplicateKey, notAnObject, malformed
     }
 
+    /// A parsed body, for routes that read their fields straight from it (one pass instead of this
+    /// check and then `JSONDecoder`). Numbers, booleans and null are kept only as what they are.
+    indirect enum Tree: Equatable {
+        case object([(key: String, value: Tree)])
+        case array([Tree])
+        case string(String)
+        case number
+        case bool
+        case null
+
+        static func == (lhs: Tree, rhs: Tree) -> Bool {
+            switch (lhs, rhs) {
+            case (.object(let a), .object(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+            case (.array(let a), .array(let b)): a == b
+            case (.string(let a), .string(let b)): a == b
+            case (.number, .number), (.bool, .bool), (.null, .null): true
+            default: false
+            }
+        }
+
+        /// The member `key` of an object.
+        subscript(key: String) -> Tree? {
+            guard case .object(let members) = self else { return nil }
+            return members.first { $0.key == key }?.value
+        }
+    }
+
     static func check(_ bytes: [UInt8], maxDepth: Int) -> Verdict {
-        var parser = Parser(bytes: bytes, maxDepth: maxDepth)
+        parse(bytes, maxDepth: maxDepth, building: false).verdict
+    }
+
+    /// The check, and the body as a tree when it passes. Strings must be valid UTF-8 and `\u` escapes
+    /// whole scalars (a lone surrogate is malformed), as `JSONDecoder` requires.
+    static func tree(_ bytes: [UInt8], maxDepth: Int) -> (verdict: Verdict, tree: Tree?) {
+        parse(bytes, maxDepth: maxDepth, building: true)
+    }
+
+    private static func parse(_ bytes: [UInt8], maxDepth: Int, building: Bool) -> (verdict: Verdict, tree: Tree?) {
+        var parser = Parser(bytes: bytes, maxDepth: maxDepth, building: building)
         parser.skipSpace()
-        guard parser.peek == UInt8(ascii: "{") else { return parser.verdict ?? .notAnObject }
-        guard parser.value(depth: 0) else { return parser.verdict ?? .malformed }
+        guard parser.peek == UInt8(ascii: "{") else { return (parser.verdict ?? .notAnObject, nil) }
+        guard let tree = parser.value(depth: 0) else { return (parser.verdict ?? .malformed, nil) }
         parser.skipSpace()
-        return parser.index == bytes.count ? .valid : .malformed
+        return parser.index == bytes.count ? (.valid, tree) : (.malformed, nil)
     }
 
     private struct Parser {
         let bytes: [UInt8]
         let maxDepth: Int
+        /// Whether to build the tree (else values are only checked, and `.null` stands for each).
+        let building: Bool
         var index = 0
         var verdict: Verdict?
 
-        init(bytes: [UInt8], maxDepth: Int) {
+        init(bytes: [UInt8], maxDepth: Int, building: Bool) {
             self.bytes = bytes
             self.maxDepth = maxDepth
+            self.building = building
         }
 
         var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
@@ -39,58 +79,73 @@ enum JSONShape {
             return false
         }
 
-        mutating func value(depth: Int) -> Bool {
+        mutating func failing(_ why: Verdict) -> Tree? {
+            _ = fail(why)
+            return nil
+        }
+
+        mutating func value(depth: Int) -> Tree? {
             skipSpace()
-            guard let byte = peek else { return fail(.malformed) }
+            guard let byte = peek else { return failing(.malformed) }
             switch byte {
             case UInt8(ascii: "{"):
-                guard depth < maxDepth else { return fail(.tooDeep) }
+                guard depth < maxDepth else { return failing(.tooDeep) }
                 return object(depth: depth + 1)
             case UInt8(ascii: "["):
-                guard depth < maxDepth else { return fail(.tooDeep) }
+                guard depth < maxDepth else { return failing(.tooDeep) }
                 return array(depth: depth + 1)
             case UInt8(ascii: "\""):
-                return string(keeping: false) != nil
-            case UInt8(ascii: "t"): return literal("true")
-            case UInt8(ascii: "f"): return literal("false")
-            case UInt8(ascii: "n"): return literal("null")
-            default: return number()
+                guard let text = string(keeping: building) else { return nil }
+                guard building else { return .null }
+                guard let decoded = String(validating: text, as: UTF8.self) else { return failing(.malformed) }
+                return .string(decoded)
+            case UInt8(ascii: "t"): return literal("true") ? .bool : nil
+            case UInt8(ascii: "f"): return literal("false") ? .bool : nil
+            case UInt8(ascii: "n"): return literal("null") ? .null : nil
+            default: return number() ? .number : nil
             }
         }
 
-        mutating func object(depth: Int) -> Bool {
+        mutating func object(depth: Int) -> Tree? {
             index += 1
             var keys = Set<[UInt8]>()
+            var members: [(key: String, value: Tree)] = []
             skipSpace()
-            if peek == UInt8(ascii: "}") { index += 1; return true }
+            if peek == UInt8(ascii: "}") { index += 1; return .object([]) }
             while true {
                 skipSpace()
-                guard peek == UInt8(ascii: "\""), let key = string() else { return fail(.malformed) }
-                guard keys.insert(key).inserted else { return fail(.duplicateKey) }
+                guard peek == UInt8(ascii: "\""), let key = string() else { return failing(.malformed) }
+                guard keys.insert(key).inserted else { return failing(.duplicateKey) }
                 skipSpace()
-                guard peek == UInt8(ascii: ":") else { return fail(.malformed) }
+                guard peek == UInt8(ascii: ":") else { return failing(.malformed) }
                 index += 1
-                guard value(depth: depth) else { return false }
+                guard let member = value(depth: depth) else { return nil }
+                if building {
+                    guard let name = String(validating: key, as: UTF8.self) else { return failing(.malformed) }
+                    members.append((name, member))
+                }
                 skipSpace()
                 switch peek {
                 case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "}"): index += 1; return true
-                default: return fail(.malformed)
+                case UInt8(ascii: "}"): index += 1; return .object(members)
+                default: return failing(.malformed)
                 }
             }
         }
 
-        mutating func array(depth: Int) -> Bool {
+        mutating func array(depth: Int) -> Tree? {
             index += 1
+            var elements: [Tree] = []
             skipSpace()
-            if peek == UInt8(ascii: "]") { index += 1; return true }
+            if peek == UInt8(ascii: "]") { index += 1; return .array([]) }
             while true {
-                guard value(depth: depth) else { return false }
+                guard let element = value(depth: depth) else { return nil }
+                if building { elements.append(element) }
                 skipSpace()
                 switch peek {
                 case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "]"): index += 1; return true
-                default: return fail(.malformed)
+                case UInt8(ascii: "]"): index += 1; return .array(elements)
+                default: return failing(.malformed)
                 }
             }
         }
@@ -128,6 +183,7 @@ enum JSONShape {
                             guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { _ = fail(.malformed); return nil }
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                         }
+                        if building, Unicode.Scalar(scalar) == nil { _ = fail(.malformed); return nil }
                         out.append(contentsOf: Array(String(Unicode.Scalar(scalar).map(Character.init) ?? "\u{FFFD}").utf8))
                     default:
                         _ = fail(.malformed)

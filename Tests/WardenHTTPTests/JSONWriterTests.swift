@@ -79,3 +79,48 @@ struct TimestampTests {
         }
     }
 }
+
+/// Field-encryption bodies are read from the shape check's own parse instead of a second pass through
+/// `JSONDecoder`: the two must agree on every body, valid or not.
+struct CryptoBodyReadingTests {
+    static let bodies: [String] = [
+        #"{"context":"users/email/42","plaintext":"aGk="}"#,
+        #"{"context":"users\/email\u002f42","plaintext":"aGk=","extra":[1,2,{"x":null}]}"#,
+        #"{"context":null,"plaintext":"aGk=","ciphertext":null}"#,
+        #"{"items":[{"context":"a","plaintext":"aGk="},{"context":"b","ciphertext":"w1.x"}]}"#,
+        #"{"items":[]}"#,
+        #"{"items":null,"context":"c","plaintext":"\ud83d\ude00"}"#,
+        #"{"context":1,"plaintext":"aGk="}"#,
+        #"{"context":"a","plaintext":true}"#,
+        #"{"items":{"context":"a"}}"#,
+        #"{"items":[{"context":"a"},"b"]}"#,
+        #"{"items":[{"context":["a"]}]}"#,
+        #"{}"#,
+    ]
+
+    @Test(arguments: bodies)
+    func treeAndDecoderAgree(_ body: String) throws {
+        let bytes = Array(body.utf8)
+        let decoded = try? JSONDecoder().decode(CryptoBody.self, from: Data(bytes))
+        let (verdict, tree) = JSONShape.tree(bytes, maxDepth: 32)
+        #expect(verdict == .valid)
+        let read = try? CryptoBody(try #require(tree))
+        #expect((decoded == nil) == (read == nil), "\(body)")
+        if let decoded, let read {
+            #expect(decoded.context == read.context && decoded.plaintext == read.plaintext && decoded.ciphertext == read.ciphertext)
+            #expect(decoded.items?.map(\.context) == read.items?.map(\.context))
+            #expect(decoded.items?.map(\.plaintext) == read.items?.map(\.plaintext))
+            #expect(decoded.items?.map(\.ciphertext) == read.items?.map(\.ciphertext))
+        }
+    }
+
+    /// Bodies the decoder refuses are refused by the tree too: a lone surrogate, invalid UTF-8, a
+    /// duplicate key (after unescaping), nesting past the limit.
+    @Test func malformedBodiesAreRefused() {
+        #expect(JSONShape.tree(Array(#"{"context":"\ud83d","plaintext":"aGk="}"#.utf8), maxDepth: 32).tree == nil)
+        #expect(JSONShape.tree([0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D], maxDepth: 32).tree == nil)
+        #expect(JSONShape.tree(Array(#"{"context":"a","\u0063ontext":"b"}"#.utf8), maxDepth: 32).verdict == .duplicateKey)
+        #expect(JSONShape.tree(Array(#"{"a":[[[[1]]]]}"#.utf8), maxDepth: 3).verdict == .tooDeep)
+        #expect((try? JSONDecoder().decode(CryptoBody.self, from: Data(#"{"context":"\ud83d","plaintext":"aGk="}"#.utf8))) == nil)
+    }
+}

@@ -10,6 +10,26 @@ struct CryptoItem: Decodable {
     let context: String?
     let plaintext: String?
     let ciphertext: String?
+
+    init(context: String?, plaintext: String?, ciphertext: String?) {
+        self.context = context
+        self.plaintext = plaintext
+        self.ciphertext = ciphertext
+    }
+
+    /// From a parsed body: each field a string, null or absent (other members are ignored, as
+    /// `JSONDecoder` ignores them); `path` names the item in errors.
+    init(_ tree: JSONShape.Tree, path: String) throws {
+        guard case .object = tree else { throw APIError.badRequest("`\(path)` has the wrong type") }
+        func text(_ key: String) throws -> String? {
+            switch tree[key] {
+            case nil, .null?: return nil
+            case .string(let value)?: return value
+            default: throw APIError.badRequest("`\(path.isEmpty ? key : path + "." + key)` has the wrong type")
+            }
+        }
+        self.init(context: try text("context"), plaintext: try text("plaintext"), ciphertext: try text("ciphertext"))
+    }
 }
 
 /// One item's result, written as JSON without going through `[String: Any]` (a batch writes a hundred).
@@ -45,6 +65,22 @@ struct CryptoBody: Decodable {
     let items: [CryptoItem]?
 
     var single: CryptoItem { CryptoItem(context: context, plaintext: plaintext, ciphertext: ciphertext) }
+
+    /// From a parsed body, with `JSONDecoder`'s rules: fields string or null, `items` an array of objects.
+    init(_ tree: JSONShape.Tree) throws {
+        let top = try CryptoItem(tree, path: "")
+        context = top.context
+        plaintext = top.plaintext
+        ciphertext = top.ciphertext
+        switch tree["items"] {
+        case nil, .null?:
+            items = nil
+        case .array(let elements)?:
+            items = try elements.enumerated().map { try CryptoItem($1, path: "items.\($0)") }
+        default:
+            throw APIError.badRequest("`items` has the wrong type")
+        }
+    }
 }
 
 extension WardenAPI {
@@ -142,7 +178,7 @@ extension WardenAPI {
     ) async throws -> Response {
         var context = context
         let principal = try await authenticate(request, &context)
-        let body = try await decode(CryptoBody.self, request)
+        let body = try CryptoBody(try await JSONBody.tree(request, limit: configuration.maxBodyBytes, maxDepth: configuration.maxJSONDepth))
         // The shape is checked before anything runs: a request the schema forbids is refused whole.
         if body.items != nil, body.context != nil || body.plaintext != nil || body.ciphertext != nil {
             throw APIError.badRequest("send one item (its fields at the top level) or `items`, not both")
