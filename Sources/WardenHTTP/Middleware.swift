@@ -58,6 +58,7 @@ struct WardenMiddleware: RouterMiddleware {
         }
         let origin = request.headers[.origin].flatMap { configuration.corsOrigins.contains($0) ? $0 : nil }
         var response: Response
+        var shed = false
         do {
             if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
                 response = Response(status: .noContent)
@@ -76,7 +77,8 @@ struct WardenMiddleware: RouterMiddleware {
             }
         } catch {
             let failure = APIError.from(error)
-            if failure.status.code >= 500 {
+            shed = failure.code == APIError.busy.code
+            if failure.status.code >= 500, !shed {
                 context.logger.error("request failed", metadata: ["request_id": .string(context.requestID), "error": .string(String(describing: type(of: error)))])
             }
             var body: [String: Any] = ["error": ["code": failure.code, "message": failure.message], "request_id": context.requestID]
@@ -99,6 +101,9 @@ struct WardenMiddleware: RouterMiddleware {
         let labels = ["route": route, "method": request.method.rawValue]
         metrics.increment("warden_http_requests_total", labels.merging(["status": String(response.status.code)]) { $1 }, help: "HTTP requests by route template, method and status.")
         metrics.observe("warden_http_request_duration_seconds", labels, seconds: seconds, help: "HTTP request latency by route template and method.")
+        if shed {
+            metrics.increment("warden_password_hashing_shed_total", ["route": route], help: "Requests refused (503 busy) because password hashing was at capacity, by route.")
+        }
         context.logger.info("request", metadata: [
             "request_id": .string(context.requestID), "method": .string(request.method.rawValue), "route": .string(route),
             "status": .stringConvertible(response.status.code), "client": .string(context.clientAddress),

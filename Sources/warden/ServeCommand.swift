@@ -47,6 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var settings = try options.settings(environment: environment)
         settings.configuration.policy.sealReservation = FieldCipher.Configuration().policy.sealReservation
+        settings.passwordHashing.sheds = true
         let server = try serverConfiguration(environment)
         let logger = Logger(label: "warden")
 
