@@ -56,7 +56,7 @@ def response(description, schema=None):
 def errors(*codes):
     names = {"423": "locked after repeated failures (see retry_after)", "405": "method not allowed (see Allow)", "415": "the body must be application/json", "400": "invalid request", "401": "not authenticated, or invalid credentials or code", "403": "not allowed",
              "404": "not found", "409": "conflict", "413": "body too large", "423": "MFA locked", "429": "rate limited",
-             "502": "delivery failed", "503": "a backing service is unavailable"}
+             "502": "delivery failed", "503": "a backing service is unavailable (`unavailable`), or password hashing is at capacity (`busy`, with Retry-After)"}
     return {code: response(names[code], {"$ref": "#/components/schemas/Error"}) for code in codes}
 
 

@@ -39,6 +39,9 @@ public struct WardenCryptoError: Error, Sendable, CustomStringConvertible, Equat
         public static let storeFailure = Code("crypto.store_failure")
         /// The requested key-management operation is not allowed in the keyring's current state.
         public static let invalidOperation = Code("crypto.invalid_operation")
+        /// Password hashing is at capacity (every thread busy, the queue full); nothing was computed.
+        /// Load shedding, not a verdict on the password: try again shortly.
+        public static let busy = Code("crypto.busy")
     }
 
     /// What went wrong.
@@ -63,4 +66,7 @@ public struct WardenCryptoError: Error, Sendable, CustomStringConvertible, Equat
 
     /// The one error callers get for any authentication problem.
     public static let decryptionFailed = WardenCryptoError(.decryptionFailed, "decryption failed")
+
+    /// The error every hash or verification refused for load gets.
+    public static let busy = WardenCryptoError(.busy, "password hashing is at capacity; try again shortly")
 }

@@ -7,8 +7,8 @@ import WardenCrypto
 import WardenMFA
 import WardenSessions
 
-/// An error as the API reports it: a status, a stable code, a message safe to show, and for 429/423 when
-/// to retry. Every error the domain layers throw is mapped here; anything unexpected becomes a generic
+/// An error as the API reports it: a status, a stable code, a message safe to show, and for 429/423 (and
+/// 503 `busy`) when to retry. Every error the domain layers throw is mapped here; anything unexpected becomes a generic
 /// 500 (or 503 for an unreachable store) without details.
 public struct APIError: Error, Sendable {
     public let status: HTTPResponse.Status
@@ -33,6 +33,9 @@ public struct APIError: Error, Sendable {
     static let forbidden = APIError(.forbidden, "forbidden", "this account may not do that")
     static let notFound = APIError(.notFound, "not_found", "no such resource")
     static let unavailable = APIError(.serviceUnavailable, "unavailable", "a backing service is unavailable; try again shortly")
+    /// Password hashing shed the request (its threads busy, its queue full): nothing was checked or
+    /// changed, and the answer is the same for every username.
+    static let busy = APIError(.serviceUnavailable, "busy", "the server is busy; try again shortly", retryAfter: 1)
 
     /// Maps any error to what the client sees.
     static func from(_ error: any Error) -> APIError {
@@ -83,6 +86,7 @@ public struct APIError: Error, Sendable {
                 return APIError(.badRequest, "decryption_failed", error.code == .decryptionFailed ? "decryption failed" : error.message)
             case .tooLarge: return APIError(.contentTooLarge, "too_large", error.message)
             case .invalidOperation: return APIError(.conflict, "invalid_operation", error.message)
+            case .busy: return .busy
             default: return .unavailable
             }
         case let error as HTTPError:

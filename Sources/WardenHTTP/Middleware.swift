@@ -62,6 +62,7 @@ struct WardenMiddleware: RouterMiddleware {
         }
         let origin = request.headers[.origin].flatMap { configuration.corsOrigins.contains($0) ? $0 : nil }
         var response: Response
+        var shed = false
         do {
             if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
                 response = Response(status: .noContent)
@@ -80,7 +81,8 @@ struct WardenMiddleware: RouterMiddleware {
             }
         } catch {
             let failure = APIError.from(error)
-            if failure.status.code >= 500 {
+            shed = failure.code == APIError.busy.code
+            if failure.status.code >= 500, !shed {
                 context.logger.error("request failed", metadata: ["request_id": .string(context.requestID), "error": .string(String(describing: type(of: error)))])
             }
             var body: [String: Any] = ["error": ["code": failure.code, "message": failure.message], "request_id": context.requestID]
@@ -101,6 +103,9 @@ struct WardenMiddleware: RouterMiddleware {
         let elapsed = (ContinuousClock.now - started)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         metrics.recordRequest(route: route, method: request.method.rawValue, status: response.status.code, seconds: seconds)
+        if shed {
+            metrics.increment("warden_password_hashing_shed_total", ["route": route], help: "Requests refused (503 busy) because password hashing was at capacity, by route.")
+        }
         // Refused and failed requests are always logged; successful ones one in `accessLogSampling`.
         if context.logger.logLevel <= .info, response.status.code >= 400 || sampled.next(every: configuration.accessLogSampling) {
             context.logger.info("request", metadata: [

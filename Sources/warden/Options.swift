@@ -49,10 +49,19 @@ struct KeyringOptions: ParsableArguments {
         guard scrypt.isWithinBounds else {
             throw ValidationError("scrypt parameters out of bounds (log2 N 10–22, r 1–32, p 1–16, at most 1 GiB)")
         }
+        var hashing = Settings.PasswordHashing()
+        if let threads = try number("WARDEN_PASSWORD_HASH_THREADS", environment) {
+            guard threads >= 1, threads <= 256, threads == threads.rounded() else { throw ValidationError("WARDEN_PASSWORD_HASH_THREADS must be a whole number, 1–256") }
+            hashing.threads = Int(threads)
+        }
+        if let queue = try number("WARDEN_PASSWORD_HASH_QUEUE", environment) {
+            guard queue >= 0, queue <= 100_000, queue == queue.rounded() else { throw ValidationError("WARDEN_PASSWORD_HASH_QUEUE must be a whole number, 0–100000") }
+            hashing.queue = Int(queue)
+        }
         let databaseURL = environment["WARDEN_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         return Settings(
             dataDirectory: dataDirectory, databaseURL: databaseURL, configuration: configuration,
-            accounts: accounts, scrypt: scrypt, environment: environment)
+            accounts: accounts, scrypt: scrypt, passwordHashing: hashing, environment: environment)
     }
 
     private func number(_ name: String, _ environment: [String: String]) throws -> Double? {

@@ -21,7 +21,22 @@ struct Settings {
     var configuration: FieldCipher.Configuration
     var accounts: AccountService.Configuration
     var scrypt: ScryptParameters
+    var passwordHashing: PasswordHashing
     let environment: [String: String]
+
+    /// How many password hashes run at once, and how many may wait.
+    struct PasswordHashing {
+        /// `WARDEN_PASSWORD_HASH_THREADS`: half the processors by default, so a login storm leaves the
+        /// other half to the rest of the API.
+        var threads = PasswordHasher.defaultThreadCount
+        /// `WARDEN_PASSWORD_HASH_QUEUE`: hashes that may wait for a thread before `warden serve` refuses
+        /// more with 503 `busy` (default 4 per thread).
+        var queue: Int?
+        /// Refuse hashes past the queue (`warden serve`); the other commands wait instead.
+        var sheds = false
+
+        var queueLimit: Int? { sheds ? (queue ?? 4 * threads) : nil }
+    }
 
     var sqlitePath: String { dataDirectory + "/warden.db" }
 
@@ -69,7 +84,7 @@ struct Settings {
             configuration.failureObserver = { failures.observe($0) }
             let cipher = try await FieldCipher.load(store: store, masterKey: masterKey, configuration: configuration)
             failures.attach(store)
-            let hasher = PasswordHasher(parameters: scrypt)
+            let hasher = PasswordHasher(parameters: scrypt, maxConcurrent: passwordHashing.threads, maxQueued: passwordHashing.queueLimit)
             let accounts = AccountService(store: store, hasher: hasher, cipher: cipher, configuration: accounts)
             let access = AccessService(store: store)
 

@@ -47,6 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var settings = try options.settings(environment: environment)
         settings.configuration.policy.sealReservation = FieldCipher.Configuration().policy.sealReservation
+        settings.passwordHashing.sheds = true
         let server = try serverConfiguration(environment)
         let level = try Self.logLevel(environment)
         // Log lines go to standard error from a thread of their own: a request never waits for the output.

@@ -18,7 +18,8 @@ struct AccessFixture {
     let clock: ManualWallClock
 
     static func make(
-        parameters: ScryptParameters = fastHashes, masterKey: MasterKey = testMasterKey, configure: (inout AccountService.Configuration) -> Void = { _ in }
+        parameters: ScryptParameters = fastHashes, hasher: PasswordHasher? = nil, masterKey: MasterKey = testMasterKey,
+        configure: (inout AccountService.Configuration) -> Void = { _ in }
     ) async throws -> AccessFixture {
         let clock = ManualWallClock()
         let auditLog = MemoryAuditLog(chain: AuditChain(key: masterKey.auditKey))
@@ -27,7 +28,7 @@ struct AccessFixture {
         var configuration = AccountService.Configuration()
         configure(&configuration)
         let accounts = AccountService(
-            store: directory, hasher: PasswordHasher(parameters: parameters), cipher: cipher, configuration: configuration, clock: clock)
+            store: directory, hasher: hasher ?? PasswordHasher(parameters: parameters), cipher: cipher, configuration: configuration, clock: clock)
         return AccessFixture(directory: directory, auditLog: auditLog, cipher: cipher, accounts: accounts, clock: clock)
     }
 }

@@ -14,6 +14,22 @@ struct AccountCLITests {
         return cli
     }
 
+    /// The hashing pool's settings are checked; the command line never sheds (a queue of 0 would refuse
+    /// every hash in `warden serve` while one runs; here the commands still hash, one after another).
+    @Test func passwordHashingSettings() async throws {
+        let cli = try cli()
+        defer { cli.cleanup() }
+        for (name, value) in [("WARDEN_PASSWORD_HASH_THREADS", "0"), ("WARDEN_PASSWORD_HASH_THREADS", "1.5"), ("WARDEN_PASSWORD_HASH_QUEUE", "-1")] {
+            let refused = try await cli.run(["users", "list"], environment: [name: value])
+            #expect(refused.status != 0 && refused.stderr.contains(name), "\(name)=\(value)")
+        }
+        let bounded = ["WARDEN_PASSWORD_HASH_THREADS": "1", "WARDEN_PASSWORD_HASH_QUEUE": "0"]
+        let created = try await cli.run(["users", "create", "ada", "--password-stdin"], input: Data("correct horse battery staple\n".utf8), environment: bounded)
+        #expect(created.status == 0, "\(created.stderr)")
+        let reset = try await cli.run(["users", "set-password", "ada"], input: Data("another long passphrase\n".utf8), environment: bounded)
+        #expect(reset.status == 0, "\(reset.stderr)")
+    }
+
     @Test func usersLifecycle() async throws {
         let cli = try cli()
         defer { cli.cleanup() }

@@ -29,9 +29,10 @@ struct APIFixture: Sendable {
 
     /// - Parameters:
     ///   - passwords: scrypt parameters of the password hasher (production's are `PasswordHasher`'s default).
+    ///   - hasher: a hasher of the test's own (its threads and queue), instead of one with `passwords`.
     ///   - accountConfiguration: the account service's password and login policies.
     static func make(
-        passwords: ScryptParameters = cheapPasswords, accountConfiguration: AccountService.Configuration = AccountService.Configuration(),
+        passwords: ScryptParameters = cheapPasswords, hasher: PasswordHasher? = nil, accountConfiguration: AccountService.Configuration = AccountService.Configuration(),
         databaseProbes: ProbeCounter? = nil, clock: any WallClock = SystemWallClock(), _ configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> APIFixture {
         var configuration = ServerConfiguration()
@@ -40,7 +41,7 @@ struct APIFixture: Sendable {
         let audit = MemoryAuditLog(chain: AuditChain(key: masterKey.auditKey))
         let directory = MemoryDirectory(auditLog: audit)
         let cipher = try await FieldCipher.load(store: MemoryKeyringStore(), masterKey: masterKey)
-        let accounts = AccountService(store: directory, hasher: PasswordHasher(parameters: passwords), cipher: cipher, configuration: accountConfiguration)
+        let accounts = AccountService(store: directory, hasher: hasher ?? PasswordHasher(parameters: passwords), cipher: cipher, configuration: accountConfiguration)
         let access = AccessService(store: directory)
         let policy = SessionPolicy()
         let keys = TokenKeys(store: MemorySigningKeyStore(), cipher: cipher, overlap: policy.refreshTokenLifetime)

@@ -1,6 +1,7 @@
 public import Foundation
 public import WardenCore
 public import WardenCrypto
+import Synchronization
 
 /// Accounts and password logins.
 ///
@@ -11,12 +12,20 @@ public import WardenCrypto
 /// - Important: ``authenticate(username:password:context:)`` answers unknown users, wrong passwords,
 ///   disabled and locked accounts with the same error after the same amount of work: one password
 ///   verification at the current parameters.
+///
+/// - Important: When the hasher sheds load (``WardenCryptoError/busy``: its threads busy, its queue
+///   full), every operation that hashes throws that error unchanged, having changed nothing: a login
+///   refused for load is not a failed login (no count, no lock, no `login.failed`), and an unknown name is
+///   refused the same way, since its stand-in verification waits in the same queue. The refusal is
+///   audited as `password_hashing.shed` (one in ``Configuration/shedAuditSampling``), never with a name.
 public final class AccountService: Sendable {
     public struct Configuration: Sendable {
         public var passwordPolicy = PasswordPolicy()
         public var loginPolicy = LoginPolicy()
         /// Seal email addresses at rest (default true). Phone numbers are always sealed.
         public var emailsAreSensitive = true
+        /// One hash refused for load in this many is recorded in the audit log (a storm must not flood it).
+        public var shedAuditSampling = 100
         public init() {}
     }
 
@@ -25,6 +34,7 @@ public final class AccountService: Sendable {
     let cipher: FieldCipher
     let configuration: Configuration
     let clock: any WallClock
+    private let sheds = Atomic<Int>(0)
 
     public init(store: any AccountStore, hasher: PasswordHasher, cipher: FieldCipher, configuration: Configuration = Configuration(), clock: any WallClock = SystemWallClock()) {
         self.store = store
@@ -50,7 +60,7 @@ public final class AccountService: Sendable {
         var passwordHash = legacyHash?.string
         if let password {
             try configuration.passwordPolicy.check(password, username: username)
-            passwordHash = try await hasher.hash(password)
+            passwordHash = try await shedding("account_create", context) { try await hasher.hash(password) }
         }
         let id = UUID()
         let now = now()
@@ -71,7 +81,7 @@ public final class AccountService: Sendable {
     public func setPassword(id: UUID, to password: String, context: AuditContext) async throws {
         guard let current = try await store.account(id: id) else { throw notFound() }
         try configuration.passwordPolicy.check(password, username: current.username)
-        let hash = try await hasher.hash(password)
+        let hash = try await shedding("password_set", context) { try await hasher.hash(password) }
         let now = now()
         _ = try await store.update(id: id) { account in
             account.passwordHash = hash
@@ -183,10 +193,13 @@ public final class AccountService: Sendable {
     ///
     /// - Important: The final change re-reads the account in its transaction: an account disabled, or a
     ///   password changed, while the hash was being compared is refused.
+    ///
+    /// - Throws: ``WardenCryptoError/busy`` when the hasher sheds load, for every name alike (known,
+    ///   unknown, locked), before anything is counted or recorded as a login; store errors.
     public func checkPassword(username rawUsername: String, password: String, trustedDevice: Bool = false, context: AuditContext) async throws -> PasswordCheck {
         let key = (try? Username.normalize(rawUsername))?.key
         guard let key, let stored = try await store.account(usernameKey: key), let hash = stored.passwordHash else {
-            await hasher.verifyNothing()
+            try await shedding("password_check", context) { try await hasher.verifyNothing() }
             let now = now()
             try await store.append([context.event(
                 "login.failed", .failure, subject: nil,
@@ -198,12 +211,12 @@ public final class AccountService: Sendable {
         if !trustedDevice, let lock = policy.lock(failures: stored.failedLogins, lockedUntil: stored.lockedUntil, now: before) {
             // Refused unverified (same time as a verification) and not counted: a lock cannot be extended
             // by guessing during it.
-            await hasher.verifyNothing()
+            try await shedding("password_check", context) { try await hasher.verifyNothing() }
             try await store.append([context.event(
                 "login.failed", .failure, subject: stored.subjectString, details: ["reason": lock], at: before)])
             return .refused(accountID: stored.id)
         }
-        let verification = await hasher.verify(password, against: hash)
+        let verification = try await shedding("password_check", context) { try await hasher.verify(password, against: hash) }
         let now = now()
         guard case .valid(let needsRehash) = verification, stored.status != .disabled else {
             let wrongPassword = verification == .invalid
@@ -229,7 +242,7 @@ public final class AccountService: Sendable {
             }
             return .refused(accountID: stored.id)
         }
-        let newHash = needsRehash ? try await hasher.hash(password) : nil
+        let newHash = needsRehash ? try await rehash(password) : nil
         do {
             let updated = try await store.update(id: stored.id) { account in
                 // Re-checked in the transaction: disabled or given a new password while we compared.
@@ -254,6 +267,31 @@ public final class AccountService: Sendable {
     }
 
     // MARK: Helpers
+
+    /// A new hash for a password that just verified, or `nil` when hashing sheds load: the login stands,
+    /// and a later one rehashes.
+    private func rehash(_ password: String) async throws -> String? {
+        do {
+            return try await hasher.hash(password)
+        } catch let error as WardenCryptoError where error.code == .busy {
+            return nil
+        }
+    }
+
+    /// Runs `hashing`; a refusal for load is recorded (sampled, without a name or subject) and rethrown.
+    private func shedding<T>(_ operation: String, _ context: AuditContext, _ hashing: () async throws -> T) async throws -> T {
+        do {
+            return try await hashing()
+        } catch let error as WardenCryptoError where error.code == .busy {
+            let every = max(1, configuration.shedAuditSampling)
+            if sheds.add(1, ordering: .relaxed).oldValue % every == 0 {
+                // Best effort: the caller's answer is the refusal whether or not the log takes the entry.
+                try? await store.append([context.event(
+                    "password_hashing.shed", .denied, details: ["operation": operation, "sampled": "1/\(every)"], at: now())])
+            }
+            throw error
+        }
+    }
 
     /// The current time in whole milliseconds, the precision stores keep.
     private func now() -> Date {

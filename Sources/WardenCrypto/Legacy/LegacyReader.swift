@@ -12,7 +12,7 @@ import WardenCore
 /// by others being derived).
 ///
 /// - Important: The asynchronous `open` methods run derivations on dedicated worker threads (the ones
-///   ``PasswordHasher`` uses), never on Swift's cooperative pool, where tens of milliseconds of PBKDF2
+///   a ``PasswordHasher`` without threads of its own uses), never on Swift's cooperative pool, where tens of milliseconds of PBKDF2
 ///   per request would stall every other task. The synchronous ones derive on the calling thread, for
 ///   callers outside a server (the command line).
 final class LegacyReader: Sendable {
