@@ -11,7 +11,8 @@
 # with Host and `Connection: close` (the " HTTP/1.0" s_time appends after it is never read). Both servers
 # get the same request.
 # Then, for each key type, whether handshakes slow down requests on connections that are already open:
-# wrk (16 keep-alive connections, GET /health, 10 s) alone and during an `s_time -new` flood, `reps` times.
+# wrk (16 keep-alive connections, GET /health, 10 s) alone and during an `s_time -new` flood, `reps` times,
+# against the default server (signatures on a thread of their own) and one with WARDEN_TLS_SIGN_OFF_LOOP=off.
 # Servers and modes are interleaved, `reps` times; prints connections per wall-clock second for each run,
 # and for `resumed` how many connections s_time reports as reused. Needs openssl and nginx (Debian's
 # packages, installed with apt-get when missing) and wrk for the second part. Starts everything on free ports in a temporary
@@ -48,7 +49,7 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 unset WARDEN_DATABASE_URL WARDEN_MASTER_KEY WARDEN_MASTER_KEY_FILE WARDEN_REDIS_URL
-declare -A port
+declare -A port loop_port
 for key in rsa-4096 ec-p256; do
   "$WARDEN_BIN" certs generate --key-type "$key" --cert "$scratch/$key.crt" --key "$scratch/$key.key" >/dev/null
 
@@ -59,6 +60,12 @@ for key in rsa-4096 ec-p256; do
   for _ in $(seq 1 300); do grep -q "listening on" "$scratch/warden-$key.log" && break; sleep 0.1; done
   port[warden-$key]="$(grep -o 'https://[^ ]*' "$scratch/warden-$key.log" | head -1 | sed 's/.*://')"
   [ -n "${port[warden-$key]}" ] || { cat "$scratch/warden-$key.log"; exit 1; }
+  # The same, signing handshakes on its event loops (WARDEN_TLS_SIGN_OFF_LOOP=off), for the second part.
+  WARDEN_TLS_SIGN_OFF_LOOP=off WARDEN_DATA_DIR="$scratch/data-loop-$key" "$WARDEN_BIN" serve --port 0 \
+    --tls-cert "$scratch/$key.crt" --tls-key "$scratch/$key.key" >"$scratch/loop-$key.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 300); do grep -q "listening on" "$scratch/loop-$key.log" && break; sleep 0.1; done
+  loop_port[$key]="$(grep -o 'https://[^ ]*' "$scratch/loop-$key.log" | head -1 | sed 's/.*://')"
 
   # nginx with the same certificate: one worker per core, a fixed body, no access log, TLS 1.3 only,
   # session tickets on (its default) so that TLS 1.3 resumption works as in Warden.
@@ -137,25 +144,30 @@ done
 
 # Requests on open connections while new handshakes arrive: each loop of `warden serve` signs the
 # handshakes of its own connections, between their requests.
+# "pool" is the default (signatures on a thread of their own), "loop" is WARDEN_TLS_SIGN_OFF_LOOP=off.
 echo "wrk -t1 -c16 GET /health on keep-alive connections, 10 s: alone, then during openssl s_time -new"
 for rep in $(seq 1 "$reps"); do
   for key in rsa-4096 ec-p256; do
+   for signing in pool loop; do
+    target="${port[warden-$key]}"
+    [ "$signing" = loop ] && target="${loop_port[$key]}"
     for load in alone flood; do
       tpid=""
       if [ "$load" = flood ]; then
-        openssl s_time -connect "127.0.0.1:${port[warden-$key]}" -new -time 12 >"$scratch/flood.out" 2>&1 &
+        openssl s_time -connect "127.0.0.1:$target" -new -time 12 >"$scratch/flood.out" 2>&1 &
         tpid=$!
         sleep 1
       fi
-      out="$(wrk -t1 -c16 -d10s --latency -H 'Connection: keep-alive' "https://localhost:${port[warden-$key]}/health")"
+      out="$(wrk -t1 -c16 -d10s --latency -H 'Connection: keep-alive' "https://localhost:$target/health")"
       flood=""
       if [ -n "$tpid" ]; then
         wait "$tpid" || true
         flood="$(grep -oE '^[0-9]+ connections in [0-9]+ real' "$scratch/flood.out" | awk '{printf "  (flood: %.0f handshakes/s)", $1 / $4}')"
       fi
-      printf 'rep %s  %-9s %-6s %8.0f req/s  p50 %-9s p99 %-9s%s\n' "$rep" "$key" "$load" \
+      printf 'rep %s  %-9s %-5s %-6s %8.0f req/s  p50 %-9s p99 %-9s%s\n' "$rep" "$key" "$signing" "$load" \
         "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" "$(awk '$1 == "50%" {print $2}' <<<"$out")" \
         "$(awk '$1 == "99%" {print $2}' <<<"$out")" "$flood"
     done
+   done
   done
 done

@@ -155,8 +155,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     private func tlsConfiguration(_ environment: [String: String], dataDirectory: String, host: String) throws -> TLSConfiguration {
         let minimum: TLSSettings.MinimumVersion = allowTLS12 || environment["WARDEN_TLS_MIN"] == "1.2" ? .tls12 : .tls13
+        let offLoop = environment["WARDEN_TLS_SIGN_OFF_LOOP"] ?? "on"
+        guard ["on", "off"].contains(offLoop) else { throw ValidationError("WARDEN_TLS_SIGN_OFF_LOOP must be on or off") }
+        func settings(_ certificate: String, _ key: String) -> TLSSettings {
+            var settings = TLSSettings(certificatePath: certificate, keyPath: key, minimumVersion: minimum)
+            settings.signsOffEventLoop = offLoop == "on"
+            return settings
+        }
         if let certificate = tlsCert ?? environment["WARDEN_TLS_CERT"], let key = tlsKey ?? environment["WARDEN_TLS_KEY"] {
-            let configuration = try TLSSettings(certificatePath: certificate, keyPath: key, minimumVersion: minimum).makeServerConfiguration()
+            let configuration = try settings(certificate, key).makeServerConfiguration()
             for warning in try CertificateInspection.read(certificatePath: certificate).warnings(at: Date()) { Terminal.warn(warning) }
             return configuration
         }
@@ -170,7 +177,7 @@ struct ServeCommand: AsyncParsableCommand {
             Terminal.warn("generated a self-signed TLS certificate at \(pair.certificatePath) (key mode 0600); use a real certificate in production (--tls-cert/--tls-key)")
         }
         for warning in pair.warnings { Terminal.warn(warning) }
-        return try TLSSettings(certificatePath: pair.certificatePath, keyPath: pair.keyPath, minimumVersion: minimum).makeServerConfiguration()
+        return try settings(pair.certificatePath, pair.keyPath).makeServerConfiguration()
     }
 
     /// Email and SMS senders from the environment; in the embedded default without either, a development
