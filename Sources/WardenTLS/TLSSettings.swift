@@ -33,6 +33,10 @@ public struct TLSSettings: Sendable {
     /// The `Strict-Transport-Security` policy the HTTP layer sends on responses served over this TLS
     /// configuration, or `nil` to send none.
     public var strictTransportSecurity: StrictTransportSecurity?
+    /// Whether handshake signatures with an RSA or P-256 key are made on a thread of their own rather than
+    /// on the connection's event loop, where they would hold up the requests of the loop's other
+    /// connections (see `OffloadedSigningKey`). On by default; other key types always sign on the loop.
+    public var signsOffEventLoop: Bool = true
 
     /// Creates TLS settings.
     ///
@@ -64,7 +68,9 @@ public struct TLSSettings: Sendable {
     /// - Throws: ``TLSSetupError`` with ``TLSSetupError/Code/fileSystem`` when a file cannot be read,
     ///   ``TLSSetupError/Code/insecurePermissions`` for a key file with a mode broader than `0600`,
     ///   ``TLSSetupError/Code/invalidCertificate`` or ``TLSSetupError/Code/invalidPrivateKey`` when a file
-    ///   holds nothing usable. Messages name the file and never contain its contents.
+    ///   holds nothing usable, and ``TLSSetupError/Code/keyMismatch`` when an RSA or P-256 key that will
+    ///   sign off the event loop (``signsOffEventLoop``) does not belong to the certificate. Messages name
+    ///   the file and never contain its contents.
     public func makeServerConfiguration() throws(TLSSetupError) -> TLSConfiguration {
         let certificateBytes = try PrivateFile.read(certificatePath, what: "certificate file", ownerOnly: false)
         let chain: [NIOSSLCertificate]
@@ -91,8 +97,19 @@ public struct TLSSettings: Sendable {
                 "the private key file \(keyPath) holds no valid unencrypted PEM private key", cause: error)
         }
 
+        var privateKey = NIOSSLPrivateKeySource.privateKey(key)
+        if signsOffEventLoop, let offloaded = OffloadedSigningKey.make(pem: String(decoding: keyBytes, as: UTF8.self)) {
+            // BoringSSL cannot match a custom key to the certificate, as it does for a plain key when the
+            // context is made, so the public keys are compared here.
+            let certificateKey = try? chain[0].extractPublicKey().toSPKIBytes()
+            guard certificateKey == offloaded.publicKeySPKI else {
+                throw TLSSetupError(
+                    .keyMismatch, "the private key in \(keyPath) does not belong to the certificate in \(certificatePath)")
+            }
+            privateKey = .privateKey(NIOSSLPrivateKey(customPrivateKey: offloaded))
+        }
         var configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            certificateChain: chain.map { .certificate($0) }, privateKey: privateKey)
         configuration.minimumTLSVersion = minimumVersion == .tls13 ? .tlsv13 : .tlsv12
         configuration.maximumTLSVersion = .tlsv13
         // NIOSSL's default list still allows static-RSA key exchange and CBC suites for TLS 1.2; set

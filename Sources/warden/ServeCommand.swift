@@ -175,8 +175,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     private func tlsConfiguration(_ environment: [String: String], dataDirectory: String, host: String) throws -> TLSConfiguration {
         let minimum: TLSSettings.MinimumVersion = allowTLS12 || environment["WARDEN_TLS_MIN"] == "1.2" ? .tls12 : .tls13
+        let offLoop = environment["WARDEN_TLS_SIGN_OFF_LOOP"] ?? "on"
+        guard ["on", "off"].contains(offLoop) else { throw ValidationError("WARDEN_TLS_SIGN_OFF_LOOP must be on or off") }
+        func settings(_ certificate: String, _ key: String) -> TLSSettings {
+            var settings = TLSSettings(certificatePath: certificate, keyPath: key, minimumVersion: minimum)
+            settings.signsOffEventLoop = offLoop == "on"
+            return settings
+        }
         if let certificate = tlsCert ?? environment["WARDEN_TLS_CERT"], let key = tlsKey ?? environment["WARDEN_TLS_KEY"] {
-            let configuration = try TLSSettings(certificatePath: certificate, keyPath: key, minimumVersion: minimum).makeServerConfiguration()
+            let configuration = try settings(certificate, key).makeServerConfiguration()
             for warning in try CertificateInspection.read(certificatePath: certificate).warnings(at: Date()) { Terminal.warn(warning) }
             return configuration
         }
@@ -190,7 +197,7 @@ struct ServeCommand: AsyncParsableCommand {
             Terminal.warn("generated a self-signed TLS certificate at \(pair.certificatePath) (key mode 0600); use a real certificate in production (--tls-cert/--tls-key)")
         }
         for warning in pair.warnings { Terminal.warn(warning) }
-        return try TLSSettings(certificatePath: pair.certificatePath, keyPath: pair.keyPath, minimumVersion: minimum).makeServerConfiguration()
+        return try settings(pair.certificatePath, pair.keyPath).makeServerConfiguration()
     }
 
     /// Email and SMS senders from the environment; in the embedded default without either, a development
@@ -242,18 +249,29 @@ struct CertsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "certs", abstract: "TLS certificates.", subcommands: [Generate.self])
 
     struct Generate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a self-signed RSA-4096 certificate and its key (mode 0600).")
+        static let configuration = CommandConfiguration(
+            abstract: "Write a self-signed certificate and its key (mode 0600): RSA-4096, or ECDSA P-256 with --key-type ec-p256.")
         @Option(help: "DNS names for the subject alternative names (repeatable).") var dns: [String] = ["localhost"]
         @Option(help: "IP addresses for the subject alternative names (repeatable).") var ip: [String] = ["127.0.0.1", "::1"]
         @Option(help: "Certificate file.") var cert = "cert.pem"
         @Option(help: "Private key file.") var key = "key.pem"
+        // `--key` already names the key file, so the kind of key has a flag of its own.
+        @Option(help: ArgumentHelp("rsa-4096 (default) or ec-p256 (handshakes several times cheaper).", valueName: "type"), transform: Self.keyType)
+        var keyType: CertificateKeyType = .rsa4096
         @Option(help: "Validity in days.") var days = 397
         @Flag(help: "Replace existing files.") var overwrite = false
 
         func run() throws {
-            let generated = try CertificateGenerator.selfSigned(commonName: dns.first ?? "warden", dnsNames: dns, ipAddresses: ip, validity: Double(days) * 86_400)
+            let generated = try CertificateGenerator.selfSigned(commonName: dns.first ?? "warden", dnsNames: dns, ipAddresses: ip, validity: Double(days) * 86_400, keyType: keyType)
             try CertificateGenerator.write(generated, certificatePath: cert, keyPath: key, overwrite: overwrite)
             print("wrote \(cert) and \(key) (mode 0600); SHA-256 fingerprint \(generated.sha256Fingerprint)")
+        }
+
+        static func keyType(_ text: String) throws -> CertificateKeyType {
+            guard let type = CertificateKeyType(rawValue: text) else {
+                throw ValidationError("unknown key type \(text); use \(CertificateKeyType.allCases.map(\.rawValue).joined(separator: " or "))")
+            }
+            return type
         }
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import CryptoExtras
 import Foundation
 import NIOSSL
@@ -101,18 +102,25 @@ struct CertificateGeneratorTests {
         #expect(generated.sha256Fingerprint.split(separator: ":").count == 32)
     }
 
-    @Test("Python's cryptography package reads the same certificate")
-    func independentParser() async throws {
-        try await Fixture.withFiles { files in
+    @Test("Python's cryptography package reads the same certificate", arguments: CertificateKeyType.allCases)
+    func independentParser(_ keyType: CertificateKeyType) async throws {
+        try await Fixture.withFiles(keyType) { files in
             let report = try await Python.json(
                 CertificateReport.self, script: "cert_check.py", [files.certificatePath, files.keyPath])
             #expect(report.version == "v3")
             #expect(report.dns_names == ["localhost", "warden.example"])
             #expect(report.ip_addresses == ["127.0.0.1", "::1"])
             #expect(report.ip_address_lengths == [4, 16])
-            #expect(report.key_type == "RSA")
-            #expect(report.key_size == 4096)
-            #expect(report.signature_algorithm == "sha256WithRSAEncryption")
+            switch keyType {
+            case .rsa4096:
+                #expect(report.key_type == "RSA")
+                #expect(report.key_size == 4096)
+                #expect(report.signature_algorithm == "sha256WithRSAEncryption")
+            case .ecP256:
+                #expect(report.key_type == "EC secp256r1")
+                #expect(report.key_size == 256)
+                #expect(report.signature_algorithm == "ecdsa-with-SHA256")
+            }
             #expect(report.signature_hash == "sha256")
             #expect(report.self_signature_valid)
             #expect(report.key_matches_certificate)
@@ -120,7 +128,7 @@ struct CertificateGeneratorTests {
             #expect(report.subject == "CN=warden" && report.issuer == "CN=warden")
             #expect(report.basic_constraints == .init(ca: false, critical: true))
             #expect(report.key_usage == .init(
-                digital_signature: true, key_encipherment: true, key_cert_sign: false, critical: true))
+                digital_signature: true, key_encipherment: keyType == .rsa4096, key_cert_sign: false, critical: true))
             #expect(report.extended_key_usage == ["serverAuth"])
             #expect(report.subject_key_identifier_bytes == 20)
             #expect(report.not_before == Int(Fixture.now.timeIntervalSince1970) - 300)
@@ -128,9 +136,11 @@ struct CertificateGeneratorTests {
         }
     }
 
-    @Test("pyca/cryptography's RFC 5280 verifier accepts the certificate pinned as its own anchor for its names only")
-    func rfc5280PathValidation() async throws {
-        try await Fixture.withFiles { files in
+    @Test(
+        "pyca/cryptography's RFC 5280 verifier accepts the certificate pinned as its own anchor for its names only",
+        arguments: CertificateKeyType.allCases)
+    func rfc5280PathValidation(_ keyType: CertificateKeyType) async throws {
+        try await Fixture.withFiles(keyType) { files in
             let accepted = Fixture.dnsNames + Fixture.ipAddresses
             let refused = ["other.example", "sub.localhost", "127.0.0.2", "::2"]
             let report = try await Python.json(
@@ -147,6 +157,58 @@ struct CertificateGeneratorTests {
             #expect(report.subject_key_identifier == report.subject_key_identifier_from_key)
             #expect(report.authority_key_identifier == report.subject_key_identifier)
             #expect(report.authority_key_identifier_critical == false)
+        }
+    }
+
+    // MARK: - ECDSA P-256
+
+    @Test("An ec-p256 certificate has a P-256 key, an ecdsa-with-SHA256 self-signature and digitalSignature only")
+    func ecdsaKeyAndSignature() throws {
+        let certificate = try Certificate(pemEncoded: try Fixture.certificate(.ecP256).certificatePEM)
+        #expect(certificate.version == .v3)
+        #expect(P256.Signing.PublicKey(certificate.publicKey) != nil)
+        #expect(_RSA.Signing.PublicKey(certificate.publicKey) == nil)
+        #expect(certificate.signatureAlgorithm == .ecdsaWithSHA256)
+        #expect(certificate.publicKey.isValidSignature(certificate.signature, for: certificate))
+        #expect(certificate.subject == certificate.issuer)
+        let extensions = certificate.extensions
+        // RFC 5480, section 3: no key encipherment for an elliptic-curve key.
+        let usage = try #require(try extensions.keyUsage)
+        #expect(usage.digitalSignature && !usage.keyEncipherment && !usage.keyCertSign)
+        #expect(extensions[oid: .X509ExtensionID.keyUsage]?.critical == true)
+        #expect(try extensions.basicConstraints == .notCertificateAuthority)
+        #expect(try extensions.extendedKeyUsage.map(Array.init) == [.serverAuth])
+        let subject = try #require(try extensions.subjectKeyIdentifier)
+        #expect(try extensions.authorityKeyIdentifier?.keyIdentifier == subject.keyIdentifier)
+        let names = try #require(try extensions.subjectAlternativeNames)
+        let rsaNames = try #require(try parsed().extensions.subjectAlternativeNames)
+        #expect(Array(names) == Array(rsaNames))
+    }
+
+    @Test("The ec-p256 private key is PKCS #8, loads in NIOSSL and belongs to the certificate")
+    func ecdsaPrivateKey() throws {
+        let generated = try Fixture.certificate(.ecP256)
+        #expect(generated.privateKeyPEM.hasPrefix("-----BEGIN PRIVATE KEY-----\n"))
+        #expect(generated.privateKeyPEM.hasSuffix("-----END PRIVATE KEY-----\n"))
+        _ = try NIOSSLPrivateKey(bytes: Array(generated.privateKeyPEM.utf8), format: .pem)
+        let key = try Certificate.PrivateKey(pemEncoded: generated.privateKeyPEM)
+        #expect(key.publicKey == (try Certificate(pemEncoded: generated.certificatePEM).publicKey))
+    }
+
+    @Test("openssl verify accepts the certificate as its own anchor for TLS servers and its names", arguments: CertificateKeyType.allCases)
+    func openSSLVerify(_ keyType: CertificateKeyType) async throws {
+        try await Fixture.withFiles(keyType) { files in
+            for check in [["-verify_hostname", "localhost"], ["-verify_ip", "::1"]] {
+                let result = try await ExternalProcess.runOnPath(
+                    "openssl", ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", files.certificatePath]
+                        + check + [files.certificatePath])
+                #expect(result.status == 0, "\(result.combined)")
+                #expect(result.stdout == "\(files.certificatePath): OK\n", "\(result.combined)")
+            }
+            let other = try await ExternalProcess.runOnPath(
+                "openssl", ["verify", "-CAfile", files.certificatePath, "-verify_hostname", "other.example", files.certificatePath])
+            #expect(other.status != 0)
+            #expect(other.combined.contains("hostname mismatch"), "\(other.combined)")
         }
     }
 

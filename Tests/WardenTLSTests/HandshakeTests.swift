@@ -9,10 +9,10 @@ import WardenTLS
 @Suite("Live TLS handshakes")
 struct HandshakeTests {
     private func withServer<T>(
-        minimumVersion: TLSSettings.MinimumVersion = .tls13,
+        minimumVersion: TLSSettings.MinimumVersion = .tls13, keyType: CertificateKeyType = .rsa4096,
         _ body: (LineServer, Fixture.Files) async throws -> T
     ) async throws -> T {
-        try await Fixture.withFiles { files in
+        try await Fixture.withFiles(keyType) { files in
             let settings = TLSSettings(
                 certificatePath: files.certificatePath, keyPath: files.keyPath, minimumVersion: minimumVersion)
             return try await LineServer.with(context: try settings.makeServerContext()) { server in
@@ -127,6 +127,69 @@ struct HandshakeTests {
             #expect(result.stdout.contains("New, TLSv1.3, Cipher is \(suite)\n"), "\(result.stdout)")
             #expect(result.stdout.contains(LineServer.line))
             #expect(server.negotiatedVersions == [.tlsv13])
+        }
+    }
+
+    // MARK: - ECDSA P-256 certificates
+
+    @Test("openssl: with an ec-p256 certificate, TLS 1.3 connects, verifies and the server signs with ECDSA")
+    func openSSLAcceptsTLS13WithECDSA() async throws {
+        try await withServer(keyType: .ecP256) { server, files in
+            let result = try await OpenSSLClient.connect(
+                port: server.port, caFile: files.certificatePath, protocolFlag: "-tls1_3",
+                extra: ["-verify_hostname", "localhost"])
+            #expect(result.status == 0 && !result.timedOut, "\(result.combined)")
+            #expect(result.stdout.contains("New, TLSv1.3, Cipher is TLS_"), "\(result.stdout)")
+            #expect(result.stdout.contains("Peer signature type: ECDSA"), "\(result.stdout)")
+            #expect(result.stdout.contains("Verify return code: 0 (ok)"), "\(result.stdout)")
+            #expect(result.stdout.contains(LineServer.line))
+            #expect(server.negotiatedVersions == [.tlsv13])
+        }
+    }
+
+    @Test(
+        "openssl: with an ec-p256 certificate and TLS 1.2 allowed, each ECDHE-ECDSA AEAD suite is accepted",
+        arguments: ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"])
+    func openSSLAcceptsECDSATLS12Suite(_ suite: String) async throws {
+        try await withServer(minimumVersion: .tls12, keyType: .ecP256) { server, files in
+            let result = try await OpenSSLClient.connect(
+                port: server.port, caFile: files.certificatePath, protocolFlag: "-tls1_2",
+                extra: ["-cipher", suite, "-verify_hostname", "localhost"])
+            #expect(result.status == 0 && !result.timedOut, "\(result.combined)")
+            #expect(result.stdout.contains("New, TLSv1.2, Cipher is \(suite)\n"), "\(result.stdout)")
+            #expect(result.stdout.contains("Verify return code: 0 (ok)"), "\(result.stdout)")
+            #expect(result.stdout.contains(LineServer.line))
+            #expect(server.negotiatedVersions == [.tlsv12])
+        }
+    }
+
+    @Test("openssl: with an ec-p256 certificate and TLS 1.2 allowed, CBC and static-RSA suites are still refused")
+    func openSSLRefusesWeakTLS12SuiteWithECDSA() async throws {
+        try await withServer(minimumVersion: .tls12, keyType: .ecP256) { server, files in
+            for suite in ["ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA", "AES128-GCM-SHA256"] {
+                let result = try await OpenSSLClient.connect(
+                    port: server.port, caFile: files.certificatePath, protocolFlag: "-tls1_2",
+                    extra: ["-cipher", suite, "-verify_hostname", "localhost"])
+                #expect(result.status != 0 && !result.timedOut, "\(suite): \(result.combined)")
+                #expect(result.stdout.contains("New, (NONE), Cipher is (NONE)"), "\(result.stdout)")
+                #expect(!result.stdout.contains(LineServer.line))
+            }
+            #expect(server.negotiatedVersions.isEmpty)
+        }
+    }
+
+    @Test("Python ssl: with an ec-p256 certificate, TLS 1.3 and (opted into) TLS 1.2 connect and verify")
+    func pythonClientWithECDSA() async throws {
+        try await withServer(minimumVersion: .tls12, keyType: .ecP256) { server, files in
+            for version in ["1.3", "1.2"] {
+                let report = try await Python.json(
+                    ClientReport.self, script: "tls_client.py",
+                    [String(server.port), files.certificatePath, "localhost", version, version])
+                #expect(report.connected, "\(report.error ?? "")")
+                #expect(report.version == "TLSv\(version)")
+                #expect(report.line == LineServer.line)
+            }
+            #expect(server.negotiatedVersions == [.tlsv13, .tlsv12])
         }
     }
 

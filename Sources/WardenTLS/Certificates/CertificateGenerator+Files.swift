@@ -94,7 +94,7 @@ extension CertificateGenerator {
     /// - Throws: ``TLSSetupError`` with ``TLSSetupError/Code/insecurePermissions`` for an existing key file
     ///   with a mode broader than `0600`, ``TLSSetupError/Code/incompletePair`` when only one of the files
     ///   exists, ``TLSSetupError/Code/invalidCertificate`` when the existing certificate cannot be parsed,
-    ///   and the errors of ``selfSigned(commonName:dnsNames:ipAddresses:validity:now:)`` and
+    ///   and the errors of ``selfSigned(commonName:dnsNames:ipAddresses:validity:now:keyType:)`` and
     ///   ``write(_:certificatePath:keyPath:overwrite:)``.
     public static func ensure(
         directory: String, dnsNames: [String], ipAddresses: [String], now: Date = Date(),

@@ -1,10 +1,9 @@
 public import Foundation
 internal import Crypto
-internal import CryptoExtras
 internal import SwiftASN1
 internal import X509
 
-/// Generates self-signed RSA-4096 server certificates and writes them to disk.
+/// Generates self-signed server certificates (RSA-4096 by default, or ECDSA P-256) and writes them to disk.
 ///
 /// This backs `warden certs generate` and the embedded default, which creates a certificate on first
 /// run (``ensure(directory:dnsNames:ipAddresses:)``). The certificates are leaf certificates for a
@@ -21,17 +20,19 @@ public enum CertificateGenerator {
     /// behind accept a certificate made moments ago.
     public static let clockSkewAllowance: TimeInterval = 5 * 60
 
-    /// Generates a new RSA-4096 key and a self-signed X.509 v3 certificate for it.
+    /// Generates a new key (RSA-4096 unless `keyType` says otherwise) and a self-signed X.509 v3
+    /// certificate for it.
     ///
     /// The certificate has subject and issuer `CN=<commonName>`, a random positive 20-byte serial
     /// number, a validity from `now` minus ``clockSkewAllowance`` to `now + validity`, and the
     /// extensions a TLS server certificate needs: basic constraints `CA:FALSE` (critical), key usage
-    /// digitalSignature and keyEncipherment (critical), extended key usage serverAuth, the subject
-    /// alternative names, a subject key identifier (SHA-1 of the public key, RFC 5280 method 1) and an
-    /// authority key identifier holding the same value. It is signed with sha256WithRSAEncryption, and
+    /// (critical; digitalSignature and keyEncipherment for RSA, digitalSignature alone for ECDSA, as
+    /// RFC 5480 requires), extended key usage serverAuth, the subject alternative names, a subject key
+    /// identifier (SHA-1 of the public key, RFC 5280 method 1) and an authority key identifier holding the
+    /// same value. It is signed with sha256WithRSAEncryption (RSA) or ecdsa-with-SHA256 (P-256), and
     /// passes RFC 5280 path validation when pinned as its own trust anchor.
     ///
-    /// All names are checked before the key is generated, which takes around a second.
+    /// All names are checked before the key is generated, which takes around a second for RSA-4096.
     ///
     /// - Parameters:
     ///   - commonName: The subject and issuer common name. Clients match host names against the subject
@@ -42,6 +43,7 @@ public enum CertificateGenerator {
     ///   - validity: Seconds from `now` until the certificate expires. The default, 397 days, is the
     ///     longest lifetime browsers accept for a server certificate.
     ///   - now: The generation time.
+    ///   - keyType: The kind of key; RSA-4096 by default.
     /// - Returns: The PEM-encoded certificate and PKCS #8 private key.
     /// - Throws: ``TLSSetupError`` with ``TLSSetupError/Code/invalidName`` for a bad common name or DNS
     ///   name, ``TLSSetupError/Code/invalidIPAddress`` for an entry of `ipAddresses` that is not an IP
@@ -53,7 +55,8 @@ public enum CertificateGenerator {
         dnsNames: [String],
         ipAddresses: [String],
         validity: TimeInterval = 397 * 86_400,
-        now: Date = Date()
+        now: Date = Date(),
+        keyType: CertificateKeyType = .rsa4096
     ) throws(TLSSetupError) -> GeneratedCertificate {
         try SubjectNames.checkCommonName(commonName)
         for name in dnsNames { try SubjectNames.checkDNSName(name) }
@@ -71,13 +74,13 @@ public enum CertificateGenerator {
             + addresses.map { GeneralName.ipAddress(ASN1OctetString(contentBytes: $0[...])) }
 
         do {
-            let key = try _RSA.Signing.PrivateKey(keySize: .bits4096)
-            let publicKey = Certificate.PublicKey(key.publicKey)
+            let key = try keyType.generate()
+            let publicKey = key.privateKey.publicKey
             let name = try DistinguishedName { CommonName(commonName) }
             let keyIdentifier = SubjectKeyIdentifier(hash: publicKey)
             let extensions = try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
+                Critical(key.keyUsage)
                 try ExtendedKeyUsage([.serverAuth])
                 SubjectAlternativeNames(names)
                 keyIdentifier
@@ -94,15 +97,15 @@ public enum CertificateGenerator {
                 notValidAfter: now + validity,
                 issuer: name,
                 subject: name,
-                signatureAlgorithm: .sha256WithRSAEncryption,
+                signatureAlgorithm: key.signatureAlgorithm,
                 extensions: extensions,
-                issuerPrivateKey: Certificate.PrivateKey(key)
+                issuerPrivateKey: key.privateKey
             )
             var serializer = DER.Serializer()
             try serializer.serialize(certificate)
             return GeneratedCertificate(
                 certificatePEM: endingWithNewline(try certificate.serializeAsPEM().pemString),
-                privateKeyPEM: endingWithNewline(key.pkcs8PEMRepresentation),
+                privateKeyPEM: endingWithNewline(key.pkcs8PEM),
                 sha256Fingerprint: SHA256.hash(data: serializer.serializedBytes)
                     .map { byte in (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true) }
                     .joined(separator: ":")

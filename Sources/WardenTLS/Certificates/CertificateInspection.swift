@@ -15,7 +15,7 @@ public struct CertificateInspection: Sendable, Equatable {
     public let dnsNames: [String]
     /// IP addresses among the subject alternative names, as raw bytes (4 or 16).
     public let ipAddressBytes: [[UInt8]]
-    /// Self-issued with the subject `CN=warden` that ``CertificateGenerator/selfSigned(commonName:dnsNames:ipAddresses:validity:now:)``
+    /// Self-issued with the subject `CN=warden` that ``CertificateGenerator/selfSigned(commonName:dnsNames:ipAddresses:validity:now:keyType:)``
     /// writes by default: the kind ``CertificateGenerator/ensure(directory:dnsNames:ipAddresses:now:renewalWindow:)``
     /// may renew.
     public let generatedByWarden: Bool

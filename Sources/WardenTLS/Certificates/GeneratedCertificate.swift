@@ -7,7 +7,7 @@
 public struct GeneratedCertificate: Sendable {
     /// The X.509 certificate as a `CERTIFICATE` PEM block.
     public let certificatePEM: String
-    /// The unencrypted RSA private key as a PKCS #8 `PRIVATE KEY` PEM block.
+    /// The unencrypted private key (RSA or ECDSA) as a PKCS #8 `PRIVATE KEY` PEM block.
     public let privateKeyPEM: String
     /// The SHA-256 fingerprint of the certificate's DER encoding, as colon-separated upper-case hex
     /// (the form `openssl x509 -fingerprint -sha256` prints), for operators to compare out of band.

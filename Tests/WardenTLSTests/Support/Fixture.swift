@@ -1,8 +1,8 @@
 import Foundation
 import WardenTLS
 
-/// The one certificate most tests share: RSA-4096 generation takes a second or more, so it is made once,
-/// on first use, and written into a fresh directory by each test that needs files.
+/// The certificates the tests share, one per key type: RSA-4096 generation takes a second or more, so each
+/// is made once, on first use, and written into a fresh directory by each test that needs files.
 enum Fixture {
     static let dnsNames = ["localhost", "warden.example"]
     static let ipAddresses = ["127.0.0.1", "::1"]
@@ -13,9 +13,16 @@ enum Fixture {
         try CertificateGenerator.selfSigned(dnsNames: dnsNames, ipAddresses: ipAddresses, now: now)
     }
 
-    /// The shared certificate, generated on first use.
-    static func certificate() throws -> GeneratedCertificate {
-        try shared.get()
+    private static let sharedECDSA = Result { () throws(TLSSetupError) -> GeneratedCertificate in
+        try CertificateGenerator.selfSigned(dnsNames: dnsNames, ipAddresses: ipAddresses, now: now, keyType: .ecP256)
+    }
+
+    /// The shared certificate of the given key type (RSA-4096 unless told), generated on first use.
+    static func certificate(_ keyType: CertificateKeyType = .rsa4096) throws -> GeneratedCertificate {
+        switch keyType {
+        case .rsa4096: try shared.get()
+        case .ecP256: try sharedECDSA.get()
+        }
     }
 
     /// Paths of the fixture written to disk.
@@ -34,13 +41,16 @@ enum Fixture {
         return try await body(directory)
     }
 
-    /// Runs `body` with the shared certificate written as `cert.pem` and `key.pem` into a fresh directory.
-    static func withFiles<T>(_ body: (Files) async throws -> T) async throws -> T {
+    /// Runs `body` with the shared certificate of `keyType` written as `cert.pem` and `key.pem` into a
+    /// fresh directory.
+    static func withFiles<T>(
+        _ keyType: CertificateKeyType = .rsa4096, _ body: (Files) async throws -> T
+    ) async throws -> T {
         try await withTemporaryDirectory { directory in
             let files = Files(
                 directory: directory, certificatePath: directory + "/cert.pem", keyPath: directory + "/key.pem")
             try CertificateGenerator.write(
-                try certificate(), certificatePath: files.certificatePath, keyPath: files.keyPath)
+                try certificate(keyType), certificatePath: files.certificatePath, keyPath: files.keyPath)
             return try await body(files)
         }
     }

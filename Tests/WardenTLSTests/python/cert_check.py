@@ -13,12 +13,20 @@ import sys
 try:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.x509.oid import ExtendedKeyUsageOID
 except ImportError as error:  # pragma: no cover - depends on the machine
     print(f"python3 cannot import the 'cryptography' package ({error}); "
           "install it with: python3 -m pip install cryptography", file=sys.stderr)
     sys.exit(3)
+
+
+def key_type(public_key) -> str:
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return "RSA"
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return f"EC {public_key.curve.name}"
+    return type(public_key).__name__
 
 
 def main() -> None:
@@ -51,7 +59,7 @@ def main() -> None:
         "dns_names": san.value.get_values_for_type(x509.DNSName),
         "ip_addresses": [str(ip) for ip in san.value.get_values_for_type(x509.IPAddress)],
         "ip_address_lengths": [ip.packed.__len__() for ip in san.value.get_values_for_type(x509.IPAddress)],
-        "key_type": "RSA" if isinstance(public_key, rsa.RSAPublicKey) else type(public_key).__name__,
+        "key_type": key_type(public_key),
         "key_size": public_key.key_size,
         "signature_algorithm": cert.signature_algorithm_oid._name,
         "signature_hash": cert.signature_hash_algorithm.name,

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import WardenTLS
+
+/// Handshake signatures made off the event loop (`OffloadedSigningKey`): every signature scheme the key
+/// offers is checked by OpenSSL as a client (a wrong signature fails the handshake), the signatures are
+/// counted on the signing pool, and a key that is not the certificate's is refused before any handshake.
+@Suite("Handshake signatures off the event loop")
+struct OffloadedSigningTests {
+    /// A key type, a protocol flag and `-sigalgs` for openssl, and what s_client then reports.
+    struct Scheme: Sendable, CustomTestStringConvertible {
+        var keyType: CertificateKeyType
+        var protocolFlag: String
+        var sigalgs: String
+        var type: String
+        var digest: String
+        var testDescription: String { "\(keyType.rawValue) \(protocolFlag) \(sigalgs)" }
+    }
+
+    static let schemes: [Scheme] = [
+        Scheme(keyType: .rsa4096, protocolFlag: "-tls1_3", sigalgs: "rsa_pss_rsae_sha256", type: "RSA-PSS", digest: "SHA256"),
+        Scheme(keyType: .rsa4096, protocolFlag: "-tls1_3", sigalgs: "rsa_pss_rsae_sha384", type: "RSA-PSS", digest: "SHA384"),
+        Scheme(keyType: .rsa4096, protocolFlag: "-tls1_3", sigalgs: "rsa_pss_rsae_sha512", type: "RSA-PSS", digest: "SHA512"),
+        Scheme(keyType: .rsa4096, protocolFlag: "-tls1_2", sigalgs: "RSA+SHA256", type: "RSA", digest: "SHA256"),
+        Scheme(keyType: .rsa4096, protocolFlag: "-tls1_2", sigalgs: "RSA+SHA384", type: "RSA", digest: "SHA384"),
+        Scheme(keyType: .rsa4096, protocolFlag: "-tls1_2", sigalgs: "RSA+SHA512", type: "RSA", digest: "SHA512"),
+        Scheme(keyType: .ecP256, protocolFlag: "-tls1_3", sigalgs: "ECDSA+SHA256", type: "ECDSA", digest: "SHA256"),
+        Scheme(keyType: .ecP256, protocolFlag: "-tls1_2", sigalgs: "ECDSA+SHA256", type: "ECDSA", digest: "SHA256"),
+    ]
+
+    @Test("Each signature scheme verifies in OpenSSL and is made on the signing pool", arguments: schemes)
+    func schemeVerifies(_ scheme: Scheme) async throws {
+        let (keyType, protocolFlag, sigalgs, type, digest) = (scheme.keyType, scheme.protocolFlag, scheme.sigalgs, scheme.type, scheme.digest)
+        try await Fixture.withFiles(keyType) { files in
+            let settings = TLSSettings(certificatePath: files.certificatePath, keyPath: files.keyPath, minimumVersion: .tls12)
+            #expect(settings.signsOffEventLoop)
+            try await LineServer.with(context: try settings.makeServerContext()) { server in
+                let before = OffloadedSigningKey.signaturesMade.load(ordering: .relaxed)
+                let result = try await OpenSSLClient.connect(
+                    port: server.port, caFile: files.certificatePath, protocolFlag: protocolFlag,
+                    extra: ["-sigalgs", sigalgs, "-verify_hostname", "localhost"])
+                #expect(result.status == 0 && !result.timedOut, "\(result.combined)")
+                #expect(result.stdout.contains("Peer signature type: \(type)\n"), "\(result.stdout)")
+                #expect(result.stdout.contains("Peer signing digest: \(digest)\n"), "\(result.stdout)")
+                #expect(result.stdout.contains(LineServer.line))
+                #expect(OffloadedSigningKey.signaturesMade.load(ordering: .relaxed) > before)
+            }
+        }
+    }
+
+    @Test("With signsOffEventLoop off, handshakes still work (NIOSSL signs on the loop)")
+    func onTheLoop() async throws {
+        try await Fixture.withFiles(.ecP256) { files in
+            var settings = TLSSettings(certificatePath: files.certificatePath, keyPath: files.keyPath)
+            settings.signsOffEventLoop = false
+            try await LineServer.with(context: try settings.makeServerContext()) { server in
+                let result = try await OpenSSLClient.connect(
+                    port: server.port, caFile: files.certificatePath, protocolFlag: "-tls1_3",
+                    extra: ["-verify_hostname", "localhost"])
+                #expect(result.status == 0 && !result.timedOut, "\(result.combined)")
+                #expect(result.stdout.contains(LineServer.line))
+            }
+        }
+    }
+
+    @Test("A key of the other type or another key of the same type is refused as not the certificate's", arguments: CertificateKeyType.allCases)
+    func mismatchRefused(_ keyType: CertificateKeyType) async throws {
+        try await Fixture.withFiles(keyType) { files in
+            let other = try CertificateGenerator.selfSigned(dnsNames: ["localhost"], ipAddresses: [], keyType: .ecP256)
+            let otherKeyPath = files.directory + "/other-key.pem"
+            let otherCertificatePath = files.directory + "/other-cert.pem"
+            try CertificateGenerator.write(other, certificatePath: otherCertificatePath, keyPath: otherKeyPath)
+            let error = #expect(throws: TLSSetupError.self) {
+                try TLSSettings(certificatePath: files.certificatePath, keyPath: otherKeyPath).makeServerConfiguration()
+            }
+            #expect(error?.code == .keyMismatch)
+            #expect(error?.message.contains(otherKeyPath) == true)
+        }
+    }
+}
