@@ -58,7 +58,7 @@ echo 'correct horse battery staple' | "$bin" users create cryptobench --password
 "$bin" users grant cryptobench crypto_client >/dev/null
 tls_args=()
 if [ -n "${WARDEN_BENCH_CERT_KEY:-}" ]; then
-  "$bin" certs generate --key "$WARDEN_BENCH_CERT_KEY" --cert "$scratch/cert.pem" --key-file "$scratch/key.pem" >/dev/null
+  "$bin" certs generate --key-type "$WARDEN_BENCH_CERT_KEY" --cert "$scratch/cert.pem" --key "$scratch/key.pem" >/dev/null
   tls_args=(--tls-cert "$scratch/cert.pem" --tls-key "$scratch/key.pem")
 fi
 
