@@ -24,15 +24,7 @@ extension AccountSecurity {
     /// the values) for the whole batch.
     public func decrypt(_ items: [(ciphertext: String, context: String)], _ principal: Principal) async throws -> [Result<OpenedField, any Error>] {
         try await require("crypto:decrypt", principal)
-        var results: [Result<OpenedField, any Error>] = []
-        results.reserveCapacity(items.count)
-        for item in items {
-            do {
-                results.append(.success(try await cipher.openOffPool(item.ciphertext, context: try Self.callerContext(item.context))))
-            } catch {
-                results.append(.failure(error))
-            }
-        }
+        let results = await Self.each(items) { [cipher] item in try await cipher.openOffPool(item.ciphertext, context: try Self.callerContext(item.context)) }
         let contexts = Array(Set(items.map(\.context))).sorted()
         var details = [
             "items": String(items.count), "opened": String(results.filter { if case .success = $0 { true } else { false } }.count),
@@ -47,26 +39,22 @@ extension AccountSecurity {
     /// cannot be sealed (a context out of bounds) fails alone.
     public func encrypt(_ items: [(plaintext: [UInt8], context: String)], _ principal: Principal) async throws -> [Result<FieldEnvelope, any Error>] {
         try await require("crypto:encrypt", principal)
-        var results: [Result<FieldEnvelope, any Error>] = []
-        results.reserveCapacity(items.count)
-        for item in items {
-            do {
-                results.append(.success(try await cipher.seal(item.plaintext, context: try Self.callerContext(item.context))))
-            } catch {
-                results.append(.failure(error))
-            }
-        }
-        return results
+        return await Self.each(items) { [cipher] item in try await cipher.seal(item.plaintext, context: try Self.callerContext(item.context)) }
     }
 
     /// Re-encrypts a batch of a caller's values (`crypto:rewrap`, checked once for the batch).
     public func rewrap(_ items: [(ciphertext: String, context: String)], _ principal: Principal) async throws -> [Result<FieldEnvelope, any Error>] {
         try await require("crypto:rewrap", principal)
-        var results: [Result<FieldEnvelope, any Error>] = []
+        return await Self.each(items) { [cipher] item in try await cipher.rewrap(item.ciphertext, context: try Self.callerContext(item.context)) }
+    }
+
+    /// `body` on each item in order; a failure is that item's result.
+    static func each<Item, Output>(_ items: [Item], _ body: (Item) async throws -> Output) async -> [Result<Output, any Error>] {
+        var results: [Result<Output, any Error>] = []
         results.reserveCapacity(items.count)
         for item in items {
             do {
-                results.append(.success(try await cipher.rewrap(item.ciphertext, context: try Self.callerContext(item.context))))
+                results.append(.success(try await body(item)))
             } catch {
                 results.append(.failure(error))
             }

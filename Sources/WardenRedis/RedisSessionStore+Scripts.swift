@@ -97,23 +97,6 @@ enum SessionScripts {
         return result
         """)
 
-    /// KEYS: session, revoked-token, watermark, account set. ARGV: now, account, hash.
-    /// Returns the session's fields (with the new last activity), or nil.
-    static let validate = RedisScript("""
-        \(isLive)
-        local now = tonumber(ARGV[1])
-        local s = redis.call('HMGET', KEYS[1], \(fields))
-        if not s[1] or s[1] ~= ARGV[2] then return false end
-        if not live(s, now, tonumber(redis.call('GET', KEYS[3]) or '0')) then
-          redis.call('DEL', KEYS[1])
-          redis.call('ZREM', KEYS[4], ARGV[3])
-          return false
-        end
-        if redis.call('EXISTS', KEYS[2]) == 1 then return false end
-        \(touch)
-        return s
-        """)
-
     /// KEYS: session, watermark, account set. ARGV: now, account, hash, presented, next, report-stale ('1'/'0').
     /// Returns {'rotated', generation, fields...}, {'reused'}, {'stale', generation} (a token that is not
     /// the current one, left alone when asked to report) or nil. `gen` counts rotations (absent: 0).

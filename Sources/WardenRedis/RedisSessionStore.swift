@@ -47,13 +47,9 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
         }
     }
 
+    /// The check script without the listing (a session of an account known to be disabled is refused too).
     public func validate(sessionHash: String, accountID: UUID, tokenID: String, now: Date) async throws -> SessionRecord? {
-        let account = account(accountID)
-        let reply = try await client.run(
-            SessionScripts.validate,
-            keys: [key(account, "s", sessionHash), key(account, "rt", tokenID), key(account, "wm"), key(account, "as")],
-            arguments: [RedisArgument(now.ms), RedisArgument(account), RedisArgument(sessionHash)])
-        return reply.elements.flatMap { Self.session(hash: sessionHash, $0) }
+        try await check(sessionHash: sessionHash, accountID: accountID, tokenID: tokenID, now: now, listing: false)?.session
     }
 
     /// One script: the session's check and touch, the account's status, and (with `listing`) the

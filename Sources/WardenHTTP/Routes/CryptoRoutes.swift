@@ -87,64 +87,27 @@ extension WardenAPI {
     func addCryptoRoutes(_ router: Router<WardenContext>) {
         on(router, .post, "/v1/crypto/encrypt") { request, context in
             try await batch(request, context, value: \.plaintext, named: "plaintext") { items, principal in
-                // The permission is checked once for the batch; an item that cannot be read fails alone.
-                var inputs: [(plaintext: [UInt8], context: String)] = []
-                var invalid: [Int: any Error] = [:]
-                for (index, item) in items.enumerated() {
-                    do {
-                        inputs.append((try Self.base64(item.plaintext, "plaintext"), try Self.context(item)))
-                    } catch {
-                        invalid[index] = error
-                        inputs.append(([], "-"))
-                    }
-                }
-                let sealed = try await services.security.encrypt(inputs, principal)
-                return sealed.enumerated().map { index, result in
-                    if let error = invalid[index] { return .failure(error) }
-                    return result.map { envelope in CryptoOutcome(ciphertext: envelope.text, keyVersion: Int(envelope.keyVersion)) }
-                }
+                try await Self.perItem(items, read: { (try Self.base64($0.plaintext, "plaintext"), try Self.context($0)) }, placeholder: ([], "-")) {
+                    try await services.security.encrypt($0, principal)
+                } output: { envelope in CryptoOutcome(ciphertext: envelope.text, keyVersion: Int(envelope.keyVersion)) }
             }
         }
         on(router, .post, "/v1/crypto/decrypt") { request, context in
             try await batch(request, context, value: \.ciphertext, named: "ciphertext") { items, principal in
-                var inputs: [(ciphertext: String, context: String)] = []
-                var invalid: [Int: any Error] = [:]
-                for (index, item) in items.enumerated() {
-                    do {
-                        inputs.append((try Self.text(item.ciphertext, "ciphertext"), try Self.context(item)))
-                    } catch {
-                        invalid[index] = error
-                        inputs.append(("", "-"))
-                    }
-                }
-                let opened = try await services.security.decrypt(inputs, principal)
-                return opened.enumerated().map { index, result in
-                    if let error = invalid[index] { return .failure(error) }
-                    return result.map { opened in
-                        CryptoOutcome(
-                            plaintext: Base64.encode(Array(opened.plaintext)), source: opened.source.format, needsRewrap: opened.needsRewrap,
-                            keyVersion: opened.source.keyVersion.map { Int($0) })
-                    }
+                try await Self.perItem(items, read: { (try Self.text($0.ciphertext, "ciphertext"), try Self.context($0)) }, placeholder: ("", "-")) {
+                    try await services.security.decrypt($0, principal)
+                } output: { opened in
+                    CryptoOutcome(
+                        plaintext: Base64.encode(Array(opened.plaintext)), source: opened.source.format, needsRewrap: opened.needsRewrap,
+                        keyVersion: opened.source.keyVersion.map { Int($0) })
                 }
             }
         }
         on(router, .post, "/v1/crypto/rewrap") { request, context in
             try await batch(request, context, value: \.ciphertext, named: "ciphertext") { items, principal in
-                var inputs: [(ciphertext: String, context: String)] = []
-                var invalid: [Int: any Error] = [:]
-                for (index, item) in items.enumerated() {
-                    do {
-                        inputs.append((try Self.text(item.ciphertext, "ciphertext"), try Self.context(item)))
-                    } catch {
-                        invalid[index] = error
-                        inputs.append(("", "-"))
-                    }
-                }
-                let rewrapped = try await services.security.rewrap(inputs, principal)
-                return rewrapped.enumerated().map { index, result in
-                    if let error = invalid[index] { return .failure(error) }
-                    return result.map { envelope in CryptoOutcome(ciphertext: envelope.text, keyVersion: Int(envelope.keyVersion)) }
-                }
+                try await Self.perItem(items, read: { (try Self.text($0.ciphertext, "ciphertext"), try Self.context($0)) }, placeholder: ("", "-")) {
+                    try await services.security.rewrap($0, principal)
+                } output: { envelope in CryptoOutcome(ciphertext: envelope.text, keyVersion: Int(envelope.keyVersion)) }
             }
         }
         on(router, .get, "/v1/keys") { request, context in
@@ -212,6 +175,29 @@ extension WardenAPI {
             buffer.writeString("]}")
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+
+    /// Reads each item's input (an item that cannot be read fails alone, a placeholder standing in its
+    /// place), runs the batch use case once (one permission check), and maps each result to its output.
+    static func perItem<Input, Value>(
+        _ items: [CryptoItem], read: (CryptoItem) throws -> Input, placeholder: Input,
+        _ run: ([Input]) async throws -> [Result<Value, any Error>], output: (Value) -> CryptoOutcome
+    ) async throws -> [Result<CryptoOutcome, any Error>] {
+        var inputs: [Input] = []
+        inputs.reserveCapacity(items.count)
+        var invalid: [Int: any Error] = [:]
+        for (index, item) in items.enumerated() {
+            do {
+                inputs.append(try read(item))
+            } catch {
+                invalid[index] = error
+                inputs.append(placeholder)
+            }
+        }
+        return try await run(inputs).enumerated().map { index, result in
+            if let error = invalid[index] { return .failure(error) }
+            return result.map(output)
+        }
     }
 
     static func context(_ item: CryptoItem) throws -> String {
