@@ -222,13 +222,29 @@ enum JSONShape {
             return true
         }
 
+        /// A number by RFC 8259's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
         mutating func number() -> Bool {
-            let start = index
-            while let byte = peek, (48...57).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
-                || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
-                index += 1
+            func digits() -> Int {
+                let start = index
+                while let byte = peek, (48...57).contains(byte) { index += 1 }
+                return index - start
             }
-            return index > start ? true : fail(.malformed)
+            if peek == UInt8(ascii: "-") { index += 1 }
+            if peek == UInt8(ascii: "0") {
+                index += 1
+            } else if digits() == 0 {
+                return fail(.malformed)
+            }
+            if peek == UInt8(ascii: ".") {
+                index += 1
+                guard digits() > 0 else { return fail(.malformed) }
+            }
+            if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+                index += 1
+                if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { index += 1 }
+                guard digits() > 0 else { return fail(.malformed) }
+            }
+            return true
         }
     }
 }

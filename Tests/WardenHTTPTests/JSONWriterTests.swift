@@ -121,6 +121,17 @@ struct CryptoBodyReadingTests {
         #expect(JSONShape.tree([0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D], maxDepth: 32).tree == nil)
         #expect(JSONShape.tree(Array(#"{"context":"a","\u0063ontext":"b"}"#.utf8), maxDepth: 32).verdict == .duplicateKey)
         #expect(JSONShape.tree(Array(#"{"a":[[[[1]]]]}"#.utf8), maxDepth: 3).verdict == .tooDeep)
+        // Numbers by JSON's grammar, even in members the route ignores. (Foundation's decoder skips an
+        // ignored member without checking it and accepts these: the shape check is the stricter reader,
+        // for every route, so a gateway and Warden cannot read one body two ways.)
+        for number in ["1-2", "01", "1.", ".5", "1e", "+1", "--1", "1e+"] {
+            let body = #"{"context":"a","plaintext":"aGk=","x":"# + number + "}"
+            #expect(JSONShape.tree(Array(body.utf8), maxDepth: 32).verdict == .malformed, "\(number)")
+            #expect(JSONShape.check(Array(body.utf8), maxDepth: 32) == .malformed, "\(number)")
+        }
+        for number in ["0", "-0", "12", "1.5", "-1.25e+10", "3E-2"] {
+            #expect(JSONShape.tree(Array(#"{"x":"# .utf8) + Array(number.utf8) + [0x7D], maxDepth: 32).verdict == .valid, "\(number)")
+        }
         #expect((try? JSONDecoder().decode(CryptoBody.self, from: Data(#"{"context":"\ud83d","plaintext":"aGk="}"#.utf8))) == nil)
     }
 }
