@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "WardenAuth", targets: ["WardenAuth"]),
         .library(name: "WardenHTTP", targets: ["WardenHTTP"]),
         .library(name: "WardenTLS", targets: ["WardenTLS"]),
+        .library(name: "WardenMigrate", targets: ["WardenMigrate"]),
         .executable(name: "warden", targets: ["warden"]),
         .executable(name: "warden-bench", targets: ["warden-bench"]),
         .executable(name: "warden-fuzz", targets: ["warden-fuzz"]),
@@ -167,6 +168,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "WardenMigrate",
+            dependencies: [
+                "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSQL", "WardenAuth",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "WardenRedis",
             dependencies: [
                 "WardenCore",
@@ -193,6 +203,7 @@ let package = Package(
                 "WardenHTTP",
                 "WardenTLS",
                 "WardenAuth",
+                "WardenMigrate",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

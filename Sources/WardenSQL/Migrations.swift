@@ -173,6 +173,16 @@ public enum Migrations {
                 try await database.raw(SQLQueryString(statement)).run()
             }
         },
+        Migration(version: 7, name: "key-version accounting of migrated columns") { database, _ in
+            try await database.raw(SQLQueryString("""
+                CREATE TABLE warden_key_usage (
+                    location TEXT NOT NULL,
+                    key_version TEXT NOT NULL,
+                    value_count BIGINT NOT NULL,
+                    counted_at BIGINT NOT NULL,
+                    PRIMARY KEY (location, key_version))
+                """)).run()
+        },
     ]
 
     /// The newest schema version this binary knows.

@@ -42,12 +42,31 @@ public final class SQLiteBackend: SQLBackend {
         return try await open(storage: .file(path: path))
     }
 
+    /// Opens an existing database file that belongs to another application (`warden migrate`), as it is:
+    /// its journal mode and other settings are left alone, and nothing is created.
+    ///
+    /// - Parameter readOnly: Open with `mode=ro` (sources that are only read).
+    public static func openExisting(path: String, readOnly: Bool) async throws -> SQLiteBackend {
+        guard SecureFile.exists(path) else { throw SQLStoreError(.unavailable, "no SQLite database at \(path)") }
+        var escaped = ""
+        for scalar in path.unicodeScalars {
+            switch scalar {
+            case "%", "?", "#": escaped += String(format: "%%%02X", scalar.value)
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        let uri = "file:\(escaped)?mode=\(readOnly ? "ro" : "rw")"
+        return try await open(storage: .file(path: uri), pragmas: ["PRAGMA busy_timeout=10000"])
+    }
+
     /// Opens a private in-memory database (tests).
     public static func inMemory() async throws -> SQLiteBackend {
         try await open(storage: .memory)
     }
 
-    private static func open(storage: SQLiteConnection.Storage) async throws -> SQLiteBackend {
+    private static let ownPragmas = ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON"]
+
+    private static func open(storage: SQLiteConnection.Storage, pragmas: [String] = ownPragmas) async throws -> SQLiteBackend {
         let threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
         do {
@@ -55,7 +74,7 @@ public final class SQLiteBackend: SQLBackend {
                 storage: storage, threadPool: threadPool, on: MultiThreadedEventLoopGroup.singleton.any())
             let backend = SQLiteBackend(connection: connection, threadPool: threadPool)
             let database = connection.sql()
-            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON"] {
+            for pragma in pragmas {
                 try await database.raw(SQLQueryString(pragma)).run()
             }
             return backend

@@ -76,6 +76,10 @@ enum Terminal {
         FileHandle.standardError.write(Data("warden: warning: \(message)\n".utf8))
     }
 
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("warden: note: \(message)\n".utf8))
+    }
+
     /// Reads the first line of standard input (at most 4 KiB), without its line ending.
     static func readLine() throws -> String {
         let data = try readInput(limit: 4096)

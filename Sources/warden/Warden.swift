@@ -15,7 +15,7 @@ struct Warden: AsyncParsableCommand {
             """,
         subcommands: [
             KeysCommand.self, EncryptCommand.self, DecryptCommand.self, RewrapCommand.self, UsersCommand.self, RolesCommand.self,
-            AuditCommand.self, DatabaseCommand.self, MFACommand.self, ServeCommand.self, CertsCommand.self,
+            AuditCommand.self, DatabaseCommand.self, MFACommand.self, ServeCommand.self, CertsCommand.self, MigrateCommand.self,
         ])
 
     /// Runs every task on NIO's event loops (one thread per core) instead of Swift's own pool, before any

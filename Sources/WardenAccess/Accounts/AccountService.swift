@@ -74,6 +74,53 @@ public final class AccountService: Sendable {
         return try await open(stored)
     }
 
+    /// An account moved from another system (`warden migrate`).
+    public struct Imported: Sendable {
+        /// Chosen by the importer, so that importing again finds the account instead of a duplicate.
+        public var id: UUID
+        public var username: String
+        public var passwordHash: PasswordHash?
+        public var email: String?
+        public var active: Bool
+        /// When the other system created it.
+        public var created: Date?
+        /// Non-secret facts for the audit entry (e.g. the other system's id).
+        public var details: [String: String]
+
+        public init(id: UUID, username: String, passwordHash: PasswordHash?, email: String?, active: Bool, created: Date?, details: [String: String] = [:]) {
+            self.id = id
+            self.username = username
+            self.passwordHash = passwordHash
+            self.email = email
+            self.active = active
+            self.created = created
+            self.details = details
+        }
+    }
+
+    /// Creates an account moved from another system, with its password hash (verified in that system's
+    /// format, rehashed with scrypt at the first successful login) and its status. Its email is checked
+    /// like any other.
+    ///
+    /// - Throws: ``AccessError/Code/usernameTaken`` when another account has the username.
+    public func importAccount(_ imported: Imported, context: AuditContext) async throws -> Account {
+        let (username, key) = try Username.normalize(imported.username)
+        try Contact.validate(email: imported.email, phone: nil)
+        let now = now()
+        let stored = StoredAccount(
+            id: imported.id, username: username, usernameKey: key,
+            email: try await sealEmail(imported.email, id: imported.id), phone: nil,
+            status: imported.active ? .active : .disabled, passwordHash: imported.passwordHash?.string,
+            failedLogins: 0, lockedUntil: nil, created: imported.created ?? now, updated: now)
+        var details = imported.details
+        details["username"] = username
+        details["imported"] = "true"
+        details["password"] = imported.passwordHash == nil ? "none" : "imported legacy hash"
+        if !imported.active { details["status"] = "disabled" }
+        try await store.insert(stored, audit: [context.event("account.imported", subject: subject(imported.id), details: details, at: now)])
+        return try await open(stored)
+    }
+
     /// Sets a new password (checked against the policy) and clears failed-login counts and any lock.
     ///
     /// - Important: This changes the password only. `WardenAuth`'s use cases end the account's sessions

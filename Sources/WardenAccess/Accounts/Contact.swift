@@ -1,7 +1,7 @@
 /// Checks email addresses and phone numbers: loose enough for real addresses, strict enough to keep out
 /// what could be confused with other data.
-enum Contact {
-    static func validate(email: String?, phone: String?) throws(AccessError) {
+public enum Contact {
+    public static func validate(email: String?, phone: String?) throws(AccessError) {
         if let email {
             let parts = email.split(separator: "@", omittingEmptySubsequences: false)
             guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),

@@ -11,7 +11,7 @@ import Foundation
 /// One script per name stops look-alike names (a Cyrillic `а` in a Latin `admin`); anything outside the
 /// list — symbols, emoji, invisible format characters, other scripts — is refused. Uniqueness ignores
 /// case (and character width, through NFKC). docs/access.md states the same.
-enum Username {
+public enum Username {
     static let maximumLength = 64
     static let maximumMarksPerLetter = 2
 
@@ -20,7 +20,7 @@ enum Username {
     }
 
     /// The normalised username, or an error saying what is wrong.
-    static func normalize(_ raw: String) throws(AccessError) -> (username: String, key: String) {
+    public static func normalize(_ raw: String) throws(AccessError) -> (username: String, key: String) {
         let username = raw.precomposedStringWithCompatibilityMapping
         let count = username.unicodeScalars.count
         guard count > 0, count <= maximumLength else {

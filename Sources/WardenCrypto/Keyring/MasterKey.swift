@@ -21,6 +21,9 @@ public struct MasterKey: Sendable {
     /// The key for tags of identifiers recorded in the audit log in place of their text (HKDF `info`
     /// `warden/audit/identifier/v1`): a username typed at a failed login may be a password.
     public let identifierKey: SymmetricKey
+    /// The key that seals backups written by `warden migrate` (HKDF `info` `warden/backup/v1`): a backup
+    /// of legacy values is as secret as the values, and opens only with the master key.
+    public let backupKey: SymmetricKey
     /// A value stored with the keyring; a different master key gives a different value.
     let checkValue: Data
 
@@ -40,6 +43,7 @@ public struct MasterKey: Sendable {
         auditKey = Self.derive(key, "warden/audit/mac/v1")
         secretHashKey = Self.derive(key, "warden/mfa/hash/v1")
         identifierKey = Self.derive(key, "warden/audit/identifier/v1")
+        backupKey = Self.derive(key, "warden/backup/v1")
         checkValue = Self.derive(key, "warden/keyring/check/v1").withUnsafeBytes { Data($0) }
     }
 

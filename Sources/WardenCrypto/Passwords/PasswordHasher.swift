@@ -108,6 +108,21 @@ public final class PasswordHasher: Sendable {
             }
             guard case .success(let actual) = derived else { return .invalid }
             return constantTimeEqual(actual, expected) ? .valid(needsRehash: true) : .invalid
+        case .legacyPBKDF2HexSalt(let iterations, let saltHex, let expected):
+            let bytes = Array(password.utf8)
+            let salts = [Hex.decode(saltHex) ?? [], Array(saltHex.utf8)]
+            // Both readings, always: the time must not tell which one the account uses.
+            let derived = try await run {
+                try salts.map { salt in
+                    try KDF.Insecure.PBKDF2.deriveKey(
+                        from: bytes, salt: salt, using: .sha256, outputByteCount: 32, unsafeUncheckedRounds: iterations
+                    ).withUnsafeBytes { Array($0) }
+                }
+            }
+            guard case .success(let actual) = derived else { return .invalid }
+            let raw = constantTimeEqual(actual[0], expected)
+            let text = constantTimeEqual(actual[1], expected)
+            return raw || text ? .valid(needsRehash: true) : .invalid
         }
     }
 

@@ -1,0 +1,197 @@
+import Foundation
+import SQLKit
+import WardenSQL
+
+/// An application's database whose columns `warden migrate` reads and rewrites in place: a SQLite file
+/// (opened as it is: its journal mode is left alone) or PostgreSQL.
+public final class ApplicationDatabase: Sendable {
+    /// A column's name, declared type and whether it is (part of) the primary key.
+    public struct Column: Sendable, Hashable {
+        public let name: String
+        public let type: String
+        public let primaryKey: Bool
+    }
+
+    /// Where the database is, as given (a path or a URL; URLs are never printed with their password).
+    public let location: String
+    let backend: any SQLBackend
+
+    var kind: SQLDialectKind { backend.kind }
+
+    private init(location: String, backend: any SQLBackend) {
+        self.location = location
+        self.backend = backend
+    }
+
+    /// Opens `location`: `postgres://…` / `postgresql://…`, or a SQLite file path (optionally
+    /// `sqlite:path`). A SQLite file must exist.
+    public static func open(_ location: String, readOnly: Bool = false) async throws -> ApplicationDatabase {
+        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
+            return ApplicationDatabase(location: location, backend: try PostgresBackend.connect(url: location, maxConnections: 2))
+        }
+        let path = location.hasPrefix("sqlite:") ? String(location.dropFirst("sqlite:".count)) : location
+        return ApplicationDatabase(location: location, backend: try await SQLiteBackend.openExisting(path: path, readOnly: readOnly))
+    }
+
+    public func close() async {
+        try? await backend.close()
+    }
+
+    /// The location for messages: a PostgreSQL URL without its user information.
+    public var displayName: String {
+        guard kind == .postgres, let components = URLComponents(string: location) else { return location }
+        var shown = components
+        shown.user = nil
+        shown.password = nil
+        shown.query = nil
+        return shown.string ?? "postgres"
+    }
+
+    /// The table's columns, or `nil` when there is no such table.
+    public func columns(of table: String) async throws -> [Column]? {
+        let rows: [Column] = try await backend.withConnection { [kind] database in
+            switch kind {
+            case .sqlite:
+                return try await database.raw("SELECT name, type, pk FROM pragma_table_info(\(bind: table))").all().map { row in
+                    Column(
+                        name: try row.decode(column: "name", as: String.self),
+                        type: try row.decode(column: "type", as: String.self).lowercased(),
+                        primaryKey: try row.decode(column: "pk", as: Int64.self) > 0)
+                }
+            case .postgres:
+                return try await database.raw("""
+                    SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, \
+                    EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY(i.indkey)) AS pk \
+                    FROM pg_attribute a \
+                    WHERE a.attrelid = to_regclass(quote_ident(\(bind: table))) AND a.attnum > 0 AND NOT a.attisdropped \
+                    ORDER BY a.attnum
+                    """).all().map { row in
+                    Column(
+                        name: try row.decode(column: "name", as: String.self),
+                        type: try row.decode(column: "type", as: String.self).lowercased(),
+                        primaryKey: try row.decode(column: "pk", as: Bool.self))
+                }
+            }
+        }
+        return rows.isEmpty ? nil : rows
+    }
+
+    /// How many rows `table` has.
+    func rowCount(_ table: String) async throws -> Int {
+        try await backend.withConnection { database in
+            Int(try await database.raw("SELECT COUNT(*) AS n FROM \(ident: table)").first()?.decode(column: "n", as: Int64.self) ?? 0)
+        }
+    }
+
+    /// Up to `limit` rows of `table` with keys after `after`, in key order: each key and the cell of `column`.
+    func page(_ target: ColumnTarget, after: RowKey?, limit: Int) async throws -> [(RowKey, Cell)] {
+        try await backend.withConnection { [kind] database in
+            var query: SQLQueryString = switch kind {
+            case .sqlite: "SELECT \(ident: target.key) AS k, typeof(\(ident: target.key)) AS kt, typeof(\(ident: target.column)) AS vt, \(ident: target.column) AS v FROM \(ident: target.table)"
+            case .postgres: "SELECT \(ident: target.key)::\(unsafeRaw: target.keyIsInteger ? "bigint" : "text") AS k, \(ident: target.column) AS v FROM \(ident: target.table)"
+            }
+            if let after {
+                query += " WHERE \(ident: target.key) > \(bind: after.bindable)"
+            }
+            query += " ORDER BY \(ident: target.key) LIMIT \(literal: limit)"
+            return try await database.raw(query).all().map { row in
+                let key: RowKey
+                switch kind {
+                case .sqlite:
+                    key = try row.decode(column: "kt", as: String.self) == "integer"
+                        ? .integer(try row.decode(column: "k", as: Int64.self)) : .text(try row.decode(column: "k", as: String.self))
+                case .postgres:
+                    key = target.keyIsInteger ? .integer(try row.decode(column: "k", as: Int64.self)) : .text(try row.decode(column: "k", as: String.self))
+                }
+                return (key, try Self.cell(row, kind: kind, target: target))
+            }
+        }
+    }
+
+    /// One row's cell, or `nil` when the row is gone.
+    func cell(_ target: ColumnTarget, key: RowKey) async throws -> Cell? {
+        try await backend.withConnection { [kind] database -> Cell? in
+            let query: SQLQueryString = switch kind {
+            case .sqlite: "SELECT typeof(\(ident: target.column)) AS vt, \(ident: target.column) AS v FROM \(ident: target.table) WHERE \(ident: target.key) = \(bind: key.bindable)"
+            case .postgres: "SELECT \(ident: target.column) AS v FROM \(ident: target.table) WHERE \(ident: target.key) = \(bind: key.bindable)"
+            }
+            guard let row = try await database.raw(query).first() else { return nil }
+            return try Self.cell(row, kind: kind, target: target)
+        }
+    }
+
+    static func cell(_ row: any SQLRow, kind: SQLDialectKind, target: ColumnTarget) throws -> Cell {
+        switch kind {
+        case .sqlite:
+            return switch try row.decode(column: "vt", as: String.self) {
+            case "null": .null
+            case "text": .text(try row.decode(column: "v", as: String.self))
+            case "blob": .blob(try row.decode(column: "v", as: Data.self))
+            case let other: .other(other)
+            }
+        case .postgres:
+            if try row.decodeNil(column: "v") { return .null }
+            return target.storage == .bytes ? .blob(try row.decode(column: "v", as: Data.self)) : .text(try row.decode(column: "v", as: String.self))
+        }
+    }
+
+    /// Sets each row's cell to `new` where it still holds `old`, in one transaction; returns the keys
+    /// that were changed (a key missing from the result was changed by someone else meanwhile, or is gone).
+    func compareAndSet(_ target: ColumnTarget, _ changes: [(key: RowKey, old: Cell, new: Cell)]) async throws -> Set<RowKey> {
+        guard !changes.isEmpty else { return [] }
+        return try await backend.transaction { [kind] database in
+            var changed: Set<RowKey> = []
+            // SQLite allows 32,766 parameters per statement, PostgreSQL 65,535: 3 per row, 2,000 rows at a time.
+            for slice in stride(from: 0, to: changes.count, by: 2000).map({ changes[$0..<min($0 + 2000, changes.count)] }) {
+                var query: SQLQueryString
+                switch kind {
+                case .sqlite:
+                    query = "WITH v(k, old, new) AS (VALUES "
+                    for (index, change) in slice.enumerated() {
+                        if index > 0 { query += ", " }
+                        query += "(\(bind: change.key.bindable), \(bind: change.old.bindable), \(bind: change.new.bindable))"
+                    }
+                    query += ") UPDATE \(ident: target.table) SET \(ident: target.column) = v.new FROM v WHERE \(ident: target.table).\(ident: target.key) = v.k AND \(ident: target.table).\(ident: target.column) IS v.old RETURNING \(ident: target.table).\(ident: target.key) AS k, typeof(\(ident: target.table).\(ident: target.key)) AS kt"
+                case .postgres:
+                    let keyType = target.keyType, valueType = target.valueType
+                    query = "UPDATE \(ident: target.table) SET \(ident: target.column) = v.new FROM (VALUES "
+                    for (index, change) in slice.enumerated() {
+                        if index > 0 { query += ", " }
+                        query += "(\(bind: change.key.bindable)::\(unsafeRaw: keyType), \(bind: change.old.bindable)::\(unsafeRaw: valueType), \(bind: change.new.bindable)::\(unsafeRaw: valueType))"
+                    }
+                    query += ") AS v(k, old, new) WHERE \(ident: target.table).\(ident: target.key) = v.k AND \(ident: target.table).\(ident: target.column) IS NOT DISTINCT FROM v.old RETURNING \(ident: target.table).\(ident: target.key)::text AS k"
+                }
+                for row in try await database.raw(query).all() {
+                    switch kind {
+                    case .sqlite:
+                        changed.insert(try row.decode(column: "kt", as: String.self) == "integer"
+                            ? .integer(try row.decode(column: "k", as: Int64.self)) : .text(try row.decode(column: "k", as: String.self)))
+                    case .postgres:
+                        let text = try row.decode(column: "k", as: String.self)
+                        changed.insert(target.keyIsInteger ? (Int64(text).map(RowKey.integer) ?? .text(text)) : .text(text))
+                    }
+                }
+            }
+            return changed
+        }
+    }
+}
+
+extension RowKey {
+    var bindable: any Encodable & Sendable {
+        switch self {
+        case .integer(let value): value
+        case .text(let value): value
+        }
+    }
+}
+
+extension Cell {
+    var bindable: any Encodable & Sendable {
+        switch self {
+        case .null, .other: String?.none
+        case .text(let text): text
+        case .blob(let data): data
+        }
+    }
+}

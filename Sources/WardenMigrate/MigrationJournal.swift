@@ -1,0 +1,98 @@
+public import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The migration's journal: one JSON line per step, appended and fsynced (`journal.log` in the backup
+/// directory). A run that was killed reads it to resume: the backup is not written again once verified,
+/// finished columns are skipped, and a column resumes after its last recorded batch. A line torn by a
+/// crash is ignored (its step is simply done again; every step can be, because a value already rewritten
+/// is a Warden envelope and is never rewritten twice).
+public final class MigrationJournal: @unchecked Sendable {
+    /// One line.
+    public struct Record: Sendable, Codable, Hashable {
+        public enum Kind: String, Sendable, Codable {
+            case started, backupVerified = "backup-verified", accountsDone = "accounts-done", batch
+            case columnDone = "column-done", skipped, finished, restored
+        }
+        public var kind: Kind
+        public var at: Date
+        public var location: String?
+        public var lastKey: RowKey?
+        public var rows: Int?
+        public var rewritten: Int?
+        public var note: String?
+
+        enum CodingKeys: String, CodingKey { case kind, at, location, lastKey = "last_key", rows, rewritten, note }
+
+        public init(kind: Kind, at: Date = Date(), location: String? = nil, lastKey: RowKey? = nil, rows: Int? = nil, rewritten: Int? = nil, note: String? = nil) {
+            self.kind = kind
+            self.at = at
+            self.location = location
+            self.lastKey = lastKey
+            self.rows = rows
+            self.rewritten = rewritten
+            self.note = note
+        }
+    }
+
+    public let path: String
+    public private(set) var records: [Record]
+    private let lock = NSLock()
+
+    /// Opens (creating, mode 0600) the journal in `stateDirectory`.
+    public init(stateDirectory: String) throws {
+        path = stateDirectory + "/journal.log"
+        records = []
+        if let data = FileManager.default.contents(atPath: path) {
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            for line in data.split(separator: 0x0A) {
+                // A torn last line (a crash mid-write) is not a record.
+                if let record = try? decoder.decode(Record.self, from: Data(line)) { records.append(record) }
+            }
+        }
+    }
+
+    /// Appends and fsyncs a record.
+    public func append(_ record: Record) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        var line = try encoder.encode(record)
+        line.append(0x0A)
+        try lock.withLock {
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw MigrationError("cannot open the journal \(path)") }
+            defer { close(fd) }
+            // A torn line from a crash has no newline: start on a line of our own.
+            var end = stat()
+            if fstat(fd, &end) == 0, end.st_size > 0, let last = lastByte(fd: fd, size: Int(end.st_size)), last != 0x0A {
+                _ = "\n".withCString { write(fd, $0, 1) }
+            }
+            let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard written == line.count, fsync(fd) == 0 else { throw MigrationError("cannot write the journal \(path) (disk full?)") }
+            records.append(record)
+        }
+    }
+
+    private func lastByte(fd: Int32, size: Int) -> UInt8? {
+        var byte: UInt8 = 0
+        return pread(fd, &byte, 1, off_t(size - 1)) == 1 ? byte : nil
+    }
+
+    func has(_ kind: Record.Kind, location: String? = nil) -> Bool {
+        lock.withLock { records.contains { $0.kind == kind && (location == nil || $0.location == location) } }
+    }
+
+    /// The last key of the last recorded batch of `location` since the backup was verified.
+    func cursor(for location: String) -> RowKey? {
+        lock.withLock { records.last { $0.kind == .batch && $0.location == location }?.lastKey }
+    }
+
+    /// Row keys recorded as skipped (unreadable) for `location`.
+    func skipped(for location: String) -> Set<String> {
+        lock.withLock { Set(records.filter { $0.kind == .skipped && $0.location == location }.compactMap { $0.lastKey?.description }) }
+    }
+}

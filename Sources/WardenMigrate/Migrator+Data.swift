@@ -1,0 +1,343 @@
+import Crypto
+import Foundation
+import WardenCore
+import WardenCrypto
+import WardenSQL
+
+extension Migrator {
+    // MARK: Plan
+
+    /// Counts every column's values by format and opens every legacy value; changes nothing.
+    func planColumns(_ databases: [Opened], report: inout MigrationReport) async throws {
+        for database in databases {
+            for column in database.columns {
+                var entry = MigrationReport.Column(location: database.location(column))
+                let progress = ProgressMeter(label: "plan \(entry.location)", total: try await database.database.rowCount(column.table), quiet: quiet)
+                var after: RowKey?
+                while true {
+                    let page = try await database.database.page(column, after: after, limit: spec.batchSize)
+                    guard let last = page.last else { break }
+                    after = last.0
+                    for (key, cell) in page {
+                        entry.rows += 1
+                        let format = ValueFormat.of(cell)
+                        guard format.isRewritten(sealingPlaintext: spec.sealPlaintext) else {
+                            entry.formats[name(format, cell), default: 0] += 1
+                            continue
+                        }
+                        switch try openForRewrite(cell, format: format, context: callerContext(column, key)) {
+                        case .plaintext(_, let opened): entry.formats[opened, default: 0] += 1
+                        case .failed(let reason):
+                            entry.formats[format.rawValue, default: 0] += 1
+                            entry.fail(key, reason)
+                        }
+                    }
+                    progress.advance(by: page.count)
+                }
+                progress.finish()
+                report.columns.append(entry)
+            }
+        }
+    }
+
+    /// A format's name in reports: envelopes with their key version.
+    func name(_ format: ValueFormat, _ cell: Cell) -> String {
+        guard format == .envelope, let version = Self.envelopeVersion(cell) else { return format.rawValue }
+        return "envelope-v\(version)"
+    }
+
+    static func envelopeVersion(_ cell: Cell) -> UInt32? {
+        switch cell {
+        case .blob(let data): try? FieldEnvelope(binary: data).keyVersion
+        case .text(let text): try? FieldEnvelope(text: text).keyVersion
+        default: nil
+        }
+    }
+
+    // MARK: Backup
+
+    /// Writes the backup of every value to be rewritten and of the source files, then reads it all back.
+    /// Unreadable values stop here, before any write (or, with `skip_unreadable`, are journalled and
+    /// left as they are).
+    func writeBackup(_ databases: [Opened], backup: MigrationBackup, journal: MigrationJournal) async throws -> MigrationBackup.Manifest {
+        try backup.reset()
+        var manifest = MigrationBackup.Manifest(created: Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)), columns: [], files: [])
+        var columnIndex = 0
+        for database in databases {
+            for column in database.columns {
+                let location = database.location(column)
+                var record = MigrationBackup.Manifest.Column(location: location, chunks: [])
+                var pending: [MigrationBackup.Entry] = []
+                let progress = ProgressMeter(label: "backup \(location)", total: try await database.database.rowCount(column.table), quiet: quiet)
+                var after: RowKey?
+                while true {
+                    let page = try await database.database.page(column, after: after, limit: spec.batchSize)
+                    guard let last = page.last else { break }
+                    after = last.0
+                    for (key, cell) in page {
+                        let format = ValueFormat.of(cell)
+                        guard format.isRewritten(sealingPlaintext: spec.sealPlaintext) else { continue }
+                        if case .failed(let reason) = try openForRewrite(cell, format: format, context: callerContext(column, key)) {
+                            guard spec.skipUnreadable else {
+                                throw MigrationError("\(location) row \(key): the value \(reason); nothing was changed (fix the legacy keys, or run with --skip-unreadable to leave such rows as they are)")
+                            }
+                            try journal.append(.init(kind: .skipped, location: location, lastKey: key, note: reason))
+                            continue
+                        }
+                        pending.append(.init(key: key, cell: cell))
+                        if pending.count == MigrationBackup.valuesPerChunk {
+                            record.chunks.append(try backup.writeChunk(columnIndex: columnIndex, index: record.chunks.count, entries: pending))
+                            pending.removeAll(keepingCapacity: true)
+                        }
+                    }
+                    progress.advance(by: page.count)
+                }
+                if !pending.isEmpty {
+                    record.chunks.append(try backup.writeChunk(columnIndex: columnIndex, index: record.chunks.count, entries: pending))
+                }
+                progress.finish()
+                manifest.columns.append(record)
+                columnIndex += 1
+            }
+        }
+        if let rbac = spec.rbacDatabase {
+            manifest.files.append(try backup.writeFile(source: rbac, label: "rbac.db"))
+        }
+        try backup.writeManifest(manifest)
+        // Read back what was written before trusting it.
+        guard var written = try backup.readManifest() else { throw MigrationError("the backup manifest did not read back") }
+        let mac = written.mac
+        written.mac = nil
+        guard written == manifest else { throw MigrationError("the backup manifest did not read back as written") }
+        written.mac = mac
+        _ = try backup.verify(written)
+        try journal.append(.init(kind: .backupVerified, rows: manifest.valueCount, note: "\(manifest.valueCount) values, \(manifest.files.count) files"))
+        return manifest
+    }
+
+    // MARK: Rewriting
+
+    /// Rewrites one column's legacy values from the journal's cursor on, in batches; then passes over
+    /// the column again until no legacy value is left (a value changed by the application between the
+    /// read and the write is not overwritten: it is read again in the next pass).
+    func rewrite(_ database: Opened, _ column: ColumnTarget, columnIndex: Int, backup: MigrationBackup, manifest: inout MigrationBackup.Manifest,
+                 backedUp: BackedUpKeys, journal: MigrationJournal, report: inout MigrationReport.Column) async throws {
+        let location = database.location(column)
+        let skipped = journal.skipped(for: location)
+        let total = try await database.database.rowCount(column.table)
+        let resumedAt = journal.cursor(for: location)
+        var after = resumedAt
+        var lateChunks = manifest.columns.first { $0.location == location }?.chunks.filter { $0.file.contains("-late") }.count ?? 0
+        for pass in 1...5 {
+            var conflicts = 0
+            let progress = ProgressMeter(label: pass == 1 ? "rewrite \(location)" : "rewrite \(location) (pass \(pass))", total: total, quiet: quiet)
+            while true {
+                let page = try await database.database.page(column, after: after, limit: spec.batchSize)
+                guard let last = page.last else { break }
+                var changes: [(key: RowKey, old: Cell, new: Cell)] = []
+                var late: [MigrationBackup.Entry] = []
+                for (key, cell) in page {
+                    if pass == 1 { report.rows += 1 }
+                    let format = ValueFormat.of(cell)
+                    guard format.isRewritten(sealingPlaintext: spec.sealPlaintext) else { continue }
+                    if skipped.contains(key.description) {
+                        if pass == 1 { report.fail(key, "skipped: the value opens under no key (left as it was)") }
+                        continue
+                    }
+                    let context = callerContext(column, key)
+                    switch try openForRewrite(cell, format: format, context: context) {
+                    case .failed(let reason):
+                        guard spec.skipUnreadable else {
+                            throw MigrationError("\(location) row \(key): the value \(reason); this batch was not written")
+                        }
+                        report.fail(key, reason)
+                        try journal.append(.init(kind: .skipped, location: location, lastKey: key, note: reason))
+                    case .plaintext(let plaintext, _):
+                        // A value written after the backup was taken is backed up before it is changed.
+                        if !backedUp.contains(location: location, key: key, cell: cell) { late.append(.init(key: key, cell: cell)) }
+                        changes.append((key, cell, try await sealed(plaintext, like: cell, context: context)))
+                    }
+                }
+                if !late.isEmpty {
+                    let chunk = try backup.writeChunk(columnIndex: columnIndex, index: lateChunks, suffix: "late", entries: late)
+                    lateChunks += 1
+                    if let index = manifest.columns.firstIndex(where: { $0.location == location }) {
+                        manifest.columns[index].chunks.append(chunk)
+                    } else {
+                        manifest.columns.append(.init(location: location, chunks: [chunk]))
+                    }
+                    try backup.writeManifest(manifest)
+                    for entry in late { backedUp.insert(location: location, key: entry.key, cell: entry.cell) }
+                }
+                let changed: Set<RowKey>
+                do {
+                    changed = try await database.database.compareAndSet(column, changes)
+                } catch {
+                    throw MigrationError("\(location): writing the batch after row \(after.map(\.description) ?? "(start)") failed: \(Self.describe(error)); this batch was not written")
+                }
+                conflicts += changes.count - changed.count
+                report.rewritten += changed.count
+                after = last.0
+                try journal.append(.init(kind: .batch, location: location, lastKey: last.0, rows: page.count, rewritten: changed.count))
+                progress.advance(by: page.count)
+            }
+            progress.finish()
+            // Again from the start when this pass began half-way (a resumed run) or lost a race with the
+            // application (those rows are read again).
+            after = nil
+            if conflicts == 0, pass > 1 || resumedAt == nil { break }
+        }
+        try journal.append(.init(kind: .columnDone, location: location))
+    }
+
+    // MARK: Verifying
+
+    /// Opens every value of every column under its context; counts formats and key versions, records
+    /// the counts for key-version accounting, and lists what does not open.
+    func verifyColumns(_ databases: [Opened], report: inout MigrationReport) async throws {
+        for database in databases {
+            for column in database.columns {
+                let location = database.location(column)
+                var entry = MigrationReport.Column(location: location)
+                var usage: [String: Int64] = [:]
+                let counted = Date()
+                let progress = ProgressMeter(label: "verify \(location)", total: try await database.database.rowCount(column.table), quiet: quiet)
+                var after: RowKey?
+                while true {
+                    let page = try await database.database.page(column, after: after, limit: spec.batchSize)
+                    guard let last = page.last else { break }
+                    after = last.0
+                    for (key, cell) in page {
+                        entry.rows += 1
+                        let format = ValueFormat.of(cell)
+                        switch format {
+                        case .envelope:
+                            guard let bytes = cell.bytes else { continue }
+                            do {
+                                let opened = try services.cipher.open(bytes, context: callerContext(column, key))
+                                let version = opened.source.keyVersion.map(String.init) ?? opened.source.format
+                                entry.formats["envelope-v\(version)", default: 0] += 1
+                                usage[version, default: 0] += 1
+                            } catch {
+                                entry.formats["envelope-unreadable", default: 0] += 1
+                                entry.fail(key, "a Warden envelope that does not open under its context (\(error.code.rawValue))")
+                            }
+                        case .legacyJSON, .fernet, .plaintext:
+                            if format == .plaintext, !spec.sealPlaintext {
+                                entry.formats[format.rawValue, default: 0] += 1
+                                continue
+                            }
+                            switch try openForRewrite(cell, format: format, context: callerContext(column, key)) {
+                            case .plaintext(_, let opened):
+                                entry.remainingLegacy += 1
+                                entry.formats[opened, default: 0] += 1
+                                usage[opened, default: 0] += 1
+                                if entry.failures.count < 100 { entry.failures.append(.init(key: key.description, reason: "still \(opened)")) }
+                            case .failed(let reason):
+                                entry.formats[format.rawValue, default: 0] += 1
+                                entry.fail(key, reason)
+                            }
+                        case .damagedEnvelope:
+                            entry.formats[format.rawValue, default: 0] += 1
+                            entry.fail(key, "framed like a Warden envelope but not one")
+                        case .null, .empty, .nonText:
+                            entry.formats[format.rawValue, default: 0] += 1
+                        }
+                    }
+                    progress.advance(by: page.count)
+                }
+                progress.finish()
+                try await services.store.recordKeyUsage(location: location, counts: usage, at: counted)
+                report.columns.append(entry)
+            }
+        }
+    }
+
+    // MARK: Restoring
+
+    /// Puts every backed-up value back where its row still holds the value this migration wrote (the
+    /// same plaintext, sealed); rows the application changed since are left and reported, unless `force`.
+    func restoreColumns(_ databases: [Opened], backup: MigrationBackup, manifest: MigrationBackup.Manifest, force: Bool, report: inout MigrationReport) async throws {
+        for database in databases {
+            for column in database.columns {
+                let location = database.location(column)
+                var entry = MigrationReport.Column(location: location)
+                guard let record = manifest.columns.first(where: { $0.location == location }) else {
+                    report.columns.append(entry)
+                    continue
+                }
+                let progress = ProgressMeter(label: "restore \(location)", total: record.values, quiet: quiet)
+                for chunk in record.chunks {
+                    let entries = try backup.readChunk(chunk)
+                    var changes: [(key: RowKey, old: Cell, new: Cell)] = []
+                    for backed in entries {
+                        entry.rows += 1
+                        guard let current = try await database.database.cell(column, key: backed.key) else {
+                            entry.fail(backed.key, "the row is gone")
+                            continue
+                        }
+                        if current == backed.cell { continue }
+                        let context = callerContext(column, backed.key)
+                        let now = current.bytes.flatMap { try? services.cipher.open($0, context: context).plaintext }
+                        let then: Data? = switch try openForRewrite(backed.cell, format: ValueFormat.of(backed.cell), context: context) {
+                        case .plaintext(let data, _): data
+                        case .failed: nil
+                        }
+                        guard force || (now != nil && now == then) else {
+                            entry.fail(backed.key, "changed since the migration (use --force to overwrite)")
+                            continue
+                        }
+                        changes.append((backed.key, current, backed.cell))
+                    }
+                    let changed = try await database.database.compareAndSet(column, changes)
+                    entry.rewritten += changed.count
+                    for change in changes where !changed.contains(change.key) { entry.fail(change.key, "changed while restoring") }
+                    progress.advance(by: entries.count)
+                }
+                progress.finish()
+                report.columns.append(entry)
+            }
+        }
+    }
+}
+
+/// Which (row, value) pairs the backup holds, as 128-bit SHA-256 prefixes (a million values take a few
+/// tens of MB).
+final class BackedUpKeys: @unchecked Sendable {
+    private struct Digest: Hashable { let high: UInt64, low: UInt64 }
+    private var digests: Set<Digest> = []
+    private let lock = NSLock()
+
+    private static func digest(location: String, key: RowKey, cell: Cell) -> Digest {
+        var hash = SHA256()
+        hash.update(data: Data(location.utf8))
+        hash.update(data: [0])
+        hash.update(data: Data(key.description.utf8))
+        hash.update(data: [0])
+        if let bytes = cell.bytes { hash.update(data: bytes) }
+        let bytes = Array(hash.finalize())
+        func word(_ offset: Int) -> UInt64 { bytes[offset..<offset + 8].reduce(0) { $0 << 8 | UInt64($1) } }
+        return Digest(high: word(0), low: word(8))
+    }
+
+    func insert(location: String, key: RowKey, cell: Cell) {
+        let digest = Self.digest(location: location, key: key, cell: cell)
+        lock.withLock { _ = digests.insert(digest) }
+    }
+
+    func contains(location: String, key: RowKey, cell: Cell) -> Bool {
+        let digest = Self.digest(location: location, key: key, cell: cell)
+        return lock.withLock { digests.contains(digest) }
+    }
+
+    /// Loads every value of `manifest`.
+    static func load(_ manifest: MigrationBackup.Manifest, from backup: MigrationBackup) throws -> BackedUpKeys {
+        let keys = BackedUpKeys()
+        for column in manifest.columns {
+            for chunk in column.chunks {
+                for entry in try backup.readChunk(chunk) { keys.insert(location: column.location, key: entry.key, cell: entry.cell) }
+            }
+        }
+        return keys
+    }
+}
