@@ -345,6 +345,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "WardenMigrateTests",
+            dependencies: ["WardenCore", "WardenCrypto", "WardenAudit", "WardenSQL", "WardenMigrate", "WardenTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "WardenCLITests",
             dependencies: ["WardenCore", "WardenTestSupport"],
             exclude: ["python"],

@@ -63,7 +63,7 @@ public final class MigrationJournal: @unchecked Sendable {
         var line = try encoder.encode(record)
         line.append(0x0A)
         try lock.withLock {
-            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw MigrationError("cannot open the journal \(path)") }
             defer { close(fd) }
             // A torn line from a crash has no newline: start on a line of our own.

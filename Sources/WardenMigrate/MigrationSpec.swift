@@ -131,12 +131,15 @@ public struct MigrationSpec: Sendable, Hashable, Codable {
     public var sealPlaintext: Bool = true
     /// Record unreadable values' row keys and go on, instead of stopping.
     public var skipUnreadable: Bool = false
+    /// Also re-seal Warden envelopes under versions other than the primary (so that old versions' counts
+    /// reach zero and their grace can close).
+    public var rewrapOldVersions: Bool = false
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case backupDirectory = "backup_dir", rbacDatabase = "rbac_db", roleless, databases, batchSize = "batch_size"
-        case sealPlaintext = "seal_plaintext", skipUnreadable = "skip_unreadable"
+        case sealPlaintext = "seal_plaintext", skipUnreadable = "skip_unreadable", rewrapOldVersions = "rewrap_old_versions"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -148,6 +151,7 @@ public struct MigrationSpec: Sendable, Hashable, Codable {
         batchSize = try container.decodeIfPresent(Int.self, forKey: .batchSize) ?? 1000
         sealPlaintext = try container.decodeIfPresent(Bool.self, forKey: .sealPlaintext) ?? true
         skipUnreadable = try container.decodeIfPresent(Bool.self, forKey: .skipUnreadable) ?? false
+        rewrapOldVersions = try container.decodeIfPresent(Bool.self, forKey: .rewrapOldVersions) ?? false
     }
 
     /// Reads a JSON migration file.

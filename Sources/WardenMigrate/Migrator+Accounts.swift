@@ -138,7 +138,8 @@ struct RBACDatabase {
         }
         guard bytes[4] == 45, bytes[7] == 45, bytes[10] == 32 || bytes[10] == 84, bytes[13] == 58, bytes[16] == 58,
               let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60
         else { return nil }
         var fraction = 0.0
         if bytes.count > 19 {
@@ -150,7 +151,8 @@ struct RBACDatabase {
         (components.hour, components.minute, components.second) = (hour, minute, second)
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        guard let date = calendar.date(from: components) else { return nil }
+        // Refuses 31 February and the like instead of rolling over into the next month.
+        guard let date = calendar.date(from: components), calendar.component(.day, from: date) == day else { return nil }
         return date.addingTimeInterval(fraction)
     }
 }

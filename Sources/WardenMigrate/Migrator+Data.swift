@@ -21,7 +21,7 @@ extension Migrator {
                     for (key, cell) in page {
                         entry.rows += 1
                         let format = ValueFormat.of(cell)
-                        guard format.isRewritten(sealingPlaintext: spec.sealPlaintext) else {
+                        guard rewrites(cell, format) else {
                             entry.formats[name(format, cell), default: 0] += 1
                             continue
                         }
@@ -76,7 +76,7 @@ extension Migrator {
                     after = last.0
                     for (key, cell) in page {
                         let format = ValueFormat.of(cell)
-                        guard format.isRewritten(sealingPlaintext: spec.sealPlaintext) else { continue }
+                        guard rewrites(cell, format) else { continue }
                         if case .failed(let reason) = try openForRewrite(cell, format: format, context: callerContext(column, key)) {
                             guard spec.skipUnreadable else {
                                 throw MigrationError("\(location) row \(key): the value \(reason); nothing was changed (fix the legacy keys, or run with --skip-unreadable to leave such rows as they are)")
@@ -139,7 +139,7 @@ extension Migrator {
                 for (key, cell) in page {
                     if pass == 1 { report.rows += 1 }
                     let format = ValueFormat.of(cell)
-                    guard format.isRewritten(sealingPlaintext: spec.sealPlaintext) else { continue }
+                    guard rewrites(cell, format) else { continue }
                     if skipped.contains(key.description) {
                         if pass == 1 { report.fail(key, "skipped: the value opens under no key (left as it was)") }
                         continue

@@ -124,7 +124,10 @@ extension Migrator {
             for (_, cell) in page {
                 let format = ValueFormat.of(cell)
                 formats[name(format, cell), default: 0] += 1
-                if format == .envelope, let version = Self.envelopeVersion(cell) { usage[String(version), default: 0] += 1 }
+                if format == .envelope, let version = Self.envelopeVersion(cell) {
+                    usage[String(version), default: 0] += 1
+                    if rewrites(cell, format) { entry.remainingLegacy += 1 }
+                }
                 if format == .legacyJSON || format == .fernet { usage[format.rawValue, default: 0] += 1; entry.remainingLegacy += 1 }
                 if format == .plaintext, spec.sealPlaintext { entry.remainingLegacy += 1 }
             }

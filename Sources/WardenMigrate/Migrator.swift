@@ -154,10 +154,25 @@ public final class Migrator: Sendable {
         case failed(String)
     }
 
+    /// Whether a run rewrites `cell`: legacy formats, plaintext (unless kept), and with
+    /// ``MigrationSpec/rewrapOldVersions`` envelopes under another version than the primary.
+    func rewrites(_ cell: Cell, _ format: ValueFormat) -> Bool {
+        if format.isRewritten(sealingPlaintext: spec.sealPlaintext) { return true }
+        guard spec.rewrapOldVersions, format == .envelope, let version = Self.envelopeVersion(cell) else { return false }
+        return version != services.cipher.keyring.primaryVersion
+    }
+
     /// Opens a value that is to be rewritten.
     func openForRewrite(_ cell: Cell, format: ValueFormat, context: String) throws -> Opening {
         guard let bytes = cell.bytes else { return .failed("no value") }
         switch format {
+        case .envelope:
+            do {
+                let opened = try services.cipher.open(bytes, context: context)
+                return .plaintext(opened.plaintext, format: "envelope-v\(opened.source.keyVersion.map(String.init) ?? "?")")
+            } catch {
+                return .failed("a Warden envelope that does not open under its context (\(error.code.rawValue))")
+            }
         case .plaintext:
             return .plaintext(bytes, format: "plaintext")
         case .legacyJSON, .fernet:

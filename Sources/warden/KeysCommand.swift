@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import WardenCrypto
+import WardenMigrate
+import WardenSQL
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,8 +20,8 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try options.settings()
-            let keyring = try await Runtime.with(settings, rotatingWhenDue: false) { $0.cipher.keyring }
-            let report = KeyringReport(keyring: keyring, policy: settings.configuration.policy, now: Date())
+            let (keyring, usage) = try await Runtime.with(settings, rotatingWhenDue: false) { ($0.cipher.keyring, try await $0.store.keyUsage()) }
+            let report = KeyringReport(keyring: keyring, policy: settings.configuration.policy, now: Date(), usage: usage, grace: settings.keyGrace)
             if json {
                 FileHandle.standardOutput.write(report.json() + Data("\n".utf8))
             } else {
@@ -67,10 +69,26 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Retire every version below this one (at most the primary).", valueName: "version"))
         var below: UInt32
 
+        @Flag(help: "Retire even versions that migrated columns still use (their values will not open until `keys restore`).")
+        var force = false
+
         func run() async throws {
-            let keyring = try await Runtime.with(options.settings(), rotatingWhenDue: false) { try await $0.cipher.retire(below: below) }
+            let keyring = try await Runtime.with(options.settings(), rotatingWhenDue: false) { runtime in
+                let inUse = KeyAccounting.inUse(below: below, try await runtime.store.keyUsage())
+                    .filter { $0.key >= runtime.cipher.keyring.minimumDecryptionVersion }
+                guard inUse.isEmpty || force else {
+                    let list = inUse.sorted { $0.key < $1.key }.map { "version \($0.key): \($0.value) values" }.joined(separator: ", ")
+                    return Result<Keyring, RetireRefused>.failure(RetireRefused(message: "migrated columns still use \(list) (counted by `warden migrate`; see `warden keys status`); rewrap them first (`warden migrate run --rewrap-old-versions`), or add --force"))
+                }
+                return .success(try await runtime.cipher.retire(below: below))
+            }.get()
             print("retired: versions below \(keyring.minimumDecryptionVersion) no longer open data")
         }
+    }
+
+    struct RetireRefused: Error, CustomStringConvertible {
+        let message: String
+        var description: String { "refused: " + message }
     }
 
     struct Restore: AsyncParsableCommand {

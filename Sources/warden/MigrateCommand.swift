@@ -48,6 +48,9 @@ struct MigrateCommand: AsyncParsableCommand {
         @Flag(help: "Record the row keys of values that open under no key and go on, instead of stopping.")
         var skipUnreadable = false
 
+        @Flag(help: "Also re-seal Warden envelopes under older key versions with the primary (so old versions fall out of use).")
+        var rewrapOldVersions = false
+
         func spec(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> MigrationSpec {
             var spec = try config.map { try MigrationSpec.load(path: $0) } ?? MigrationSpec()
             if let backupDir { spec.backupDirectory = backupDir }
@@ -78,6 +81,7 @@ struct MigrateCommand: AsyncParsableCommand {
             if let roleless { spec.roleless = RolelessPolicy(roleless) }
             if keepPlaintext { spec.sealPlaintext = false }
             if skipUnreadable { spec.skipUnreadable = true }
+            if rewrapOldVersions { spec.rewrapOldVersions = true }
             do {
                 try spec.validate()
             } catch let error as MigrationError {

@@ -59,9 +59,14 @@ struct KeyringOptions: ParsableArguments {
             hashing.queue = Int(queue)
         }
         let databaseURL = environment["WARDEN_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        return Settings(
+        // The original kept a version usable for twice the rotation period (its "grace period").
+        let graceDays = try number("WARDEN_KEY_GRACE_DAYS", environment) ?? 2 * days
+        guard graceDays >= 0, graceDays <= 3650 else { throw ValidationError("WARDEN_KEY_GRACE_DAYS must be between 0 and 3650") }
+        var settings = Settings(
             dataDirectory: dataDirectory, databaseURL: databaseURL, configuration: configuration,
             accounts: accounts, scrypt: scrypt, passwordHashing: hashing, environment: environment)
+        settings.keyGrace = graceDays * 86_400
+        return settings
     }
 
     private func number(_ name: String, _ environment: [String: String]) throws -> Double? {

@@ -23,6 +23,9 @@ struct Settings {
     var scrypt: ScryptParameters
     var passwordHashing: PasswordHashing
     let environment: [String: String]
+    /// `WARDEN_KEY_GRACE_DAYS`: how long a version that stopped sealing stays open at least; its grace
+    /// closes by itself after that once no counted value uses it (default twice the rotation period).
+    var keyGrace: TimeInterval = 60 * 86_400
 
     /// How many password hashes run at once, and how many may wait.
     struct PasswordHashing {

@@ -9,6 +9,7 @@ import WardenCrypto
 import WardenDelivery
 import WardenHTTP
 import WardenMFA
+import WardenMigrate
 import WardenRedis
 import WardenSQL
 import WardenSessions
@@ -88,6 +89,15 @@ struct ServeCommand: AsyncParsableCommand {
             let cipher = runtime.cipher
             tasks.append(Task { try? await cipher.runMaintenance(every: .seconds(60)) })
             tasks.append(Task { await sessions.runMaintenance(every: .seconds(5)) })
+            let grace = settings.keyGrace
+            let graceContext = AuditContext(actor: "system")
+            tasks.append(Task {
+                // Key versions whose grace period is over and that no counted column uses any more close.
+                while !Task.isCancelled {
+                    _ = try? await KeyAccounting.closeGraceIfDue(cipher: cipher, store: store, grace: grace, context: graceContext)
+                    try? await Task.sleep(for: .seconds(600))
+                }
+            })
             tasks.append(Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(300))
