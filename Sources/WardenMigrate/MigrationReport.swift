@@ -109,10 +109,14 @@ public struct MigrationReport: Sendable, Codable {
         for note in notes { lines.append("note: \(note)") }
         if let accounts {
             lines.append("accounts (rbac.db): \(accounts.users) users")
-            lines.append("  imported \(accounts.imported), already imported \(accounts.alreadyImported), disabled \(accounts.disabled), without a password \(accounts.withoutPassword)")
+            switch mode {
+            case "plan": lines.append("  to import \(accounts.users - accounts.failures.count), disabled \(accounts.disabled), without a password \(accounts.withoutPassword)")
+            case "verify": lines.append("  found in Warden \(accounts.alreadyImported), disabled \(accounts.disabled), without a password \(accounts.withoutPassword)")
+            default: lines.append("  imported \(accounts.imported), already imported \(accounts.alreadyImported), disabled \(accounts.disabled), without a password \(accounts.withoutPassword)")
+            }
             lines.append("  grants \(accounts.grants) (expired skipped \(accounts.expiredGrantsSkipped), unknown roles skipped \(accounts.unknownRolesSkipped)); users without a role \(accounts.roleless) → policy: \(accounts.rolelessPolicy)")
             if accounts.emailsNotImported > 0 { lines.append("  emails not imported (not valid addresses): \(accounts.emailsNotImported)") }
-            lines.append("  access log entries imported into the audit log: \(accounts.auditEntries)")
+            lines.append(mode == "plan" ? "  access log entries to import into the audit log: \(accounts.auditEntries)" : "  access log entries in the audit log: \(accounts.auditEntries)")
             for failure in accounts.failures.prefix(100) { lines.append("  FAILED user \(failure.key): \(failure.reason)") }
         }
         for column in columns {

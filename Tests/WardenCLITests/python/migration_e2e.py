@@ -402,14 +402,38 @@ def scenario_errors():
     check((token[:-10].decode() if isinstance(token, bytes) else token[:-10]) not in result.stderr, "the value appeared in the error")
     check(snapshot(setup) == before, "a failed run changed data")
     shutil.rmtree(setup.backup)
-    # A read-only database.
-    os.chmod(setup.twin, 0o444)
-    readonly = subprocess.run(["id", "-u"], capture_output=True, text=True).stdout.strip() != "0"
-    if readonly:
-        result = setup.warden("migrate", "run", *setup.sources(), "--quiet", expect=1)
-        check("twin/" in result.stderr or "digital_twin.db" in result.stderr, result.stderr)
-        check(snapshot(setup) == before, "a failed run changed data")
-    os.chmod(setup.twin, 0o644)
+    skipped = []
+    # A read-only database: a read-only mount (root ignores file modes), else a read-only file.
+    readonly = os.path.join(setup.root, "readonly")
+    os.makedirs(readonly)
+    mounted = subprocess.run(["mount", "--bind", setup.fixture, readonly], capture_output=True).returncode == 0 and \
+        subprocess.run(["mount", "-o", "remount,ro,bind", readonly], capture_output=True).returncode == 0
+    if mounted or os.geteuid() != 0:
+        target = os.path.join(readonly, "digital_twin.db") if mounted else setup.twin
+        if not mounted:
+            os.chmod(setup.twin, 0o444)
+        result = setup.warden("migrate", "run", "--twin-db", target, "--backup-dir", setup.backup, "--quiet", expect=1)
+        check("twin" in result.stderr and "failed" in result.stderr or "read" in result.stderr, result.stderr)
+        check(snapshot(setup) == before, "a run on a read-only database changed data")
+        os.chmod(setup.twin, 0o644)
+        shutil.rmtree(setup.backup, ignore_errors=True)
+    else:
+        skipped.append("read-only database (cannot mount read-only as root here)")
+    if mounted:
+        subprocess.run(["umount", readonly])
+    # A full disk while writing the backup: a 64 KiB file system.
+    full = os.path.join(setup.root, "full")
+    os.makedirs(full)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", full], capture_output=True).returncode == 0:
+        try:
+            os.chmod(full, 0o700)
+            result = setup.warden("migrate", "run", *setup.sources()[:-2], "--backup-dir", os.path.join(full, "backup"), "--quiet", expect=1)
+            check("cannot write the backup" in result.stderr and "nothing was changed" in result.stderr, result.stderr)
+            check(snapshot(setup) == before, "a run whose backup failed changed data")
+        finally:
+            subprocess.run(["umount", full])
+    else:
+        skipped.append("full disk (cannot mount a small tmpfs here)")
     result = setup.warden("migrate", "run", *setup.sources(), "--skip-unreadable", "--json")
     report = json.loads(result.stdout)
     extra = [column for column in report["columns"] if column["location"] == "twin/extra_encrypted/value"][0]
@@ -417,7 +441,22 @@ def scenario_errors():
     check(not report["ok"], "a run that skipped a row reported success")
     verify = setup.warden("migrate", "verify", *setup.sources(), "--json", expect=1)
     check(json.loads(verify.stdout)["failure_count"] == 1, verify.stdout[:2000])
-    print("errors: ok" + ("" if readonly else " (read-only file check skipped: running as root)"))
+    # The other schema that shares the original's file name (database_manager.py) holds no ciphertext.
+    other = os.path.join(setup.root, "other_digital_twin.db")
+    connection = sqlite3.connect(other)
+    connection.executescript("""
+        CREATE TABLE learning_profiles (id INTEGER PRIMARY KEY, student_id TEXT UNIQUE NOT NULL, name TEXT, age INTEGER,
+          learning_style TEXT, preferred_difficulty TEXT, knowledge_domains TEXT, learning_goals TEXT, privacy_settings TEXT);
+        CREATE TABLE schema_version (version INTEGER);
+        INSERT INTO learning_profiles (student_id, name, age, learning_style, knowledge_domains) VALUES ('s1', 'Ada', 12, 'visual', '["math"]');
+    """)
+    connection.close()
+    result = setup.warden("migrate", "plan", "--twin-db", other)
+    check("database_manager.py" in result.stdout and "plan: OK" in result.stdout, result.stdout)
+    # A database that is neither, with no columns named: refused with what to do.
+    result = setup.warden("migrate", "plan", "--database", os.path.join(setup.data, "warden.db"), expect=1)
+    check("--column" in result.stderr or "column" in result.stderr, result.stderr)
+    print("errors: ok" + (f" (skipped: {'; '.join(skipped)})" if skipped else ""))
     setup.cleanup()
 
 
