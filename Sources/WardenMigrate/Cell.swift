@@ -94,7 +94,9 @@ public enum ValueFormat: String, Sendable, Hashable, Codable, CaseIterable, Comp
             let text = String(decoding: bytes, as: UTF8.self)
             return (try? FieldEnvelope(text: text)) != nil ? .envelope : .damagedEnvelope
         }
-        if bytes.starts(with: "gAAAAA".utf8), bytes.count >= 73 { return .fernet }
+        // A damaged token or envelope is still one (it then fails to open and stops the run): sealing it as
+        // plaintext would hide the damage.
+        if bytes.starts(with: "gAAAAA".utf8) { return .fernet }
         if bytes.first == UInt8(ascii: "{"), LegacyFormats.looksLikeJSONEnvelope(bytes) { return .legacyJSON }
         return .plaintext
     }
@@ -110,11 +112,13 @@ public enum ValueFormat: String, Sendable, Hashable, Codable, CaseIterable, Comp
 }
 
 enum LegacyFormats {
-    /// A JSON object with the envelope's five members (checked fully when opened).
+    /// A JSON object with the envelope's five members, or text that names its `algorithm` and `version`
+    /// members (a truncated or edited envelope); checked fully when opened.
     static func looksLikeJSONEnvelope(_ bytes: Data) -> Bool {
-        guard bytes.count < 1 << 22,
-              let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any]
-        else { return false }
-        return Set(object.keys) == ["version", "iv", "tag", "data", "algorithm"]
+        guard bytes.count < 1 << 22 else { return false }
+        if let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any] {
+            return Set(object.keys) == ["version", "iv", "tag", "data", "algorithm"]
+        }
+        return bytes.range(of: Data(#""algorithm""#.utf8)) != nil || bytes.range(of: Data(#""version""#.utf8)) != nil
     }
 }

@@ -99,9 +99,12 @@ public final class Migrator: Sendable {
                         columns.append(column)
                     }
                     opened.append(Opened(target: target, database: database, columns: try await resolve(columns, in: database, name: target.name)))
-                } catch {
+                } catch let error as MigrationError {
                     await database.close()
                     throw error
+                } catch {
+                    await database.close()
+                    throw MigrationError("database '\(target.name)': cannot read \(Self.redacted(target.location)): \(Self.describe(error))")
                 }
             }
         } catch {

@@ -32,10 +32,11 @@ struct MigrationUnitTests {
         let fernet = "gAAAAABnQ" + String(repeating: "A", count: 90)
         #expect(ValueFormat.of(.text(fernet)) == .fernet)
         #expect(ValueFormat.of(.blob(Data(fernet.utf8))) == .fernet)
-        #expect(ValueFormat.of(.text("gAAAAA short")) == .plaintext)
+        #expect(ValueFormat.of(.text("gAAAAA short")) == .fernet, "a truncated token is still a token: it fails to open, never sealed as plaintext")
         let json = #"{"version": "v_20260101_120000_0a1b2c3d", "iv": "AAAAAAAAAAAAAAAA", "tag": "AAAAAAAAAAAAAAAAAAAAAA==", "data": "AA==", "algorithm": "AES-256-GCM"}"#
         #expect(ValueFormat.of(.blob(Data(json.utf8))) == .legacyJSON)
         #expect(ValueFormat.of(.text(#"{"a": 1}"#)) == .plaintext, "other JSON is plaintext")
+        #expect(ValueFormat.of(.text(String(json.dropLast(30)))) == .legacyJSON, "a truncated envelope is still one")
         // The envelope vector of docs/formats.md, text and binary.
         let text = "wd1:1:AAAAAAAAAAAAAAAAOPMM760aKqIgTSStoXLgCvft0_ud2sYhol-0MyQ2dA"
         #expect(ValueFormat.of(.text(text)) == .envelope)

@@ -65,7 +65,8 @@ class Setup:
         self.backup = os.path.join(self.root, "backup")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("WARDEN_", "DIGITAL_TWIN_"))}
         self.env.update(self.expected["env"])
-        self.env.update({"WARDEN_DATA_DIR": self.data, "WARDEN_SCRYPT_LOG_N": "10", "USER": "migrator"})
+        self.env.update({"WARDEN_DATA_DIR": self.data, "WARDEN_SCRYPT_LOG_N": "10", "USER": "migrator",
+                         "WARDEN_AUTH_RATE_LIMIT_PER_MINUTE": "100000", "WARDEN_RATE_LIMIT_PER_MINUTE": "1000000"})
         self.twin = os.path.join(self.fixture, "digital_twin.db")
         self.rbac = os.path.join(self.fixture, "rbac.db")
 
@@ -427,14 +428,14 @@ def scenario_errors():
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", full], capture_output=True).returncode == 0:
         try:
             os.chmod(full, 0o700)
-            result = setup.warden("migrate", "run", *setup.sources()[:-2], "--backup-dir", os.path.join(full, "backup"), "--quiet", expect=1)
+            result = setup.warden("migrate", "run", *setup.sources()[:-2], "--backup-dir", os.path.join(full, "backup"), "--skip-unreadable", "--quiet", expect=1)
             check("cannot write the backup" in result.stderr and "nothing was changed" in result.stderr, result.stderr)
             check(snapshot(setup) == before, "a run whose backup failed changed data")
         finally:
             subprocess.run(["umount", full])
     else:
         skipped.append("full disk (cannot mount a small tmpfs here)")
-    result = setup.warden("migrate", "run", *setup.sources(), "--skip-unreadable", "--json")
+    result = setup.warden("migrate", "run", *setup.sources(), "--skip-unreadable", "--json", expect=1)
     report = json.loads(result.stdout)
     extra = [column for column in report["columns"] if column["location"] == "twin/extra_encrypted/value"][0]
     check([failure["key"] for failure in extra["failures"]] == ["12"], f"skipped rows: {extra['failures']}")
