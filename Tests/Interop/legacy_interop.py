@@ -8,8 +8,11 @@
                                (hex) and print the plaintext as hex
   seal-envelope KEY CTX VER NONCE PLAINTEXT
                                build a Warden text envelope per docs/formats.md and print it
+  decode-keys JSON             for each string of the JSON list, print what base64.urlsafe_b64decode and
+                               base64.b64decode make of it: [hex or null, hex or null]
 """
 import base64
+import binascii
 import json
 import os
 import secrets
@@ -71,9 +74,11 @@ def legacy() -> None:
     master = os.environ["DIGITAL_TWIN_MASTER_KEY"]
     encryption = os.environ["DIGITAL_TWIN_ENCRYPTION_KEY"]
     try:
-        twin_possible = len(base64.b64decode(encryption, validate=True)) == 32
+        # The digital-twin module's own check (lenient decoding, then the length): a key with "-" or "_"
+        # never worked for it.
+        twin_possible = len(base64.b64decode(encryption)) == 32
     except ValueError:
-        twin_possible = False  # a key with "-" or "_" never worked for the digital-twin database
+        twin_possible = False
     values = ["ada@example.com", "Zoë 🙂 ✓", "", {"street": "1 Main St", "zip": 12345}, 123, ["a", None, True]]
     cases = []
     for value in values:
@@ -83,6 +88,15 @@ def legacy() -> None:
         if twin_possible:
             cases.append({"format": "legacy-twin-fernet", "input": original_twin_fernet(encryption, value, "email").decode(), "expected": str(value)})
     json.dump(cases, sys.stdout)
+
+
+def decode_keys(cases: str) -> None:
+    def attempt(decode, text):
+        try:
+            return decode(text).hex()
+        except (ValueError, binascii.Error):
+            return None
+    json.dump([[attempt(base64.urlsafe_b64decode, text), attempt(base64.b64decode, text)] for text in json.loads(cases)], sys.stdout)
 
 
 def header(version: int) -> bytes:
@@ -106,4 +120,7 @@ def seal_envelope(key_hex: str, context: str, version: str, nonce_hex: str, plai
 
 if __name__ == "__main__":
     command, *arguments = sys.argv[1:]
-    {"legacy": legacy, "open-envelope": open_envelope, "seal-envelope": seal_envelope}[command](*arguments)
+    {
+        "legacy": legacy, "open-envelope": open_envelope, "seal-envelope": seal_envelope,
+        "decode-keys": decode_keys,
+    }[command](*arguments)

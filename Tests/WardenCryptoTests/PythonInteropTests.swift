@@ -54,6 +54,54 @@ struct PythonInteropTests {
         }
     }
 
+    /// A standard-alphabet key with `+` and `/` (what the digital-twin module required): both readings
+    /// decode it, as in Python, so raw Fernet tokens and twin tokens under it both open, and so does a
+    /// URL-alphabet key's raw Fernet tokens.
+    @Test(arguments: [
+        (Base64.encode([UInt8](repeating: 0xFB, count: 32), alphabet: .standard), 18),
+        (Base64.encode([UInt8](repeating: 0xFB, count: 32), alphabet: .url), 12),
+    ])
+    func fernetTokensUnderEitherAlphabetOpen(key: String, count: Int) async throws {
+        #expect(key.contains(count == 18 ? "+" : "-") && key.contains(count == 18 ? "/" : "_"))
+        let environment = ["DIGITAL_TWIN_MASTER_KEY": Self.masterKey, "DIGITAL_TWIN_ENCRYPTION_KEY": key]
+        let fixtures = try JSONDecoder().decode([Fixture].self, from: Data(try await Python.run(["legacy"], environment: environment).utf8))
+        #expect(fixtures.count == count)
+        #expect(fixtures.contains { $0.format == "legacy-fernet" })
+        #expect(fixtures.contains { $0.format == "legacy-twin-fernet" } == (count == 18))
+        let fixture = try await CipherFixture.make(legacyKeys: try LegacyKeys.fromEnvironment(environment))
+        for item in fixtures {
+            let opened = try fixture.cipher.open(item.input, context: "c")
+            #expect(String(decoding: opened.plaintext, as: UTF8.self) == item.expected, "\(item.format)")
+            #expect(opened.source.format == item.format)
+        }
+    }
+
+    /// `DIGITAL_TWIN_ENCRYPTION_KEY` is decoded exactly as Python decoded it: `urlsafe_b64decode` for the
+    /// Fernet reading, `b64decode` for the digital-twin one (both lenient), on edge cases and on many
+    /// pseudo-random strings.
+    @Test func keysDecodeExactlyAsPythonDecodesThem() async throws {
+        var cases = [
+            "", "QQ==", "QQ", "QQ=", "QQ===", "Q===", "QUI=", "QUJD", "QUJD=", "-_==", "+/==", "+_-/", "QQ==junk", "Q=Q=",
+            "QQ==QUJD", "Q Q = =", "QR==", "QUJ=", "\nQUJD\n", "é", "QUJDé", "=QUJD", "QU=JD", "QU==JD==", "!!!!", "Q.Q.==",
+            Base64.encode([UInt8](repeating: 0xFB, count: 32)), Base64.encode([UInt8](repeating: 0xFB, count: 32), alphabet: .url),
+            Base64.encode([UInt8](repeating: 0xFB, count: 32), padded: false), " " + Base64.encode((0..<32).map { UInt8($0) }) + "\n",
+            "+/v7-_v7+/v7-_v7+/v7-_v7+/v7-_v7+/v7-_v7+/s=",
+        ]
+        var generator = SplitMix64(seed: 12)
+        let alphabet = Array("AQZaz09+/-_= \n.!é")
+        for _ in 0..<600 {
+            let length = Int(generator.next() % 14)
+            cases.append(String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }))
+        }
+        let json = String(decoding: try JSONEncoder().encode(cases), as: UTF8.self)
+        let expected = try JSONDecoder().decode([[String?]].self, from: Data(try await Python.run(["decode-keys", json]).utf8))
+        #expect(expected.count == cases.count)
+        for (text, python) in zip(cases, expected) {
+            #expect(PythonBase64.urlsafeDecode(text)?.hex == python[0], "urlsafe_b64decode(\(text.debugDescription))")
+            #expect(PythonBase64.standardDecode(text)?.hex == python[1], "b64decode(\(text.debugDescription))")
+        }
+    }
+
     @Test func tokensUnderAnotherKeyDoNotOpen() async throws {
         let environment = ["DIGITAL_TWIN_MASTER_KEY": Self.masterKey, "DIGITAL_TWIN_ENCRYPTION_KEY": Self.ambiguousKey]
         let fixtures = try JSONDecoder().decode([Fixture].self, from: Data(try await Python.run(["legacy"], environment: environment).utf8))
@@ -92,5 +140,19 @@ struct PythonInteropTests {
             String(repeating: "00", count: 12), "ada@example.com",
         ])
         #expect(text == FormatsDocument.vectorText)
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so the decoder comparison covers the same strings on
+/// every run.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

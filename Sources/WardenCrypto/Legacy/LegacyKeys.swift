@@ -8,8 +8,10 @@ import WardenCore
 /// - `DIGITAL_TWIN_MASTER_KEY` (URL-safe base64; the original never checked its length): per-version
 ///   AES-256-GCM keys for its JSON envelopes are derived from it with PBKDF2-HMAC-SHA256, 100,000
 ///   iterations, salt = version string ‖ `digital_twin_salt`.
-/// - `DIGITAL_TWIN_ENCRYPTION_KEY`, read two ways: as a Fernet key (URL-safe base64 of 32 bytes), and as
-///   standard base64 of 32 bytes from which the digital-twin database derived its Fernet key with
+/// - `DIGITAL_TWIN_ENCRYPTION_KEY`, read two ways: as a Fernet key (32 bytes, decoded as Python's
+///   `base64.urlsafe_b64decode` decodes it, which accepts both alphabets: the digital-twin module required a
+///   standard-alphabet key, often with `+` or `/`), and as standard base64 of 32 bytes (decoded as
+///   `base64.b64decode` decodes it) from which the digital-twin database derived its Fernet key with
 ///   PBKDF2-HMAC-SHA256 (100,000 iterations, salt `digital_twin_salt_aivillage_2025`). A token's HMAC
 ///   tells which of the two wrote it.
 public struct LegacyKeys: Sendable {
@@ -34,7 +36,9 @@ public struct LegacyKeys: Sendable {
     ///
     /// - Parameters:
     ///   - masterKey: The text of `DIGITAL_TWIN_MASTER_KEY`.
-    ///   - encryptionKey: The text of `DIGITAL_TWIN_ENCRYPTION_KEY`.
+    ///   - encryptionKey: The text of `DIGITAL_TWIN_ENCRYPTION_KEY`, decoded as the original decoded it
+    ///     (Python's lenient decoders: both alphabets for the Fernet reading, characters outside the
+    ///     alphabet ignored, padding required).
     ///   - allowedVersions: JSON envelope versions that may be opened (each costs a PBKDF2 derivation
     ///     the first time it is seen); `nil` allows any version in the original's pattern.
     ///   - fernetTimeToLive: Maximum token age, if any.
@@ -51,9 +55,10 @@ public struct LegacyKeys: Sendable {
             self.masterKey = nil
         }
         if let encryptionKey {
-            let text = encryptionKey.trimmingCharacters(in: .whitespacesAndNewlines)
-            fernetKey = Base64.decode(text, alphabet: .url, padding: .optional).flatMap { FernetKey(bytes: $0) }
-            twinKeyMaterial = Base64.decode(text, alphabet: .standard, padding: .optional).flatMap { $0.count == 32 ? $0 : nil }
+            // Exactly as the original decoded it, each reading with its own Python decoder: a key the
+            // original accepted opens its data, and no other key is invented.
+            fernetKey = PythonBase64.urlsafeDecode(encryptionKey).flatMap { FernetKey(bytes: $0) }
+            twinKeyMaterial = PythonBase64.standardDecode(encryptionKey).flatMap { $0.count == 32 ? $0 : nil }
             guard fernetKey != nil || twinKeyMaterial != nil else {
                 throw WardenCryptoError(.invalidLegacyKey, "the legacy encryption key (DIGITAL_TWIN_ENCRYPTION_KEY) is not base64 of 32 bytes")
             }
