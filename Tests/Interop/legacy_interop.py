@@ -8,11 +8,15 @@
                                (hex) and print the plaintext as hex
   seal-envelope KEY CTX VER NONCE PLAINTEXT
                                build a Warden text envelope per docs/formats.md and print it
+  json-envelope VERSION PLAINTEXT
+                               print the original's JSON envelope of PLAINTEXT under VERSION (any string),
+                               key from DIGITAL_TWIN_MASTER_KEY, built from AESGCM and hashlib's PBKDF2
   decode-keys JSON             for each string of the JSON list, print what base64.urlsafe_b64decode and
                                base64.b64decode make of it: [hex or null, hex or null]
 """
 import base64
 import binascii
+import hashlib
 import json
 import os
 import secrets
@@ -90,6 +94,22 @@ def legacy() -> None:
     json.dump(cases, sys.stdout)
 
 
+def json_envelope(version: str, plaintext: str) -> None:
+    """The original's envelope for any version string (its code derived a key for whatever it was given)."""
+    master_key = base64.urlsafe_b64decode(os.environ["DIGITAL_TWIN_MASTER_KEY"].encode())
+    key = hashlib.pbkdf2_hmac("sha256", master_key, version.encode() + b"digital_twin_salt", 100000, 32)
+    iv = secrets.token_bytes(12)
+    sealed = AESGCM(key).encrypt(iv, plaintext.encode("utf-8"), None)
+    ciphertext, tag = sealed[:-16], sealed[-16:]
+    print(json.dumps({
+        "version": version,
+        "iv": base64.b64encode(iv).decode(),
+        "tag": base64.b64encode(tag).decode(),
+        "data": base64.b64encode(ciphertext).decode(),
+        "algorithm": "AES-256-GCM",
+    }))
+
+
 def decode_keys(cases: str) -> None:
     def attempt(decode, text):
         try:
@@ -122,5 +142,5 @@ if __name__ == "__main__":
     command, *arguments = sys.argv[1:]
     {
         "legacy": legacy, "open-envelope": open_envelope, "seal-envelope": seal_envelope,
-        "decode-keys": decode_keys,
+        "json-envelope": json_envelope, "decode-keys": decode_keys,
     }[command](*arguments)

@@ -19,13 +19,17 @@ struct LegacyTests {
 
     @Test(arguments: [
         "v_20250829_120000_0a1b2c3d", "v_20240229_235959_ffffffff", "v_20000101_000000_00000000",
+        // The original's documentation shows 4 hex digits.
+        "v_20240827_140523_a1b2", "v_20240229_235959_ffff",
     ])
     func versionsInTheOriginalPatternAreAccepted(_ version: String) {
         #expect(LegacyJSONEnvelope.versionIsValid(version))
     }
 
     @Test(arguments: [
-        "", "v1", "anything", "v_20250829_120000_0a1b", "v_20250829_120000_0A1B2C3D", "v_20251329_120000_0a1b2c3d",
+        "", "v1", "anything", "v_20250829_120000_0a1", "v_20250829_120000_0a1b2", "v_20250829_120000_0a1b2c",
+        "v_20250829_120000_0a1b2c3", "v_20250829_120000_0A1B", "v_20250829_120000_0a1g", "v_20250230_120000_0a1b",
+        "v_20250829_120000_", "v_20250829_120000_0A1B2C3D", "v_20251329_120000_0a1b2c3d",
         "v_20250230_120000_0a1b2c3d", "v_20230229_120000_0a1b2c3d", "v_20250829_240000_0a1b2c3d", "v_20250829_126000_0a1b2c3d",
         "v_2025082_9120000_0a1b2c3d", "x_20250829_120000_0a1b2c3d", "v_20250829_120000_0a1b2c3g", "v_20250829_120000_0a1b2c3d0",
         "v_20250829-120000_0a1b2c3d", "v_１２３４0829_120000_0a1b2c3d",

@@ -102,6 +102,21 @@ struct PythonInteropTests {
         }
     }
 
+    /// A JSON envelope under a version with 4 hex digits, as the original's documentation shows them.
+    @Test func aFourHexVersionEnvelopeFromPythonOpens() async throws {
+        let version = "v_20240827_140523_a1b2"
+        let envelope = try await Python.run(["json-envelope", version, "Zoë's notes"], environment: ["DIGITAL_TWIN_MASTER_KEY": Self.masterKey])
+        #expect(envelope.hasPrefix("{\"version\": \"\(version)\", \"iv\": \""))
+        let fixture = try await CipherFixture.make(legacyKeys: LegacyKeys(masterKey: Self.masterKey))
+        let opened = try fixture.cipher.open(envelope, context: "c")
+        #expect(opened.plaintext == Data("Zoë's notes".utf8))
+        #expect(opened.source == .legacyJSON(version: version))
+        // Other short versions are still refused before any derivation.
+        let odd = try await Python.run(["json-envelope", "v_20240827_140523_a1b", "x"], environment: ["DIGITAL_TWIN_MASTER_KEY": Self.masterKey])
+        #expect(throws: WardenCryptoError.decryptionFailed) { try fixture.cipher.open(odd, context: "c") }
+        #expect(fixture.failures.all.last?.reason == .invalidLegacyVersion)
+    }
+
     @Test func tokensUnderAnotherKeyDoNotOpen() async throws {
         let environment = ["DIGITAL_TWIN_MASTER_KEY": Self.masterKey, "DIGITAL_TWIN_ENCRYPTION_KEY": Self.ambiguousKey]
         let fixtures = try JSONDecoder().decode([Fixture].self, from: Data(try await Python.run(["legacy"], environment: environment).utf8))

@@ -2,7 +2,7 @@ import Foundation
 import WardenCore
 
 /// The original system's AES-256-GCM envelope: UTF-8 JSON
-/// `{"version": "v_YYYYMMDD_HHMMSS_<8 hex>", "iv": b64, "tag": b64, "data": b64, "algorithm": "AES-256-GCM"}`
+/// `{"version": "v_YYYYMMDD_HHMMSS_<8 or 4 hex>", "iv": b64, "tag": b64, "data": b64, "algorithm": "AES-256-GCM"}`
 /// with no associated data.
 struct LegacyJSONEnvelope {
     let version: String
@@ -33,11 +33,12 @@ struct LegacyJSONEnvelope {
     }
 
     /// Whether `version` is what the original generated: `v_` + a real UTC date and time as
-    /// `YYYYMMDD_HHMMSS` + `_` + 8 lowercase hex digits. The original derived a key for any string; Warden
-    /// refuses everything else before spending a PBKDF2 derivation on it.
+    /// `YYYYMMDD_HHMMSS` + `_` + 8 lowercase hex digits (its code), or 4 (its documentation's examples,
+    /// e.g. `v_20240827_140523_a1b2`, which installations may have followed). The original derived a key
+    /// for any string; Warden refuses everything else before spending a PBKDF2 derivation on it.
     static func versionIsValid(_ version: String) -> Bool {
         let bytes = Array(version.utf8)
-        guard bytes.count == 26, bytes[0] == UInt8(ascii: "v"), bytes[1] == UInt8(ascii: "_"),
+        guard bytes.count == 26 || bytes.count == 22, bytes[0] == UInt8(ascii: "v"), bytes[1] == UInt8(ascii: "_"),
               bytes[10] == UInt8(ascii: "_"), bytes[17] == UInt8(ascii: "_")
         else { return false }
         func number(_ range: Range<Int>) -> Int? {
