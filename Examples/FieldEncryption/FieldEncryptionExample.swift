@@ -35,14 +35,16 @@ struct FieldEncryptionExample {
         // Once everything is rewrapped, retire version 1: it no longer opens anything.
         try await cipher.retire(below: 2)
 
-        // Legacy data opens too, and rewrapping migrates it into a context-bound envelope.
+        // Legacy data opens too. Read with openUpgrading, a value that is not current (legacy, or an older
+        // key version) also comes back sealed under the primary, bound to its context, in the form it was
+        // read in (text here), to be written back in its place: migration as the data is read.
         let token = "gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVUPgJobwOz7JcbmrR64jVmpU4IwqDA=="
-        let legacy = try cipher.open(token, context: "profiles/greeting/7")
+        let legacy = try await cipher.openUpgrading(token, context: "profiles/greeting/7")
         precondition(legacy.source == .legacyFernet && String(decoding: legacy.plaintext, as: UTF8.self) == "hello")
-        let migrated = try await cipher.rewrap(token, context: "profiles/greeting/7")
+        let migrated = legacy.upgraded!  // "wd1:2:…"; nil for a value that is already current
 
         // On shutdown, give back unused seal reservations so the stored counts are exact.
         try await cipher.close()
-        print("sealed \(column.prefix(12))…, rotated to version \(cipher.keyring.primaryVersion), migrated \(migrated.text.prefix(12))…")
+        print("sealed \(column.prefix(12))…, rotated to version \(cipher.keyring.primaryVersion), migrated \(migrated.prefix(12))…")
     }
 }

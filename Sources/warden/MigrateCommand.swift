@@ -55,7 +55,6 @@ struct MigrateCommand: AsyncParsableCommand {
             var spec = try config.map { try MigrationSpec.load(path: $0) } ?? MigrationSpec()
             if let backupDir { spec.backupDirectory = backupDir }
             if let rbac = rbacDb ?? (spec.rbacDatabase == nil && config == nil ? nonEmpty(environment["RBAC_DB_PATH"]) : nil) {
-                if rbacDb == nil { Terminal.note("RBAC_DB_PATH is the original system's setting; using it as --rbac-db") }
                 spec.rbacDatabase = rbac
             }
             var columns: [ColumnTarget] = []
@@ -67,7 +66,6 @@ struct MigrateCommand: AsyncParsableCommand {
             }
             let twin = twinDb ?? (config == nil && database == nil ? nonEmpty(environment["DIGITAL_TWIN_DB_PATH"]) : nil)
             if let twin {
-                if twinDb == nil { Terminal.note("DIGITAL_TWIN_DB_PATH is the original system's setting; using it as --twin-db") }
                 spec.databases.removeAll { $0.name == "twin" }
                 spec.databases.append(DatabaseTarget(name: "twin", location: twin, columns: database == nil ? columns : [], detect: true))
             }

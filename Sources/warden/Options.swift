@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WardenAccess
+import WardenCore
 import WardenCrypto
 
 #if canImport(Glibc)
@@ -16,7 +17,13 @@ struct KeyringOptions: ParsableArguments {
     var rotationDays: Double?
 
     /// The settings from flags, then the environment, then defaults.
-    func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
+    ///
+    /// The original system's variables (``OriginalEnvironment``) are read here and nowhere else: a note on
+    /// standard error for each one set, then its value in place of the Warden variable it stands in for,
+    /// where it has one and that is unset. The returned settings carry that environment.
+    func settings(environment given: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
+        for note in OriginalEnvironment.notes(for: given) { Terminal.note(note) }
+        let environment = OriginalEnvironment.applyingFallbacks(to: given)
         let dataDirectory = dataDir ?? environment["WARDEN_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./.warden"
         var configuration = FieldCipher.Configuration()
         let days = try rotationDays ?? number("WARDEN_KEY_ROTATION_DAYS", environment) ?? 30
@@ -81,6 +88,7 @@ enum Terminal {
         FileHandle.standardError.write(Data("warden: warning: \(message)\n".utf8))
     }
 
+    /// A line of information on standard error: `warden: note: <message>`.
     static func note(_ message: String) {
         FileHandle.standardError.write(Data("warden: note: \(message)\n".utf8))
     }

@@ -47,6 +47,8 @@ struct ServeCommand: AsyncParsableCommand {
             for (key, value) in try Self.configFile(config) where environment[key] == nil { environment[key] = value }
         }
         var settings = try options.settings(environment: environment)
+        // With the original system's variables applied where they stand in for Warden's (TLS_CERT_FILE…).
+        environment = settings.environment
         settings.configuration.policy.sealReservation = FieldCipher.Configuration().policy.sealReservation
         settings.passwordHashing.sheds = true
         let server = try serverConfiguration(environment)

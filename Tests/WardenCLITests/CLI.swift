@@ -1,4 +1,5 @@
 import Foundation
+import WardenCore
 import WardenTestSupport
 
 /// Runs the built `warden` executable in a scratch directory, as an operator would.
@@ -36,10 +37,12 @@ struct CLI {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// The environment the CLI runs with: this process's, without any Warden settings, plus `environment`.
+    /// The environment the CLI runs with: this process's, without any Warden settings or the original
+    /// system's (which Warden reads as fallbacks), plus `environment`.
     var processEnvironment: [String: String] {
         var base = ProcessInfo.processInfo.environment
-        for key in base.keys where key.hasPrefix("WARDEN_") || key.hasPrefix("DIGITAL_TWIN_") { base[key] = nil }
+        let original = Set(OriginalEnvironment.variables.map(\.name))
+        for key in base.keys where key.hasPrefix("WARDEN_") || key.hasPrefix("DIGITAL_TWIN_") || original.contains(key) { base[key] = nil }
         return base.merging(environment) { $1 }
     }
 

@@ -56,7 +56,7 @@ struct PythonInteropTests {
 
     /// A standard-alphabet key with `+` and `/` (what the digital-twin module required): both readings
     /// decode it, as in Python, so raw Fernet tokens and twin tokens under it both open, and so does a
-    /// URL-alphabet key's raw Fernet tokens.
+    /// URL-alphabet key's raw Fernet tokens. Each also upgrades into an envelope bound to the context.
     @Test(arguments: [
         (Base64.encode([UInt8](repeating: 0xFB, count: 32), alphabet: .standard), 18),
         (Base64.encode([UInt8](repeating: 0xFB, count: 32), alphabet: .url), 12),
@@ -73,6 +73,10 @@ struct PythonInteropTests {
             let opened = try fixture.cipher.open(item.input, context: "c")
             #expect(String(decoding: opened.plaintext, as: UTF8.self) == item.expected, "\(item.format)")
             #expect(opened.source.format == item.format)
+            let field = try await fixture.cipher.openUpgrading(item.input, context: "profiles/notes/3")
+            #expect(field.plaintext == opened.plaintext && field.source == opened.source)
+            let upgraded = try #require(field.upgraded)
+            #expect(try fixture.cipher.open(upgraded, context: "profiles/notes/3").plaintext == opened.plaintext)
         }
     }
 
@@ -111,6 +115,8 @@ struct PythonInteropTests {
         let opened = try fixture.cipher.open(envelope, context: "c")
         #expect(opened.plaintext == Data("Zoë's notes".utf8))
         #expect(opened.source == .legacyJSON(version: version))
+        let field = try await fixture.cipher.openUpgrading(envelope, context: "profiles/notes/4")
+        #expect(field.source == .legacyJSON(version: version) && field.upgraded != nil)
         // Other short versions are still refused before any derivation.
         let odd = try await Python.run(["json-envelope", "v_20240827_140523_a1b", "x"], environment: ["DIGITAL_TWIN_MASTER_KEY": Self.masterKey])
         #expect(throws: WardenCryptoError.decryptionFailed) { try fixture.cipher.open(odd, context: "c") }

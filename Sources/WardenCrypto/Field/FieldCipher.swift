@@ -15,7 +15,8 @@ public import WardenCore
 ///
 /// Seals always use the primary version; opens accept the primary and active versions and, when
 /// ``Configuration/legacyKeys`` is set, the original system's formats. The result says which key or
-/// format opened a value so callers can rewrap it.
+/// format opened a value so callers can rewrap it; ``openUpgrading(_:context:)-(String,_)`` opens and,
+/// when the value is not current, returns it sealed anew for the caller to write back.
 ///
 /// Rotation happens when asked (``rotate()``), when the primary is older than the rotation period
 /// (checked on load, on every seal, and by ``runMaintenance(every:clock:)``), and when the primary reaches
@@ -204,7 +205,7 @@ public final class FieldCipher: Sendable {
         try await openOffPool(bytes: Data(text.utf8), context: context)
     }
 
-    private func openOffPool(bytes: Data, context: String) async throws(WardenCryptoError) -> OpenedField {
+    func openOffPool(bytes: Data, context: String) async throws(WardenCryptoError) -> OpenedField {
         switch try openEnvelope(bytes: bytes, context: context) {
         case .opened(let opened):
             return opened

@@ -44,6 +44,8 @@ public struct OpenedField: Sendable {
     /// What sealed it.
     public let source: Source
     /// Whether the value should be rewrapped: it is in a legacy format, which binds no context, or under
-    /// a key version other than the primary. Callers can upgrade on read with ``FieldCipher/rewrap(_:context:)``.
+    /// a key version other than the primary. Callers can upgrade on read with
+    /// ``FieldCipher/openUpgrading(_:context:)-(String,_)``, which returns the value sealed anew, or
+    /// re-encrypt with ``FieldCipher/rewrap(_:context:)``.
     public let needsRewrap: Bool
 }

@@ -29,6 +29,15 @@ public enum FuzzEntry {
                 precondition(Array(Base64.encode(bytes, alphabet: alphabet, padded: false).utf8) == input, "base64 not canonical")
             }
         }
+        // Python's lenient decoders (the original's keys): `urlsafe_b64decode` is `b64decode` after
+        // mapping `-` and `_`, and on canonical input the lenient decoder agrees with the strict one.
+        if let text = String(validating: input, as: UTF8.self) {
+            let mapped = String(text.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
+            precondition(PythonBase64.urlsafeDecode(text) == PythonBase64.standardDecode(mapped), "urlsafe decoding is not b64decode after mapping")
+            if let strict = Base64.decode(utf8: input, alphabet: .standard, padding: .required) {
+                precondition(PythonBase64.standardDecode(text) == strict, "lenient decoding differs on canonical input")
+            }
+        }
         // Binary envelopes: parse, and never open under a key that did not seal them.
         if let envelope = try? FieldEnvelope(binary: input) {
             precondition(Array(envelope.binary) == input)
