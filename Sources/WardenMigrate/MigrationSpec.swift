@@ -134,12 +134,14 @@ public struct MigrationSpec: Sendable, Hashable, Codable {
     /// Also re-seal Warden envelopes under versions other than the primary (so that old versions' counts
     /// reach zero and their grace can close).
     public var rewrapOldVersions: Bool = false
+    /// Seal a digital-twin token's whole JSON wrapper (`data` and `meta`) instead of its `data` string.
+    public var keepTwinMeta: Bool = false
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case backupDirectory = "backup_dir", rbacDatabase = "rbac_db", roleless, databases, batchSize = "batch_size"
-        case sealPlaintext = "seal_plaintext", skipUnreadable = "skip_unreadable", rewrapOldVersions = "rewrap_old_versions"
+        case sealPlaintext = "seal_plaintext", skipUnreadable = "skip_unreadable", rewrapOldVersions = "rewrap_old_versions", keepTwinMeta = "keep_twin_meta"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -152,6 +154,7 @@ public struct MigrationSpec: Sendable, Hashable, Codable {
         sealPlaintext = try container.decodeIfPresent(Bool.self, forKey: .sealPlaintext) ?? true
         skipUnreadable = try container.decodeIfPresent(Bool.self, forKey: .skipUnreadable) ?? false
         rewrapOldVersions = try container.decodeIfPresent(Bool.self, forKey: .rewrapOldVersions) ?? false
+        keepTwinMeta = try container.decodeIfPresent(Bool.self, forKey: .keepTwinMeta) ?? false
     }
 
     /// Reads a JSON migration file.

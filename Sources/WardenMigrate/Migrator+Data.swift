@@ -59,7 +59,7 @@ extension Migrator {
     /// Writes the backup of every value to be rewritten and of the source files, then reads it all back.
     /// Unreadable values stop here, before any write (or, with `skip_unreadable`, are journalled and
     /// left as they are).
-    func writeBackup(_ databases: [Opened], backup: MigrationBackup, journal: MigrationJournal) async throws -> MigrationBackup.Manifest {
+    func writeBackup(_ databases: [Opened], backup: MigrationBackup, journal: MigrationJournal) async throws -> (MigrationBackup.Manifest, BackedUpKeys) {
         try backup.reset()
         var manifest = MigrationBackup.Manifest(created: Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)), columns: [], files: [])
         var columnIndex = 0
@@ -110,9 +110,10 @@ extension Migrator {
         written.mac = nil
         guard written == manifest else { throw MigrationError("the backup manifest did not read back as written") }
         written.mac = mac
-        _ = try backup.verify(written)
+        let keys = try BackedUpKeys.load(written, from: backup)
+        guard keys.count == manifest.valueCount else { throw MigrationError("the backup read back holds \(keys.count) values, not \(manifest.valueCount)") }
         try journal.append(.init(kind: .backupVerified, rows: manifest.valueCount, note: "\(manifest.valueCount) values, \(manifest.files.count) files"))
-        return manifest
+        return (manifest, keys)
     }
 
     // MARK: Rewriting
@@ -325,12 +326,15 @@ final class BackedUpKeys: @unchecked Sendable {
         lock.withLock { _ = digests.insert(digest) }
     }
 
+    var count: Int { lock.withLock { digests.count } }
+
     func contains(location: String, key: RowKey, cell: Cell) -> Bool {
         let digest = Self.digest(location: location, key: key, cell: cell)
         return lock.withLock { digests.contains(digest) }
     }
 
-    /// Loads every value of `manifest`.
+    /// Loads every value of `manifest`, reading every chunk back (checksum, authentication, count) and
+    /// every backed-up file: a backup that fails here stops the run before any write.
     static func load(_ manifest: MigrationBackup.Manifest, from backup: MigrationBackup) throws -> BackedUpKeys {
         let keys = BackedUpKeys()
         for column in manifest.columns {
@@ -338,6 +342,7 @@ final class BackedUpKeys: @unchecked Sendable {
                 for entry in try backup.readChunk(chunk) { keys.insert(location: column.location, key: entry.key, cell: entry.cell) }
             }
         }
+        for file in manifest.files { _ = try backup.readFile(file) }
         return keys
     }
 }

@@ -65,17 +65,18 @@ extension Migrator {
         }
         do {
             var manifest: MigrationBackup.Manifest
+            let backedUp: BackedUpKeys
             if journal.has(.backupVerified), let written = try backup.readManifest() {
-                _ = try backup.verify(written)
                 manifest = written
+                // Read back whole: checksums, authentication, counts.
+                backedUp = try BackedUpKeys.load(manifest, from: backup)
                 let locations = Set(databases.flatMap { database in database.columns.map(database.location) })
                 guard locations.isSubset(of: Set(manifest.columns.map(\.location))) else {
                     throw MigrationError("the columns to migrate changed since the backup in \(directory) was taken; finish or restore that migration, or use another backup directory")
                 }
             } else {
-                manifest = try await writeBackup(databases, backup: backup, journal: journal)
+                (manifest, backedUp) = try await writeBackup(databases, backup: backup, journal: journal)
             }
-            let backedUp = try BackedUpKeys.load(manifest, from: backup)
             if let rbac {
                 var accounts = MigrationReport.Accounts()
                 let plans = try await planAccounts(rbac, report: &accounts)

@@ -180,7 +180,9 @@ public final class Migrator: Sendable {
             return .plaintext(bytes, format: "plaintext")
         case .legacyJSON, .fernet:
             do {
-                let opened = try services.cipher.open(bytes, context: context)
+                let opened = spec.keepTwinMeta
+                    ? try services.cipher.openKeepingTwinWrapper(bytes, context: context)
+                    : try services.cipher.open(bytes, context: context)
                 return .plaintext(opened.plaintext, format: opened.source.format)
             } catch where error.code == .legacyKeyMissing {
                 throw MigrationError(error.message)

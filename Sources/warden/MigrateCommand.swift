@@ -51,6 +51,9 @@ struct MigrateCommand: AsyncParsableCommand {
         @Flag(help: "Also re-seal Warden envelopes under older key versions with the primary (so old versions fall out of use).")
         var rewrapOldVersions = false
 
+        @Flag(help: "Seal digital-twin values as their whole JSON wrapper, {\"data\": …, \"meta\": …}, instead of the data string alone.")
+        var keepTwinMeta = false
+
         func spec(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> MigrationSpec {
             var spec = try config.map { try MigrationSpec.load(path: $0) } ?? MigrationSpec()
             if let backupDir { spec.backupDirectory = backupDir }
@@ -80,6 +83,7 @@ struct MigrateCommand: AsyncParsableCommand {
             if keepPlaintext { spec.sealPlaintext = false }
             if skipUnreadable { spec.skipUnreadable = true }
             if rewrapOldVersions { spec.rewrapOldVersions = true }
+            if keepTwinMeta { spec.keepTwinMeta = true }
             do {
                 try spec.validate()
             } catch let error as MigrationError {

@@ -29,6 +29,9 @@ import WardenTestSupport
     /// Wrong keys, truncated tokens, open backup directories: stopped, named, nothing changed.
     @Test func errorsStopTheRunAndChangeNothing() async throws { try await Self.scenario("errors") }
 
+    /// --keep-twin-meta keeps the digital-twin wrapper's meta.
+    @Test func theTwinWrapperIsKeptWhenAsked() async throws { try await Self.scenario("meta") }
+
     /// Legacy values in PostgreSQL (bytea and text columns, integer and text keys) are rewritten in place,
     /// open under their documented contexts, and come back byte for byte with restore.
     @Test func postgresColumnsMigrateInPlace() async throws {

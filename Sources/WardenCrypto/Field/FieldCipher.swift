@@ -256,6 +256,17 @@ public final class FieldCipher: Sendable {
         }
     }
 
+    /// Opens a digital-twin Fernet token (the original's `digital_twin.db` cells) and returns its whole
+    /// JSON wrapper, `{"data": …, "meta": {"field", "encrypted_at", "compliance_flags"}}`, instead of the
+    /// `data` string ``open(_:context:)-(DataProtocol,_)`` returns; any other input opens as usual.
+    /// For `warden migrate --keep-twin-meta`.
+    public func openKeepingTwinWrapper(_ ciphertext: some DataProtocol, context: String) throws(WardenCryptoError) -> OpenedField {
+        let bytes = ciphertext as? Data ?? Data(ciphertext)
+        guard case .legacyFernet = try openEnvelope(bytes: bytes, context: context) else { return try open(bytes: bytes, context: context) }
+        let outcome = try legacyReader(for: "a legacy Fernet token").openFernet(bytes, now: clock.now(), keepingWrapper: true)
+        return try opened(outcome, format: "legacy-fernet", context: context)
+    }
+
     private enum EnvelopeOrLegacy {
         case opened(OpenedField)
         case legacyJSON

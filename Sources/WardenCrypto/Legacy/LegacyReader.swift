@@ -106,7 +106,10 @@ final class LegacyReader: Sendable {
 
     /// Opens a Fernet token written either with `DIGITAL_TWIN_ENCRYPTION_KEY` as the Fernet key, or by the
     /// digital-twin database with the key derived from it; the HMAC decides which.
-    func openFernet(_ text: some Collection<UInt8>, now: Date) throws(WardenCryptoError) -> Outcome {
+    ///
+    /// - Parameter keepingWrapper: Return a digital-twin token's whole JSON wrapper (`data` and `meta`)
+    ///   instead of its `data` string.
+    func openFernet(_ text: some Collection<UInt8>, now: Date, keepingWrapper: Bool = false) throws(WardenCryptoError) -> Outcome {
         guard keys.fernetKey != nil || keys.twinKeyMaterial != nil else {
             throw WardenCryptoError(.legacyKeyMissing, "this is a legacy Fernet token; opening it needs DIGITAL_TWIN_ENCRYPTION_KEY (or WARDEN_LEGACY_ENCRYPTION_KEY)")
         }
@@ -131,6 +134,10 @@ final class LegacyReader: Sendable {
             }
         }
         guard isTwin else { return .opened(plaintext, .legacyFernet) }
+        if keepingWrapper {
+            guard (try? JSONSerialization.jsonObject(with: plaintext) as? [String: Any])?["data"] is String else { return .failed(.invalidPayload) }
+            return .opened(plaintext, .legacyTwinFernet)
+        }
         // The digital-twin database wrapped each value as {"data": str(value), "meta": {...}}.
         guard let object = try? JSONSerialization.jsonObject(with: plaintext) as? [String: Any],
               let value = object["data"] as? String

@@ -338,11 +338,17 @@ def scenario_kill():
     journal = os.path.join(setup.backup, "journal.log")
     kills = 0
     phases = {}
+    window = 1.0
+    seen = 0
     while True:
         text = open(journal).read() if os.path.exists(journal) else ""
-        phase = "rewrite" if "backup-verified" in text else "backup"
-        # Long enough to get through the backup now and then, short enough to land in the middle of the rewrite.
-        delay = rng.uniform(0.3, 6.0) if phase == "backup" else rng.uniform(0.1, 0.9)
+        phase = "rewrite" if "batch" in text else "accounts" if "backup-verified" in text else "backup"
+        # A kill lands at a random moment of a window that widens while runs make no progress (the backup
+        # and the account import have to finish once) and narrows again once they do.
+        records = text.count("\n")
+        window = max(0.5, window / 2) if records > seen else min(window * 1.6, 20.0)
+        seen = records
+        delay = rng.uniform(0.1, window)
         process = subprocess.Popen([WARDEN, "migrate", "run", *setup.sources(), "--quiet"], env=setup.env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(delay)
@@ -461,8 +467,26 @@ def scenario_errors():
     setup.cleanup()
 
 
+def scenario_meta():
+    """--keep-twin-meta seals the digital-twin wrapper whole; the default seals its data string."""
+    setup = Setup(users=1, profiles=4, extra=0, access_log=0)
+    setup.warden("migrate", "run", "--twin-db", setup.twin, "--backup-dir", setup.backup, "--keep-twin-meta", "--quiet")
+    rows = cells(setup.twin, "learning_profiles", "learning_style_encrypted")
+    key, cell = next((k, v) for k, v in rows.items() if v and setup.expected["values"]["twin/learning_profiles/learning_style_encrypted"][k] not in (None, "auditory"))
+    opened = setup.warden("decrypt", "--context", f"learning_profiles/learning_style_encrypted/{key}", input=to_text_envelope(cell)).stdout
+    wrapper = json.loads(opened)
+    check(wrapper["data"] == setup.expected["values"]["twin/learning_profiles/learning_style_encrypted"][key], opened)
+    check(wrapper["meta"]["field"] == "learning_style" and "compliance_flags" in wrapper["meta"], opened)
+    # The plaintext left in a column is sealed as it is (it had no wrapper).
+    plain_key = next(k for k, v in setup.expected["values"]["twin/learning_profiles/learning_style_encrypted"].items() if v == "auditory")
+    opened = setup.warden("decrypt", "--context", f"learning_profiles/learning_style_encrypted/{plain_key}", input=to_text_envelope(rows[plain_key])).stdout
+    check(opened == "auditory", opened)
+    print("meta: ok")
+    setup.cleanup()
+
+
 def main():
-    scenarios = {"full": scenario_full, "writer": scenario_writer, "kill": scenario_kill, "errors": scenario_errors}
+    scenarios = {"full": scenario_full, "writer": scenario_writer, "kill": scenario_kill, "errors": scenario_errors, "meta": scenario_meta}
     check(SCENARIO in scenarios, f"unknown scenario {SCENARIO}")
     scenarios[SCENARIO]()
 
