@@ -22,17 +22,24 @@ public final class MigrationJournal: @unchecked Sendable {
         public var lastKey: RowKey?
         public var rows: Int?
         public var rewritten: Int?
+        /// Rows the application changed between the read and the write (read again in the next pass).
+        public var conflicts: Int?
+        /// Which pass over the column a batch belongs to (1, 2, …).
+        public var pass: Int?
         public var note: String?
 
-        enum CodingKeys: String, CodingKey { case kind, at, location, lastKey = "last_key", rows, rewritten, note }
+        enum CodingKeys: String, CodingKey { case kind, at, location, lastKey = "last_key", rows, rewritten, conflicts, pass, note }
 
-        public init(kind: Kind, at: Date = Date(), location: String? = nil, lastKey: RowKey? = nil, rows: Int? = nil, rewritten: Int? = nil, note: String? = nil) {
+        public init(kind: Kind, at: Date = Date(), location: String? = nil, lastKey: RowKey? = nil, rows: Int? = nil, rewritten: Int? = nil,
+                    conflicts: Int? = nil, pass: Int? = nil, note: String? = nil) {
             self.kind = kind
             self.at = at
             self.location = location
             self.lastKey = lastKey
             self.rows = rows
             self.rewritten = rewritten
+            self.conflicts = conflicts
+            self.pass = pass
             self.note = note
         }
     }
@@ -86,9 +93,24 @@ public final class MigrationJournal: @unchecked Sendable {
         lock.withLock { records.contains { $0.kind == kind && (location == nil || $0.location == location) } }
     }
 
-    /// The last key of the last recorded batch of `location` since the backup was verified.
-    func cursor(for location: String) -> RowKey? {
-        lock.withLock { records.last { $0.kind == .batch && $0.location == location }?.lastKey }
+    /// Where a column's rewrite stands: the pass and the last key of its last recorded batch; `nil` when
+    /// it has none.
+    func cursor(for location: String) -> (pass: Int, lastKey: RowKey?)? {
+        lock.withLock {
+            records.last { $0.kind == .batch && $0.location == location }.map { ($0.pass ?? 1, $0.lastKey) }
+        }
+    }
+
+    /// Whether the column's last record says it was finished (a new run then passes over it afresh).
+    func isDone(_ location: String) -> Bool {
+        lock.withLock { records.last { ($0.kind == .batch || $0.kind == .columnDone) && $0.location == location }?.kind == .columnDone }
+    }
+
+    /// Conflicts recorded in one pass over `location` (by every run that worked on it).
+    func conflicts(for location: String, pass: Int) -> Int {
+        lock.withLock {
+            records.filter { $0.kind == .batch && $0.location == location && ($0.pass ?? 1) == pass }.reduce(0) { $0 + ($1.conflicts ?? 0) }
+        }
     }
 
     /// Row keys recorded as skipped (unreadable) for `location`.

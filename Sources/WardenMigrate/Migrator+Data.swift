@@ -126,11 +126,13 @@ extension Migrator {
         let location = database.location(column)
         let skipped = journal.skipped(for: location)
         let total = try await database.database.rowCount(column.table)
-        let resumedAt = journal.cursor(for: location)
-        var after = resumedAt
+        // A resumed run continues the pass it was in, after its last recorded batch; a column finished
+        // earlier gets a new pass from the start (values the application wrote since are picked up).
+        let last = journal.cursor(for: location)
+        let resumed: (pass: Int, lastKey: RowKey?)? = journal.isDone(location) ? last.map { ($0.pass + 1, nil) } : last
+        var after = resumed?.lastKey
         var lateChunks = manifest.columns.first { $0.location == location }?.chunks.filter { $0.file.contains("-late") }.count ?? 0
-        for pass in 1...5 {
-            var conflicts = 0
+        for pass in (resumed?.pass ?? 1)...max(5, resumed?.pass ?? 1) {
             let progress = ProgressMeter(label: pass == 1 ? "rewrite \(location)" : "rewrite \(location) (pass \(pass))", total: total, quiet: quiet)
             while true {
                 let page = try await database.database.page(column, after: after, limit: spec.batchSize)
@@ -176,17 +178,17 @@ extension Migrator {
                 } catch {
                     throw MigrationError("\(location): writing the batch after row \(after.map(\.description) ?? "(start)") failed: \(Self.describe(error)); this batch was not written")
                 }
-                conflicts += changes.count - changed.count
                 report.rewritten += changed.count
                 after = last.0
-                try journal.append(.init(kind: .batch, location: location, lastKey: last.0, rows: page.count, rewritten: changed.count))
+                try journal.append(.init(kind: .batch, location: location, lastKey: last.0, rows: page.count, rewritten: changed.count,
+                                         conflicts: changes.count - changed.count, pass: pass))
                 progress.advance(by: page.count)
             }
             progress.finish()
-            // Again from the start when this pass began half-way (a resumed run) or lost a race with the
-            // application (those rows are read again).
+            // Again from the start when this pass (in this run or a killed one) lost a race with the
+            // application: those rows are read again.
             after = nil
-            if conflicts == 0, pass > 1 || resumedAt == nil { break }
+            if journal.conflicts(for: location, pass: pass) == 0 { break }
         }
         try journal.append(.init(kind: .columnDone, location: location))
     }

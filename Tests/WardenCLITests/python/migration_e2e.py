@@ -336,22 +336,29 @@ def scenario_kill():
     check(total >= 20000, f"the fixture has only {total} values")
     rng = random.Random(int(os.environ.get("WARDEN_KILL_SEED", "11")))
     journal = os.path.join(setup.backup, "journal.log")
+    arguments = [WARDEN, "migrate", "run", *setup.sources(), "--batch-size", "250", "--quiet"]
     kills = 0
     phases = {}
-    window = 1.0
-    seen = 0
+
+    def records():
+        return open(journal).read().count("\n") if os.path.exists(journal) else 0
+
     while True:
-        text = open(journal).read() if os.path.exists(journal) else ""
-        phase = "rewrite" if "batch" in text else "accounts" if "backup-verified" in text else "backup"
-        # A kill lands at a random moment of a window that widens while runs make no progress (the backup
-        # and the account import have to finish once) and narrows again once they do.
-        records = text.count("\n")
-        window = max(0.5, window / 2) if records > seen else min(window * 1.6, 20.0)
-        seen = records
-        delay = rng.uniform(0.1, window)
-        process = subprocess.Popen([WARDEN, "migrate", "run", *setup.sources(), "--quiet"], env=setup.env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(delay)
+        before = records()
+        phase = "backup" if before == 0 or "backup-verified" not in open(journal).read() else "import and rewrite"
+        process = subprocess.Popen(arguments, env=setup.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Kill at a random moment: in the backup now and then (it starts over), otherwise once this run
+        # has recorded 1-4 steps of its own, a random fraction of a batch later.
+        if phase == "backup" and rng.random() < 0.3:
+            deadline, steps = time.time() + rng.uniform(0.2, 3.0), None
+        else:
+            deadline, steps = time.time() + 600, rng.randint(1, 4)
+        while process.poll() is None and time.time() < deadline and (steps is None or records() < before + steps):
+            time.sleep(0.01)
+        if process.poll() is not None:
+            check(process.returncode == 0, f"a run failed: {process.stderr.read().decode()[:2000]}")
+            break
+        time.sleep(rng.uniform(0, 0.15))
         if process.poll() is not None:
             check(process.returncode == 0, f"a run failed: {process.stderr.read().decode()[:2000]}")
             break
