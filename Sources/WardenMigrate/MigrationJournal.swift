@@ -101,9 +101,15 @@ public final class MigrationJournal: @unchecked Sendable {
         }
     }
 
-    /// Whether the column's last record says it was finished (a new run then passes over it afresh).
-    func isDone(_ location: String) -> Bool {
-        lock.withLock { records.last { ($0.kind == .batch || $0.kind == .columnDone) && $0.location == location }?.kind == .columnDone }
+    /// Whether the column was finished, and whether the whole migration finished after that (a new run
+    /// then passes over the column afresh; a run resuming an unfinished migration skips it).
+    func columnState(_ location: String) -> (done: Bool, migrationFinishedSince: Bool) {
+        lock.withLock {
+            guard let index = records.lastIndex(where: { ($0.kind == .batch || $0.kind == .columnDone) && $0.location == location }),
+                  records[index].kind == .columnDone
+            else { return (false, false) }
+            return (true, records[index...].contains { $0.kind == .finished })
+        }
     }
 
     /// Conflicts recorded in one pass over `location` (by every run that worked on it).

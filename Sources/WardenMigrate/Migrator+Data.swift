@@ -126,10 +126,16 @@ extension Migrator {
         let location = database.location(column)
         let skipped = journal.skipped(for: location)
         let total = try await database.database.rowCount(column.table)
-        // A resumed run continues the pass it was in, after its last recorded batch; a column finished
-        // earlier gets a new pass from the start (values the application wrote since are picked up).
+        // A resumed run continues the pass it was in, after its last recorded batch, and skips columns it
+        // finished; after a finished migration, a new run passes over every column afresh (values the
+        // application wrote since are picked up).
         let last = journal.cursor(for: location)
-        let resumed: (pass: Int, lastKey: RowKey?)? = journal.isDone(location) ? last.map { ($0.pass + 1, nil) } : last
+        let state = journal.columnState(location)
+        if state.done, !state.migrationFinishedSince {
+            report.rows = try await database.database.rowCount(column.table)
+            return
+        }
+        let resumed: (pass: Int, lastKey: RowKey?)? = state.done ? last.map { ($0.pass + 1, nil) } : last
         var after = resumed?.lastKey
         var lateChunks = manifest.columns.first { $0.location == location }?.chunks.filter { $0.file.contains("-late") }.count ?? 0
         for pass in (resumed?.pass ?? 1)...max(5, resumed?.pass ?? 1) {

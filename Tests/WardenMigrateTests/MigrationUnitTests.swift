@@ -157,9 +157,11 @@ struct MigrationUnitTests {
         let again = try MigrationJournal(stateDirectory: directory)
         #expect(again.records.count == 3)
         #expect(again.cursor(for: "twin/t/c")?.lastKey == .integer(2000))
-        #expect(!again.isDone("twin/t/c"))
+        #expect(again.columnState("twin/t/c") == (false, false))
         try again.append(.init(kind: .columnDone, location: "twin/t/c"))
-        #expect(again.isDone("twin/t/c"))
+        #expect(again.columnState("twin/t/c") == (true, false), "resuming: skip it")
+        try again.append(.init(kind: .finished))
+        #expect(again.columnState("twin/t/c") == (true, true), "a new run: pass over it again")
         #expect(try SecureFile.permissions(journal.path) & 0o777 == 0o600)
     }
 
