@@ -140,17 +140,8 @@ public struct WardenAPI: Sendable {
         ]
     }
 
-    /// A session as listed: Warden's fields, and the original system's names for the same facts
-    /// (`session_id`, `device_info`, `is_current`; its `token_count` is not kept, see docs/migration-api.md).
-    static func session(_ session: SessionRecord, current: String?) -> [String: Any] {
-        let isCurrent = session.idHash == current
-        return [
-            "id": session.idHash, "created_at": JSONResponse.timestamp(session.created), "last_activity": JSONResponse.timestamp(session.lastActivity),
-            "expires_at": JSONResponse.timestamp(session.absoluteExpiry), "authentication_level": session.level.rawValue,
-            "device": ["user_agent": session.device.userAgent, "address": session.device.address, "fingerprint": session.device.fingerprint],
-            "current": isCurrent,
-            "session_id": session.idHash, "is_current": isCurrent,
-            "device_info": ["user_agent": String(String.UnicodeScalarView(session.device.userAgent.unicodeScalars.prefix(100))), "ip_address": session.device.address, "device_fingerprint": session.device.fingerprint],
-        ]
+    /// A session as listed (``SessionJSON``).
+    static func session(_ session: SessionRecord, current: String?) -> SessionJSON {
+        SessionJSON(session, current: current)
     }
 }
