@@ -27,18 +27,44 @@ def obj(properties, required=()):
     return {"type": "object", "properties": props, "required": list(required)}
 
 
-ERROR = obj({"error": obj({"code": string(), "message": string()}, ["code", "message"]), "request_id": string(), "retry_after": {"type": "integer"}},
+# Warden's error, or with WARDEN_API_COMPATIBILITY=original the original system's: `error` is the message
+# itself and `code` sits beside it (docs/migration-api.md).
+ERROR = obj({"error": {"oneOf": [obj({"code": string(), "message": string()}, ["code", "message"]),
+                                 string(description="WARDEN_API_COMPATIBILITY=original: the message")]},
+             "code": string(description="WARDEN_API_COMPATIBILITY=original: the error's code"),
+             "request_id": string(), "retry_after": {"type": "integer"}},
             ["error", "request_id"])
 TOKENS = obj({
     "device_token": string(description="exempts this device from the password lock at the next login"),
     "access_token": string(), "refresh_token": string(), "token_type": string(enum=["Bearer"]), "expires_in": {"type": "integer"},
     "refresh_expires_in": {"type": "integer"}, "session_id": string(), "authentication_level": string(enum=["password", "mfa"]),
-}, ["access_token", "refresh_token", "token_type", "expires_in", "session_id", "authentication_level"])
+    "mfa_verified": {"type": "boolean", "description": "the original system's name: authentication_level is mfa"},
+}, ["access_token", "refresh_token", "token_type", "expires_in", "session_id", "authentication_level", "mfa_verified"])
 CHALLENGE = obj({"mfa_required": {"type": "boolean"}, "challenge": string(), "methods": {"type": "array", "items": string()},
                  "expires_at": string(format="date-time")}, ["mfa_required", "challenge", "methods", "expires_at"])
 ANY_OBJECT = {"type": "object"}
+METHODS = ["totp", "sms", "email", "backup_code", "backup_codes"]
+# WARDEN_API_COMPATIBILITY=original: an MFA-required login as the original answered it (with the challenge too).
+MFA_REQUIRED = obj({"error": string(enum=["MFA verification required"]), "mfa_required": {"type": "boolean"},
+                    "available_methods": {"type": "array", "items": string()}, "challenge": string(), "methods": {"type": "array", "items": string()},
+                    "expires_at": string(format="date-time"), "request_id": string()}, ["error", "mfa_required", "available_methods"])
+SESSION = obj({
+    "id": string(), "created_at": string(format="date-time"), "last_activity": string(format="date-time"), "expires_at": string(format="date-time"),
+    "authentication_level": string(enum=["password", "mfa"]),
+    "device": obj({"user_agent": string(), "address": string(), "fingerprint": string()}, ["user_agent", "address", "fingerprint"]),
+    "current": {"type": "boolean"},
+    "session_id": string(description="the original system's name for id"), "is_current": {"type": "boolean", "description": "the original's name for current"},
+    "device_info": obj({"user_agent": string(100), "ip_address": string(), "device_fingerprint": string()}, ["user_agent", "ip_address", "device_fingerprint"]),
+}, ["id", "created_at", "last_activity", "expires_at", "authentication_level", "device", "current", "session_id", "is_current", "device_info"])
+TOTP_SETUP = obj({"factor_id": string(format="uuid"), "secret": string(description="base32, shown once"), "otpauth_uri": string(),
+                  "qr_png": string(description="standard base64 PNG"), "qr_svg": string(), "expires_at": string(format="date-time"),
+                  "method": string(enum=["totp"]), "qr_code": string(description="the original system's name for qr_png"),
+                  "setup_complete": {"type": "boolean", "description": "false until POST /auth/mfa/verify confirms the enrolment"}},
+                 ["factor_id", "secret", "otpauth_uri", "qr_png", "qr_svg", "expires_at", "method", "qr_code", "setup_complete"])
+CODE_SENT = obj({"factor_id": string(format="uuid"), "sent": {"type": "boolean"}}, ["factor_id", "sent"])
 FIELD_ITEM = obj({"context": string(1000, minLength=1), "plaintext": string(description="standard base64")}, ["context", "plaintext"])
-REAUTH = obj({"current_password": string(1024), "code": string(64), "method": string(enum=["totp", "sms", "email", "backup_code"])})
+REAUTH = obj({"current_password": string(1024), "password": string(1024, description="the original system's name for current_password"),
+              "code": string(64), "method": string(enum=METHODS)})
 SETUP_PROOF = {"current_password": string(1024), "current_code": string(64),
                "current_method": string(enum=["totp", "sms", "email", "backup_code"])}
 USERNAME = string(64, minLength=1, description="after NFKC: letters of one script, digits, space and . _ - @ + (docs/access.md)")
@@ -88,9 +114,11 @@ paths = {
         obj({"username": USERNAME, "password": PASSWORD, "email": string(254), "phone": string(32), "invite_code": string(256)},
             ["username", "password"]), secured=False, tag="auth")},
     "/auth/login": {"post": op("Log in with a password; tokens, or an MFA challenge", {
-        "200": response("tokens, or a challenge naming the MFA methods", {"oneOf": [TOKENS, CHALLENGE]}), **errors("401", "423", *COMMON)},
+        "200": response("tokens, or a challenge naming the MFA methods", {"oneOf": [TOKENS, CHALLENGE]}),
+        "403": response("WARDEN_API_COMPATIBILITY=original only: MFA required (instead of the 200 challenge)", MFA_REQUIRED),
+        **errors("401", "423", *COMMON)},
         obj({"username": string(256), "password": string(1024), "device_id": string(128), "device_token": string(128), "mfa_token": string(64),
-             "mfa_method": string(enum=["totp", "sms", "email", "backup_code"])}, ["username", "password"]), secured=False, tag="auth")},
+             "mfa_method": string(enum=METHODS)}, ["username", "password"]), secured=False, tag="auth")},
     "/auth/refresh": {"post": op("Exchange a refresh token (it rotates; reuse revokes the session)", {
         "200": response("new tokens", TOKENS), **errors("401", *COMMON)}, obj({"refresh_token": string(4096)}, ["refresh_token"]),
         secured=False, tag="auth")},
@@ -98,21 +126,31 @@ paths = {
         "200": response("changed", obj({"changed": {"type": "boolean"}, "sessions_revoked": {"type": "integer"}}, ["changed", "sessions_revoked"])),
         **errors("403", *AUTHED)}, obj({"current_password": string(1024), "new_password": PASSWORD}, ["current_password", "new_password"]),
         tag="auth")},
-    "/auth/logout": {"post": op("End this session", {"204": response("ended"), **errors(*AUTHED)}, tag="auth")},
+    "/auth/logout": {"post": op("End this session", {
+        "204": response("ended"),
+        "200": response("ended (WARDEN_API_COMPATIBILITY=original only)", obj({"message": string(), "session_revoked": {"type": "boolean"}}, ["message", "session_revoked"])),
+        **errors(*AUTHED)}, tag="auth")},
     "/auth/logout-all": {"post": op("End every session of the account", {
-        "200": response("ended", obj({"revoked": {"type": "integer"}}, ["revoked"])), **errors(*AUTHED)}, tag="auth")},
+        "200": response("ended", obj({"revoked": {"type": "integer"}, "sessions_revoked": {"type": "integer"}, "message": string()},
+                                     ["revoked", "sessions_revoked", "message"])), **errors(*AUTHED)}, tag="auth")},
     "/auth/mfa/setup": {"post": op("Start enrolling a second factor (the current password, or a current factor's code, required)", {
-        "201": response("TOTP secret, URI and QR code; or a code sent", ANY_OBJECT), **errors("403", "423", "502", *AUTHED)},
+        "201": response("TOTP secret, URI and QR code; or a code sent", {"anyOf": [TOTP_SETUP, CODE_SENT]}), **errors("403", "423", "502", *AUTHED)},
         {"oneOf": [
             obj({"method": string(enum=["totp"]), "name": string(64), **SETUP_PROOF}, ["method"]),
             obj({"method": string(enum=["sms", "email"]), "destination": string(254), "name": string(64), **SETUP_PROOF}, ["method", "destination"]),
         ]}, tag="mfa")},
     "/auth/mfa/verify": {"post": op("Confirm an enrolment (with a token) or complete a login challenge", {
-        "200": response("confirmed, or tokens", ANY_OBJECT), **errors("404", "423", *AUTHED)},
+        "200": response("confirmed, or tokens", {"anyOf": [
+            obj({"confirmed": {"type": "boolean"}, "methods": {"type": "array", "items": string()}, "factor_id": string(format="uuid"),
+                 "verified": {"type": "boolean"}, "method": string(enum=["totp", "sms", "email"])},
+                ["confirmed", "methods", "factor_id", "verified", "method"]),
+            TOKENS]}), **errors("404", "423", *AUTHED)},
         {"oneOf": [
             obj({"code": string(64), "factor_id": string(format="uuid")}, ["code", "factor_id"]),
-            obj({"code": string(64), "challenge": string(256), "method": string(enum=["totp", "sms", "email", "backup_code"]),
+            obj({"code": string(64), "challenge": string(256), "method": string(enum=METHODS),
                  "device_id": string(128)}, ["code", "challenge", "method"]),
+            obj({"method": string(enum=["totp", "sms", "email"]), "token": string(64, description="the original system's name for code")},
+                ["method", "token"]),
         ]}, secured=False, tag="mfa")},
     "/auth/mfa/send": {"post": op("Send an SMS or email code for a login challenge", {
         "202": response("sent", obj({"sent": {"type": "boolean"}})), **errors("401", "423", "502", *COMMON)},
@@ -125,14 +163,36 @@ paths = {
             "201": response("the codes, shown once", obj({"codes": {"type": "array", "items": string()}, "remaining": {"type": "integer"}})),
             **errors("403", "423", *AUTHED)}, REAUTH, tag="mfa", body_required=False),
     },
-    "/auth/mfa/disable": {"delete": op("Turn MFA off (a current factor's code, or MFA within 5 minutes)", {"204": response("off"), **errors("403", "423", *AUTHED)},
-                                       REAUTH, tag="mfa", body_required=False)},
+    "/auth/mfa/disable": {
+        "delete": op("Turn MFA off (a current factor's code, or MFA within 5 minutes)", {"204": response("off"), **errors("403", "423", *AUTHED)},
+                     REAUTH, tag="mfa", body_required=False),
+        "post": op("Turn MFA off: the original system's method, same proof as DELETE", {
+            "200": response("off", obj({"message": string(), "disabled": {"type": "boolean"}}, ["message", "disabled"])), **errors("403", "423", *AUTHED)},
+            REAUTH, tag="mfa", body_required=False),
+    },
     "/auth/sessions": {"get": op("The caller's sessions", {
-        "200": response("sessions", obj({"sessions": {"type": "array", "items": ANY_OBJECT}}, ["sessions"])), **errors(*AUTHED)}, tag="sessions")},
-    "/auth/sessions/{id}": {"delete": op("End one of the caller's sessions", {"204": response("ended"), **errors("404", *AUTHED)},
-                                          tag="sessions", params=[path_param("id")])},
+        "200": response("sessions", obj({"sessions": {"type": "array", "items": SESSION}, "total_sessions": {"type": "integer"}},
+                                        ["sessions", "total_sessions"])), **errors(*AUTHED)}, tag="sessions")},
+    "/auth/sessions/{id}": {"delete": op("End one of the caller's sessions", {
+        "204": response("ended"),
+        "200": response("ended (WARDEN_API_COMPATIBILITY=original only)", obj({"message": string(), "session_id": string()}, ["message", "session_id"])),
+        **errors("404", *AUTHED)}, tag="sessions", params=[path_param("id")])},
     "/security/status": {"get": op("Live security facts and a rating computed from listed checks", {
-        "200": response("status", ANY_OBJECT), **errors("401", "429", "503")}, secured=False, tag="status")},
+        "200": response("status", obj({
+            "rating": ANY_OBJECT, "checks": {"type": "array", "items": ANY_OBJECT}, "readiness": ANY_OBJECT, "tls": ANY_OBJECT,
+            "mfa_methods_available": {"type": "array", "items": string()}, "generated_at": string(format="date-time"),
+            "caller_mfa": ANY_OBJECT,
+            "encryption": obj({"algorithm": string(), "primary_version": {"type": "integer"},
+                               "current_version": {"type": "integer", "description": "the original system's name for primary_version"},
+                               "rotation_needed": {"type": "boolean"}}, ["algorithm", "primary_version", "current_version", "rotation_needed"]),
+            "security_rating": string(enum=["strong", "fair", "weak"], description="the original system's name for rating.value"),
+            "tls_enabled": {"type": "boolean"}, "cors_enabled": {"type": "boolean"},
+            "session_management": obj({"status": string(enum=["healthy", "degraded"]), "store": string(enum=["redis", "database"]),
+                                       "redis_health": string(enum=["up", "down", "not_configured"])}, ["status", "store", "redis_health"]),
+            "mfa": obj({"available_methods": {"type": "array", "items": string()},
+                        "user_status": {"oneOf": [string(enum=["Not authenticated"]), ANY_OBJECT]}}, ["available_methods", "user_status"]),
+        }, ["rating", "checks", "encryption", "security_rating", "tls_enabled", "cors_enabled", "session_management", "mfa"])),
+        **errors("401", "429", "503")}, secured=False, tag="status")},
     "/health": {"get": op("Liveness", {"200": response("alive", ANY_OBJECT)}, secured=False, tag="status")},
     "/health/ready": {"get": op("Readiness: database, Redis, keyring", {"200": response("ready", ANY_OBJECT),
                                                                         "503": response("not ready", ANY_OBJECT)}, secured=False, tag="status")},

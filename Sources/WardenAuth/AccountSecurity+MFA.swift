@@ -60,12 +60,32 @@ extension AccountSecurity {
         return try await mfa.enrollDestination(kind, destination: destination, accountID: account, name: name, proof: recent, context: principal.context)
     }
 
+    /// A confirmed enrolment: the factor, its kind, and the methods that now complete a login.
+    public struct ConfirmedFactor: Sendable {
+        public let factorID: UUID
+        public let kind: MFAState.Factor.Kind
+        public let methods: [MFAService.Method]
+    }
+
     /// Confirms an enrolment with a code from the new factor; every other session of the account ends.
-    public func confirmFactor(_ factorID: UUID, code: String, _ principal: Principal) async throws -> [MFAService.Method] {
+    public func confirmFactor(_ factorID: UUID, code: String, _ principal: Principal) async throws -> ConfirmedFactor {
         guard let account = principal.accountID, let session = principal.session else { throw AuthError.unauthorized }
         try await mfa.confirm(accountID: account, factorID: factorID, code: code, context: principal.context)
         try await sessions.revokeOthers(accountID: account, keeping: session.sessionHash, reason: "mfa_changed", context: principal.context)
-        return try await mfa.methods(accountID: account)
+        let kind = try await mfa.factors(accountID: account).first { $0.id == factorID }?.kind ?? .totp
+        return ConfirmedFactor(factorID: factorID, kind: kind, methods: try await mfa.methods(accountID: account))
+    }
+
+    /// Confirms the caller's pending enrolment of `kind` (the latest, if several were started) — the
+    /// original system's `{method, token}` form, which named no factor. Same rules as
+    /// ``confirmFactor(_:code:_:)``.
+    ///
+    /// - Throws: ``AuthError/Code/invalidRequest`` when no enrolment of that kind is pending.
+    public func confirmPendingFactor(_ kind: MFAState.Factor.Kind, code: String, _ principal: Principal) async throws -> ConfirmedFactor {
+        guard let account = principal.accountID, principal.session != nil else { throw AuthError.unauthorized }
+        let pending = try await mfa.factors(accountID: account).filter { $0.kind == kind && $0.confirmed == nil }.max { $0.created < $1.created }
+        guard let pending else { throw AuthError(.invalidRequest, "no \(kind.rawValue) enrolment is pending; start one with POST /auth/mfa/setup") }
+        return try await confirmFactor(pending.id, code: code, principal)
     }
 
     /// A new set of backup codes for the caller (proof of identity required).

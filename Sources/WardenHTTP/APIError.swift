@@ -37,6 +37,22 @@ public struct APIError: Error, Sendable {
     /// changed, and the answer is the same for every username.
     static let busy = APIError(.serviceUnavailable, "busy", "the server is busy; try again shortly", retryAfter: 1)
 
+    /// The JSON body: Warden's `{"error":{code, message}, request_id}`, or under the original system's
+    /// shapes its `{"error":"<message>"}` with the code beside it (`code`, `request_id`). The message is
+    /// the same safe text either way.
+    func body(requestID: String, compatibility: ServerConfiguration.APICompatibility) -> [String: Any] {
+        var body: [String: Any] = ["request_id": requestID]
+        switch compatibility {
+        case .warden:
+            body["error"] = ["code": code, "message": message]
+        case .original:
+            body["error"] = message
+            body["code"] = code
+        }
+        if let retryAfter { body["retry_after"] = Int(retryAfter.rounded(.up)) }
+        return body
+    }
+
     /// Maps any error to what the client sees.
     static func from(_ error: any Error) -> APIError {
         switch error {

@@ -7,8 +7,9 @@ import NIOCore
 /// Foundation's `JSONSerialization` bridges every value to an `NSObject` first; on Linux that was the
 /// largest single cost of a session listing. Output is RFC 8259 JSON: strings escaped (`"`, `\`, control
 /// characters; `/` and non-ASCII left as they are, in UTF-8), keys in dictionary order, non-finite
-/// doubles written as `null`. Values of other types (numbers parsed by `JSONSerialization`, echoed from a
-/// request) are handed to `JSONSerialization` as fragments.
+/// doubles written as `null`. A ``JSONWritable`` value (a listed session) writes itself. Values of other
+/// types (numbers parsed by `JSONSerialization`, echoed from a request) are handed to `JSONSerialization`
+/// as fragments.
 enum JSONWriter {
     static func write(_ value: Any, into buffer: inout ByteBuffer) {
         // A number parsed by JSONSerialization (echoed from a request) would match `Int` below even when it
@@ -55,6 +56,8 @@ enum JSONWriter {
             buffer.writeString("null")
         case let optional as any OptionalValue:
             if let wrapped = optional.wrapped { write(wrapped, into: &buffer) } else { buffer.writeString("null") }
+        case let writable as any JSONWritable:
+            writable.writeJSON(into: &buffer)
         default:
             fragment(value, into: &buffer)
         }

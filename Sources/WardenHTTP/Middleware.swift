@@ -85,9 +85,7 @@ struct WardenMiddleware: RouterMiddleware {
             if failure.status.code >= 500, !shed {
                 context.logger.error("request failed", metadata: ["request_id": .string(context.requestID), "error": .string(String(describing: type(of: error)))])
             }
-            var body: [String: Any] = ["error": ["code": failure.code, "message": failure.message], "request_id": context.requestID]
-            if let retry = failure.retryAfter { body["retry_after"] = Int(retry.rounded(.up)) }
-            response = JSONResponse.make(failure.status, body)
+            response = JSONResponse.make(failure.status, failure.body(requestID: context.requestID, compatibility: configuration.apiCompatibility))
             for field in failure.headers { response.headers.append(field) }
             if let retry = failure.retryAfter { response.headers[.retryAfter] = String(Int(max(1, retry.rounded(.up)))) }
         }

@@ -8,7 +8,7 @@ import Foundation
 public enum ResponseBenchmarks {
     public static func sessionListing(_ sessions: [SessionRecord], current: String) -> ByteBuffer {
         var buffer = ByteBuffer()
-        JSONWriter.write(["sessions": sessions.map { WardenAPI.session($0, current: current) }], into: &buffer)
+        JSONWriter.write(["sessions": sessions.map { WardenAPI.session($0, current: current) }, "total_sessions": sessions.count], into: &buffer)
         return buffer
     }
 

@@ -15,6 +15,18 @@ public struct ServerConfiguration: Sendable {
         case admin
     }
 
+    /// Which API shapes answer where Warden's and the original system's conflict (docs/migration-api.md).
+    /// Shapes that do not conflict (the original's field names next to Warden's, its request fields where
+    /// unambiguous) are answered in both.
+    public enum APICompatibility: String, Sendable, CaseIterable {
+        /// Warden's documented shapes (default).
+        case warden
+        /// The original's where they conflict: errors as `{"error":"<message>"}`, an MFA-required login as
+        /// 403 `{"error":"MFA verification required","mfa_required":true,"available_methods":[…]}`, and
+        /// logout and session revocation as 200 with `{message, …}` instead of 204.
+        case original
+    }
+
     public var host = "127.0.0.1"
     public var port = 8443
     /// Whether the server terminates TLS (drives HSTS and `/security/status`).
@@ -25,6 +37,8 @@ public struct ServerConfiguration: Sendable {
     /// Origins allowed to call the API from a browser (exact `scheme://host[:port]`); none by default.
     public var corsOrigins: [String] = []
     public var registration = Registration.admin
+    /// `WARDEN_API_COMPATIBILITY`: Warden's shapes, or the original system's where they conflict.
+    public var apiCompatibility = APICompatibility.warden
     public var inviteCodes: [String] = []
     /// Request bodies above this are refused with 413 before being read.
     public var maxBodyBytes = 1 << 20

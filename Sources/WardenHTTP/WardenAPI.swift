@@ -136,15 +136,12 @@ public struct WardenAPI: Sendable {
             "expires_in": Int(issued.accessExpires.timeIntervalSince(issuedAt).rounded(.up)),
             "refresh_expires_in": Int(issued.refreshExpires.timeIntervalSince(issuedAt).rounded(.up)),
             "session_id": issued.session.idHash, "authentication_level": issued.session.level.rawValue,
+            "mfa_verified": issued.session.level == .multiFactor,
         ]
     }
 
-    static func session(_ session: SessionRecord, current: String?) -> [String: Any] {
-        [
-            "id": session.idHash, "created_at": JSONResponse.timestamp(session.created), "last_activity": JSONResponse.timestamp(session.lastActivity),
-            "expires_at": JSONResponse.timestamp(session.absoluteExpiry), "authentication_level": session.level.rawValue,
-            "device": ["user_agent": session.device.userAgent, "address": session.device.address, "fingerprint": session.device.fingerprint],
-            "current": session.idHash == current,
-        ]
+    /// A session as listed (``SessionJSON``).
+    static func session(_ session: SessionRecord, current: String?) -> SessionJSON {
+        SessionJSON(session, current: current)
     }
 }

@@ -153,6 +153,12 @@ struct ServeCommand: AsyncParsableCommand {
             guard let parsed = ServerConfiguration.Registration(rawValue: policy) else { throw ValidationError("registration is open, invite or admin") }
             server.registration = parsed
         }
+        if let compatibility = value("WARDEN_API_COMPATIBILITY") {
+            guard let parsed = ServerConfiguration.APICompatibility(rawValue: compatibility) else {
+                throw ValidationError("WARDEN_API_COMPATIBILITY is warden or original")
+            }
+            server.apiCompatibility = parsed
+        }
         server.inviteCodes = list("WARDEN_INVITE_CODES")
         if server.registration == .invite, server.inviteCodes.isEmpty { throw ValidationError("invite registration needs WARDEN_INVITE_CODES") }
         server.trustedProxies = trustedProxy.isEmpty ? list("WARDEN_TRUSTED_PROXIES") : trustedProxy

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Testing
+import WardenSessions
 import WardenTestSupport
 @testable import WardenHTTP
 
@@ -58,6 +59,33 @@ struct JSONWriterTests {
         ]
         let foundation = try JSONSerialization.data(withJSONObject: object)
         #expect(try await canonical(written(object)) == canonical(String(decoding: foundation, as: UTF8.self)))
+    }
+
+    /// The session listing writes itself (no dictionary): read back by Python's strict parser, it is the
+    /// object the dictionary form would give, with the original system's names beside Warden's.
+    @Test func aSessionWritesWhatItsDictionaryWould() async throws {
+        var controls = ""
+        for scalar in 0..<0x20 { controls.unicodeScalars.append(Unicode.Scalar(UInt8(scalar))) }
+        let agent = "quote \" backslash \\ \(controls) " + String(repeating: "é🔑", count: 60)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let session = SessionRecord(
+            idHash: String(repeating: "ab", count: 32), accountID: UUID(), device: Device(userAgent: agent, address: "2001:db8::1"),
+            created: now - 3_600, lastActivity: now - 60, idleTimeout: 1_800, absoluteExpiry: now + 86_400, level: .multiFactor, refreshTokenID: "r")
+        for current in [session.idHash, "other"] {
+            let isCurrent = current == session.idHash
+            let device: [String: Any] = ["user_agent": agent, "address": "2001:db8::1", "fingerprint": session.device.fingerprint]
+            let expected: [String: Any] = [
+                "id": session.idHash, "created_at": JSONResponse.timestamp(session.created), "last_activity": JSONResponse.timestamp(session.lastActivity),
+                "expires_at": JSONResponse.timestamp(session.absoluteExpiry), "authentication_level": "mfa", "device": device, "current": isCurrent,
+                "session_id": session.idHash, "is_current": isCurrent,
+                "device_info": ["user_agent": String(String.UnicodeScalarView(agent.unicodeScalars.prefix(100))), "ip_address": "2001:db8::1",
+                                "device_fingerprint": session.device.fingerprint] as [String: Any],
+            ]
+            let foundation = try JSONSerialization.data(withJSONObject: ["sessions": [expected]])
+            #expect(try await canonical(written(["sessions": [WardenAPI.session(session, current: current)]])) == canonical(String(decoding: foundation, as: UTF8.self)))
+        }
+        #expect(SessionJSON.prefix("short", scalars: 100) == "short")
+        #expect(SessionJSON.prefix(String(repeating: "🔑", count: 30), scalars: 25) == String(repeating: "🔑", count: 25))
     }
 
     @Test func numbersParsedFromARequestKeepTheirKind() async throws {

@@ -51,8 +51,7 @@ extension WardenAPI {
         on(router, .post, "/auth/login") { request, context in
             let body = try await decode(LoginBody.self, request)
             let method = try body.mfa_method.map { text -> MFAService.Method in
-                guard let method = MFAService.Method(rawValue: text) else { throw APIError.badRequest("`mfa_method` is one of totp, sms, email, backup_code") }
-                return method
+                do { return try Self.method(text) } catch { throw APIError.badRequest("`mfa_method` is one of totp, sms, email, backup_code") }
             }
             let login = AccountSecurity.LoginRequest(
                 username: try Field.text(body.username, "username", max: 256), password: try Field.text(body.password, "password", max: 1024),
@@ -71,10 +70,17 @@ extension WardenAPI {
             case .signedIn(let signedIn):
                 return JSONResponse.make(.ok, tokens(signedIn))
             case .challenge(let challenge):
-                return JSONResponse.make(.ok, [
+                var body: [String: Any] = [
                     "mfa_required": true, "challenge": challenge.token, "methods": challenge.methods.map(\.rawValue),
                     "expires_at": JSONResponse.timestamp(challenge.expires),
-                ])
+                ]
+                guard configuration.apiCompatibility == .original else { return JSONResponse.make(.ok, body) }
+                // The original's answer: 403 naming the methods (the client logs in again with `mfa_token`);
+                // the challenge rides along for clients that complete it instead.
+                body["error"] = "MFA verification required"
+                body["available_methods"] = body["methods"]
+                body["request_id"] = context.requestID
+                return JSONResponse.make(.forbidden, body)
             }
         }
         on(router, .post, "/auth/refresh") { request, context in
@@ -86,13 +92,14 @@ extension WardenAPI {
             var context = context
             try await services.security.logout(try await authenticate(request, &context))
             metrics.increment("warden_session_revocations_total", ["kind": "logout"], help: "Sessions revoked, by kind.")
-            return JSONResponse.noContent()
+            guard configuration.apiCompatibility == .original else { return JSONResponse.noContent() }
+            return JSONResponse.make(.ok, ["message": "Logged out successfully", "session_revoked": true])
         }
         on(router, .post, "/auth/logout-all") { request, context in
             var context = context
             let count = try await services.security.logoutEverywhere(try await authenticate(request, &context))
             metrics.increment("warden_session_revocations_total", ["kind": "logout_all"], by: Double(count), help: "Sessions revoked, by kind.")
-            return JSONResponse.make(.ok, ["revoked": count])
+            return JSONResponse.make(.ok, ["revoked": count, "sessions_revoked": count, "message": "Logged out \(count) sessions"])
         }
         on(router, .post, "/auth/password") { request, context in
             var context = context

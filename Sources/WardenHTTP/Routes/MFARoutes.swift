@@ -11,6 +11,16 @@ struct ReauthenticationFields: Decodable {
     let current_password: String?
     let code: String?
     let method: String?
+    /// The original system's name for `current_password` (on `POST /auth/mfa/disable`).
+    var password: String? = nil
+
+    /// The current password under either name (both, and different: refused as ambiguous).
+    func currentPassword() throws -> String? {
+        if let current_password, let password, current_password != password {
+            throw APIError.badRequest("send `current_password` or `password`, not both")
+        }
+        return current_password ?? password
+    }
 }
 
 struct MFASetupBody: Decodable {
@@ -23,7 +33,9 @@ struct MFASetupBody: Decodable {
 }
 
 struct MFAVerifyBody: Decodable {
-    let code: String
+    let code: String?
+    /// The original system's name for `code`.
+    let token: String?
     let challenge: String?
     let method: String?
     let device_id: String?
@@ -47,10 +59,13 @@ extension WardenAPI {
             case "totp":
                 let enrollment = try await services.security.enrollTOTP(
                     deviceName: try Field.optional(body.name, "name", max: 64) ?? "authenticator", proof: proof, principal)
+                let png = Base64.encode(try enrollment.qrPNG())
                 return JSONResponse.make(.created, [
                     "factor_id": enrollment.factorID.lowercasedText, "secret": enrollment.secret, "otpauth_uri": enrollment.uri,
-                    "qr_png": Base64.encode(try enrollment.qrPNG()), "qr_svg": try enrollment.qrSVG(),
+                    "qr_png": png, "qr_svg": try enrollment.qrSVG(),
                     "expires_at": JSONResponse.timestamp(enrollment.expires),
+                    // The original system's names: the same QR code, and "not active until verified".
+                    "method": "totp", "qr_code": png, "setup_complete": false,
                 ])
             case "sms", "email":
                 let channel: MFAState.Factor.Kind = body.method == "sms" ? .sms : .email
@@ -68,7 +83,9 @@ extension WardenAPI {
         on(router, .post, "/auth/mfa/verify") { request, context in
             var context = context
             let body = try await decode(MFAVerifyBody.self, request)
-            let code = try Field.text(body.code, "code", max: 64)
+            if let code = body.code, let token = body.token, code != token { throw APIError.badRequest("send `code` or `token`, not both") }
+            guard let text = body.code ?? body.token else { throw APIError.badRequest("`code` is required") }
+            let code = try Field.text(text, body.code == nil ? "token" : "code", max: 64)
             if let challenge = body.challenge {
                 let method = try Self.method(body.method)
                 let device = device(request, context, clientDeviceID: try Field.optional(body.device_id, "device_id", max: 128))
@@ -83,9 +100,19 @@ extension WardenAPI {
                 }
             }
             let principal = try await authenticate(request, &context)
-            guard let factor = body.factor_id else { throw APIError.badRequest("`factor_id` (or `challenge`) is required") }
-            let methods = try await services.security.confirmFactor(try Self.uuid(factor), code: code, principal)
-            return JSONResponse.make(.ok, ["confirmed": true, "methods": methods.map(\.rawValue)])
+            let confirmed: AccountSecurity.ConfirmedFactor
+            if let factor = body.factor_id {
+                confirmed = try await services.security.confirmFactor(try Self.uuid(factor), code: code, principal)
+            } else {
+                // The original system's form, `{method, token}`: the caller's pending enrolment of that method.
+                guard let method = body.method else { throw APIError.badRequest("`factor_id` (or `challenge`, or `method`) is required") }
+                guard let kind = MFAState.Factor.Kind(rawValue: method) else { throw APIError.badRequest("`method` is one of totp, sms, email") }
+                confirmed = try await services.security.confirmPendingFactor(kind, code: code, principal)
+            }
+            return JSONResponse.make(.ok, [
+                "confirmed": true, "methods": confirmed.methods.map(\.rawValue), "factor_id": confirmed.factorID.lowercasedText,
+                "verified": true, "method": confirmed.kind.rawValue,
+            ])
         }
         // Sends an SMS or email code for a login challenge.
         on(router, .post, "/auth/mfa/send") { request, context in
@@ -104,20 +131,28 @@ extension WardenAPI {
             var context = context
             let principal = try await authenticate(request, &context)
             let body = try await decode(ReauthenticationFields.self, request, orIfAbsent: ReauthenticationFields(current_password: nil, code: nil, method: nil))
-            let codes = try await services.security.regenerateBackupCodes(proof: try Self.proof(password: body.current_password, code: body.code, method: body.method), principal)
+            let codes = try await services.security.regenerateBackupCodes(proof: try Self.proof(password: try body.currentPassword(), code: body.code, method: body.method), principal)
             return JSONResponse.make(.created, ["codes": codes, "remaining": codes.count])
         }
-        on(router, .delete, "/auth/mfa/disable") { request, context in
-            var context = context
-            let principal = try await authenticate(request, &context)
-            let body = try await decode(ReauthenticationFields.self, request, orIfAbsent: ReauthenticationFields(current_password: nil, code: nil, method: nil))
-            try await services.security.disableMFA(proof: try Self.proof(password: body.current_password, code: body.code, method: body.method), principal)
-            return JSONResponse.noContent()
+        // DELETE is Warden's; POST the original system's (which sent `{method, password}`). Both turn every
+        // factor off and need the same proof; POST answers the original's `{message}`.
+        for verb in [HTTPRequest.Method.delete, .post] {
+            on(router, verb, "/auth/mfa/disable") { request, context in
+                var context = context
+                let principal = try await authenticate(request, &context)
+                let body = try await decode(ReauthenticationFields.self, request, orIfAbsent: ReauthenticationFields(current_password: nil, code: nil, method: nil))
+                // The original's `method` named the factor to turn off; here it names the method of `code`
+                // (unused without one): every factor goes either way.
+                let proof = try Self.proof(password: try body.currentPassword(), code: body.code, method: body.method)
+                try await services.security.disableMFA(proof: proof, principal)
+                return verb == .delete ? JSONResponse.noContent() : JSONResponse.make(.ok, ["message": "MFA disabled", "disabled": true])
+            }
         }
     }
 
     static func method(_ text: String?) throws -> MFAService.Method {
-        guard let text, let method = MFAService.Method(rawValue: text) else { throw APIError.badRequest("`method` is one of totp, sms, email, backup_code") }
+        // `backup_codes` is the original system's name for the method.
+        guard let text, let method = MFAService.Method(rawValue: text == "backup_codes" ? "backup_code" : text) else { throw APIError.badRequest("`method` is one of totp, sms, email, backup_code") }
         return method
     }
 

@@ -9,15 +9,17 @@ extension WardenAPI {
             var context = context
             let principal = try await authenticate(request, &context, listingSessions: true)
             let sessions = try await services.security.ownSessions(principal)
-            return JSONResponse.make(.ok, ["sessions": sessions.map { Self.session($0, current: principal.session?.sessionHash) }])
+            return JSONResponse.make(.ok, ["sessions": sessions.map { Self.session($0, current: principal.session?.sessionHash) }, "total_sessions": sessions.count])
         }
         // Own sessions only: another account's session id is "not found".
         on(router, .delete, "/auth/sessions/:id") { request, context in
             var context = context
             let principal = try await authenticate(request, &context)
-            try await services.security.revokeOwnSession(context.parameters.get("id") ?? "", principal)
+            let id = context.parameters.get("id") ?? ""
+            try await services.security.revokeOwnSession(id, principal)
             metrics.increment("warden_session_revocations_total", ["kind": "session"], help: "Sessions revoked, by kind.")
-            return JSONResponse.noContent()
+            guard configuration.apiCompatibility == .original else { return JSONResponse.noContent() }
+            return JSONResponse.make(.ok, ["message": "Session revoked successfully", "session_id": id])
         }
     }
 }

@@ -77,7 +77,7 @@ extension WardenAPI {
     private func securityStatus(_ request: Request, _ context: WardenContext) async throws -> Response {
         var context = context
         let caller: Principal? = request.headers[.authorization] == nil ? nil : try await authenticate(request, &context)
-        let keyring = keyring(services.cipher.keyring)
+        var keyring = keyring(services.cipher.keyring)
         let readiness = await readiness()
         let period = services.cipher.configuration.policy.rotationPeriod
         let age = Double(keyring["primary_age_seconds"] as? Int ?? 0)
@@ -90,10 +90,17 @@ extension WardenAPI {
         ]
         if let redis = readiness["redis"] { checks.append(["name": "redis", "passed": redis == "up", "detail": "redis \(redis)"]) }
         var mfaState: [String: Any]?
+        // The original system's `mfa.user_status`: its per-method flags, or the text it answered anonymously.
+        var userStatus: Any = "Not authenticated"
         if let caller, let account = caller.accountID, let session = caller.session {
             let methods = try await services.security.mfa.methods(accountID: account)
-            mfaState = ["enabled": !methods.isEmpty, "methods": methods.map(\.rawValue), "backup_codes_remaining": try await services.security.mfa.remainingBackupCodes(accountID: account),
+            let remaining = try await services.security.mfa.remainingBackupCodes(accountID: account)
+            mfaState = ["enabled": !methods.isEmpty, "methods": methods.map(\.rawValue), "backup_codes_remaining": remaining,
                         "session_level": session.level.rawValue]
+            userStatus = [
+                "totp_enabled": methods.contains(.totp), "sms_enabled": methods.contains(.sms), "email_enabled": methods.contains(.email),
+                "backup_codes_count": remaining, "methods_available": methods.map(\.rawValue),
+            ] as [String: Any]
             checks.append(["name": "caller_mfa", "passed": !methods.isEmpty, "detail": methods.isEmpty ? "your account has no second factor" : "your account uses \(methods.map(\.rawValue).joined(separator: ", "))"])
         }
         let passed = checks.filter { $0["passed"] as? Bool == true }.count
@@ -101,7 +108,15 @@ extension WardenAPI {
         var available = ["totp", "backup_code"]
         if services.channels.contains(.sms) { available.append("sms") }
         if services.channels.contains(.email) { available.append("email") }
+        // The original system's names for the same facts, beside Warden's (docs/migration-api.md).
+        keyring["current_version"] = keyring["primary_version"]
+        keyring["rotation_needed"] = age >= period
+        let sessionStore = readiness["redis"] ?? readiness["database"] ?? "down"
         var body: [String: Any] = [
+            "security_rating": rating, "tls_enabled": configuration.tls, "cors_enabled": !configuration.corsOrigins.isEmpty,
+            "session_management": ["status": sessionStore == "up" ? "healthy" : "degraded", "store": readiness["redis"] == nil ? "database" : "redis",
+                                   "redis_health": readiness["redis"] ?? "not_configured"],
+            "mfa": ["available_methods": available, "user_status": userStatus] as [String: Any],
             "encryption": keyring, "readiness": readiness, "mfa_methods_available": available,
             "tls": ["enabled": configuration.tls, "minimum_version": configuration.tlsMinimumVersion],
             "checks": checks, "rating": ["value": rating, "passed": passed, "total": checks.count],

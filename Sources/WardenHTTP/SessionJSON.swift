@@ -1,0 +1,57 @@
+import NIOCore
+import WardenSessions
+
+/// A value that writes its own JSON into the response (``JSONWriter`` calls it), for bodies on hot paths:
+/// no dictionary of existentials is built for it.
+protocol JSONWritable {
+    func writeJSON(into buffer: inout ByteBuffer)
+}
+
+/// A session as `GET /auth/sessions` (and the administrators' listing) shows it: Warden's fields, and the
+/// original system's names for the same facts — `session_id`, `is_current`, `device_info` (its
+/// `token_count` is not kept; see docs/migration-api.md).
+///
+/// Written straight into the buffer: the listing is the hottest authenticated read, and the original's
+/// names would otherwise double the cost of building its body.
+struct SessionJSON: JSONWritable {
+    let session: SessionRecord
+    let isCurrent: Bool
+
+    init(_ session: SessionRecord, current: String?) {
+        self.session = session
+        isCurrent = session.idHash == current
+    }
+
+    func writeJSON(into buffer: inout ByteBuffer) {
+        let device = session.device
+        field("{\"id\":", session.idHash, &buffer)
+        field(",\"created_at\":", JSONResponse.timestamp(session.created), &buffer)
+        field(",\"last_activity\":", JSONResponse.timestamp(session.lastActivity), &buffer)
+        field(",\"expires_at\":", JSONResponse.timestamp(session.absoluteExpiry), &buffer)
+        field(",\"authentication_level\":", session.level.rawValue, &buffer)
+        field(",\"device\":{\"user_agent\":", device.userAgent, &buffer)
+        field(",\"address\":", device.address, &buffer)
+        field(",\"fingerprint\":", device.fingerprint, &buffer)
+        buffer.writeStaticString(isCurrent ? "},\"current\":true" : "},\"current\":false")
+        field(",\"session_id\":", session.idHash, &buffer)
+        buffer.writeStaticString(isCurrent ? ",\"is_current\":true" : ",\"is_current\":false")
+        field(",\"device_info\":{\"user_agent\":", Self.prefix(device.userAgent, scalars: 100), &buffer)
+        field(",\"ip_address\":", device.address, &buffer)
+        field(",\"device_fingerprint\":", device.fingerprint, &buffer)
+        buffer.writeStaticString("}}")
+    }
+
+    private func field(_ name: StaticString, _ value: String, _ buffer: inout ByteBuffer) {
+        buffer.writeStaticString(name)
+        JSONWriter.writeString(value, into: &buffer)
+    }
+
+    /// The first `scalars` Unicode scalars of `text` (the original cut user agents to 100 characters);
+    /// `text` itself, uncopied, when it is no longer.
+    static func prefix(_ text: String, scalars: Int) -> String {
+        if text.utf8.count <= scalars { return text }
+        let view = text.unicodeScalars
+        guard let end = view.index(view.startIndex, offsetBy: scalars, limitedBy: view.endIndex) else { return text }
+        return String(text[..<end])
+    }
+}
