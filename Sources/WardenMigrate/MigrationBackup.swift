@@ -16,50 +16,83 @@ import Glibc
 /// - `backup/manifest.json` — the list of files, their SHA-256 and how many values each holds, with an
 ///   HMAC over the rest under the backup key;
 /// - `backup/values-<column>-<n>.wbk` — up to 10,000 values of one column: AES-256-GCM (12-byte nonce ‖
-///   ciphertext ‖ tag) of JSON lines `{"k": key, "t": "blob"|"text", "v": base64}`, with the file's name
-///   as associated data (a chunk cannot be swapped for another);
+///   ciphertext ‖ tag) of the entries framed one after another (``Entry``: key, storage class, bytes),
+///   with the file's name as associated data (a chunk cannot be swapped for another);
 /// - `backup/file-<name>.wbk` — a source file (the original's `rbac.db`), sealed the same way.
 public struct MigrationBackup: Sendable {
     public static let formatName = "warden-migrate-backup/1"
     static let valuesPerChunk = 10_000
 
     /// One backed-up value.
-    public struct Entry: Sendable, Hashable, Codable {
+    public struct Entry: Sendable, Hashable {
         public let key: RowKey
         public let cell: Cell
-
-        enum CodingKeys: String, CodingKey { case k, t, v }
 
         public init(key: RowKey, cell: Cell) {
             self.key = key
             self.cell = cell
         }
 
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            key = try container.decode(RowKey.self, forKey: .k)
-            let value = try container.decode(String.self, forKey: .v)
-            guard let bytes = Base64.decode(value) else { throw MigrationError("a backup entry is not base64") }
-            switch try container.decode(String.self, forKey: .t) {
-            case "blob": cell = .blob(Data(bytes))
-            case "text": cell = .text(String(decoding: bytes, as: UTF8.self))
-            default: throw MigrationError("a backup entry has an unknown type")
+        /// Appends the entry's framing: key tag (0 integer: 8 bytes big-endian; 1 text: 4-byte big-endian
+        /// length and UTF-8), cell tag (0 BLOB, 1 text), 4-byte big-endian length and the bytes.
+        func append(to data: inout Data) throws {
+            func length(_ count: Int) throws {
+                guard count <= Int(UInt32.max) else { throw MigrationError("a value is too large to back up") }
+                withUnsafeBytes(of: UInt32(count).bigEndian) { data.append(contentsOf: $0) }
             }
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(key, forKey: .k)
-            switch cell {
-            case .blob(let data):
-                try container.encode("blob", forKey: .t)
-                try container.encode(Base64.encode(data), forKey: .v)
+            switch key {
+            case .integer(let value):
+                data.append(0)
+                withUnsafeBytes(of: value.bigEndian) { data.append(contentsOf: $0) }
             case .text(let text):
-                try container.encode("text", forKey: .t)
-                try container.encode(Base64.encode(Array(text.utf8)), forKey: .v)
+                data.append(1)
+                try length(text.utf8.count)
+                data.append(contentsOf: text.utf8)
+            }
+            switch cell {
+            case .blob(let bytes):
+                data.append(0)
+                try length(bytes.count)
+                data.append(bytes)
+            case .text(let text):
+                data.append(1)
+                try length(text.utf8.count)
+                data.append(contentsOf: text.utf8)
             case .null, .other:
                 throw MigrationError("only text and blob values are backed up")
             }
+        }
+
+        /// Reads every entry of a chunk's plaintext.
+        static func entries(in data: Data) throws -> [Entry] {
+            var entries: [Entry] = []
+            try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+                var offset = 0
+                func take(_ count: Int) throws -> UnsafeRawBufferPointer {
+                    guard count >= 0, offset + count <= buffer.count else { throw MigrationError("a backup chunk is truncated") }
+                    defer { offset += count }
+                    return UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + count])
+                }
+                func number<T: FixedWidthInteger>(_: T.Type) throws -> T {
+                    try take(MemoryLayout<T>.size).reduce(T(0)) { $0 << 8 | T($1) }
+                }
+                while offset < buffer.count {
+                    let key: RowKey
+                    switch try take(1)[0] {
+                    case 0: key = .integer(try number(Int64.self))
+                    case 1: key = .text(String(decoding: try take(Int(try number(UInt32.self))), as: UTF8.self))
+                    default: throw MigrationError("a backup entry has an unknown key type")
+                    }
+                    let tag = try take(1)[0]
+                    let bytes = try take(Int(try number(UInt32.self)))
+                    switch tag {
+                    case 0: entries.append(Entry(key: key, cell: .blob(Data(bytes))))
+                    case 1: entries.append(Entry(key: key, cell: .text(String(decoding: bytes, as: UTF8.self))))
+                    default: throw MigrationError("a backup entry has an unknown value type")
+                    }
+                }
+            }
+            return entries
         }
     }
 
@@ -129,12 +162,8 @@ public struct MigrationBackup: Sendable {
     /// Seals `entries` into chunk `index` of the column at position `columnIndex`; returns the chunk's record.
     func writeChunk(columnIndex: Int, index: Int, suffix: String = "", entries: [Entry]) throws -> Manifest.Chunk {
         let name = String(format: "values-%03d-%@%06d.wbk", columnIndex, suffix, index)
-        let encoder = JSONEncoder()
         var plaintext = Data()
-        for entry in entries {
-            plaintext.append(try encoder.encode(entry))
-            plaintext.append(0x0A)
-        }
+        for entry in entries { try entry.append(to: &plaintext) }
         let sealed = try seal(plaintext, name: name)
         try write(sealed, name: name)
         return Manifest.Chunk(file: name, sha256: Hex.encode(SHA256.hash(data: sealed)), values: entries.count)
@@ -185,12 +214,7 @@ public struct MigrationBackup: Sendable {
 
     /// Reads, checks and opens one chunk.
     public func readChunk(_ chunk: Manifest.Chunk) throws -> [Entry] {
-        let plaintext = try open(chunk.file, sha256: chunk.sha256)
-        let decoder = JSONDecoder()
-        var entries: [Entry] = []
-        for line in plaintext.split(separator: 0x0A) where !line.isEmpty {
-            entries.append(try decoder.decode(Entry.self, from: Data(line)))
-        }
+        let entries = try Entry.entries(in: try open(chunk.file, sha256: chunk.sha256))
         guard entries.count == chunk.values else { throw MigrationError("backup chunk \(chunk.file) holds \(entries.count) values, the manifest says \(chunk.values)") }
         return entries
     }

@@ -74,15 +74,16 @@ extension Migrator {
                     let page = try await database.database.page(column, after: after, limit: spec.batchSize)
                     guard let last = page.last else { break }
                     after = last.0
-                    for (key, cell) in page {
-                        let format = ValueFormat.of(cell)
-                        guard rewrites(cell, format) else { continue }
-                        if case .failed(let reason) = try openForRewrite(cell, format: format, context: callerContext(column, key)) {
+                    for ((key, cell), work) in zip(page, try await work(page, column, sealing: false)) {
+                        switch work {
+                        case .keep: continue
+                        case .failed(let reason):
                             guard spec.skipUnreadable else {
                                 throw MigrationError("\(location) row \(key): the value \(reason); nothing was changed (fix the legacy keys, or run with --skip-unreadable to leave such rows as they are)")
                             }
                             try journal.append(.init(kind: .skipped, location: location, lastKey: key, note: reason))
                             continue
+                        case .opened: break
                         }
                         pending.append(.init(key: key, cell: cell))
                         if pending.count == MigrationBackup.valuesPerChunk {
@@ -122,7 +123,7 @@ extension Migrator {
     /// the column again until no legacy value is left (a value changed by the application between the
     /// read and the write is not overwritten: it is read again in the next pass).
     func rewrite(_ database: Opened, _ column: ColumnTarget, columnIndex: Int, backup: MigrationBackup, manifest: inout MigrationBackup.Manifest,
-                 backedUp: BackedUpKeys, journal: MigrationJournal, report: inout MigrationReport.Column) async throws {
+                 backedUp: BackedUpKeys, journal: MigrationJournal, report: inout MigrationReport.Column) async throws -> (Tally, Date)? {
         let location = database.location(column)
         let skipped = journal.skipped(for: location)
         let total = try await database.database.rowCount(column.table)
@@ -133,38 +134,40 @@ extension Migrator {
         let state = journal.columnState(location)
         if state.done, !state.migrationFinishedSince {
             report.rows = try await database.database.rowCount(column.table)
-            return
+            return nil
         }
+        // A pass from the start without conflicts counts the column as it goes.
+        var tally: (Tally, Date)?
         let resumed: (pass: Int, lastKey: RowKey?)? = state.done ? last.map { ($0.pass + 1, nil) } : last
         var after = resumed?.lastKey
         var lateChunks = manifest.columns.first { $0.location == location }?.chunks.filter { $0.file.contains("-late") }.count ?? 0
         for pass in (resumed?.pass ?? 1)...max(5, resumed?.pass ?? 1) {
+            var passTally: Tally? = after == nil ? Tally() : nil
+            let passStarted = Date()
             let progress = ProgressMeter(label: pass == 1 ? "rewrite \(location)" : "rewrite \(location) (pass \(pass))", total: total, quiet: quiet)
             while true {
                 let page = try await database.database.page(column, after: after, limit: spec.batchSize)
                 guard let last = page.last else { break }
                 var changes: [(key: RowKey, old: Cell, new: Cell)] = []
                 var late: [MigrationBackup.Entry] = []
-                for (key, cell) in page {
-                    if pass == 1 { report.rows += 1 }
-                    let format = ValueFormat.of(cell)
-                    guard rewrites(cell, format) else { continue }
-                    if skipped.contains(key.description) {
-                        if pass == 1 { report.fail(key, "skipped: the value opens under no key (left as it was)") }
-                        continue
-                    }
-                    let context = callerContext(column, key)
-                    switch try openForRewrite(cell, format: format, context: context) {
+                let pending = skipped.isEmpty ? page : page.filter { !skipped.contains($0.0.description) }
+                if pass == 1 {
+                    report.rows += page.count
+                    for (key, _) in page where skipped.contains(key.description) { report.fail(key, "skipped: the value opens under no key (left as it was)") }
+                }
+                for ((key, cell), work) in zip(pending, try await work(pending, column, sealing: true)) {
+                    switch work {
+                    case .keep: continue
                     case .failed(let reason):
                         guard spec.skipUnreadable else {
                             throw MigrationError("\(location) row \(key): the value \(reason); this batch was not written")
                         }
                         report.fail(key, reason)
                         try journal.append(.init(kind: .skipped, location: location, lastKey: key, note: reason))
-                    case .plaintext(let plaintext, _):
+                    case .opened(_, let new):
                         // A value written after the backup was taken is backed up before it is changed.
                         if !backedUp.contains(location: location, key: key, cell: cell) { late.append(.init(key: key, cell: cell)) }
-                        changes.append((key, cell, try await sealed(plaintext, like: cell, context: context)))
+                        if let new { changes.append((key, cell, new)) }
                     }
                 }
                 if !late.isEmpty {
@@ -185,6 +188,10 @@ extension Migrator {
                     throw MigrationError("\(location): writing the batch after row \(after.map(\.description) ?? "(start)") failed: \(Self.describe(error)); this batch was not written")
                 }
                 report.rewritten += changed.count
+                if passTally != nil {
+                    let written = Dictionary(changes.map { ($0.key, $0.new) }, uniquingKeysWith: { first, _ in first })
+                    for (key, cell) in page { passTally?.add(changed.contains(key) ? written[key] ?? cell : cell, self) }
+                }
                 after = last.0
                 try journal.append(.init(kind: .batch, location: location, lastKey: last.0, rows: page.count, rewritten: changed.count,
                                          conflicts: changes.count - changed.count, pass: pass))
@@ -194,9 +201,13 @@ extension Migrator {
             // Again from the start when this pass (in this run or a killed one) lost a race with the
             // application: those rows are read again.
             after = nil
-            if journal.conflicts(for: location, pass: pass) == 0 { break }
+            if journal.conflicts(for: location, pass: pass) == 0 {
+                tally = passTally.map { ($0, passStarted) }
+                break
+            }
         }
         try journal.append(.init(kind: .columnDone, location: location))
+        return tally
     }
 
     // MARK: Verifying

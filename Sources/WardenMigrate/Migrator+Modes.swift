@@ -93,8 +93,8 @@ extension Migrator {
                 for column in database.columns {
                     var entry = MigrationReport.Column(location: database.location(column))
                     let index = manifest.columns.firstIndex { $0.location == entry.location } ?? columnIndex
-                    try await rewrite(database, column, columnIndex: index, backup: backup, manifest: &manifest, backedUp: backedUp, journal: journal, report: &entry)
-                    try await count(database, column, into: &entry)
+                    let tally = try await rewrite(database, column, columnIndex: index, backup: backup, manifest: &manifest, backedUp: backedUp, journal: journal, report: &entry)
+                    try await count(database, column, tally: tally, into: &entry)
                     report.columns.append(entry)
                     columnIndex += 1
                 }
@@ -111,30 +111,40 @@ extension Migrator {
         return report
     }
 
-    /// Counts a column's values by format and key version without opening them, and records the counts
-    /// for key-version accounting.
-    func count(_ database: Opened, _ column: ColumnTarget, into entry: inout MigrationReport.Column) async throws {
-        let counted = Date()
+    /// Counts of one column's values by format and key version (from the bytes alone, nothing opened).
+    struct Tally {
         var usage: [String: Int64] = [:]
         var formats: [String: Int] = [:]
-        var after: RowKey?
-        while true {
-            let page = try await database.database.page(column, after: after, limit: 5000)
-            guard let last = page.last else { break }
-            after = last.0
-            for (_, cell) in page {
-                let format = ValueFormat.of(cell)
-                formats[name(format, cell), default: 0] += 1
-                if format == .envelope, let version = Self.envelopeVersion(cell) {
-                    usage[String(version), default: 0] += 1
-                    if rewrites(cell, format) { entry.remainingLegacy += 1 }
-                }
-                if format == .legacyJSON || format == .fernet { usage[format.rawValue, default: 0] += 1; entry.remainingLegacy += 1 }
-                if format == .plaintext, spec.sealPlaintext { entry.remainingLegacy += 1 }
+        var remaining = 0
+
+        mutating func add(_ cell: Cell, _ migrator: Migrator) {
+            let format = ValueFormat.of(cell)
+            formats[migrator.name(format, cell), default: 0] += 1
+            if format == .envelope, let version = Migrator.envelopeVersion(cell) {
+                usage[String(version), default: 0] += 1
+                if migrator.rewrites(cell, format) { remaining += 1 }
+            }
+            if format == .legacyJSON || format == .fernet { usage[format.rawValue, default: 0] += 1; remaining += 1 }
+            if format == .plaintext, migrator.spec.sealPlaintext { remaining += 1 }
+        }
+    }
+
+    /// Records a column's counts for key-version accounting (reading the column again unless the run
+    /// counted it as it went: `tally`, taken at `counted`).
+    func count(_ database: Opened, _ column: ColumnTarget, tally: (Tally, Date)?, into entry: inout MigrationReport.Column) async throws {
+        var (result, counted) = tally ?? (Tally(), Date())
+        if tally == nil {
+            var after: RowKey?
+            while true {
+                let page = try await database.database.page(column, after: after, limit: 5000)
+                guard let last = page.last else { break }
+                after = last.0
+                for (_, cell) in page { result.add(cell, self) }
             }
         }
-        entry.formats = formats
-        try await services.store.recordKeyUsage(location: database.location(column), counts: usage, at: counted)
+        entry.formats = result.formats
+        entry.remainingLegacy = result.remaining
+        try await services.store.recordKeyUsage(location: database.location(column), counts: result.usage, at: counted)
     }
 
     /// Opens every value under its context and checks every imported account (`verify`, `--verify-only`).

@@ -194,6 +194,46 @@ public final class Migrator: Sendable {
         }
     }
 
+    /// What becomes of one row of a page.
+    enum RowWork: Sendable {
+        /// Nothing to do (not rewritten).
+        case keep
+        case failed(String)
+        /// Opens to `plaintext` (and, when sealing, becomes `sealed`).
+        case opened(Data, sealed: Cell?)
+    }
+
+    /// Opens (and, with `sealing`, seals) every row of a page that a run rewrites, on every processor
+    /// at once: opening and sealing are pure computation, the page is read and written on the database's
+    /// own thread.
+    func work(_ page: [(RowKey, Cell)], _ column: ColumnTarget, sealing: Bool) async throws -> [RowWork] {
+        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, page.count / 64))
+        let size = (page.count + parts - 1) / max(parts, 1)
+        return try await withThrowingTaskGroup(of: (Int, [RowWork]).self) { group in
+            for part in 0..<parts {
+                let slice = page[min(part * size, page.count)..<min((part + 1) * size, page.count)]
+                group.addTask {
+                    var results: [RowWork] = []
+                    results.reserveCapacity(slice.count)
+                    for (key, cell) in slice {
+                        let format = ValueFormat.of(cell)
+                        guard self.rewrites(cell, format) else { results.append(.keep); continue }
+                        let context = self.callerContext(column, key)
+                        switch try self.openForRewrite(cell, format: format, context: context) {
+                        case .failed(let reason): results.append(.failed(reason))
+                        case .plaintext(let plaintext, _):
+                            results.append(.opened(plaintext, sealed: sealing ? try await self.sealed(plaintext, like: cell, context: context) : nil))
+                        }
+                    }
+                    return (part, results)
+                }
+            }
+            var ordered = [[RowWork]](repeating: [], count: parts)
+            for try await (part, results) in group { ordered[part] = results }
+            return ordered.flatMap { $0 }
+        }
+    }
+
     /// The rewritten cell: binary envelope in a BLOB, text envelope in a text cell.
     func sealed(_ plaintext: Data, like cell: Cell, context: String) async throws -> Cell {
         let envelope = try await services.cipher.seal(plaintext, context: context)
