@@ -141,17 +141,27 @@ public final class ApplicationDatabase: Sendable {
         guard !changes.isEmpty else { return [] }
         return try await backend.transaction { [kind] database in
             var changed: Set<RowKey> = []
+            // Typed like the target's keys, so that the lookups by key use the temporary table's index.
+            let integerKeys = changes.allSatisfy { if case .integer = $0.key { true } else { false } }
+            let cas = integerKeys ? "temp.warden_migrate_cas_integer" : "temp.warden_migrate_cas_text"
+            if kind == .sqlite {
+                try await database.raw("CREATE TEMP TABLE IF NOT EXISTS \(unsafeRaw: String(cas.dropFirst(5))) (k \(unsafeRaw: integerKeys ? "INTEGER" : "TEXT") PRIMARY KEY, old, new)").run()
+            }
             // SQLite allows 32,766 parameters per statement, PostgreSQL 65,535: 3 per row, 2,000 rows at a time.
             for slice in stride(from: 0, to: changes.count, by: 2000).map({ changes[$0..<min($0 + 2000, changes.count)] }) {
                 var query: SQLQueryString
                 switch kind {
                 case .sqlite:
-                    query = "WITH v(k, old, new) AS (VALUES "
+                    // The batch goes into a temporary table keyed like the target, and the update looks each
+                    // row up by key: `UPDATE … FROM (VALUES …)` costs ten times as much in SQLite 3.54.
+                    try await database.raw("DELETE FROM \(unsafeRaw: cas)").run()
+                    var insert: SQLQueryString = "INSERT INTO \(unsafeRaw: cas) (k, old, new) VALUES "
                     for (index, change) in slice.enumerated() {
-                        if index > 0 { query += ", " }
-                        query += "(\(bind: change.key.bindable), \(bind: change.old.bindable), \(bind: change.new.bindable))"
+                        if index > 0 { insert += ", " }
+                        insert += "(\(bind: change.key.bindable), \(bind: change.old.bindable), \(bind: change.new.bindable))"
                     }
-                    query += ") UPDATE \(ident: target.table) SET \(ident: target.column) = v.new FROM v WHERE \(ident: target.table).\(ident: target.key) = v.k AND \(ident: target.table).\(ident: target.column) IS v.old RETURNING \(ident: target.table).\(ident: target.key) AS k, typeof(\(ident: target.table).\(ident: target.key)) AS kt"
+                    try await database.raw(insert).run()
+                    query = "UPDATE \(ident: target.table) SET \(ident: target.column) = (SELECT new FROM \(unsafeRaw: cas) WHERE \(unsafeRaw: cas).k = \(ident: target.table).\(ident: target.key)) WHERE \(ident: target.key) IN (SELECT k FROM \(unsafeRaw: cas)) AND \(ident: target.column) IS (SELECT old FROM \(unsafeRaw: cas) WHERE \(unsafeRaw: cas).k = \(ident: target.table).\(ident: target.key)) RETURNING \(ident: target.key) AS k, typeof(\(ident: target.key)) AS kt"
                 case .postgres:
                     let keyType = target.keyType, valueType = target.valueType
                     query = "UPDATE \(ident: target.table) SET \(ident: target.column) = v.new FROM (VALUES "

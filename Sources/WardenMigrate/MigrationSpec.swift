@@ -33,7 +33,8 @@ public struct ColumnTarget: Sendable, Hashable, Codable {
 
     /// The context a row's value is bound to (before the caller domain).
     public func context(for key: RowKey) -> String {
-        (context ?? Self.defaultContext)
+        guard let context else { return "\(table)/\(column)/\(key.description)" }
+        return context
             .replacingOccurrences(of: "{table}", with: table)
             .replacingOccurrences(of: "{column}", with: column)
             .replacingOccurrences(of: "{key}", with: key.description)

@@ -145,9 +145,20 @@ extension Migrator {
             var passTally: Tally? = after == nil ? Tally() : nil
             let passStarted = Date()
             let progress = ProgressMeter(label: pass == 1 ? "rewrite \(location)" : "rewrite \(location) (pass \(pass))", total: total, quiet: quiet)
-            while true {
-                let page = try await database.database.page(column, after: after, limit: spec.batchSize)
-                guard let last = page.last else { break }
+            // Pipelined: while one batch is written (on the database's thread), the next is read and
+            // opened and sealed (on the other cores). Each batch is still written and journalled in order.
+            let skippedKeys = skipped
+            let batchSize = spec.batchSize
+            let db = database.database
+            @Sendable func prepare(_ page: [(RowKey, Cell)]) async throws -> [RowWork] {
+                let pending = skippedKeys.isEmpty ? page : page.filter { !skippedKeys.contains($0.0.description) }
+                return try await work(pending, column, sealing: true)
+            }
+            var page = try await db.page(column, after: after, limit: batchSize)
+            var prepared = page.isEmpty ? [] : try await prepare(page)
+            while let last = page.last {
+                let next = try await db.page(column, after: last.0, limit: batchSize)
+                async let nextPrepared = next.isEmpty ? [] : prepare(next)
                 var changes: [(key: RowKey, old: Cell, new: Cell)] = []
                 var late: [MigrationBackup.Entry] = []
                 let pending = skipped.isEmpty ? page : page.filter { !skipped.contains($0.0.description) }
@@ -155,7 +166,7 @@ extension Migrator {
                     report.rows += page.count
                     for (key, _) in page where skipped.contains(key.description) { report.fail(key, "skipped: the value opens under no key (left as it was)") }
                 }
-                for ((key, cell), work) in zip(pending, try await work(pending, column, sealing: true)) {
+                for ((key, cell), work) in zip(pending, prepared) {
                     switch work {
                     case .keep: continue
                     case .failed(let reason):
@@ -183,7 +194,7 @@ extension Migrator {
                 }
                 let changed: Set<RowKey>
                 do {
-                    changed = try await database.database.compareAndSet(column, changes)
+                    changed = try await db.compareAndSet(column, changes)
                 } catch {
                     throw MigrationError("\(location): writing the batch after row \(after.map(\.description) ?? "(start)") failed: \(Self.describe(error)); this batch was not written")
                 }
@@ -196,6 +207,8 @@ extension Migrator {
                 try journal.append(.init(kind: .batch, location: location, lastKey: last.0, rows: page.count, rewritten: changed.count,
                                          conflicts: changes.count - changed.count, pass: pass))
                 progress.advance(by: page.count)
+                page = next
+                prepared = try await nextPrepared
             }
             progress.finish()
             // Again from the start when this pass (in this run or a killed one) lost a race with the
@@ -321,23 +334,35 @@ extension Migrator {
     }
 }
 
-/// Which (row, value) pairs the backup holds, as 128-bit SHA-256 prefixes (a million values take a few
-/// tens of MB).
+/// Which (row, value) pairs the backup holds, as 128-bit keyed digests (two SipHash passes of Swift's
+/// `Hasher`, seeded at random per process: nothing outside the process can aim a collision at them);
+/// a million values take a few tens of MB.
 final class BackedUpKeys: @unchecked Sendable {
-    private struct Digest: Hashable { let high: UInt64, low: UInt64 }
+    private struct Digest: Hashable { let high: Int, low: Int }
     private var digests: Set<Digest> = []
     private let lock = NSLock()
 
     private static func digest(location: String, key: RowKey, cell: Cell) -> Digest {
-        var hash = SHA256()
-        hash.update(data: Data(location.utf8))
-        hash.update(data: [0])
-        hash.update(data: Data(key.description.utf8))
-        hash.update(data: [0])
-        if let bytes = cell.bytes { hash.update(data: bytes) }
-        let bytes = Array(hash.finalize())
-        func word(_ offset: Int) -> UInt64 { bytes[offset..<offset + 8].reduce(0) { $0 << 8 | UInt64($1) } }
-        return Digest(high: word(0), low: word(8))
+        func pass(_ salt: UInt8) -> Int {
+            var hasher = Hasher()
+            hasher.combine(salt)
+            // Exact bytes (a String's own hash treats canonically equivalent texts as one).
+            func bytes(_ data: some Collection<UInt8>) {
+                hasher.combine(data.count)
+                if data.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+                    Array(data).withUnsafeBytes { hasher.combine(bytes: $0) }
+                }
+            }
+            bytes(location.utf8)
+            bytes(key.description.utf8)
+            switch cell {
+            case .blob(let data): hasher.combine(0 as UInt8); data.withUnsafeBytes { hasher.combine(bytes: $0) }; hasher.combine(data.count)
+            case .text(let text): hasher.combine(1 as UInt8); bytes(text.utf8)
+            case .null, .other: hasher.combine(2 as UInt8)
+            }
+            return hasher.finalize()
+        }
+        return Digest(high: pass(0x5A), low: pass(0xA5))
     }
 
     func insert(location: String, key: RowKey, cell: Cell) {

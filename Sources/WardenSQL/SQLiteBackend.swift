@@ -56,7 +56,7 @@ public final class SQLiteBackend: SQLBackend {
             }
         }
         let uri = "file:\(escaped)?mode=\(readOnly ? "ro" : "rw")"
-        return try await open(storage: .file(path: uri), pragmas: ["PRAGMA busy_timeout=10000"])
+        return try await open(storage: .file(path: uri), pragmas: ["PRAGMA busy_timeout=10000", "PRAGMA temp_store=MEMORY"])
     }
 
     /// Opens a private in-memory database (tests).

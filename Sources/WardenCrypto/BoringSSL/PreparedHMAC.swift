@@ -20,6 +20,13 @@ public struct PreparedHMAC: Sendable {
     public func dynamicTruncation(counter: UInt64) -> UInt32 {
         state.truncated(counter)
     }
+
+    /// The whole HMAC of `message` (20, 32 or 64 bytes), for keys used on many messages (the legacy
+    /// Fernet reader checks a token's HMAC under one or two keys per value during a migration).
+    public func authenticationCode(for message: some Collection<UInt8>) -> [UInt8] {
+        if let code = message.withContiguousStorageIfAvailable({ state.code(UnsafeRawBufferPointer($0)) }) { return code }
+        return Array(message).withUnsafeBytes { state.code($0) }
+    }
 }
 
 private enum State: @unchecked Sendable {
@@ -89,6 +96,32 @@ private enum State: @unchecked Sendable {
                 let offset = Int(digest[length - 1] & 0x0F)
                 return UInt32(digest[offset] & 0x7F) << 24 | UInt32(digest[offset + 1]) << 16
                     | UInt32(digest[offset + 2]) << 8 | UInt32(digest[offset + 3])
+            }
+        }
+    }
+
+    /// HMAC(key, message).
+    func code(_ message: UnsafeRawBufferPointer) -> [UInt8] {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { digest in
+            switch self {
+            case .sha1(var inner, var outer):
+                CCryptoBoringSSL_SHA1_Update(&inner, message.baseAddress, message.count)
+                CCryptoBoringSSL_SHA1_Final(digest.baseAddress, &inner)
+                CCryptoBoringSSL_SHA1_Update(&outer, digest.baseAddress, 20)
+                CCryptoBoringSSL_SHA1_Final(digest.baseAddress, &outer)
+                return Array(digest.prefix(20))
+            case .sha256(var inner, var outer):
+                CCryptoBoringSSL_SHA256_Update(&inner, message.baseAddress, message.count)
+                CCryptoBoringSSL_SHA256_Final(digest.baseAddress, &inner)
+                CCryptoBoringSSL_SHA256_Update(&outer, digest.baseAddress, 32)
+                CCryptoBoringSSL_SHA256_Final(digest.baseAddress, &outer)
+                return Array(digest.prefix(32))
+            case .sha512(var inner, var outer):
+                CCryptoBoringSSL_SHA512_Update(&inner, message.baseAddress, message.count)
+                CCryptoBoringSSL_SHA512_Final(digest.baseAddress, &inner)
+                CCryptoBoringSSL_SHA512_Update(&outer, digest.baseAddress, 64)
+                CCryptoBoringSSL_SHA512_Final(digest.baseAddress, &outer)
+                return Array(digest.prefix(64))
             }
         }
     }
