@@ -172,6 +172,7 @@ let package = Package(
             dependencies: [
                 "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSQL", "WardenAuth",
                 .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings

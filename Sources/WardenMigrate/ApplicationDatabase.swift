@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import SQLiteKit
 import WardenSQL
 
 /// An application's database whose columns `warden migrate` reads and rewrites in place: a SQLite file
@@ -85,7 +86,19 @@ public final class ApplicationDatabase: Sendable {
 
     /// Up to `limit` rows of `table` with keys after `after`, in key order: each key and the cell of `column`.
     func page(_ target: ColumnTarget, after: RowKey?, limit: Int) async throws -> [(RowKey, Cell)] {
-        try await backend.withConnection { [kind] database in
+        if let sqlite = backend as? SQLiteBackend {
+            // SQLite's own values, without SQLKit's `Codable` decoding (a few microseconds a row).
+            let table = Self.quote(target.table), key = Self.quote(target.key), column = Self.quote(target.column)
+            let sql = "SELECT \(key) AS k, \(column) AS v FROM \(table)" + (after == nil ? "" : " WHERE \(key) > ?1") + " ORDER BY \(key) LIMIT \(limit)"
+            let binds = after.map { [$0.sqliteData] } ?? []
+            return try await sqlite.withSQLiteConnection { connection in
+                try await connection.query(sql, binds).map { row in
+                    guard let key = RowKey(row.column("k")) else { throw MigrationError("\(target.name): a row has a key that is neither an integer nor text") }
+                    return (key, Cell(row.column("v")))
+                }
+            }
+        }
+        return try await backend.withConnection { [kind] database in
             var query: SQLQueryString = switch kind {
             case .sqlite: "SELECT \(ident: target.key) AS k, typeof(\(ident: target.key)) AS kt, typeof(\(ident: target.column)) AS vt, \(ident: target.column) AS v FROM \(ident: target.table)"
             case .postgres: "SELECT \(ident: target.key)::\(unsafeRaw: target.keyIsInteger ? "bigint" : "text") AS k, \(ident: target.column) AS v FROM \(ident: target.table)"
@@ -139,50 +152,107 @@ public final class ApplicationDatabase: Sendable {
     /// that were changed (a key missing from the result was changed by someone else meanwhile, or is gone).
     func compareAndSet(_ target: ColumnTarget, _ changes: [(key: RowKey, old: Cell, new: Cell)]) async throws -> Set<RowKey> {
         guard !changes.isEmpty else { return [] }
-        return try await backend.transaction { [kind] database in
+        if let sqlite = backend as? SQLiteBackend { return try await sqliteCompareAndSet(sqlite, target, changes) }
+        // PostgreSQL: one UPDATE … FROM (VALUES …) per 2,000 rows (65,535 parameters per statement), with
+        // the column types cast explicitly.
+        return try await backend.transaction { database in
             var changed: Set<RowKey> = []
-            // Typed like the target's keys, so that the lookups by key use the temporary table's index.
-            let integerKeys = changes.allSatisfy { if case .integer = $0.key { true } else { false } }
-            let cas = integerKeys ? "temp.warden_migrate_cas_integer" : "temp.warden_migrate_cas_text"
-            if kind == .sqlite {
-                try await database.raw("CREATE TEMP TABLE IF NOT EXISTS \(unsafeRaw: String(cas.dropFirst(5))) (k \(unsafeRaw: integerKeys ? "INTEGER" : "TEXT") PRIMARY KEY, old, new)").run()
-            }
-            // SQLite allows 32,766 parameters per statement, PostgreSQL 65,535: 3 per row, 2,000 rows at a time.
             for slice in stride(from: 0, to: changes.count, by: 2000).map({ changes[$0..<min($0 + 2000, changes.count)] }) {
-                var query: SQLQueryString
-                switch kind {
-                case .sqlite:
-                    // The batch goes into a temporary table keyed like the target, and the update looks each
-                    // row up by key: `UPDATE … FROM (VALUES …)` costs ten times as much in SQLite 3.54.
-                    try await database.raw("DELETE FROM \(unsafeRaw: cas)").run()
-                    var insert: SQLQueryString = "INSERT INTO \(unsafeRaw: cas) (k, old, new) VALUES "
-                    for (index, change) in slice.enumerated() {
-                        if index > 0 { insert += ", " }
-                        insert += "(\(bind: change.key.bindable), \(bind: change.old.bindable), \(bind: change.new.bindable))"
-                    }
-                    try await database.raw(insert).run()
-                    query = "UPDATE \(ident: target.table) SET \(ident: target.column) = (SELECT new FROM \(unsafeRaw: cas) WHERE \(unsafeRaw: cas).k = \(ident: target.table).\(ident: target.key)) WHERE \(ident: target.key) IN (SELECT k FROM \(unsafeRaw: cas)) AND \(ident: target.column) IS (SELECT old FROM \(unsafeRaw: cas) WHERE \(unsafeRaw: cas).k = \(ident: target.table).\(ident: target.key)) RETURNING \(ident: target.key) AS k, typeof(\(ident: target.key)) AS kt"
-                case .postgres:
-                    let keyType = target.keyType, valueType = target.valueType
-                    query = "UPDATE \(ident: target.table) SET \(ident: target.column) = v.new FROM (VALUES "
-                    for (index, change) in slice.enumerated() {
-                        if index > 0 { query += ", " }
-                        query += "(\(bind: change.key.bindable)::\(unsafeRaw: keyType), \(bind: change.old.bindable)::\(unsafeRaw: valueType), \(bind: change.new.bindable)::\(unsafeRaw: valueType))"
-                    }
-                    query += ") AS v(k, old, new) WHERE \(ident: target.table).\(ident: target.key) = v.k AND \(ident: target.table).\(ident: target.column) IS NOT DISTINCT FROM v.old RETURNING \(ident: target.table).\(ident: target.key)::text AS k"
+                let keyType = target.keyType, valueType = target.valueType
+                var query: SQLQueryString = "UPDATE \(ident: target.table) SET \(ident: target.column) = v.new FROM (VALUES "
+                for (index, change) in slice.enumerated() {
+                    if index > 0 { query += ", " }
+                    query += "(\(bind: change.key.bindable)::\(unsafeRaw: keyType), \(bind: change.old.bindable)::\(unsafeRaw: valueType), \(bind: change.new.bindable)::\(unsafeRaw: valueType))"
                 }
+                query += ") AS v(k, old, new) WHERE \(ident: target.table).\(ident: target.key) = v.k AND \(ident: target.table).\(ident: target.column) IS NOT DISTINCT FROM v.old RETURNING \(ident: target.table).\(ident: target.key)::text AS k"
                 for row in try await database.raw(query).all() {
-                    switch kind {
-                    case .sqlite:
-                        changed.insert(try row.decode(column: "kt", as: String.self) == "integer"
-                            ? .integer(try row.decode(column: "k", as: Int64.self)) : .text(try row.decode(column: "k", as: String.self)))
-                    case .postgres:
-                        let text = try row.decode(column: "k", as: String.self)
-                        changed.insert(target.keyIsInteger ? (Int64(text).map(RowKey.integer) ?? .text(text)) : .text(text))
-                    }
+                    let text = try row.decode(column: "k", as: String.self)
+                    changed.insert(target.keyIsInteger ? (Int64(text).map(RowKey.integer) ?? .text(text)) : .text(text))
                 }
             }
             return changed
+        }
+    }
+}
+
+extension ApplicationDatabase {
+    /// SQLite's compare-and-set: the batch goes into a temporary table keyed like the target's keys, and
+    /// the update looks each row up by key (`UPDATE … FROM (VALUES …)` costs ten times as much in SQLite
+    /// 3.54); values are bound as SQLite's own.
+    private func sqliteCompareAndSet(_ sqlite: SQLiteBackend, _ target: ColumnTarget, _ changes: [(key: RowKey, old: Cell, new: Cell)]) async throws -> Set<RowKey> {
+        let integerKeys = changes.allSatisfy { if case .integer = $0.key { true } else { false } }
+        let name = integerKeys ? "warden_migrate_cas_integer" : "warden_migrate_cas_text"
+        let cas = "temp." + name
+        let table = Self.quote(target.table), key = Self.quote(target.key), column = Self.quote(target.column)
+        let update = """
+            UPDATE \(table) SET \(column) = (SELECT new FROM \(cas) WHERE \(cas).k = \(table).\(key)) \
+            WHERE \(key) IN (SELECT k FROM \(cas)) AND \(column) IS (SELECT old FROM \(cas) WHERE \(cas).k = \(table).\(key)) \
+            RETURNING \(key) AS k
+            """
+        return try await sqlite.connectionTransaction { connection in
+            _ = try await connection.query("CREATE TEMP TABLE IF NOT EXISTS \(name) (k \(integerKeys ? "INTEGER" : "TEXT") PRIMARY KEY, old, new)")
+            var changed: Set<RowKey> = []
+            // SQLite allows 32,766 parameters per statement: 3 per row, 2,000 rows at a time.
+            for start in stride(from: 0, to: changes.count, by: 2000) {
+                let slice = changes[start..<min(start + 2000, changes.count)]
+                _ = try await connection.query("DELETE FROM \(cas)")
+                var binds: [SQLiteData] = []
+                binds.reserveCapacity(slice.count * 3)
+                var sql = "INSERT INTO \(cas) (k, old, new) VALUES "
+                for (index, change) in slice.enumerated() {
+                    sql += index == 0 ? "(?, ?, ?)" : ", (?, ?, ?)"
+                    binds.append(change.key.sqliteData)
+                    binds.append(change.old.sqliteData)
+                    binds.append(change.new.sqliteData)
+                }
+                _ = try await connection.query(sql, binds)
+                for row in try await connection.query(update) {
+                    if let key = RowKey(row.column("k")) { changed.insert(key) }
+                }
+            }
+            return changed
+        }
+    }
+
+    /// A quoted SQL identifier.
+    static func quote(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+extension RowKey {
+    init?(_ data: SQLiteData?) {
+        switch data {
+        case .integer(let value): self = .integer(Int64(value))
+        case .text(let text): self = .text(text)
+        default: return nil
+        }
+    }
+
+    var sqliteData: SQLiteData {
+        switch self {
+        case .integer(let value): .integer(Int(value))
+        case .text(let text): .text(text)
+        }
+    }
+}
+
+extension Cell {
+    init(_ data: SQLiteData?) {
+        switch data {
+        case .none, .null?: self = .null
+        case .text(let text)?: self = .text(text)
+        case .blob(let buffer)?: self = .blob(Data(buffer.readableBytesView))
+        case .integer?: self = .other("integer")
+        case .float?: self = .other("real")
+        }
+    }
+
+    var sqliteData: SQLiteData {
+        switch self {
+        case .null, .other: .null
+        case .text(let text): .text(text)
+        case .blob(let data): .blob(ByteBuffer(bytes: data))
         }
     }
 }

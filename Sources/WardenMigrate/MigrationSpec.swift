@@ -114,7 +114,7 @@ public enum RolelessPolicy: Sendable, Hashable, Codable {
 ///     {"name": "app", "location": "postgres://app@db/app",
 ///      "columns": [{"table": "extra_encrypted", "column": "value", "key": "id"}]}
 ///   ],
-///   "batch_size": 1000,
+///   "batch_size": 2000,
 ///   "seal_plaintext": true
 /// }
 /// ```
@@ -126,7 +126,7 @@ public struct MigrationSpec: Sendable, Hashable, Codable {
     public var roleless: RolelessPolicy = .none
     public var databases: [DatabaseTarget] = []
     /// Rows per batch (each batch is one transaction).
-    public var batchSize: Int = 1000
+    public var batchSize: Int = 2000
     /// Seal plaintext found in migrated columns (default true: an encrypted column should hold no
     /// plaintext; the original could not read such values either).
     public var sealPlaintext: Bool = true
@@ -151,7 +151,7 @@ public struct MigrationSpec: Sendable, Hashable, Codable {
         rbacDatabase = try container.decodeIfPresent(String.self, forKey: .rbacDatabase)
         roleless = try container.decodeIfPresent(RolelessPolicy.self, forKey: .roleless) ?? .none
         databases = try container.decodeIfPresent([DatabaseTarget].self, forKey: .databases) ?? []
-        batchSize = try container.decodeIfPresent(Int.self, forKey: .batchSize) ?? 1000
+        batchSize = try container.decodeIfPresent(Int.self, forKey: .batchSize) ?? 2000
         sealPlaintext = try container.decodeIfPresent(Bool.self, forKey: .sealPlaintext) ?? true
         skipUnreadable = try container.decodeIfPresent(Bool.self, forKey: .skipUnreadable) ?? false
         rewrapOldVersions = try container.decodeIfPresent(Bool.self, forKey: .rewrapOldVersions) ?? false

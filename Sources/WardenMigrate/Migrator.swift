@@ -219,10 +219,14 @@ public final class Migrator: Sendable {
                         let format = ValueFormat.of(cell)
                         guard self.rewrites(cell, format) else { results.append(.keep); continue }
                         let context = self.callerContext(column, key)
+                        guard sealing else {
+                            results.append(try self.check(cell, format: format, context: context).map { .failed($0) } ?? .opened(Data(), sealed: nil))
+                            continue
+                        }
                         switch try self.openForRewrite(cell, format: format, context: context) {
                         case .failed(let reason): results.append(.failed(reason))
                         case .plaintext(let plaintext, _):
-                            results.append(.opened(plaintext, sealed: sealing ? try await self.sealed(plaintext, like: cell, context: context) : nil))
+                            results.append(.opened(plaintext, sealed: try await self.sealed(plaintext, like: cell, context: context)))
                         }
                     }
                     return (part, results)
@@ -231,6 +235,21 @@ public final class Migrator: Sendable {
             var ordered = [[RowWork]](repeating: [], count: parts)
             for try await (part, results) in group { ordered[part] = results }
             return ordered.flatMap { $0 }
+        }
+    }
+
+    /// Checks that a value to be rewritten is authentic, as cheaply as its format allows (``FieldCipher/authenticate(_:context:)``);
+    /// returns why not, or `nil`.
+    func check(_ cell: Cell, format: ValueFormat, context: String) throws -> String? {
+        guard format != .plaintext else { return nil }
+        guard let bytes = cell.bytes else { return "no value" }
+        do {
+            _ = try services.cipher.authenticate(bytes, context: context)
+            return nil
+        } catch where error.code == .legacyKeyMissing {
+            throw MigrationError(error.message)
+        } catch {
+            return format == .envelope ? "a Warden envelope that does not open under its context (\(error.code.rawValue))" : "opens under no key (\(format.rawValue))"
         }
     }
 

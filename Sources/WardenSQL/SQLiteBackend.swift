@@ -94,14 +94,24 @@ public final class SQLiteBackend: SQLBackend {
     static let writeLockPatience: Duration = .seconds(120)
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await connectionTransaction { try await body($0.sql()) }
+    }
+
+    /// Runs `body` on the connection itself, outside a transaction: for bulk readers that bind and decode
+    /// `SQLiteData` directly (SQLKit's `Codable` binding costs microseconds per value).
+    public func withSQLiteConnection<T: Sendable>(_ body: @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
+        try await mutex.withLock { try await body(connection) }
+    }
+
+    /// Like ``transaction(_:)``, on the connection itself.
+    public func connectionTransaction<T: Sendable>(_ body: @Sendable (SQLiteConnection) async throws -> T) async throws -> T {
         try await mutex.withLock {
-            let database = connection.sql()
             // BEGIN IMMEDIATE takes the write lock before anything is done, so retrying it is safe.
             let clock = ContinuousClock()
             let deadline = clock.now + Self.writeLockPatience
             while true {
                 do {
-                    try await database.raw("BEGIN IMMEDIATE").run()
+                    _ = try await connection.query("BEGIN IMMEDIATE")
                     break
                 } catch let error as SQLiteError where error.reason == .busy && clock.now < deadline {
                     try await Task.sleep(for: .milliseconds(50))
@@ -110,11 +120,11 @@ public final class SQLiteBackend: SQLBackend {
                 }
             }
             do {
-                let result = try await body(database)
-                try await database.raw("COMMIT").run()
+                let result = try await body(connection)
+                _ = try await connection.query("COMMIT")
                 return result
             } catch {
-                try? await database.raw("ROLLBACK").run()
+                _ = try? await connection.query("ROLLBACK")
                 throw error
             }
         }

@@ -256,6 +256,22 @@ public final class FieldCipher: Sendable {
         }
     }
 
+    /// Checks that a ciphertext in any accepted format is authentic under the keys, decrypting only where
+    /// the format allows nothing less: a Fernet token's HMAC (and time limits) is checked without
+    /// decrypting it; envelopes and JSON envelopes (AES-GCM) are opened. Returns what sealed it.
+    ///
+    /// For bulk checks before any change (`warden migrate` validates every value while it writes its
+    /// backup): a token that is authentic opens, unless the original wrote a malformed plaintext under its
+    /// own key.
+    public func authenticate(_ ciphertext: some DataProtocol, context: String) throws(WardenCryptoError) -> OpenedField.Source {
+        let bytes = ciphertext as? Data ?? Data(ciphertext)
+        guard case .legacyFernet = try openEnvelope(bytes: bytes, context: context) else { return try open(bytes: bytes, context: context).source }
+        switch try legacyReader(for: "a legacy Fernet token").authenticateFernet(bytes, now: clock.now()) {
+        case .opened(_, let source): return source
+        case .failed(let reason): throw failure("legacy-fernet", reason, context)
+        }
+    }
+
     /// Opens a digital-twin Fernet token (the original's `digital_twin.db` cells) and returns its whole
     /// JSON wrapper, `{"data": …, "meta": {"field", "encrypted_at", "compliance_flags"}}`, instead of the
     /// `data` string ``open(_:context:)-(DataProtocol,_)`` returns; any other input opens as usual.

@@ -145,6 +145,27 @@ final class LegacyReader: Sendable {
         return .opened(Data(value.utf8), .legacyTwinFernet)
     }
 
+    /// Checks a Fernet token's structure, HMAC and time limits without decrypting it; says which key wrote
+    /// it (raw Fernet or digital-twin).
+    func authenticateFernet(_ text: some Collection<UInt8>, now: Date) throws(WardenCryptoError) -> Outcome {
+        guard keys.fernetKey != nil || keys.twinKeyMaterial != nil else {
+            throw WardenCryptoError(.legacyKeyMissing, "this is a legacy Fernet token; opening it needs DIGITAL_TWIN_ENCRYPTION_KEY (or WARDEN_LEGACY_ENCRYPTION_KEY)")
+        }
+        guard let token = Fernet.Token(text: text) else { return .failed(.malformed) }
+        let source: OpenedField.Source
+        if let raw = keys.fernetKey, token.isAuthentic(under: raw) {
+            source = .legacyFernet
+        } else if let twin = twinFernetKey(), token.isAuthentic(under: twin) {
+            source = .legacyTwinFernet
+        } else {
+            return .failed(.authenticationFailed)
+        }
+        let timestamp = TimeInterval(token.timestamp), current = now.timeIntervalSince1970.rounded(.down)
+        if let ttl = keys.fernetTimeToLive, timestamp + ttl < current { return .failed(.expired) }
+        if timestamp > current + Fernet.maxClockSkew { return .failed(.timestampInFuture) }
+        return .opened(Data(), source)
+    }
+
     /// How many JSON envelope version keys are cached.
     var cachedVersionCount: Int { versionKeys.withLock { $0.count } }
 

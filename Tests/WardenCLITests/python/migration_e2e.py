@@ -336,7 +336,7 @@ def scenario_kill():
     check(total >= 20000, f"the fixture has only {total} values")
     rng = random.Random(int(os.environ.get("WARDEN_KILL_SEED", "11")))
     journal = os.path.join(setup.backup, "journal.log")
-    arguments = [WARDEN, "migrate", "run", *setup.sources(), "--batch-size", "250", "--quiet"]
+    arguments = [WARDEN, "migrate", "run", *setup.sources(), "--batch-size", "150", "--quiet"]
     kills = 0
     phases = {}
 
