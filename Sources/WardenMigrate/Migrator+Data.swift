@@ -381,6 +381,7 @@ final class BackedUpKeys: @unchecked Sendable {
     /// every backed-up file: a backup that fails here stops the run before any write.
     static func load(_ manifest: MigrationBackup.Manifest, from backup: MigrationBackup) throws -> BackedUpKeys {
         let keys = BackedUpKeys()
+        keys.digests.reserveCapacity(manifest.valueCount)
         for column in manifest.columns {
             for chunk in column.chunks {
                 for entry in try backup.readChunk(chunk) { keys.insert(location: column.location, key: entry.key, cell: entry.cell) }
