@@ -12,12 +12,7 @@ extension Migrator {
         for database in databases {
             for column in database.columns {
                 var entry = MigrationReport.Column(location: database.location(column))
-                let progress = ProgressMeter(label: "plan \(entry.location)", total: try await database.database.rowCount(column.table), quiet: quiet)
-                var after: RowKey?
-                while true {
-                    let page = try await database.database.page(column, after: after, limit: spec.batchSize)
-                    guard let last = page.last else { break }
-                    after = last.0
+                try await forEachPage(database, column, label: "plan \(entry.location)") { page in
                     for (key, cell) in page {
                         entry.rows += 1
                         let format = ValueFormat.of(cell)
@@ -32,9 +27,7 @@ extension Migrator {
                             entry.fail(key, reason)
                         }
                     }
-                    progress.advance(by: page.count)
                 }
-                progress.finish()
                 report.columns.append(entry)
             }
         }
@@ -68,12 +61,7 @@ extension Migrator {
                 let location = database.location(column)
                 var record = MigrationBackup.Manifest.Column(location: location, chunks: [])
                 var pending: [MigrationBackup.Entry] = []
-                let progress = ProgressMeter(label: "backup \(location)", total: try await database.database.rowCount(column.table), quiet: quiet)
-                var after: RowKey?
-                while true {
-                    let page = try await database.database.page(column, after: after, limit: spec.batchSize)
-                    guard let last = page.last else { break }
-                    after = last.0
+                try await forEachPage(database, column, label: "backup \(location)") { page in
                     for ((key, cell), work) in zip(page, try await work(page, column, sealing: false)) {
                         switch work {
                         case .keep: continue
@@ -91,12 +79,10 @@ extension Migrator {
                             pending.removeAll(keepingCapacity: true)
                         }
                     }
-                    progress.advance(by: page.count)
                 }
                 if !pending.isEmpty {
                     record.chunks.append(try backup.writeChunk(columnIndex: columnIndex, index: record.chunks.count, entries: pending))
                 }
-                progress.finish()
                 manifest.columns.append(record)
                 columnIndex += 1
             }
@@ -234,12 +220,7 @@ extension Migrator {
                 var entry = MigrationReport.Column(location: location)
                 var usage: [String: Int64] = [:]
                 let counted = Date()
-                let progress = ProgressMeter(label: "verify \(location)", total: try await database.database.rowCount(column.table), quiet: quiet)
-                var after: RowKey?
-                while true {
-                    let page = try await database.database.page(column, after: after, limit: spec.batchSize)
-                    guard let last = page.last else { break }
-                    after = last.0
+                try await forEachPage(database, column, label: "verify \(location)") { page in
                     for (key, cell) in page {
                         entry.rows += 1
                         let format = ValueFormat.of(cell)
@@ -253,7 +234,8 @@ extension Migrator {
                                 usage[version, default: 0] += 1
                             } catch {
                                 entry.formats["envelope-unreadable", default: 0] += 1
-                                entry.fail(key, "a Warden envelope that does not open under its context (\(error.code.rawValue))")
+                                let code = (error as? WardenCryptoError)?.code.rawValue ?? "error"
+                                entry.fail(key, "a Warden envelope that does not open under its context (\(code))")
                             }
                         case .legacyJSON, .fernet, .plaintext:
                             if format == .plaintext, !spec.sealPlaintext {
@@ -277,9 +259,7 @@ extension Migrator {
                             entry.formats[format.rawValue, default: 0] += 1
                         }
                     }
-                    progress.advance(by: page.count)
                 }
-                progress.finish()
                 try await services.store.recordKeyUsage(location: location, counts: usage, at: counted)
                 report.columns.append(entry)
             }

@@ -9,26 +9,15 @@ extension Migrator {
         let start = ContinuousClock.now
         var report = MigrationReport(mode: "plan")
         if let path = spec.rbacDatabase {
-            let rbac = try await RBACDatabase.open(path)
-            do {
+            report.accounts = try await usingRBAC(path) { rbac in
                 var accounts = MigrationReport.Accounts()
                 _ = try await planAccounts(rbac, report: &accounts)
                 accounts.auditEntries = try await rbac.accessLogCount()
-                report.accounts = accounts
-                await rbac.close()
-            } catch {
-                await rbac.close()
-                throw error
+                return accounts
             }
         }
         let databases = try await openDatabases(readOnly: true, notes: &report.notes)
-        do {
-            try await planColumns(databases, report: &report)
-        } catch {
-            await Self.closeAll(databases)
-            throw error
-        }
-        await Self.closeAll(databases)
+        try await using(databases) { try await planColumns(databases, report: &report) }
         report.elapsedSeconds = ProgressMeter.seconds(ContinuousClock.now - start)
         return report
     }
@@ -134,11 +123,7 @@ extension Migrator {
     func count(_ database: Opened, _ column: ColumnTarget, tally: (Tally, Date)?, into entry: inout MigrationReport.Column) async throws {
         var (result, counted) = tally ?? (Tally(), Date())
         if tally == nil {
-            var after: RowKey?
-            while true {
-                let page = try await database.database.page(column, after: after, limit: 5000)
-                guard let last = page.last else { break }
-                after = last.0
+            try await forEachPage(database, column, label: "count \(database.location(column))", limit: 5000) { page in
                 for (_, cell) in page { result.add(cell, self) }
             }
         }
@@ -152,27 +137,16 @@ extension Migrator {
         let start = ContinuousClock.now
         var report = MigrationReport(mode: "verify")
         if let path = spec.rbacDatabase {
-            let rbac = try await RBACDatabase.open(path)
-            do {
+            report.accounts = try await usingRBAC(path) { rbac in
                 var accounts = MigrationReport.Accounts()
                 let plans = try await planAccounts(rbac, report: &accounts)
                 // Users the plan cannot import are failures of the verification too.
                 try await verifyAccounts(plans, rbac: rbac, report: &accounts)
-                report.accounts = accounts
-                await rbac.close()
-            } catch {
-                await rbac.close()
-                throw error
+                return accounts
             }
         }
         let databases = try await openDatabases(readOnly: true, notes: &report.notes)
-        do {
-            try await verifyColumns(databases, report: &report)
-        } catch {
-            await Self.closeAll(databases)
-            throw error
-        }
-        await Self.closeAll(databases)
+        try await using(databases) { try await verifyColumns(databases, report: &report) }
         report.elapsedSeconds = ProgressMeter.seconds(ContinuousClock.now - start)
         return report
     }
@@ -188,13 +162,7 @@ extension Migrator {
             _ = try backup.verify(manifest)
             var report = MigrationReport(mode: "restore")
             let databases = try await openDatabases(readOnly: false, notes: &report.notes)
-            do {
-                try await restoreColumns(databases, backup: backup, manifest: manifest, force: force, report: &report)
-            } catch {
-                await Self.closeAll(databases)
-                throw error
-            }
-            await Self.closeAll(databases)
+            try await using(databases) { try await restoreColumns(databases, backup: backup, manifest: manifest, force: force, report: &report) }
             for file in manifest.files {
                 let copy = directory + "/restored-" + (file.source as NSString).lastPathComponent
                 try SecureFile.replaceAtomically(copy, bytes: try backup.readFile(file), mode: 0o600)

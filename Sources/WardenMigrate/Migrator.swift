@@ -149,6 +149,45 @@ public final class Migrator: Sendable {
         for database in databases { await database.database.close() }
     }
 
+    /// Runs `body`, then closes `databases`, whether or not `body` threw.
+    func using<T>(_ databases: [Opened], _ body: () async throws -> T) async throws -> T {
+        do {
+            let result = try await body()
+            await Self.closeAll(databases)
+            return result
+        } catch {
+            await Self.closeAll(databases)
+            throw error
+        }
+    }
+
+    /// Opens the original's rbac.db, runs `body` with it, closes it.
+    func usingRBAC<T>(_ path: String, _ body: (RBACDatabase) async throws -> T) async throws -> T {
+        let rbac = try await RBACDatabase.open(path)
+        do {
+            let result = try await body(rbac)
+            await rbac.close()
+            return result
+        } catch {
+            await rbac.close()
+            throw error
+        }
+    }
+
+    /// Calls `body` with every page of `column` in key order (from the start), showing progress as `label`.
+    func forEachPage(_ database: Opened, _ column: ColumnTarget, label: String, limit: Int? = nil, _ body: ([(RowKey, Cell)]) async throws -> Void) async throws {
+        let progress = ProgressMeter(label: label, total: try await database.database.rowCount(column.table), quiet: quiet)
+        var after: RowKey?
+        while true {
+            let page = try await database.database.page(column, after: after, limit: limit ?? spec.batchSize)
+            guard let last = page.last else { break }
+            after = last.0
+            try await body(page)
+            progress.advance(by: page.count)
+        }
+        progress.finish()
+    }
+
     // MARK: Opening values
 
     /// What a legacy or plaintext value opens to, or why it does not.

@@ -7,7 +7,7 @@ import WardenTestSupport
 /// `warden migrate` end to end: the scenarios of python/migration_e2e.py (a fixture installation of the
 /// original system written by scripts/legacy-fixture.py with Python's `cryptography`), and PostgreSQL as
 /// the application database.
-@Suite struct MigrationTests {
+@Suite struct MigrateEndToEndTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("python/migration_e2e.py").path
 
     static func scenario(_ name: String) async throws {
