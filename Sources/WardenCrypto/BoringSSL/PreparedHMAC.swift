@@ -71,29 +71,8 @@ private enum State: @unchecked Sendable {
     func truncated(_ counter: UInt64) -> UInt32 {
         var message = counter.bigEndian
         return withUnsafeBytes(of: &message) { message in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { digest in
-                let length: Int
-                switch self {
-                case .sha1(var inner, var outer):
-                    CCryptoBoringSSL_SHA1_Update(&inner, message.baseAddress, 8)
-                    CCryptoBoringSSL_SHA1_Final(digest.baseAddress, &inner)
-                    CCryptoBoringSSL_SHA1_Update(&outer, digest.baseAddress, 20)
-                    CCryptoBoringSSL_SHA1_Final(digest.baseAddress, &outer)
-                    length = 20
-                case .sha256(var inner, var outer):
-                    CCryptoBoringSSL_SHA256_Update(&inner, message.baseAddress, 8)
-                    CCryptoBoringSSL_SHA256_Final(digest.baseAddress, &inner)
-                    CCryptoBoringSSL_SHA256_Update(&outer, digest.baseAddress, 32)
-                    CCryptoBoringSSL_SHA256_Final(digest.baseAddress, &outer)
-                    length = 32
-                case .sha512(var inner, var outer):
-                    CCryptoBoringSSL_SHA512_Update(&inner, message.baseAddress, 8)
-                    CCryptoBoringSSL_SHA512_Final(digest.baseAddress, &inner)
-                    CCryptoBoringSSL_SHA512_Update(&outer, digest.baseAddress, 64)
-                    CCryptoBoringSSL_SHA512_Final(digest.baseAddress, &outer)
-                    length = 64
-                }
-                let offset = Int(digest[length - 1] & 0x0F)
+            withCode(message) { digest in
+                let offset = Int(digest[digest.count - 1] & 0x0F)
                 return UInt32(digest[offset] & 0x7F) << 24 | UInt32(digest[offset + 1]) << 16
                     | UInt32(digest[offset + 2]) << 8 | UInt32(digest[offset + 3])
             }
@@ -102,27 +81,34 @@ private enum State: @unchecked Sendable {
 
     /// HMAC(key, message).
     func code(_ message: UnsafeRawBufferPointer) -> [UInt8] {
+        withCode(message) { Array($0) }
+    }
+
+    /// Computes HMAC(key, message) into a temporary buffer and hands it to `body`.
+    private func withCode<T>(_ message: UnsafeRawBufferPointer, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { digest in
+            let length: Int
             switch self {
             case .sha1(var inner, var outer):
                 CCryptoBoringSSL_SHA1_Update(&inner, message.baseAddress, message.count)
                 CCryptoBoringSSL_SHA1_Final(digest.baseAddress, &inner)
                 CCryptoBoringSSL_SHA1_Update(&outer, digest.baseAddress, 20)
                 CCryptoBoringSSL_SHA1_Final(digest.baseAddress, &outer)
-                return Array(digest.prefix(20))
+                length = 20
             case .sha256(var inner, var outer):
                 CCryptoBoringSSL_SHA256_Update(&inner, message.baseAddress, message.count)
                 CCryptoBoringSSL_SHA256_Final(digest.baseAddress, &inner)
                 CCryptoBoringSSL_SHA256_Update(&outer, digest.baseAddress, 32)
                 CCryptoBoringSSL_SHA256_Final(digest.baseAddress, &outer)
-                return Array(digest.prefix(32))
+                length = 32
             case .sha512(var inner, var outer):
                 CCryptoBoringSSL_SHA512_Update(&inner, message.baseAddress, message.count)
                 CCryptoBoringSSL_SHA512_Final(digest.baseAddress, &inner)
                 CCryptoBoringSSL_SHA512_Update(&outer, digest.baseAddress, 64)
                 CCryptoBoringSSL_SHA512_Final(digest.baseAddress, &outer)
-                return Array(digest.prefix(64))
+                length = 64
             }
+            return body(UnsafeBufferPointer(rebasing: digest[0..<length]))
         }
     }
 
