@@ -38,16 +38,6 @@ public final class ApplicationDatabase: Sendable {
         try? await backend.close()
     }
 
-    /// The location for messages: a PostgreSQL URL without its user information.
-    public var displayName: String {
-        guard kind == .postgres, let components = URLComponents(string: location) else { return location }
-        var shown = components
-        shown.user = nil
-        shown.password = nil
-        shown.query = nil
-        return shown.string ?? "postgres"
-    }
-
     /// The table's columns, or `nil` when there is no such table.
     public func columns(of table: String) async throws -> [Column]? {
         let rows: [Column] = try await backend.withConnection { [kind] database in
@@ -121,16 +111,30 @@ public final class ApplicationDatabase: Sendable {
         }
     }
 
-    /// One row's cell, or `nil` when the row is gone.
-    func cell(_ target: ColumnTarget, key: RowKey) async throws -> Cell? {
-        try await backend.withConnection { [kind] database -> Cell? in
-            let query: SQLQueryString = switch kind {
-            case .sqlite: "SELECT typeof(\(ident: target.column)) AS vt, \(ident: target.column) AS v FROM \(ident: target.table) WHERE \(ident: target.key) = \(bind: key.bindable)"
-            case .postgres: "SELECT \(ident: target.column) AS v FROM \(ident: target.table) WHERE \(ident: target.key) = \(bind: key.bindable)"
+    /// The cells of the rows with `keys` (rows that are gone are missing), 2,000 keys per query.
+    func cells(_ target: ColumnTarget, keys: [RowKey]) async throws -> [RowKey: Cell] {
+        var result: [RowKey: Cell] = [:]
+        for start in stride(from: 0, to: keys.count, by: 2000) {
+            let slice = keys[start..<min(start + 2000, keys.count)]
+            if let sqlite = backend as? SQLiteBackend {
+                let key = Self.quote(target.key)
+                let sql = "SELECT \(key) AS k, \(Self.quote(target.column)) AS v FROM \(Self.quote(target.table)) WHERE \(key) IN (" + Array(repeating: "?", count: slice.count).joined(separator: ", ") + ")"
+                let rows = try await sqlite.withSQLiteConnection { try await $0.query(sql, slice.map(\.sqliteData)) }
+                for row in rows { if let key = RowKey(row.column("k")) { result[key] = Cell(row.column("v")) } }
+            } else {
+                let rows = try await backend.withConnection { database in
+                    try await database.raw("""
+                        SELECT \(ident: target.key)::\(unsafeRaw: target.keyIsInteger ? "bigint" : "text") AS k, \(ident: target.column) AS v \
+                        FROM \(ident: target.table) WHERE \(ident: target.key) IN (\(binds: slice.map(\.bindable)))
+                        """).all()
+                }
+                for row in rows {
+                    let key: RowKey = target.keyIsInteger ? .integer(try row.decode(column: "k", as: Int64.self)) : .text(try row.decode(column: "k", as: String.self))
+                    result[key] = try Self.cell(row, kind: .postgres, target: target)
+                }
             }
-            guard let row = try await database.raw(query).first() else { return nil }
-            return try Self.cell(row, kind: kind, target: target)
         }
+        return result
     }
 
     static func cell(_ row: any SQLRow, kind: SQLDialectKind, target: ColumnTarget) throws -> Cell {

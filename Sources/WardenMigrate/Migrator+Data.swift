@@ -282,10 +282,11 @@ extension Migrator {
                 let progress = ProgressMeter(label: "restore \(location)", total: record.values, quiet: quiet)
                 for chunk in record.chunks {
                     let entries = try backup.readChunk(chunk)
+                    let currentCells = try await database.database.cells(column, keys: entries.map(\.key))
                     var changes: [(key: RowKey, old: Cell, new: Cell)] = []
                     for backed in entries {
                         entry.rows += 1
-                        guard let current = try await database.database.cell(column, key: backed.key) else {
+                        guard let current = currentCells[backed.key] else {
                             entry.fail(backed.key, "the row is gone")
                             continue
                         }
