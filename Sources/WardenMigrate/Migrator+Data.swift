@@ -119,7 +119,7 @@ extension Migrator {
         let last = journal.cursor(for: location)
         let state = journal.columnState(location)
         if state.done, !state.migrationFinishedSince {
-            report.rows = try await database.database.rowCount(column.table)
+            report.rows = total
             return nil
         }
         // A pass from the start without conflicts counts the column as it goes.
