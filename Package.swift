@@ -173,6 +173,8 @@ let package = Package(
                 "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSQL", "WardenAuth",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings

@@ -1,6 +1,8 @@
 import Foundation
 import SQLKit
 import SQLiteKit
+import PostgresKit
+import Logging
 import WardenSQL
 
 /// An application's database whose columns `warden migrate` reads and rewrites in place: a SQLite file
@@ -88,6 +90,30 @@ public final class ApplicationDatabase: Sendable {
                 }
             }
         }
+        if let postgres = backend as? PostgresBackend {
+            let table = Self.quote(target.table), key = Self.quote(target.key), column = Self.quote(target.column)
+            let sql = "SELECT \(key)::\(target.keyIsInteger ? "bigint" : "text") AS k, \(column) AS v FROM \(table)"
+                + (after == nil ? "" : " WHERE \(key) > $1::\(target.keyType)") + " ORDER BY \(key) LIMIT \(limit)"
+            var binds = PostgresBindings()
+            if let after { after.append(to: &binds) }
+            let query = PostgresQuery(unsafeSQL: sql, binds: binds)
+            return try await postgres.withPostgresConnection { connection in
+                var result: [(RowKey, Cell)] = []
+                let rows = try await connection.query(query, logger: Self.logger)
+                for try await row in rows {
+                    let cells = row.makeRandomAccess()
+                    let key: RowKey = target.keyIsInteger ? .integer(try cells[0].decode(Int64.self)) : .text(try cells[0].decode(String.self))
+                    let cell: Cell
+                    if target.storage == .bytes {
+                        cell = try cells[1].decode(ByteBuffer?.self).map { .blob(Data($0.readableBytesView)) } ?? .null
+                    } else {
+                        cell = try cells[1].decode(String?.self).map { .text($0) } ?? .null
+                    }
+                    result.append((key, cell))
+                }
+                return result
+            }
+        }
         return try await backend.withConnection { [kind] database in
             var query: SQLQueryString = switch kind {
             case .sqlite: "SELECT \(ident: target.key) AS k, typeof(\(ident: target.key)) AS kt, typeof(\(ident: target.column)) AS vt, \(ident: target.column) AS v FROM \(ident: target.table)"
@@ -157,21 +183,31 @@ public final class ApplicationDatabase: Sendable {
     func compareAndSet(_ target: ColumnTarget, _ changes: [(key: RowKey, old: Cell, new: Cell)]) async throws -> Set<RowKey> {
         guard !changes.isEmpty else { return [] }
         if let sqlite = backend as? SQLiteBackend { return try await sqliteCompareAndSet(sqlite, target, changes) }
+        guard let postgres = backend as? PostgresBackend else { throw MigrationError("\(target.name): unsupported database") }
         // PostgreSQL: one UPDATE … FROM (VALUES …) per 2,000 rows (65,535 parameters per statement), with
-        // the column types cast explicitly.
-        return try await backend.transaction { database in
+        // the column types cast explicitly and PostgreSQL's own values bound.
+        let table = Self.quote(target.table), key = Self.quote(target.key), column = Self.quote(target.column)
+        var queries: [PostgresQuery] = []
+        for start in stride(from: 0, to: changes.count, by: 2000) {
+            let slice = changes[start..<min(start + 2000, changes.count)]
+            var binds = PostgresBindings(capacity: slice.count * 3)
+            var sql = "UPDATE \(table) SET \(column) = v.new FROM (VALUES "
+            for (index, change) in slice.enumerated() {
+                let n = index * 3
+                sql += "\(index > 0 ? ", " : "")($\(n + 1)::\(target.keyType), $\(n + 2)::\(target.valueType), $\(n + 3)::\(target.valueType))"
+                change.key.append(to: &binds)
+                change.old.append(to: &binds)
+                change.new.append(to: &binds)
+            }
+            sql += ") AS v(k, old, new) WHERE \(table).\(key) = v.k AND \(table).\(column) IS NOT DISTINCT FROM v.old RETURNING \(table).\(key)::text"
+            queries.append(PostgresQuery(unsafeSQL: sql, binds: binds))
+        }
+        let keyIsInteger = target.keyIsInteger, statements = queries
+        return try await postgres.connectionTransaction { connection in
             var changed: Set<RowKey> = []
-            for slice in stride(from: 0, to: changes.count, by: 2000).map({ changes[$0..<min($0 + 2000, changes.count)] }) {
-                let keyType = target.keyType, valueType = target.valueType
-                var query: SQLQueryString = "UPDATE \(ident: target.table) SET \(ident: target.column) = v.new FROM (VALUES "
-                for (index, change) in slice.enumerated() {
-                    if index > 0 { query += ", " }
-                    query += "(\(bind: change.key.bindable)::\(unsafeRaw: keyType), \(bind: change.old.bindable)::\(unsafeRaw: valueType), \(bind: change.new.bindable)::\(unsafeRaw: valueType))"
-                }
-                query += ") AS v(k, old, new) WHERE \(ident: target.table).\(ident: target.key) = v.k AND \(ident: target.table).\(ident: target.column) IS NOT DISTINCT FROM v.old RETURNING \(ident: target.table).\(ident: target.key)::text AS k"
-                for row in try await database.raw(query).all() {
-                    let text = try row.decode(column: "k", as: String.self)
-                    changed.insert(target.keyIsInteger ? (Int64(text).map(RowKey.integer) ?? .text(text)) : .text(text))
+            for query in statements {
+                for try await text in try await connection.query(query, logger: Self.logger).decode(String.self) {
+                    changed.insert(keyIsInteger ? (Int64(text).map(RowKey.integer) ?? .text(text)) : .text(text))
                 }
             }
             return changed
@@ -218,6 +254,8 @@ extension ApplicationDatabase {
         }
     }
 
+    static let logger = Logger(label: "warden.migrate")
+
     /// A quoted SQL identifier.
     static func quote(_ name: String) -> String {
         "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
@@ -241,7 +279,24 @@ extension RowKey {
     }
 }
 
+extension RowKey {
+    func append(to binds: inout PostgresBindings) {
+        switch self {
+        case .integer(let value): binds.append(value)
+        case .text(let text): binds.append(text)
+        }
+    }
+}
+
 extension Cell {
+    func append(to binds: inout PostgresBindings) {
+        switch self {
+        case .null, .other: binds.appendNull()
+        case .text(let text): binds.append(text)
+        case .blob(let data): binds.append(ByteBuffer(bytes: data))
+        }
+    }
+
     init(_ data: SQLiteData?) {
         switch data {
         case .none, .null?: self = .null

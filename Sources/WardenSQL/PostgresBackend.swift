@@ -52,6 +52,21 @@ public final class PostgresBackend: SQLBackend {
         }
     }
 
+    /// Runs `body` on a pooled connection itself: for bulk readers and writers that bind and decode
+    /// PostgreSQL's own values (SQLKit's `Codable` layer costs microseconds per value).
+    public func withPostgresConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { try await body($0) }
+    }
+
+    /// Like ``transaction(_:)``, on the connection itself.
+    public func connectionTransaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { try await body($0) }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+
     /// Stops the pool. Its connections are closed gracefully; one stuck on a server that went away (a
     /// dropped database, a dead host) is given five seconds, then left behind, so a process can exit.
     public func close() async throws {
