@@ -116,6 +116,37 @@ struct CompatibilityTests {
         }
     }
 
+    /// The original's `{method, token}` confirms only the caller's own pending enrolment: another account's
+    /// token with a valid code for it confirms nothing, an anonymous call is refused, and bad methods or
+    /// oversized codes are refused before any lookup.
+    @Test func theOriginalsVerifyFormConfirmsOnlyTheCallersOwnEnrolment() async throws {
+        let f = try await APIFixture.make()
+        try await f.account("ada")
+        try await f.account("bob")
+        try await f.app.test(.router) { client async throws in
+            let ada = try await client.login("ada")["access_token"] as! String
+            let bob = try await client.login("bob")["access_token"] as! String
+            let setup = try await client.json(.post, "/auth/mfa/setup", ["method": "totp", "current_password": Self.password], token: ada)
+            #expect(setup.status == .created)
+            let totp = try TOTP(secret: try #require(Base32.decode(setup.body["secret"] as? String ?? "")))
+            let code = totp.code(at: Date())
+            let anonymous = try await client.json(.post, "/auth/mfa/verify", ["method": "totp", "token": code])
+            #expect(anonymous.status == .unauthorized)
+            let stranger = try await client.json(.post, "/auth/mfa/verify", ["method": "totp", "token": code], token: bob)
+            #expect(stranger.status == .badRequest, "\(stranger.body)")
+            let bogus = try await client.json(.post, "/auth/mfa/verify", ["method": "carrier-pigeon", "token": code], token: ada)
+            #expect(bogus.status == .badRequest)
+            let oversized = try await client.json(.post, "/auth/mfa/verify", ["method": "totp", "token": String(repeating: "1", count: 100_000)], token: ada)
+            #expect(oversized.status == .badRequest || oversized.status == .contentTooLarge)
+            let wrongType = try await client.json(.post, "/auth/mfa/verify", ["method": "totp", "token": 123456], token: ada)
+            #expect(wrongType.status == .badRequest)
+            // Bob's attempt changed nothing: Ada's enrolment is still pending, and her own call confirms it.
+            let mine = try await client.json(.post, "/auth/mfa/verify", ["method": "totp", "token": code], token: ada)
+            #expect(mine.status == .ok && mine.body["factor_id"] as? String == setup.body["factor_id"] as? String, "\(mine.body)")
+            #expect(try await client.login("bob")["mfa_verified"] as? Bool == false)
+        }
+    }
+
     @Test func securityStatusCarriesTheOriginalsNames() async throws {
         let f = try await APIFixture.make()
         try await f.account("ada")
