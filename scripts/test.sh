@@ -62,6 +62,9 @@ SWIFT_BACKTRACE=enable=no swift test --skip-build --skip LoginTimingTests --skip
 # The timing comparisons run alone, one at a time: 370 other tests in parallel on two cores drown a 5-10%
 # signal in noise. LoginTimingTests compares the refusals in the service (cheap scrypt), LoginTimingHTTPTests
 # over a socket at production scrypt parameters (a few minutes in a debug build).
+# Flush what the suite wrote first (the migration tests write large databases): a failed login writes and
+# fsyncs, and must not wait behind the suite's writeback while an unknown name's refusal does not.
+sync
 SWIFT_BACKTRACE=enable=no swift test --skip-build --filter LoginTimingTests
 SWIFT_BACKTRACE=enable=no swift test --skip-build --filter LoginTimingHTTPTests
 
