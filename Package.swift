@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "WardenHTTP", targets: ["WardenHTTP"]),
         .library(name: "WardenTLS", targets: ["WardenTLS"]),
         .library(name: "WardenMigrate", targets: ["WardenMigrate"]),
+        .library(name: "WardenWebAuthn", targets: ["WardenWebAuthn"]),
         .executable(name: "warden", targets: ["warden"]),
         .executable(name: "warden-bench", targets: ["warden-bench"]),
         .executable(name: "warden-fuzz", targets: ["warden-fuzz"]),
@@ -112,6 +113,15 @@ let package = Package(
                 "WardenAudit",
                 "QRCode",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "WardenWebAuthn",
+            dependencies: [
+                "WardenCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
@@ -246,7 +256,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "warden-fuzz",
-            dependencies: ["WardenCrypto", "WardenRedis", "WardenDelivery", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["WardenCrypto", "WardenRedis", "WardenDelivery", "WardenWebAuthn", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -316,6 +326,15 @@ let package = Package(
             name: "WardenMFATests",
             dependencies: [
                 "WardenCore", "WardenCrypto", "WardenAudit", "WardenMFA", "WardenSQL", "WardenTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["python"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WardenWebAuthnTests",
+            dependencies: [
+                "WardenWebAuthn", "WardenCore", "WardenTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["python"],
