@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the parsers Warden owns (envelopes, base64 strict and legacy-lenient, Fernet tokens, legacy JSON, RESP, SMTP replies) with libFuzzer.
+# Fuzzes the parsers Warden owns (envelopes, base64 strict and legacy-lenient, Fernet tokens, legacy JSON, RESP, SMTP replies, WebAuthn CBOR and ceremonies) with libFuzzer.
 #
 #   scripts/fuzz.sh [seconds]     default 60
 #

@@ -15,6 +15,7 @@ func fuzz(_ input: [UInt8]) {
     FuzzEntry.run(input)
     fuzzRESP(input)
     DeliveryFuzzEntry.run(input)
+    fuzzWebAuthn(input)
 }
 
 /// The RESP decoder: whatever it accepts, it accepts the same way whether the bytes arrive at once, in
