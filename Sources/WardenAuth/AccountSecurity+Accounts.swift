@@ -159,6 +159,20 @@ extension AccountSecurity {
 
 extension AccountSecurity {
     /// The newest audit entries (`audit:read`).
+    /// Accounts whose username contains `query` (case-insensitive; all when empty), at most `limit`, with
+    /// the roles each holds (`accounts:read`).
+    public func searchAccounts(_ query: String, limit: Int, _ principal: Principal) async throws -> [(Account, [String])] {
+        try await require("accounts:read", principal)
+        let needle = query.lowercased()
+        let matches = try await accounts.accounts().filter { needle.isEmpty || $0.username.lowercased().contains(needle) }
+            .sorted { $0.username < $1.username }.prefix(limit)
+        var found: [(Account, [String])] = []
+        for account in matches {
+            found.append((account, try await access.grants(of: account).map(\.role).sorted()))
+        }
+        return found
+    }
+
     public func auditLog(limit: Int, reader: any AuditLogReader, _ principal: Principal) async throws -> [AuditEntry] {
         try await require("audit:read", principal)
         return try await reader.latest(limit: limit)

@@ -88,7 +88,7 @@ extension AccountSecurity {
         try await mfa.sendChallengeCode(token: token, device: device.fingerprint, method: method, context: context)
     }
 
-    private func signIn(_ account: Account, device: Device, level: AuthenticationLevel, context: AuditContext) async throws -> SignedIn {
+    func signIn(_ account: Account, device: Device, level: AuthenticationLevel, context: AuditContext) async throws -> SignedIn {
         let issued = try await sessions.start(accountID: account.id, device: device, level: level, context: context)
         return SignedIn(issued: issued, deviceToken: DeviceToken.issue(usernameTag: accounts.usernameTag(account.username), cipher: cipher))
     }

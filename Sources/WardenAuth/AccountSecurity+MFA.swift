@@ -30,7 +30,7 @@ extension AccountSecurity {
             return MFAProof(lastMFA: clock.now())
         }
         // A second factor completed within the recent-authentication window counts as a current factor.
-        if let session = principal.session, session.level == .multiFactor,
+        if let session = principal.session, session.level.isMultiFactor,
            clock.now().timeIntervalSince(session.sessionCreated) <= mfa.policy.recentAuthentication {
             return MFAProof(lastMFA: session.sessionCreated)
         }

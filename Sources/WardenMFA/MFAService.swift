@@ -4,6 +4,7 @@ import WardenAudit
 public import WardenCore
 public import WardenCrypto
 import QRCode
+public import WardenWebAuthn
 
 /// Sends codes by SMS or email (`WardenDelivery.DeliveryMessenger` connects it to real senders).
 public protocol MFAMessenger: Sendable {
@@ -39,6 +40,8 @@ public final class MFAService: Sendable {
     public enum Method: String, Sendable, Codable, CaseIterable {
         case totp, sms, email
         case backupCode = "backup_code"
+        /// A passkey (WebAuthn): the "code" is the assertion, as `PublicKeyCredential.toJSON()` writes it.
+        case passkey
     }
 
     public struct TOTPEnrollment: Sendable {
@@ -83,13 +86,16 @@ public final class MFAService: Sendable {
     let notifier: (any MFANotifier)?
     public let policy: MFAPolicy
     let clock: any WallClock
+    /// Where passkeys are registered and used (`nil`: passkeys are off).
+    public let relyingParty: RelyingParty?
 
     /// - Parameter hashKey: The key for hashing codes and challenge tokens (``MasterKey/secretHashKey``).
     public init(
         store: any MFAStore, cipher: FieldCipher, hashKey: SymmetricKey, limiter: any RateLimitStore,
         messenger: (any MFAMessenger)? = nil, notifier: (any MFANotifier)? = nil, policy: MFAPolicy = MFAPolicy(),
-        clock: any WallClock = SystemWallClock()
+        clock: any WallClock = SystemWallClock(), relyingParty: RelyingParty? = nil
     ) throws(MFAError) {
+        self.relyingParty = relyingParty
         self.store = store
         self.cipher = cipher
         hasher = SecretHasher(key: hashKey)
@@ -211,6 +217,7 @@ public final class MFAService: Sendable {
             try await store.updateMFA(accountID: accountID) { [self] state in
                 try requireRecent(state, proof, now: now)
                 state.factors = []
+                state.passkeys = []
                 Self.clearAll(&state)
                 return MFAUpdate((), audit: [context.event("mfa.disabled", subject: Self.subject(accountID), at: now)])
             }
@@ -295,6 +302,20 @@ public final class MFAService: Sendable {
             }
             throw MFAError.invalidCode
         }
+        if method == .passkey {
+            // The "code" is the assertion; its challenge is derived from this login challenge's secret.
+            guard let relyingParty, let response = try? AssertionResponse(json: Array(code.utf8)) else { throw MFAError.invalidCode }
+            let expected = Self.loginPasskeyChallenge(secret: secret)
+            try await attempt(accountID: accountID, method: method, context: context, precondition: { state, now in
+                state.challenges.contains { $0.hash == hash && $0.device == device && $0.expires > now }
+            }) { state, now in
+                let (ok, events) = Self.checkPasskey(&state, response, challenge: expected, accountID: accountID, relyingParty: relyingParty, requireUserVerification: false, now: now, context: context)
+                guard ok else { return (false, events) }
+                state.challenges.removeAll { $0.hash == hash }
+                return (true, events + [context.event("mfa.login_completed", subject: Self.subject(accountID), details: ["method": method.rawValue], at: now)])
+            }
+            return accountID
+        }
         let generators = try await totpGenerators(accountID, includeUnconfirmed: false)
         try await attempt(accountID: accountID, method: method, context: context, precondition: { state, now in
             state.challenges.contains { $0.hash == hash && $0.device == device && $0.expires > now }
@@ -372,7 +393,7 @@ public final class MFAService: Sendable {
                     state.failures = MFAState.Failures()
                     return MFAUpdate(.success, audit: [context.event("mfa.verify", .success, subject: subject, details: ["method": label], at: now)] + events)
                 }
-                var audit = [context.event("mfa.verify", .failure, subject: subject, details: ["method": label], at: now)]
+                var audit = [context.event("mfa.verify", .failure, subject: subject, details: ["method": label], at: now)] + events
                 state.failures.byKind[label, default: 0] += 1
                 state.failures.consecutive += 1
                 if state.failures.consecutive >= policy.hardStop {
@@ -416,6 +437,8 @@ public final class MFAService: Sendable {
             guard consumePendingCode(&state, code: code, factorIDs: ids, now: now, policy: policy, hasher: hasher) else { return false }
             for index in state.factors.indices where ids.contains(state.factors[index].id) { state.factors[index].lastUsed = now }
             return true
+        case .passkey:
+            return false
         case .backupCode:
             let typed = BackupCodes.normalize(code)
             var found: Int?
@@ -462,7 +485,7 @@ public final class MFAService: Sendable {
     }
 
     /// Sensitive changes need a recent MFA-level authentication once the account has MFA.
-    private func requireRecent(_ state: MFAState, _ proof: MFAProof, now: Date) throws(MFAError) {
+    func requireRecent(_ state: MFAState, _ proof: MFAProof, now: Date) throws(MFAError) {
         guard state.hasMFA else { return }
         guard let last = proof.lastMFA, now.timeIntervalSince(last) <= policy.recentAuthentication else {
             throw MFAError(.reauthenticationRequired, "verify with your second factor again to make this change")
@@ -499,6 +522,7 @@ public final class MFAService: Sendable {
         if kinds.contains(.totp) { methods.append(.totp) }
         if kinds.contains(.sms) { methods.append(.sms) }
         if kinds.contains(.email) { methods.append(.email) }
+        if state.passkeys.contains(where: \.isUsable) { methods.append(.passkey) }
         if !methods.isEmpty, state.remainingBackupCodes > 0 { methods.append(.backupCode) }
         return methods
     }

@@ -13,8 +13,56 @@ public struct MFAState: Codable, Sendable, Equatable {
     public var pendingCodes: [PendingCode] = []
     public var challenges: [Challenge] = []
     public var failures = Failures()
+    /// Registered passkeys (WebAuthn credentials).
+    public var passkeys: [Passkey] = []
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case factors, backupCodes, backupCodesGenerated, pendingCodes, challenges, failures, passkeys
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        factors = try container.decodeIfPresent([Factor].self, forKey: .factors) ?? []
+        backupCodes = try container.decodeIfPresent([BackupCode].self, forKey: .backupCodes) ?? []
+        backupCodesGenerated = try container.decodeIfPresent(Date.self, forKey: .backupCodesGenerated)
+        pendingCodes = try container.decodeIfPresent([PendingCode].self, forKey: .pendingCodes) ?? []
+        challenges = try container.decodeIfPresent([Challenge].self, forKey: .challenges) ?? []
+        failures = try container.decodeIfPresent(Failures.self, forKey: .failures) ?? Failures()
+        // Written by versions with passkeys; absent from state written before.
+        passkeys = try container.decodeIfPresent([Passkey].self, forKey: .passkeys) ?? []
+    }
+
+    /// A passkey: a WebAuthn credential's public key and what its authenticator reported. Nothing here is
+    /// secret (the private key never leaves the authenticator).
+    public struct Passkey: Codable, Sendable, Equatable, Identifiable {
+        public let id: UUID
+        public var name: String
+        /// The credential id, base64url.
+        public let credentialID: String
+        /// The COSE public key, base64url.
+        public let publicKey: String
+        /// The COSE algorithm (-7 ES256, -8 EdDSA, -257 RS256).
+        public let algorithm: Int
+        /// The highest signature counter seen (0: the authenticator keeps none).
+        public var signCount: UInt32
+        /// The authenticator model (AAGUID), hex; all zeros when not disclosed.
+        public let aaguid: String
+        public let attestationFormat: String
+        public let transports: [String]
+        /// Whether the passkey may be synced to other devices (fixed at registration).
+        public let backupEligible: Bool
+        /// Whether it was backed up (synced) at its last use.
+        public var backedUp: Bool
+        public let created: Date
+        public var lastUsed: Date?
+        /// Set when its signature counter went backwards (a cloned authenticator?): it no longer signs in
+        /// until removed and registered again.
+        public var flagged: Date?
+
+        public var isUsable: Bool { flagged == nil }
+    }
 
     /// A second factor: a TOTP device, or a phone or email address that receives codes.
     public struct Factor: Codable, Sendable, Equatable, Identifiable {
@@ -81,6 +129,7 @@ public struct MFAState: Codable, Sendable, Equatable {
     }
 
     public var confirmedFactors: [Factor] { factors.filter(\.isConfirmed) }
-    public var hasMFA: Bool { !confirmedFactors.isEmpty }
+    /// Whether a second factor is required at sign-in: a confirmed factor or a usable passkey.
+    public var hasMFA: Bool { !confirmedFactors.isEmpty || passkeys.contains(where: \.isUsable) }
     public var remainingBackupCodes: Int { backupCodes.filter { $0.used == nil }.count }
 }

@@ -24,6 +24,9 @@ public struct MasterKey: Sendable {
     /// The key that seals backups written by `warden migrate` (HKDF `info` `warden/backup/v1`): a backup
     /// of legacy values is as secret as the values, and opens only with the master key.
     public let backupKey: SymmetricKey
+    /// The key that authenticates the web console's form tokens (HKDF `info` `warden/console/v1`): every
+    /// node sharing the master key accepts the forms another rendered.
+    public let consoleKey: SymmetricKey
     /// A value stored with the keyring; a different master key gives a different value.
     let checkValue: Data
 
@@ -44,6 +47,7 @@ public struct MasterKey: Sendable {
         secretHashKey = Self.derive(key, "warden/mfa/hash/v1")
         identifierKey = Self.derive(key, "warden/audit/identifier/v1")
         backupKey = Self.derive(key, "warden/backup/v1")
+        consoleKey = Self.derive(key, "warden/console/v1")
         checkValue = Self.derive(key, "warden/keyring/check/v1").withUnsafeBytes { Data($0) }
     }
 

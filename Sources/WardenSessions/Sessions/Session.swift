@@ -6,8 +6,16 @@ public enum AuthenticationLevel: String, Sendable, Codable, Comparable {
     case password
     /// A password and a second factor.
     case multiFactor = "mfa"
+    /// A passkey with user verification, no password: phishing-resistant and multi-factor (the
+    /// authenticator held, and the PIN or biometric that unlocked it).
+    case passkey
 
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs == .password && rhs == .multiFactor }
+    /// Whether more than a password was proven (a second factor, or a user-verified passkey).
+    public var isMultiFactor: Bool { self != .password }
+
+    private var rank: Int { self == .password ? 0 : self == .multiFactor ? 1 : 2 }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
 }
 
 /// Where a session was created from.

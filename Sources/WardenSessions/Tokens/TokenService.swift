@@ -49,7 +49,7 @@ public final class TokenService: Sendable {
         let lifetime = use == .access ? policy.accessTokenLifetime : policy.refreshTokenLifetime
         let claims = TokenClaims(
             iss: configuration.issuer, aud: configuration.audience, sub: accountID.lowercasedText, sid: sessionID,
-            jti: tokenID, iat: issued, nbf: issued, exp: issued + Int64(lifetime), tokenUse: use, acr: level == .multiFactor ? "mfa" : "pwd")
+            jti: tokenID, iat: issued, nbf: issued, exp: issued + Int64(lifetime), tokenUse: use, acr: level == .passkey ? "phr" : level == .multiFactor ? "mfa" : "pwd")
         guard let kid = await keys.signingKID else { throw SessionError(.unavailable, "no signing key is loaded") }
         var header = JWTHeader()
         header.typ = "JWT"
