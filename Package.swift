@@ -112,6 +112,7 @@ let package = Package(
                 "WardenCrypto",
                 "WardenAudit",
                 "QRCode",
+                "WardenWebAuthn",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
@@ -150,7 +151,8 @@ let package = Package(
         .target(
             name: "WardenHTTP",
             dependencies: [
-                "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSessions", "WardenMFA", "WardenAuth",
+                "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSessions", "WardenMFA", "WardenAuth", "QRCode", "WardenWebAuthn",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -217,6 +219,7 @@ let package = Package(
                 "WardenTLS",
                 "WardenAuth",
                 "WardenMigrate",
+                "WardenWebAuthn",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -34,6 +34,15 @@ enum JSONBody {
         return tree
     }
 
+    /// The body as a Foundation object, after the same checks as ``decode(_:_:limit:maxDepth:)`` (for
+    /// bodies that carry a nested object to pass on as JSON, such as a WebAuthn credential).
+    static func object(_ request: Request, limit: Int, maxDepth: Int) async throws -> [String: Any] {
+        let bytes = try await read(request, limit: limit)
+        try refuse(JSONShape.check(bytes, maxDepth: maxDepth), maxDepth: maxDepth)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { throw APIError.badRequest("the body must be a JSON object") }
+        return object
+    }
+
     private static func refuse(_ verdict: JSONShape.Verdict, maxDepth: Int) throws {
         switch verdict {
         case .valid: break
@@ -44,7 +53,7 @@ enum JSONBody {
         }
     }
 
-    private static func read(_ request: Request, limit: Int) async throws -> [UInt8] {
+    static func read(_ request: Request, limit: Int) async throws -> [UInt8] {
         guard let contentType = request.headers[.contentType], isJSON(contentType) else {
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "the body must be sent as application/json")
         }
