@@ -40,7 +40,12 @@ struct WardenMiddleware: RouterMiddleware {
 
     /// Route patterns with the stricter per-address limit. Limits are keyed by the route the router
     /// matched, never by the raw path text (which `//auth/login` or `/auth/login/` would vary).
-    static let authRoutes: Set<String> = ["/auth/login", "/auth/register", "/auth/refresh", "/auth/mfa/verify", "/auth/mfa/send", "/auth/password"]
+    static let authRoutes: Set<String> = [
+        "/auth/login", "/auth/register", "/auth/refresh", "/auth/mfa/verify", "/auth/mfa/send", "/auth/password",
+        "/auth/passkeys/login", "/auth/mfa/passkey",
+        // The console's forms that check credentials or codes count as the API's do.
+        "/console/sign-in", "/console/sign-in/factor", "/console/sign-in/send", "/console/sign-in/passkey", "/console/sign-up", "/console/account/password",
+    ]
     let routes: RouteTable
     let securityHeaders: [(HTTPField.Name, String)]
 
@@ -85,7 +90,14 @@ struct WardenMiddleware: RouterMiddleware {
             if failure.status.code >= 500, !shed {
                 context.logger.error("request failed", metadata: ["request_id": .string(context.requestID), "error": .string(String(describing: type(of: error)))])
             }
-            response = JSONResponse.make(failure.status, failure.body(requestID: context.requestID, compatibility: configuration.apiCompatibility))
+            if request.uri.path.hasPrefix("/console") {
+                // The console's own routes render their errors; this is what the layers before them refuse.
+                response = ConsoleResponse.page(
+                    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Warden</title><link rel=\"stylesheet\" href=\"/console/assets/console.css\"></head><body><main class=\"narrow\"><div class=\"card\"><h1>\(failure.status.code == 429 ? "Slow down" : "That did not work")</h1><p>\(WardenAPI.sentence(failure.message).html)</p><p><a href=\"/console\">Back to the console</a></p></div></main></body></html>",
+                    status: failure.status)
+            } else {
+                response = JSONResponse.make(failure.status, failure.body(requestID: context.requestID, compatibility: configuration.apiCompatibility))
+            }
             for field in failure.headers { response.headers.append(field) }
             if let retry = failure.retryAfter { response.headers[.retryAfter] = String(Int(max(1, retry.rounded(.up)))) }
         }
@@ -153,7 +165,7 @@ struct WardenMiddleware: RouterMiddleware {
     /// and a method the path does not take (405 with `Allow`).
     private func refuseMalformed(_ request: Request, _ context: WardenContext) throws {
         let path = request.uri.path
-        if path.contains("//") || (path.utf8.count > 1 && path.hasSuffix("/")) { throw APIError.notFound }
+        if path.contains("//") || (path.utf8.count > 1 && path.hasSuffix("/") && path != "/console/") { throw APIError.notFound }
         guard request.head.authority != nil, request.headers[values: .host].isEmpty else {
             throw APIError(.badRequest, "invalid_request", "exactly one Host header is required")
         }
@@ -166,7 +178,16 @@ struct WardenMiddleware: RouterMiddleware {
 
     private func secure(_ response: inout Response, path: String) {
         for (name, value) in securityHeaders { response.headers[name] = value }
-        let cacheable = path == "/health" || path == "/.well-known/jwks.json" || path == "/openapi.json"
+        if path.hasPrefix("/console") {
+            // The console's pages load their own stylesheet, script and images, and post forms to themselves.
+            response.headers[.contentSecurityPolicyHeader] = ConsoleResponse.contentSecurityPolicy
+            // Under `no-referrer` a browser sends `Origin: null` with a form; `same-origin` keeps the
+            // origin on the console's own forms (the CSRF check reads it) and still tells other sites nothing.
+            response.headers[.referrerPolicy] = "same-origin"
+            // Passkeys need the Web Authentication API; nothing else is granted.
+            response.headers[.permissionsPolicy] = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=(), publickey-credentials-get=(self), publickey-credentials-create=(self)"
+        }
+        let cacheable = path == "/health" || path == "/.well-known/jwks.json" || path == "/openapi.json" || path.hasPrefix("/console/assets/")
         response.headers[.cacheControl] = cacheable ? "no-cache" : "no-store"
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+public import Crypto
 import HTTPTypes
 public import Hummingbird
 import WardenAccess
@@ -23,6 +24,12 @@ public struct WardenServices: Sendable {
     /// The channels a code can be sent over (a sender is configured).
     public var channels: Set<MFAState.Factor.Kind>
     public var clock: any WallClock
+    /// Authenticates the web console's form (CSRF) tokens; every node must use the same key
+    /// (``MasterKey/consoleKey``). Random by default, for a single process.
+    public var consoleKey = SymmetricKey(size: .bits256)
+    /// Verifies the whole audit chain (the console's audit page offers it); `nil` where the chain is not
+    /// at hand.
+    public var auditVerifier: (@Sendable () async throws -> AuditVerifier.Result)?
 
     public init(
         security: AccountSecurity, limiter: any RateLimitStore, auditReader: any AuditLogReader, databaseHealthy: @escaping @Sendable () async -> Bool,
@@ -65,6 +72,11 @@ public struct WardenAPI: Sendable {
         addCryptoRoutes(router)
         addAdminRoutes(router)
         addStatusRoutes(router)
+        addPasskeyRoutes(router)
+        addConsoleSignInRoutes(router)
+        addConsoleAccountRoutes(router)
+        addConsolePasskeyRoutes(router)
+        addConsoleAdminRoutes(router)
         return router
     }
 
@@ -136,7 +148,7 @@ public struct WardenAPI: Sendable {
             "expires_in": Int(issued.accessExpires.timeIntervalSince(issuedAt).rounded(.up)),
             "refresh_expires_in": Int(issued.refreshExpires.timeIntervalSince(issuedAt).rounded(.up)),
             "session_id": issued.session.idHash, "authentication_level": issued.session.level.rawValue,
-            "mfa_verified": issued.session.level == .multiFactor,
+            "mfa_verified": issued.session.level.isMultiFactor,
         ]
     }
 

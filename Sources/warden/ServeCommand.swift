@@ -14,6 +14,8 @@ import WardenRedis
 import WardenSQL
 import WardenSessions
 import WardenTLS
+import WardenWebAuthn
+import WardenAudit
 import NIOSSL
 
 /// `warden serve`: the HTTP API.
@@ -73,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let mfa = try MFAService(
                 store: runtime.store, cipher: runtime.cipher, hashKey: runtime.masterKey.secretHashKey, limiter: runtime.limiter,
-                messenger: messenger.channels.isEmpty ? nil : messenger, notifier: notifier)
+                messenger: messenger.channels.isEmpty ? nil : messenger, notifier: notifier, relyingParty: try Self.relyingParty(environment, server: server))
             let store = runtime.store
             let databaseHealthy: @Sendable () async -> Bool = {
                 do { _ = try await store.head(); return true } catch { return false }
@@ -82,9 +84,12 @@ struct ServeCommand: AsyncParsableCommand {
             if let redis = runtime.redis {
                 redisHealthy = { do { _ = try await redis.send("PING"); return true } catch { return false } }
             }
-            let services = WardenServices(
+            var services = WardenServices(
                 security: runtime.security(mfa: mfa, policy: server.securityPolicy), limiter: runtime.limiter, auditReader: runtime.store, databaseHealthy: databaseHealthy,
                 redisHealthy: redisHealthy, channels: messenger.channels)
+            services.consoleKey = runtime.masterKey.consoleKey
+            let chain = runtime.store.auditChain
+            services.auditVerifier = { try await AuditVerifier(chain: chain).verify(store) }
 
             let tls: TLSConfiguration? = try server.tls ? tlsConfiguration(environment, dataDirectory: settings.dataDirectory, host: server.host) : nil
             let api = WardenAPI(services: services, configuration: server)
@@ -111,6 +116,8 @@ struct ServeCommand: AsyncParsableCommand {
             let app = try WardenServer.application(api: api, tls: tls, logger: logger) { channel in
                 let bound = channel.localAddress?.port.map(String.init) ?? String(server.port)
                 FileHandle.standardOutput.write(Data("warden: listening on \(scheme)://\(server.host):\(bound)\n".utf8))
+                let console = ["127.0.0.1", "::1", "0.0.0.0", "::"].contains(server.host) ? "localhost" : server.host
+                FileHandle.standardOutput.write(Data("warden: web console at \(scheme)://\(console):\(bound)/console\n".utf8))
             }
             let watchdog = ShutdownWatchdog(limit: 30)
             try await app.runService()
@@ -179,6 +186,28 @@ struct ServeCommand: AsyncParsableCommand {
             server[keyPath: path] = .seconds(seconds)
         }
         return server
+    }
+
+    /// Passkeys' relying party: `WARDEN_WEBAUTHN_RP_ID` (default `localhost`, or the host name served) and
+    /// `WARDEN_WEBAUTHN_ORIGINS` (comma-separated; default the served origin on that name). `off` turns
+    /// passkeys off.
+    static func relyingParty(_ environment: [String: String], server: ServerConfiguration) throws -> RelyingParty? {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        if value("WARDEN_WEBAUTHN_RP_ID") == "off" { return nil }
+        let isAddress = server.host.contains(":") || server.host.allSatisfy { $0.isNumber || $0 == "." }
+        let id = value("WARDEN_WEBAUTHN_RP_ID") ?? (isAddress || server.host == "localhost" ? "localhost" : server.host)
+        guard !id.isEmpty, id.count <= 253, !id.contains("/"), !id.contains(":"), !(id.allSatisfy { $0.isNumber || $0 == "." }) else {
+            throw ValidationError("WARDEN_WEBAUTHN_RP_ID must be a domain name (not an address), such as example.org")
+        }
+        var origins = value("WARDEN_WEBAUTHN_ORIGINS")?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } ?? []
+        for origin in origins where !(origin.hasPrefix("https://") || origin.hasPrefix("http://localhost")) || origin.hasSuffix("/") {
+            throw ValidationError("WARDEN_WEBAUTHN_ORIGINS lists origins like https://example.org (https, no path; http only for localhost), not \(origin)")
+        }
+        if origins.isEmpty {
+            let port = server.port == 443 && server.tls ? "" : ":\(server.port)"
+            origins = [(server.tls ? "https://" : "http://") + id + port]
+        }
+        return RelyingParty(id: id, name: "Warden", origins: Set(origins))
     }
 
     /// `WARDEN_LOG_LEVEL`: trace, debug, info (default), notice, warning, error or critical. Access-log

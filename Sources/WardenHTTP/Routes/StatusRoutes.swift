@@ -73,6 +73,21 @@ extension WardenAPI {
         return checks
     }
 
+    /// The server's posture checks (`/security/status` and the console's dashboard).
+    func postureChecks(readiness: [String: String]) -> [(name: String, passed: Bool, detail: String)] {
+        let period = services.cipher.configuration.policy.rotationPeriod
+        let age = services.clock.now().timeIntervalSince(services.cipher.keyring.primary.created)
+        var checks: [(name: String, passed: Bool, detail: String)] = [
+            ("tls", configuration.tls, configuration.tls ? "TLS terminated here, minimum \(configuration.tlsMinimumVersion)" : "plain HTTP (only behind a TLS-terminating proxy)"),
+            ("tls_1_3_only", configuration.tls && configuration.tlsMinimumVersion == "TLSv1.3", "minimum protocol \(configuration.tlsMinimumVersion)"),
+            ("key_rotation_current", age < period, "primary key \(Int(age / 86_400)) days old, rotation every \(Int(period / 86_400)) days"),
+            ("database", readiness["database"] == "up", "database \(readiness["database"] ?? "down")"),
+            ("registration_restricted", configuration.registration != .open, "registration: \(configuration.registration.rawValue)"),
+        ]
+        if let redis = readiness["redis"] { checks.append(("redis", redis == "up", "redis \(redis)")) }
+        return checks
+    }
+
     /// Live facts, and a rating computed from the checks listed with it.
     private func securityStatus(_ request: Request, _ context: WardenContext) async throws -> Response {
         var context = context
@@ -81,14 +96,7 @@ extension WardenAPI {
         let readiness = await readiness()
         let period = services.cipher.configuration.policy.rotationPeriod
         let age = Double(keyring["primary_age_seconds"] as? Int ?? 0)
-        var checks: [[String: Any]] = [
-            ["name": "tls", "passed": configuration.tls, "detail": configuration.tls ? "TLS terminated here, minimum \(configuration.tlsMinimumVersion)" : "plain HTTP (only behind a TLS-terminating proxy)"],
-            ["name": "tls_1_3_only", "passed": configuration.tls && configuration.tlsMinimumVersion == "TLSv1.3", "detail": "minimum protocol \(configuration.tlsMinimumVersion)"],
-            ["name": "key_rotation_current", "passed": age < period, "detail": "primary key \(Int(age / 86_400)) days old, rotation every \(Int(period / 86_400)) days"],
-            ["name": "database", "passed": readiness["database"] == "up", "detail": "database \(readiness["database"] ?? "down")"],
-            ["name": "registration_restricted", "passed": configuration.registration != .open, "detail": "registration: \(configuration.registration.rawValue)"],
-        ]
-        if let redis = readiness["redis"] { checks.append(["name": "redis", "passed": redis == "up", "detail": "redis \(redis)"]) }
+        var checks: [[String: Any]] = postureChecks(readiness: readiness).map { ["name": $0.name, "passed": $0.passed, "detail": $0.detail] }
         var mfaState: [String: Any]?
         // The original system's `mfa.user_status`: its per-method flags, or the text it answered anonymously.
         var userStatus: Any = "Not authenticated"
