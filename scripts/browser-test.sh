@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The web console in a real browser: starts `warden serve` (embedded default, plain HTTP on localhost, which
+# browsers treat as a secure context for cookies and passkeys), an operator account, and runs
+# Tests/Browser/console_browser.py in headless Chromium with its virtual WebAuthn authenticator.
+#
+#   scripts/browser-test.sh [screenshot-dir]
+#
+# Installs Debian's chromium and chromium-driver and PyPI's selenium and pyotp when they are missing. With a
+# screenshot directory (docs/console to refresh the documentation's), every page is saved there as PNG.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+if ! python3 -c 'import selenium, pyotp' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check selenium pyotp \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages selenium pyotp
+fi
+chromium --version
+
+BIN=$(swift build --show-bin-path)
+[ -x "$BIN/warden" ] || swift build --product warden
+DATA=$(mktemp -d)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+OPERATOR_PASSWORD="security desk passphrase $(head -c 12 /dev/urandom | base64 | tr -d '/+=')"
+printf '%s\n' "$OPERATOR_PASSWORD" | "$BIN/warden" users create --data-dir "$DATA" operator --password-stdin >/dev/null
+"$BIN/warden" users grant --data-dir "$DATA" operator security_admin >/dev/null
+
+WARDEN_REGISTRATION=open WARDEN_WEBAUTHN_ORIGINS="http://localhost:$PORT" WARDEN_LOG_LEVEL=warning \
+  "$BIN/warden" serve --no-tls --host 127.0.0.1 --port "$PORT" --data-dir "$DATA" >"$DATA/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+SHOTS=()
+if [ $# -ge 1 ]; then SHOTS=(--screenshots "$1"); fi
+if ! python3 Tests/Browser/console_browser.py "http://localhost:$PORT" operator "$OPERATOR_PASSWORD" "${SHOTS[@]}"; then
+  echo "--- server log" >&2
+  tail -50 "$DATA/server.log" >&2
+  exit 1
+fi
