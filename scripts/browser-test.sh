@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The web console in a real browser: starts `warden serve` (embedded default, plain HTTP on localhost, which
-# browsers treat as a secure context for cookies and passkeys), an operator account, and runs
-# Tests/Browser/console_browser.py in headless Chromium with its virtual WebAuthn authenticator.
+# The web console in a real browser: starts `warden serve` on the embedded default (SQLite, open
+# registration) with an operator account, and runs Tests/Browser/console_browser.py in headless Chromium
+# with its virtual WebAuthn authenticator.
 #
 #   scripts/browser-test.sh [screenshot-dir]
+#
+# Plain HTTP on localhost by default (a secure context for cookies and passkeys, no certificate involved);
+# WARDEN_BROWSER_TLS=1 serves HTTPS with the generated self-signed certificate, as `warden serve` starts,
+# and tells Chromium to accept it.
 #
 # Installs Debian's chromium and chromium-driver and PyPI's selenium and pyotp when they are missing. With a
 # screenshot directory (docs/console to refresh the documentation's), every page is saved there as PNG.
@@ -27,18 +31,26 @@ OPERATOR_PASSWORD="security desk passphrase $(head -c 12 /dev/urandom | base64 |
 printf '%s\n' "$OPERATOR_PASSWORD" | "$BIN/warden" users create --data-dir "$DATA" operator --password-stdin >/dev/null
 "$BIN/warden" users grant --data-dir "$DATA" operator security_admin >/dev/null
 
-WARDEN_REGISTRATION=open WARDEN_WEBAUTHN_ORIGINS="http://localhost:$PORT" WARDEN_LOG_LEVEL=warning \
-  "$BIN/warden" serve --no-tls --host 127.0.0.1 --port "$PORT" --data-dir "$DATA" >"$DATA/server.log" 2>&1 &
+if [ "${WARDEN_BROWSER_TLS:-}" = 1 ]; then
+  # The embedded default as it starts: HTTPS with the generated self-signed certificate, and the browser
+  # told to accept it (as a person clicking through the warning would).
+  SCHEME=https
+  WARDEN_REGISTRATION=open WARDEN_LOG_LEVEL=warning "$BIN/warden" serve --host 127.0.0.1 --port "$PORT" --data-dir "$DATA" >"$DATA/server.log" 2>&1 &
+else
+  SCHEME=http
+  WARDEN_REGISTRATION=open WARDEN_WEBAUTHN_ORIGINS="http://localhost:$PORT" WARDEN_LOG_LEVEL=warning \
+    "$BIN/warden" serve --no-tls --host 127.0.0.1 --port "$PORT" --data-dir "$DATA" >"$DATA/server.log" 2>&1 &
+fi
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
+  curl -kfsS "$SCHEME://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
   sleep 0.2
 done
 
 SHOTS=()
 if [ $# -ge 1 ]; then SHOTS=(--screenshots "$1"); fi
-if ! python3 Tests/Browser/console_browser.py "http://localhost:$PORT" operator "$OPERATOR_PASSWORD" "${SHOTS[@]}"; then
+if ! python3 Tests/Browser/console_browser.py "$SCHEME://localhost:$PORT" operator "$OPERATOR_PASSWORD" "${SHOTS[@]}"; then
   echo "--- server log" >&2
   tail -50 "$DATA/server.log" >&2
   exit 1

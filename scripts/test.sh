@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
 
 step "Python test tools"
-if ! python3 -c 'import cryptography, jwt, pyotp, zxingcpp, segno, PIL, aiosmtpd, schemathesis, fido2, soft_webauthn' 2>/dev/null; then
+if ! python3 -c 'import cryptography, jwt, pyotp, zxingcpp, segno, PIL, aiosmtpd, schemathesis, fido2, soft_webauthn, selenium' 2>/dev/null; then
   if ! python3 -m pip --version >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
   fi
@@ -51,6 +51,11 @@ if ! command -v openssl >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
 fi
 openssl version
+# Chromium and its WebDriver for the console's browser test (scripts/browser-test.sh drives them with
+# Selenium, from requirements-test.txt).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 # The Redis tests start their own servers on free ports (they stop and restart them to test outages).
 
 step "Build"
@@ -73,3 +78,9 @@ scripts/schemathesis.sh 25
 
 step "Fuzz corpus replay"
 "$(swift build --show-bin-path)/warden-fuzz" Fuzz/corpus
+
+step "The web console in a real browser (headless Chromium, virtual WebAuthn authenticator)"
+# Twice: on the embedded default as it starts (HTTPS with its self-signed certificate, accepted by the
+# browser), and on plain HTTP on localhost (the documented way to try passkeys without trusting it).
+WARDEN_BROWSER_TLS=1 scripts/browser-test.sh
+scripts/browser-test.sh

@@ -2,7 +2,7 @@ public import Foundation
 import Crypto
 import WardenAudit
 public import WardenCore
-public import WardenWebAuthn
+import WardenWebAuthn
 
 /// Passkeys (WebAuthn): registration, use as a second factor after the password, and passwordless
 /// sign-in.

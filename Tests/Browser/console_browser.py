@@ -15,6 +15,7 @@ Usage: console_browser.py BASE_URL OPERATOR_USERNAME OPERATOR_PASSWORD [--screen
 import argparse
 import json
 import os
+import ssl
 import sys
 import time
 import urllib.request
@@ -37,6 +38,9 @@ def check(condition, message, detail=""):
     CHECKS.append(message)
 
 
+UNVERIFIED = ssl._create_unverified_context()
+
+
 def api(base, method, path, body=None, token=None):
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(base + path, data=data, method=method)
@@ -45,7 +49,7 @@ def api(base, method, path, body=None, token=None):
     if token:
         request.add_header("Authorization", "Bearer " + token)
     try:
-        with urllib.request.urlopen(request) as response:
+        with urllib.request.urlopen(request, context=UNVERIFIED if base.startswith("https://") else None) as response:
             text = response.read()
             is_json = response.headers.get("Content-Type", "").startswith("application/json")
             return response.status, (json.loads(text) if text and is_json else text), response.headers
@@ -61,6 +65,9 @@ class Console:
         options = webdriver.ChromeOptions()
         for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-US"):
             options.add_argument(flag)
+        if base.startswith("https://"):
+            # The embedded default's self-signed certificate, accepted as a person would click through.
+            options.add_argument("--ignore-certificate-errors")
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         chromium = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
         if os.path.exists(chromium):

@@ -328,7 +328,7 @@ extension WardenAPI {
             body.text(Self.deviceName(session.device.userAgent))
             body.raw("</strong>\(mine ? " <span class=\"badge brand\">this device</span>" : "")<br><span class=\"muted mono\">")
             body.text(String(session.device.userAgent.prefix(80)))
-            body.raw("</span></td><td class=\"mono\">")
+            body.raw("</span></td><td class=\"nowrap\">")
             body.text(session.device.address)
             body.raw("</td><td>\(Self.time(session.created))</td><td>\(Self.time(session.lastActivity))</td><td>\(Self.levelBadge(session.level))</td><td>")
             body.raw("<form class=\"inline\" method=\"post\" action=\"/console/account/sessions/revoke\">\(csrfField(console))<input type=\"hidden\" name=\"session\" value=\"\(session.idHash)\"><button class=\"secondary small\" type=\"submit\">\(mine ? "Sign out" : "Revoke")</button></form></td></tr>")

@@ -28,7 +28,7 @@ enum ConsoleAssets {
         input:focus,select:focus{outline:2px solid #7ea2ff;outline-offset:1px;border-color:var(--brand)}
         input.invalid{border-color:var(--bad)}
         .field-error{color:var(--bad);font-size:.9rem;margin:.25rem 0 0}
-        button,.button{display:inline-block;padding:.55rem 1rem;border-radius:7px;border:1px solid var(--brand);background:var(--brand);color:var(--brand-ink);font:inherit;font-weight:600;cursor:pointer;text-decoration:none}
+        button,.button{white-space:nowrap;display:inline-block;padding:.55rem 1rem;border-radius:7px;border:1px solid var(--brand);background:var(--brand);color:var(--brand-ink);font:inherit;font-weight:600;cursor:pointer;text-decoration:none}
         button.secondary,.button.secondary{background:#fff;color:var(--brand)}
         button.danger{background:var(--bad);border-color:var(--bad)}
         button.link{background:none;border:none;color:#c9d3ea;padding:0;font-weight:400}
@@ -47,7 +47,7 @@ enum ConsoleAssets {
         th,td{text-align:left;padding:.5rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
         th{color:var(--muted);font-weight:600;font-size:.85rem;text-transform:uppercase;letter-spacing:.03em}
         .muted{color:var(--muted)}
-        .mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9rem;word-break:break-all}
+        .mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem;overflow-wrap:anywhere}
         .badge{display:inline-block;padding:.05rem .5rem;border-radius:99px;font-size:.8rem;font-weight:600;background:#eef1f6;color:var(--muted)}
         .badge.ok{background:var(--ok-bg);color:var(--ok)}
         .badge.bad{background:var(--bad-bg);color:var(--bad)}
