@@ -50,7 +50,7 @@ done
 
 SHOTS=()
 if [ $# -ge 1 ]; then SHOTS=(--screenshots "$1"); fi
-if ! python3 Tests/Browser/console_browser.py "$SCHEME://localhost:$PORT" operator "$OPERATOR_PASSWORD" "${SHOTS[@]}"; then
+if ! python3 Tests/Browser/console_browser.py "$SCHEME://localhost:$PORT" operator "$OPERATOR_PASSWORD" --outbox "$DATA/outbox.jsonl" "${SHOTS[@]}"; then
   echo "--- server log" >&2
   tail -50 "$DATA/server.log" >&2
   exit 1

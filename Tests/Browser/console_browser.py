@@ -15,6 +15,7 @@ Usage: console_browser.py BASE_URL OPERATOR_USERNAME OPERATOR_PASSWORD [--screen
 import argparse
 import json
 import os
+import re
 import ssl
 import sys
 import time
@@ -128,6 +129,19 @@ class Console:
         return [entry for entry in self.driver.get_log("browser") if "Content Security Policy" in entry.get("message", "") or "Refused to" in entry.get("message", "")]
 
 
+def outbox_code(path, address):
+    """The code in the newest message to `address` in the development outbox (one JSON object per line)."""
+    for _ in range(50):
+        with open(path) as lines:
+            messages = [json.loads(line) for line in lines if line.strip()]
+        for message in reversed(messages):
+            match = re.search(r"\b(\d{6})\b", message.get("body", ""))
+            if message.get("to") == address and match:
+                return match.group(1)
+        time.sleep(0.1)
+    raise AssertionError("no code was sent to " + address)
+
+
 def next_totp_code(secret, after_step=None):
     """A TOTP code for a step later than `after_step` (a step is accepted once)."""
     totp = pyotp.TOTP(secret)
@@ -144,6 +158,7 @@ def main():
     parser.add_argument("operator")
     parser.add_argument("operator_password")
     parser.add_argument("--screenshots")
+    parser.add_argument("--outbox", help="the development sender's outbox.jsonl, to read emailed codes")
     args = parser.parse_args()
     base = args.base.rstrip("/")
     if args.screenshots:
@@ -240,6 +255,15 @@ def main():
         check(link.startswith("data:text/plain") and urllib.request.unquote(link).count(codes[0]) == 1, "the codes can be downloaded as text")
         browser.shot("08-backup-codes")
 
+        # --- An email factor: the code read from the development outbox (the embedded default's sender).
+        if args.outbox:
+            browser.open("/console/account/contact?kind=email")
+            browser.fill({"destination": "alice@example.com"})
+            browser.submit("/console/account/contact")
+            browser.fill({"code": outbox_code(args.outbox, "alice@example.com")})
+            browser.submit("/console/account/contact/confirm")
+            check("factor is set up" in browser.flash(), "an email factor is enrolled with the code it was sent")
+
         # --- Register a passkey with the virtual authenticator.
         browser.open("/console/account/passkeys")
         browser.fill({"name": "Laptop"})
@@ -274,6 +298,18 @@ def main():
         check(browser.path() == "/console/sign-in" and "every device" in browser.flash(), "sign out everywhere ends this session too")
         browser.open("/console/account")
         check(browser.path() == "/console/sign-in", "the old cookies no longer sign in")
+
+        # --- A code by email as the second factor.
+        if args.outbox:
+            browser.fill({"username": username, "password": password})
+            browser.submit("/console/sign-in")
+            browser.submit("/console/sign-in/send", "Send me a code by email")
+            check("on its way by email" in browser.flash(), "a sign-in code is sent by email")
+            d.find_element(By.CSS_SELECTOR, 'select[name=method] option[value=email]').click()
+            browser.fill({"code": outbox_code(args.outbox, "alice@example.com")})
+            browser.submit("/console/sign-in/factor")
+            check(browser.path() == "/console/account", "an emailed code completes a password sign-in")
+            browser.submit("/console/sign-out")
 
         # --- A passkey as the second factor after the password.
         browser.fill({"username": username, "password": password})

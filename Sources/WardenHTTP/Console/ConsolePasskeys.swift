@@ -122,7 +122,7 @@ extension WardenAPI {
             for passkey in passkeys {
                 body.raw("<tr><td><strong>"); body.text(passkey.name); body.raw("</strong>")
                 if passkey.flagged != nil { body.raw(" <span class=\"badge bad\">blocked: its counter went backwards</span>") }
-                body.raw("<br><span class=\"muted mono\">\(passkey.algorithm == -7 ? "ES256" : passkey.algorithm == -8 ? "EdDSA" : "RS256") · \(passkey.attestationFormat)</span></td>")
+                body.raw("<br><span class=\"muted mono\">\(passkey.algorithm == -7 ? "ES256" : passkey.algorithm == -8 ? "EdDSA" : "RS256") · \(passkey.attestationFormat.html)</span></td>")
                 body.raw("<td>\(Self.time(passkey.created))</td><td>\(Self.time(passkey.lastUsed))</td>")
                 body.raw("<td>\(passkey.backupEligible ? (passkey.backedUp ? "<span class=\"badge ok\">synced</span>" : "<span class=\"badge\">can sync</span>") : "<span class=\"badge\">this device only</span>")</td><td>")
                 body.raw("<form class=\"inline\" method=\"post\" action=\"/console/account/passkeys/rename\">\(csrfField(console))<input type=\"hidden\" name=\"passkey\" value=\"\(passkey.id.lowercasedText)\"><input type=\"text\" name=\"name\" aria-label=\"New name\" maxlength=\"64\" value=\"\(passkey.name.html)\"> <button class=\"secondary small\" type=\"submit\">Rename</button></form> ")
