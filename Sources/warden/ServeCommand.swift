@@ -21,7 +21,7 @@ import NIOSSL
 /// `warden serve`: the HTTP API.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the HTTP API (TLS 1.3 by default).",
+        commandName: "serve", abstract: "Run the HTTP API and the web console (TLS 1.3 by default).",
         discussion: """
             Settings come from flags, then environment variables, then a JSON file given with --config (whose keys \
             are the environment variable names), then defaults; docs/configuration.md lists them all. With no \

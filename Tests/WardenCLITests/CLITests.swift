@@ -5,6 +5,21 @@ import Testing
 /// proves that the keyring survives a restart.
 @Suite(.serialized)
 struct CLITests {
+    @Test func versionAndGroupedHelpSayWhatWardenIs() async throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        let version = try await cli.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.line.range(of: #"^warden \d+\.\d+\.\d+ \((debug|release) build, \w+ \w+\)$"#, options: .regularExpression) != nil, "\(version.line)")
+        let help = try await cli.run(["--help"])
+        #expect(help.status == 0)
+        #expect(help.output.contains("sign-in with a second factor or a passkey"))
+        for group in ["SERVICE SUBCOMMANDS", "ACCOUNTS AND ACCESS SUBCOMMANDS", "KEYS AND FIELD ENCRYPTION SUBCOMMANDS", "AUDIT SUBCOMMANDS", "DATA SUBCOMMANDS"] {
+            #expect(help.output.contains(group), "\(group)")
+        }
+        #expect(!help.output.contains("Field encryption with a versioned, rotating keyring."))
+    }
+
     @Test func firstRunGeneratesAnOwnerOnlyKeyAndRoundTrips() async throws {
         let cli = try CLI()
         defer { cli.cleanup() }
