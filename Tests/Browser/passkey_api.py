@@ -6,11 +6,13 @@ password login's challenge. python-fido2's Fido2Server checks the same registrat
 second opinion. Then every forgery and replay we can think of must be refused with a 4xx (never a 5xx):
 tampered client data, a foreign origin, a foreign RP ID hash, a ceremony token used twice, an assertion used
 twice, a counter that does not advance (the passkey is flagged and stays refused), an unknown credential,
-another account's user handle, a disabled account, a passkey that did not verify its user. Finally 20
-concurrent sign-ins with one ceremony and one assertion: exactly one succeeds.
+another account's user handle, a disabled account, a passkey that did not verify its user; where the server
+audits a reason, the audit log must name the one each forgery was made to provoke. Finally 20 concurrent
+sign-ins with one ceremony and one assertion: exactly one succeeds.
 
 Usage: passkey_api.py BASE_URL [OPERATOR_USERNAME OPERATOR_PASSWORD]
-  (the operator, who may disable accounts, is needed only for the disabled-account check)
+  (the operator, who may disable accounts and read the audit log, is needed for the disabled-account and
+  audit checks)
 
 Every request goes out from its own loopback address (127.0.0.2, 127.0.0.3, ...), or from one fixed address
 where the server ties state to the device (a login challenge): the per-address limits (30 auth requests a
@@ -279,25 +281,35 @@ def main():
         check(False, "python-fido2 accepts what Warden accepted", error)
     used = (ceremony, assertion)
 
-    # --- Refusals (each with a fresh ceremony unless the ceremony is the point).
-    def refusal(message, credential_for, fido2_too=False):
+    # --- Refusals (each with a fresh ceremony unless the ceremony is the point). The answer is the same 401
+    # for each; the audit log, read at the end, must name the reason we meant to provoke (matched by the
+    # refused request's source address).
+    audited = []
+
+    def refusal(message, credential_for, fido2_too=False, audit=None):
         ceremony, request = sign_in_options(base)
         forged = credential_for(request)
-        status, body = sign_in(base, ceremony, forged)
+        client = Client(base)
+        status, body = client.call("POST", "/auth/passkeys/login", {"ceremony": ceremony, "credential": forged})
         check(refused(status), message + " (%d)" % status, body)
         if fido2_too and credential is not None:
             check(fido2_refuses(fido2_server(base), {"challenge": request["challenge"], "user_verification": "required"}, [credential], forged),
                   "python-fido2 also refuses: " + message)
+        if audit:
+            audited.append((client.address, audit, message))
 
-    refusal("a tampered clientDataJSON is refused", lambda r: tampered(alice.device.assertion(r, base)), fido2_too=True)
-    refusal("a foreign origin in clientDataJSON is refused", lambda r: alice.device.assertion(r, foreign_origin), fido2_too=True)
-    refusal("a foreign RP ID hash in authenticatorData is refused", lambda r: alice.device.assertion(r, base, rp_id="evil.example"), fido2_too=True)
-    refusal("an assertion without user verification (soft-webauthn's own, UP only) is refused", lambda r: alice.device.library_assertion(r, base), fido2_too=True)
+    refusal("a tampered clientDataJSON is refused", lambda r: tampered(alice.device.assertion(r, base)), fido2_too=True,
+            audit=("mfa.passkey_refused", "webauthn.bad_signature"))
+    refusal("a foreign origin in clientDataJSON is refused", lambda r: alice.device.assertion(r, foreign_origin), fido2_too=True,
+            audit=("mfa.passkey_refused", "webauthn.origin_mismatch"))
+    refusal("a foreign RP ID hash in authenticatorData is refused", lambda r: alice.device.assertion(r, base, rp_id="evil.example"), fido2_too=True,
+            audit=("mfa.passkey_refused", "webauthn.rp_id_mismatch"))
+    refusal("an assertion without user verification (soft-webauthn's own, UP only) is refused", lambda r: alice.device.library_assertion(r, base),
+            fido2_too=True, audit=("mfa.passkey_refused", "webauthn.user_verification_required"))
     refusal("an unknown credential id is refused", lambda r: alice.device.assertion(r, base, credential_id=os.urandom(32)))
     status, body = sign_in(base, *used)
     check(refused(status), "a used ceremony with its used assertion is refused (%d)" % status, body)
-    status, body = sign_in(base, sign_in_options(base)[0], used[1])
-    check(refused(status), "a used assertion under a fresh ceremony is refused (%d)" % status, body)
+    refusal("a used assertion under a fresh ceremony is refused", lambda r: used[1], audit=("mfa.passkey_refused", "webauthn.challenge_mismatch"))
     ceremony, request = sign_in_options(base)
     status, _ = sign_in(base, ceremony, alice.device.assertion(request, base))
     require(status == 200, "a fresh ceremony and assertion sign in", status)
@@ -330,7 +342,8 @@ def main():
     ceremony, request = sign_in_options(base)
     status, _ = sign_in(base, ceremony, carol.device.assertion(request, base, counter=5))
     require(status == 200, "carol signs in with counter 5", status)
-    refusal("a counter equal to the stored one (5) is refused", lambda r: carol.device.assertion(r, base, counter=5))
+    refusal("a counter equal to the stored one (5) is refused", lambda r: carol.device.assertion(r, base, counter=5),
+            audit=("mfa.passkey_counter_regressed", None))
     flagged = carol.passkeys()[0]
     check(flagged["flagged"] is True and "flagged_at" in flagged, "the regressed passkey shows flagged: true", flagged)
     refusal("the flagged passkey is refused with a correct later counter (9)", lambda r: carol.device.assertion(r, base, counter=9))
@@ -345,9 +358,18 @@ def main():
         operator = Client(base)
         status, body = operator.call("POST", "/auth/login", {"username": args.operator, "password": args.operator_password})
         require(status == 200 and "access_token" in body, "the operator logs in", (status, body))
-        status, body = operator.call("POST", "/admin/accounts/%s/disable" % dave.id, token=body["access_token"])
+        operator_token = body["access_token"]
+        status, body = operator.call("POST", "/admin/accounts/%s/disable" % dave.id, token=operator_token)
         require(status == 200, "the operator disables dave", (status, body))
-        refusal("a disabled account's passkey is refused", lambda r: dave.device.assertion(r, base))
+        refusal("a disabled account's passkey is refused", lambda r: dave.device.assertion(r, base), audit=("login.passkey", "account_disabled"))
+        status, body = operator.call("GET", "/admin/audit?limit=1000", token=operator_token)
+        require(status == 200, "the operator reads the audit log", (status, body))
+        events = body["events"]
+        for address, (action, reason), message in audited:
+            found = [e for e in events if e.get("source_address") == address and e["action"] == action]
+            check(found and (reason is None or any(e["details"].get("reason") == reason for e in found)),
+                  "audited as %s%s: %s" % (action, " " + reason if reason else "", message), [(e["action"], e["details"]) for e in events
+                                                                                                if e.get("source_address") == address])
     else:
         check(False, "the disabled-account check needs OPERATOR_USERNAME OPERATOR_PASSWORD")
 
