@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The web console in a real browser: starts `warden serve` on the embedded default (SQLite, open
 # registration) with an operator account, and runs Tests/Browser/console_browser.py in headless Chromium
-# with its virtual WebAuthn authenticator.
+# with its virtual WebAuthn authenticator, then Tests/Browser/passkey_api.py (the passkey JSON routes with a
+# software authenticator) against the same server.
 #
 #   scripts/browser-test.sh [screenshot-dir]
 #
@@ -51,6 +52,17 @@ done
 SHOTS=()
 if [ $# -ge 1 ]; then SHOTS=(--screenshots "$1"); fi
 if ! python3 Tests/Browser/console_browser.py "$SCHEME://localhost:$PORT" operator "$OPERATOR_PASSWORD" --outbox "$DATA/outbox.jsonl" "${SHOTS[@]}"; then
+  echo "--- server log" >&2
+  tail -50 "$DATA/server.log" >&2
+  exit 1
+fi
+# Then passkeys through the JSON API on the same server: soft-webauthn as the authenticator, python-fido2 as a
+# second verifier, forgeries and replays refused, exactly one of 20 concurrent sign-ins.
+if ! python3 -c 'import soft_webauthn, fido2' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check fido2==1.2.0 soft-webauthn==0.1.4 \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages fido2==1.2.0 soft-webauthn==0.1.4
+fi
+if ! python3 Tests/Browser/passkey_api.py "$SCHEME://localhost:$PORT" operator "$OPERATOR_PASSWORD"; then
   echo "--- server log" >&2
   tail -50 "$DATA/server.log" >&2
   exit 1

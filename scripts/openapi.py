@@ -34,11 +34,13 @@ ERROR = obj({"error": {"oneOf": [obj({"code": string(), "message": string()}, ["
              "code": string(description="WARDEN_API_COMPATIBILITY=original: the error's code"),
              "request_id": string(), "retry_after": {"type": "integer"}},
             ["error", "request_id"])
+# A password alone; a password and a second factor; a user-verified passkey alone (docs/sessions.md).
+LEVELS = ["password", "mfa", "passkey"]
 TOKENS = obj({
     "device_token": string(description="exempts this device from the password lock at the next login"),
     "access_token": string(), "refresh_token": string(), "token_type": string(enum=["Bearer"]), "expires_in": {"type": "integer"},
-    "refresh_expires_in": {"type": "integer"}, "session_id": string(), "authentication_level": string(enum=["password", "mfa"]),
-    "mfa_verified": {"type": "boolean", "description": "the original system's name: authentication_level is mfa"},
+    "refresh_expires_in": {"type": "integer"}, "session_id": string(), "authentication_level": string(enum=LEVELS),
+    "mfa_verified": {"type": "boolean", "description": "the original system's name: authentication_level is mfa or passkey"},
 }, ["access_token", "refresh_token", "token_type", "expires_in", "session_id", "authentication_level", "mfa_verified"])
 CHALLENGE = obj({"mfa_required": {"type": "boolean"}, "challenge": string(), "methods": {"type": "array", "items": string()},
                  "expires_at": string(format="date-time")}, ["mfa_required", "challenge", "methods", "expires_at"])
@@ -50,7 +52,7 @@ MFA_REQUIRED = obj({"error": string(enum=["MFA verification required"]), "mfa_re
                     "expires_at": string(format="date-time"), "request_id": string()}, ["error", "mfa_required", "available_methods"])
 SESSION = obj({
     "id": string(), "created_at": string(format="date-time"), "last_activity": string(format="date-time"), "expires_at": string(format="date-time"),
-    "authentication_level": string(enum=["password", "mfa"]),
+    "authentication_level": string(enum=LEVELS),
     "device": obj({"user_agent": string(), "address": string(), "fingerprint": string()}, ["user_agent", "address", "fingerprint"]),
     "current": {"type": "boolean"},
     "session_id": string(description="the original system's name for id"), "is_current": {"type": "boolean", "description": "the original's name for current"},
@@ -70,6 +72,45 @@ SETUP_PROOF = {"current_password": string(1024), "current_code": string(64),
 USERNAME = string(64, minLength=1, description="after NFKC: letters of one script, digits, space and . _ - @ + (docs/access.md)")
 PASSWORD = string(256, minLength=12, description="12-256 characters by default (WARDEN_PASSWORD_MIN_LENGTH), not a common password")
 CIPHER_ITEM = obj({"context": string(1000, minLength=1), "ciphertext": string()}, ["context", "ciphertext"])
+
+# Passkeys (WebAuthn). Options are WebAuthn's JSON forms (byte fields as unpadded base64url), ready for
+# PublicKeyCredential.parseCreationOptionsFromJSON / parseRequestOptionsFromJSON; a credential is what
+# PublicKeyCredential.toJSON() returns (Warden parses it itself: docs/formats.md).
+B64URL = string(description="unpadded base64url")
+DESCRIPTORS = {"type": "array", "items": obj({"type": string(enum=["public-key"]), "id": B64URL,
+                                              "transports": {"type": "array", "items": string()}}, ["type", "id"])}
+CREATION_OPTIONS = obj({
+    "rp": obj({"id": string(), "name": string()}, ["id", "name"]),
+    "user": obj({"id": B64URL, "name": string(), "displayName": string()}, ["id", "name", "displayName"]),
+    "challenge": B64URL,
+    "pubKeyCredParams": {"type": "array", "items": obj({"type": string(enum=["public-key"]), "alg": {"type": "integer"}}, ["type", "alg"])},
+    "timeout": {"type": "integer"}, "excludeCredentials": DESCRIPTORS,
+    "authenticatorSelection": obj({"residentKey": string(), "requireResidentKey": {"type": "boolean"}, "userVerification": string()}),
+    "attestation": string(enum=["none"]),
+}, ["rp", "user", "challenge", "pubKeyCredParams"])
+REQUEST_OPTIONS = obj({"challenge": B64URL, "timeout": {"type": "integer"}, "rpId": string(), "allowCredentials": DESCRIPTORS,
+                       "userVerification": string(enum=["required", "preferred", "discouraged"])}, ["challenge", "rpId"])
+CEREMONY = obj({"ceremony": string(description="single use, expires after 5 minutes; send it back with the credential"),
+                "publicKey": CREATION_OPTIONS}, ["ceremony", "publicKey"])
+# Only "an object" to the schema: Warden checks the credential itself, after the ceremony and any proof of
+# identity, so a schema narrower than "object" would promise refusals (400) the server gives later, as 401.
+REGISTRATION_CREDENTIAL = {"type": "object", "description": (
+    "PublicKeyCredential.toJSON() of navigator.credentials.create(), at most 64 KiB: "
+    "{id, rawId, type: public-key, response: {clientDataJSON, attestationObject, transports?}, authenticatorAttachment?, "
+    "clientExtensionResults?}, byte fields unpadded base64url")}
+ASSERTION_CREDENTIAL = {"type": "object", "description": (
+    "PublicKeyCredential.toJSON() of navigator.credentials.get(), at most 64 KiB: "
+    "{id, rawId, type: public-key, response: {clientDataJSON, authenticatorData, signature, userHandle}, authenticatorAttachment?, "
+    "clientExtensionResults?}, byte fields unpadded base64url; userHandle is required for a passwordless sign-in")}
+PASSKEY = obj({
+    "id": string(format="uuid"), "name": string(), "credential_id": B64URL, "algorithm": {"type": "integer", "description": "COSE: -7 ES256, -8 EdDSA, -257 RS256"},
+    "aaguid": string(description="hex"), "attestation_format": string(), "transports": {"type": "array", "items": string()},
+    "backup_eligible": {"type": "boolean"}, "backed_up": {"type": "boolean"}, "sign_count": {"type": "integer"},
+    "created_at": string(format="date-time"), "last_used_at": string(format="date-time"),
+    "flagged": {"type": "boolean", "description": "its counter went backwards (a cloned authenticator?): it signs in no more"},
+    "flagged_at": string(format="date-time"),
+}, ["id", "name", "credential_id", "algorithm", "aaguid", "attestation_format", "transports", "backup_eligible", "backed_up", "sign_count",
+    "created_at", "flagged"])
 
 
 def response(description, schema=None):
@@ -170,6 +211,36 @@ paths = {
             "200": response("off", obj({"message": string(), "disabled": {"type": "boolean"}}, ["message", "disabled"])), **errors("403", "423", *AUTHED)},
             REAUTH, tag="mfa", body_required=False),
     },
+    "/auth/passkeys/register/options": {"post": op("Start registering a passkey: a ceremony token and the creation options", {
+        "200": response("ceremony", CEREMONY), **errors(*AUTHED)}, tag="passkeys")},
+    "/auth/passkeys/register": {"post": op(
+        "Finish registering a passkey (the current password, or a current factor's code, unless MFA within 5 minutes; other sessions end)", {
+            "201": response("the passkey", PASSKEY), **errors("403", "423", *AUTHED)},
+        obj({"ceremony": string(256, minLength=1), "credential": REGISTRATION_CREDENTIAL, "name": string(64, description="default Passkey"),
+             "current_password": string(1024), "code": string(64), "method": string(enum=METHODS)}, ["ceremony", "credential"]), tag="passkeys")},
+    "/auth/passkeys": {"get": op("The caller's passkeys", {
+        "200": response("passkeys", obj({"passkeys": {"type": "array", "items": PASSKEY}}, ["passkeys"])), **errors(*AUTHED)}, tag="passkeys")},
+    "/auth/passkeys/{id}": {
+        "post": op("Rename one of the caller's passkeys", {"204": response("renamed"), **errors("404", *AUTHED)},
+                   obj({"name": string(64, minLength=1)}, ["name"]), tag="passkeys", params=[path_param("id", string(format="uuid"))]),
+        "delete": op("Remove one of the caller's passkeys (a current factor's code, or MFA within 5 minutes)", {
+            "204": response("removed"), **errors("403", "404", "423", *AUTHED)}, REAUTH, tag="passkeys", body_required=False,
+            params=[path_param("id", string(format="uuid"))]),
+    },
+    "/auth/passkeys/login/options": {"post": op("Start a passwordless sign-in: a ceremony token and the request options (user verification required)", {
+        "200": response("ceremony", obj({"ceremony": string(), "publicKey": REQUEST_OPTIONS}, ["ceremony", "publicKey"])), **errors(*COMMON)},
+        secured=False, tag="passkeys")},
+    "/auth/passkeys/login": {"post": op("Sign in with a passkey alone (the ceremony is used up, whatever the outcome)", {
+        "200": response("tokens (authentication_level passkey)", TOKENS), **errors("401", "423", *COMMON)},
+        obj({"ceremony": string(256, minLength=1), "credential": ASSERTION_CREDENTIAL, "device_id": string(128)}, ["ceremony", "credential"]),
+        secured=False, tag="passkeys")},
+    "/auth/mfa/passkey/options": {"post": op("The request options for completing a login challenge with a passkey", {
+        "200": response("options", obj({"publicKey": REQUEST_OPTIONS}, ["publicKey"])), **errors("401", *COMMON)},
+        obj({"challenge": string(256, minLength=1), "device_id": string(128)}, ["challenge"]), secured=False, tag="mfa")},
+    "/auth/mfa/passkey": {"post": op("Complete a login challenge with a passkey", {
+        "200": response("tokens (authentication_level mfa)", TOKENS), **errors("401", "423", *COMMON)},
+        obj({"challenge": string(256, minLength=1), "credential": ASSERTION_CREDENTIAL, "device_id": string(128)}, ["challenge", "credential"]),
+        secured=False, tag="mfa")},
     "/auth/sessions": {"get": op("The caller's sessions", {
         "200": response("sessions", obj({"sessions": {"type": "array", "items": SESSION}, "total_sessions": {"type": "integer"}},
                                         ["sessions", "total_sessions"])), **errors(*AUTHED)}, tag="sessions")},

@@ -18,12 +18,22 @@ final class RouteTable: Sendable {
     }
 
     /// The methods of the route matching `path` (`:name` segments match any one segment), or `nil`.
+    ///
+    /// When several match, the most specific wins, as in the router: a literal segment before a
+    /// parameter, compared from the left (`/auth/passkeys/login` over `/auth/passkeys/:id`), whatever
+    /// the order the routes were added in.
     func methods(for path: String) -> Set<HTTPRequest.Method>? {
         let parts = path.split(separator: "/")
         return routes.withLock { routes in
-            routes.first { route in
+            routes.filter { route in
                 route.segments.count == parts.count && zip(route.segments, parts).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
-            }?.methods
+            }.min { Self.lessGeneral($0.segments, than: $1.segments) }?.methods
         }
+    }
+
+    /// Whether `a` has a literal segment where `b` has a parameter, at the first place they differ so.
+    private static func lessGeneral(_ a: [Substring], than b: [Substring]) -> Bool {
+        for (x, y) in zip(a, b) where x.hasPrefix(":") != y.hasPrefix(":") { return !x.hasPrefix(":") }
+        return false
     }
 }

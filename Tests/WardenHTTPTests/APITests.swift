@@ -372,7 +372,7 @@ struct APITests {
             #expect(NSDictionary(dictionary: openapi.body).isEqual(stored))
             // Every route the router has is documented.
             let paths = try #require(openapi.body["paths"] as? [String: Any])
-            #expect(paths.count == 34)
+            #expect(paths.count == 42)
             // Metrics only for the configured addresses (none here: the in-process client has no address).
             #expect(try await client.json(.get, "/metrics").status == .notFound)
         }

@@ -218,6 +218,11 @@ struct AccountSecurityTests {
             let put = try await client.execute(uri: "/auth/login", method: .put)
             #expect(put.status == .methodNotAllowed)
             #expect(put.headers[.allow] == "POST")
+            // A literal route wins over a parameter route of the same shape, as in the router:
+            // `/auth/passkeys/login` takes POST only, although `/auth/passkeys/:id` takes DELETE.
+            let delete = try await client.execute(uri: "/auth/passkeys/login", method: .delete)
+            #expect(delete.status == .methodNotAllowed)
+            #expect(delete.headers[.allow] == "POST")
             #expect(try await client.execute(uri: "/health", method: .get, headers: [HTTPField.Name("Host")!: "evil.example"]).status == .badRequest)
         }
     }
