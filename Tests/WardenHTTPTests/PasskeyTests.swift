@@ -247,6 +247,11 @@ import WardenHTTP
             #expect(sessions.body["total_sessions"] as? Int == 2, "\(sessions.body)")
             let levels = (sessions.body["sessions"] as? [[String: Any]])?.compactMap { $0["authentication_level"] as? String }.sorted()
             #expect(levels == ["passkey", "password"])
+            // The losers were stopped by the used-up ceremony, before their (equal) counter could mark the
+            // passkey as cloned: it still signs in.
+            let listed = try #require(try await client.passkeys(token).first)
+            #expect(listed["flagged"] as? Bool == false && listed["sign_count"] as? Int == 1, "\(listed)")
+            #expect(try await client.passkeySignIn(authenticator).status == .ok)
         }
     }
 }
