@@ -28,6 +28,16 @@ struct ConsolePage {
         return value.firstIndex(of: "\"").map { String(value[..<$0]) }
     }
 
+    /// The value of the attribute `name` of the form posting to `action`, unescaped.
+    func attribute(_ name: String, in action: String) -> String? {
+        guard let form = form(action), let tag = form.firstIndex(of: ">"), let start = form[..<tag].range(of: "\(name)=\"") else { return nil }
+        let value = form[start.upperBound...]
+        return value.firstIndex(of: "\"").map {
+            String(value[..<$0]).replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+                .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
+        }
+    }
+
     /// The form token (`csrf`) of the form posting to `action`.
     func csrf(_ action: String) throws -> String {
         try #require(field("csrf", in: action), "no form posting to \(action) in \(status): \(body.prefix(300))")

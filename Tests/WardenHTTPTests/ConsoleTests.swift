@@ -156,6 +156,10 @@ import WardenHTTP
             headers[.secFetchSite] = "cross-site"
             fresh = try await token()
             refusals.append(("Sec-Fetch-Site: cross-site", try await client.post(action, body(fresh), headers: headers, &jar), "sent from another site"))
+            headers[.secFetchSite] = "same-origin"
+            headers[.origin] = "https://evil.example"
+            fresh = try await token()
+            refusals.append(("Origin of another site, Sec-Fetch-Site: same-origin", try await client.post(action, body(fresh), headers: headers, &jar), "sent from another site"))
             headers[.secFetchSite] = nil
             for origin in ["null", "https://evil.example", "https://localhost.evil.example", "http://localhost:8080"] {
                 headers[.origin] = origin
@@ -196,6 +200,56 @@ import WardenHTTP
             // Sent from the browser it was made for, it signs in.
             let accepted = try await client.post("/console/sign-in", formEncoded(["username": "ada", "password": Self.password, "csrf": token]), &theirs)
             #expect(accepted.status == .seeOther && theirs.values["__Host-warden-session"] != nil)
+        }
+    }
+
+    /// A browser that sends no `Origin` but says `Sec-Fetch-Site: same-origin` may post.
+    @Test func secFetchSiteSameOriginIsEnoughWithoutOrigin() async throws {
+        let f = try await Self.fixture()
+        try await f.account("ada")
+        try await f.app.test(.router) { client async throws in
+            var jar = CookieJar()
+            let token = try await client.page("/console/sign-in", &jar).csrf("/console/sign-in")
+            let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .secFetchSite: "same-origin"]
+            let answer = try await client.post("/console/sign-in", formEncoded(["username": "ada", "password": Self.password, "csrf": token]), headers: headers, &jar)
+            #expect(answer.status == .seeOther && answer.location == "/console/account", "\(answer.status) \(answer.errors)")
+        }
+    }
+
+    // MARK: Passkeys
+
+    /// The console's passkey form, filled as its script would (the assertion as JSON in `credential`):
+    /// a true assertion signs in with a passkey session; one without user verification gets the sign-in
+    /// page again with a message.
+    @Test func aPasskeySignsInThroughTheConsole() async throws {
+        let f = try await Self.fixture()
+        try await f.account("ada")
+        try await f.app.test(.router) { client async throws in
+            let authenticator = SoftAuthenticator()
+            try await client.registerPasskey(authenticator, for: "ada")
+            var jar = CookieJar()
+            func attempt(flags: UInt8) async throws -> ConsolePage {
+                let page = try await client.page("/console/sign-in", &jar)
+                let action = "/console/sign-in/passkey"
+                let options = try #require(page.attribute("data-options", in: action).flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+                let ceremony = try #require(page.field("ceremony", in: action))
+                let credential = String(decoding: SoftAuthenticator.json(try authenticator.assert(options, flags: flags)), as: UTF8.self)
+                return try await client.submit(page, action, ["ceremony": ceremony, "credential": credential], &jar)
+            }
+            let refused = try await attempt(flags: SoftAuthenticator.up)
+            #expect(refused.status == .unauthorized && refused.isHTML, "\(refused.status)")
+            #expect(refused.errors == ["That passkey was not accepted. Use another, or sign in with your password."], "\(refused.errors)")
+            #expect(jar.values["__Host-warden-session"] == nil)
+
+            let accepted = try await attempt(flags: SoftAuthenticator.up | SoftAuthenticator.uv)
+            #expect(accepted.status == .seeOther && accepted.location == "/console/account", "\(accepted.status) \(accepted.errors)")
+            let sessions = try await client.page("/console/account/sessions", &jar)
+            #expect(sessions.status == .ok && sessions.body.contains("ada"))
+            // The cookie holds an ordinary access token of a passkey session.
+            let bearer = try #require(jar.values["__Host-warden-session"])
+            let listed = try await client.json(.get, "/auth/sessions", token: bearer).body["sessions"] as? [[String: Any]]
+            #expect(listed?.first { $0["current"] as? Bool == true }?["authentication_level"] as? String == "passkey")
+            #expect(f.audit.latest(limit: 1_000).contains { $0.event.action == "mfa.passkey_sign_in" && $0.event.outcome == .success })
         }
     }
 
