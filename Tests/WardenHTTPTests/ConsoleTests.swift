@@ -88,6 +88,29 @@ import WardenHTTP
         return attributes + css + imports
     }
 
+    /// What the layers before the console's routes refuse (no route, a method the path does not take, an
+    /// alias path, a repeated Host) is a page too, under the console's policy; the API keeps JSON.
+    @Test func refusalsBeforeTheRoutesArePages() async throws {
+        let f = try await Self.fixture()
+        try await f.app.test(.router) { client async throws in
+            var jar = CookieJar()
+            let answers: [(String, HTTPResponse.Status, ConsolePage)] = [
+                ("no route", .notFound, try await client.send(.get, "/console/no-such-page", body: nil, headers: [:], &jar)),
+                ("alias path", .notFound, try await client.send(.get, "/console//sign-in", body: nil, headers: [:], &jar)),
+                ("wrong method", .methodNotAllowed, try await client.send(.put, "/console/sign-in", body: nil, headers: [:], &jar)),
+                ("repeated Host", .badRequest, try await client.send(.get, "/console/sign-in", body: nil, headers: [HTTPField.Name("Host")!: "evil.example"], &jar)),
+            ]
+            for (name, status, page) in answers {
+                #expect(page.status == status, "\(name): \(page.status)")
+                #expect(page.isHTML, "\(name): \(page.contentType)")
+                #expect(page.headers[HTTPField.Name("Content-Security-Policy")!] == "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'", "\(name)")
+                #expect(page.body.hasPrefix("<!doctype html>") && page.body.contains("Back to the console"), "\(name)")
+            }
+            let api = try await client.send(.get, "/auth/no-such-route", body: nil, headers: [:], &jar)
+            #expect(api.status == .notFound && api.contentType.hasPrefix("application/json"))
+        }
+    }
+
     // MARK: Cookies
 
     @Test func signInSetsHostOnlySecureCookies() async throws {

@@ -78,6 +78,37 @@ import WardenHTTP
         }
     }
 
+    /// A registration that lies about where it was made, or was made without the user present, registers
+    /// nothing; the true one then does.
+    @Test func registrationRefusesEachLie() async throws {
+        let f = try await Self.fixture()
+        try await f.account("ada")
+        try await f.app.test(.router) { client async throws in
+            let token = try #require(try await client.login("ada")["access_token"] as? String)
+            let authenticator = SoftAuthenticator()
+            let lies: [(String, ([String: Any]) throws -> [String: Any])] = [
+                ("wrong origin", { try authenticator.register($0, origin: "https://evil.example") }),
+                ("wrong rp id hash", { try authenticator.register($0, rpID: "evil.example") }),
+                ("user not present", { try authenticator.register($0, flags: SoftAuthenticator.uv) }),
+                ("another challenge", { options in
+                    var other = options
+                    other["challenge"] = SoftAuthenticator.b64((0..<32).map { _ in UInt8.random(in: 0...255) })
+                    return try authenticator.register(other)
+                }),
+            ]
+            for (name, lie) in lies {
+                let (ceremony, options) = try await client.registrationOptions(token)
+                let refused = try await client.json(.post, "/auth/passkeys/register", ["ceremony": ceremony, "credential": try lie(options), "current_password": Self.password], token: token)
+                #expect(refused.status == .badRequest || refused.status == .unauthorized, "\(name): \(refused.status) \(refused.body)")
+                #expect(refused.body["credential_id"] == nil, "\(name)")
+                #expect(try await client.passkeys(token).isEmpty, "\(name)")
+            }
+            #expect(f.audit.latest(limit: 1_000).filter { $0.event.action == "mfa.passkey_refused" }.count >= lies.count)
+            let registered = try await client.registerPasskey(authenticator, for: "ada")
+            #expect(registered["credential_id"] as? String == authenticator.credentialIDText)
+        }
+    }
+
     @Test func passwordlessSignInMakesAPasskeySession() async throws {
         let f = try await Self.fixture()
         try await f.account("ada")
@@ -125,6 +156,9 @@ import WardenHTTP
                 ("user not present", { try ada.assert($0, flags: SoftAuthenticator.uv) }),
                 ("unknown credential", { try stranger.assert($0) }),
                 ("another account's user handle", { try ada.assert($0, userHandle: bobsHandle) }),
+                ("no account's user handle", { try ada.assert($0, userHandle: (0..<16).map { _ in UInt8.random(in: 0...255) }) }),
+                ("a user handle of the wrong length", { try ada.assert($0, userHandle: [1, 2, 3]) }),
+                ("not a credential", { _ in ["id": "x", "type": "public-key", "response": ["clientDataJSON": "e30"]] }),
             ]
             for (name, lie) in lies {
                 let refused = try await client.passkeySignIn(answer: lie)
