@@ -12,6 +12,7 @@ import WardenCrypto
 import WardenHTTP
 import WardenMFA
 import WardenSessions
+import WardenWebAuthn
 
 /// Everything on memory stores, with cheap password hashing unless told otherwise: the API's behaviour,
 /// not the stores'.
@@ -19,6 +20,8 @@ struct APIFixture: Sendable {
     static let masterKey = try! MasterKey(bytes: [UInt8](repeating: 5, count: 32))
     /// 2^10: fast enough for hundreds of logins in a debug build.
     static let cheapPasswords = ScryptParameters(logN: 10, blockSize: 8, parallelism: 1)
+    /// The relying party the console and the passkey routes use: the router test client's `localhost`.
+    static let localhost = RelyingParty(id: "localhost", name: "Warden", origins: ["http://localhost"])
     let api: WardenAPI
     let audit: MemoryAuditLog
     let directory: MemoryDirectory
@@ -31,9 +34,10 @@ struct APIFixture: Sendable {
     ///   - passwords: scrypt parameters of the password hasher (production's are `PasswordHasher`'s default).
     ///   - hasher: a hasher of the test's own (its threads and queue), instead of one with `passwords`.
     ///   - accountConfiguration: the account service's password and login policies.
+    ///   - relyingParty: where passkeys are registered and used (`nil`: passkeys are off).
     static func make(
         passwords: ScryptParameters = cheapPasswords, hasher: PasswordHasher? = nil, accountConfiguration: AccountService.Configuration = AccountService.Configuration(),
-        databaseProbes: ProbeCounter? = nil, clock: any WallClock = SystemWallClock(), _ configure: (inout ServerConfiguration) -> Void = { _ in }
+        databaseProbes: ProbeCounter? = nil, clock: any WallClock = SystemWallClock(), relyingParty: RelyingParty? = localhost, _ configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> APIFixture {
         var configuration = ServerConfiguration()
         configuration.tls = true
@@ -51,7 +55,7 @@ struct APIFixture: Sendable {
         let ledger = MemoryRevocationLedger()
         let sessions = SessionService(store: store, activity: store, ledger: ledger, tokens: tokens, policy: policy, audit: audit)
         let limiter = MemoryRateLimitStore()
-        let mfa = try MFAService(store: MemoryMFAStore(audit: audit), cipher: cipher, hashKey: masterKey.secretHashKey, limiter: limiter)
+        let mfa = try MFAService(store: MemoryMFAStore(audit: audit), cipher: cipher, hashKey: masterKey.secretHashKey, limiter: limiter, relyingParty: relyingParty)
         let security = AccountSecurity(
             accounts: accounts, access: access, authorizer: Authorizer(store: directory), sessions: sessions, tokens: tokens, mfa: mfa,
             cipher: cipher, limiter: limiter, audit: audit, policy: configuration.securityPolicy)
