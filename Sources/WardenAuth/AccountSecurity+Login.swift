@@ -63,6 +63,12 @@ extension AccountSecurity {
         }
         let methods = try await mfa.methods(accountID: account.id)
         if methods.isEmpty {
+            if try await mfa.requiresSecondFactor(accountID: account.id) {
+                // MFA is on but no factor can complete it (the only passkey was blocked as a possible clone,
+                // no backup code is left): refused, never downgraded to the password alone.
+                try await audit.append([context.event("login.refused", .denied, subject: account.subject, details: ["reason": "no_usable_factor"], at: clock.now())])
+                throw AuthError(.forbidden, "this account's second factor is blocked; an administrator must reset two-step verification")
+            }
             return .signedIn(try await signIn(account, device: request.device, level: .password, context: context))
         }
         if let code = request.mfaCode {

@@ -34,7 +34,7 @@ extension AccountSecurity {
            clock.now().timeIntervalSince(session.sessionCreated) <= mfa.policy.recentAuthentication {
             return MFAProof(lastMFA: session.sessionCreated)
         }
-        let hasMFA = !(try await mfa.methods(accountID: account.id)).isEmpty
+        let hasMFA = try await mfa.requiresSecondFactor(accountID: account.id)
         if let password = proof.password, !hasMFA {
             try await checkCurrentPassword(account, password, principal)
             return MFAProof.passwordOnly

@@ -121,6 +121,12 @@ public final class MFAService: Sendable {
         Self.methods(try await read(accountID))
     }
 
+    /// Whether a login needs a second factor. True also when none is usable (the only passkey is
+    /// blocked, no backup code is left): such a login is refused, never let through on the password.
+    public func requiresSecondFactor(accountID: UUID) async throws -> Bool {
+        try await read(accountID).hasMFA
+    }
+
     public func remainingBackupCodes(accountID: UUID) async throws -> Int {
         try await read(accountID).remainingBackupCodes
     }
@@ -523,7 +529,7 @@ public final class MFAService: Sendable {
         if kinds.contains(.sms) { methods.append(.sms) }
         if kinds.contains(.email) { methods.append(.email) }
         if state.passkeys.contains(where: \.isUsable) { methods.append(.passkey) }
-        if !methods.isEmpty, state.remainingBackupCodes > 0 { methods.append(.backupCode) }
+        if state.hasMFA, state.remainingBackupCodes > 0 { methods.append(.backupCode) }
         return methods
     }
 

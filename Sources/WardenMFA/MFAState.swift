@@ -129,7 +129,8 @@ public struct MFAState: Codable, Sendable, Equatable {
     }
 
     public var confirmedFactors: [Factor] { factors.filter(\.isConfirmed) }
-    /// Whether a second factor is required at sign-in: a confirmed factor or a usable passkey.
-    public var hasMFA: Bool { !confirmedFactors.isEmpty || passkeys.contains(where: \.isUsable) }
+    /// Whether a second factor is required at sign-in: a confirmed factor or a passkey — a blocked one
+    /// included (its counter went backwards), so that blocking a passkey never turns MFA off.
+    public var hasMFA: Bool { !confirmedFactors.isEmpty || !passkeys.isEmpty }
     public var remainingBackupCodes: Int { backupCodes.filter { $0.used == nil }.count }
 }

@@ -208,6 +208,16 @@ import WardenHTTP
                 let later = try await client.passkeySignIn { try authenticator.assert($0, signCount: count) }
                 #expect(later.status == .unauthorized, "counter \(count)")
             }
+
+            // The blocked passkey was the account's only factor: MFA stays on, and the password alone is
+            // refused (no downgrade) until an administrator resets two-step verification.
+            let password = try await client.json(.post, "/auth/login", ["username": "ada", "password": Self.password])
+            #expect(password.status == .forbidden && password.body["access_token"] == nil && password.body["challenge"] == nil, "\(password.status) \(password.body)")
+            #expect(try f.audit.latest(limit: 1_000).map(\.event).contains { $0.action == "login.refused" && $0.details["reason"] == "no_usable_factor" })
+            let ada = try await f.api.services.security.target(username: "ada")
+            try await f.api.services.security.resetMFA(of: ada, .operator(actor: "test"))
+            let reset = try await client.json(.post, "/auth/login", ["username": "ada", "password": Self.password])
+            #expect(reset.status == .ok && reset.body["access_token"] is String && reset.body["authentication_level"] as? String == "password")
         }
     }
 
