@@ -216,7 +216,7 @@ extension WardenAPI {
                 body.raw("<div class=\"flash info\" id=\"chain\">Chain verification is not available here; run `warden audit verify`.</div>")
             }
         }
-        body.raw("</div><div class=\"card\"><table id=\"audit\"><thead><tr><th>#</th><th>Time</th><th>Action</th><th>Outcome</th><th>Actor</th><th>Subject</th><th>Address</th></tr></thead><tbody>")
+        body.raw("</div><div class=\"card\"><div class=\"scroll\"><table id=\"audit\" class=\"dense\"><thead><tr><th>#</th><th>Time</th><th>Action</th><th>Outcome</th><th>Actor</th><th>Subject</th><th>Address</th></tr></thead><tbody>")
         for entry in shown {
             let outcome = entry.event.outcome.rawValue
             body.raw("<tr><td>\(entry.sequence)</td><td class=\"nowrap\">\(Self.time(entry.event.time))</td><td class=\"nowrap\"><code>"); body.text(entry.event.action)
@@ -225,7 +225,7 @@ extension WardenAPI {
             body.text(entry.event.sourceAddress ?? "—"); body.raw("</td></tr>")
         }
         if shown.isEmpty { body.raw("<tr><td colspan=\"7\" class=\"muted\">No entry matches.</td></tr>") }
-        body.raw("</tbody></table><div class=\"pager\">")
+        body.raw("</tbody></table></div><div class=\"pager\">")
         func link(_ number: Int, _ label: String) -> String {
             var query = "page=\(number)"
             if let action { query += "&action=" + (action.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }

@@ -65,6 +65,9 @@ enum ConsoleAssets {
         .divider{display:flex;align-items:center;gap:.8rem;color:var(--muted);margin:1.2rem 0}
         .divider::before,.divider::after{content:"";flex:1;border-top:1px solid var(--line)}
         .pager{display:flex;gap:.8rem;margin-top:1rem}
+        .scroll{overflow-x:auto}
+        table.dense{font-size:.84rem}
+        table.dense th,table.dense td{padding:.4rem .35rem}
         footer{max-width:980px;margin:2rem auto;padding:0 1.2rem;color:var(--muted);font-size:.85rem}
         """
 
