@@ -56,7 +56,7 @@ struct WardenMiddleware: RouterMiddleware {
         self.metrics = metrics
         self.clock = clock
         self.routes = routes
-        securityHeaders = SecurityHeaders.fields(tls: configuration.tls)
+        securityHeaders = SecurityHeaders.fields(tls: configuration.tls, strictTransportSecurity: configuration.strictTransportSecurity)
     }
 
     func handle(_ request: Request, context: WardenContext, next: (Request, WardenContext) async throws -> Response) async throws -> Response {

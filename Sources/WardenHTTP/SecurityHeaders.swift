@@ -7,7 +7,9 @@ import NIOHTTPTypes
 /// The security headers every response carries, and the channel handler that adds them to the responses
 /// the router never sees (the HTTP parser's own 400 for a malformed or oversized request head).
 enum SecurityHeaders {
-    static func fields(tls: Bool) -> [(HTTPField.Name, String)] {
+    /// The headers for responses; `Strict-Transport-Security` only over TLS, with the configured policy
+    /// (``ServerConfiguration/strictTransportSecurity``; `nil` sends none).
+    static func fields(tls: Bool, strictTransportSecurity: String?) -> [(HTTPField.Name, String)] {
         var fields: [(HTTPField.Name, String)] = [
             (.xContentTypeOptions, "nosniff"),
             (.xFrameOptions, "DENY"),
@@ -17,7 +19,7 @@ enum SecurityHeaders {
             (.crossOriginOpenerPolicy, "same-origin"),
             (.crossOriginResourcePolicy, "same-origin"),
         ]
-        if tls { fields.append((.strictTransportSecurity, "max-age=63072000; includeSubDomains")) }
+        if tls, let strictTransportSecurity { fields.append((.strictTransportSecurity, strictTransportSecurity)) }
         return fields
     }
 }
@@ -30,8 +32,8 @@ final class SecurityHeadersGuard: ChannelOutboundHandler, RemovableChannelHandle
 
     private let fields: [(HTTPField.Name, String)]
 
-    init(tls: Bool) {
-        fields = SecurityHeaders.fields(tls: tls)
+    init(tls: Bool, strictTransportSecurity: String?) {
+        fields = SecurityHeaders.fields(tls: tls, strictTransportSecurity: strictTransportSecurity)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

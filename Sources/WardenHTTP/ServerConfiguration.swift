@@ -31,6 +31,9 @@ public struct ServerConfiguration: Sendable {
     public var port = 8443
     /// Whether the server terminates TLS (drives HSTS and `/security/status`).
     public var tls = true
+    /// The `Strict-Transport-Security` value sent over TLS (`TLSSettings.strictTransportSecurity`'s
+    /// header: one year, no subdomains, by default); `nil` sends none.
+    public var strictTransportSecurity: String? = "max-age=31536000"
     public var tlsMinimumVersion = "TLSv1.3"
     /// Peers whose `X-Forwarded-For` is believed (exact addresses or CIDR blocks, IPv4 or IPv6).
     public var trustedProxies: [String] = []

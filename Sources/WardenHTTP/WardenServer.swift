@@ -13,7 +13,7 @@ public enum WardenServer {
     ) throws -> some ApplicationProtocol {
         let secureTransport = tls != nil
         let configuration = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [RequestHeadSignal(), SecurityHeadersGuard(tls: secureTransport)], idleTimeout: TimeAmount(api.configuration.idleTimeout))
+            additionalChannelHandlers: [RequestHeadSignal(), SecurityHeadersGuard(tls: secureTransport, strictTransportSecurity: api.configuration.strictTransportSecurity)], idleTimeout: TimeAmount(api.configuration.idleTimeout))
         let headerTimeout = TimeAmount(api.configuration.headerTimeout)
         let http = HTTPServerBuilder { responder in
             HeaderTimeoutChannel(base: HTTP1Channel(responder: responder, configuration: configuration), timeout: headerTimeout)

@@ -155,6 +155,19 @@ struct ServeCommand: AsyncParsableCommand {
             server.tls = tls == "on"
         }
         if noTLS { server.tls = false }
+        // HSTS: TLSSettings' policy (one year, no subdomains), as docs/tls.md describes, unless configured.
+        var hsts = TLSSettings(certificatePath: "", keyPath: "").strictTransportSecurity ?? StrictTransportSecurity()
+        if let text = value("WARDEN_HSTS_MAX_AGE") {
+            guard let seconds = Int(text), (0...63_072_000).contains(seconds) else {
+                throw ValidationError("WARDEN_HSTS_MAX_AGE must be a whole number of seconds, 0–63072000 (0 tells browsers to forget the policy)")
+            }
+            hsts.maxAge = seconds
+        }
+        if let text = value("WARDEN_HSTS_INCLUDE_SUBDOMAINS") {
+            guard ["on", "off"].contains(text) else { throw ValidationError("WARDEN_HSTS_INCLUDE_SUBDOMAINS must be on or off") }
+            hsts.includeSubdomains = text == "on"
+        }
+        server.strictTransportSecurity = hsts.headerValue
         if allowTLS12 || value("WARDEN_TLS_MIN") == "1.2" { server.tlsMinimumVersion = "TLSv1.2" }
         if let policy = registration ?? value("WARDEN_REGISTRATION") {
             guard let parsed = ServerConfiguration.Registration(rawValue: policy) else { throw ValidationError("registration is open, invite or admin") }

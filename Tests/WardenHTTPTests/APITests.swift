@@ -14,7 +14,7 @@ struct APITests {
     static let securityHeaders: [(String, String)] = [
         ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"),
         ("Cross-Origin-Opener-Policy", "same-origin"), ("Cross-Origin-Resource-Policy", "same-origin"),
-        ("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),
+        ("Strict-Transport-Security", "max-age=31536000"),
     ]
 
     func expectSecure(_ headers: HTTPFields, _ note: String) {
