@@ -91,7 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
             let chain = runtime.store.auditChain
             services.auditVerifier = { try await AuditVerifier(chain: chain).verify(store) }
 
-            let tls: TLSConfiguration? = try server.tls ? tlsConfiguration(environment, dataDirectory: settings.dataDirectory, host: server.host) : nil
+            let tls: TLSConfiguration? = try server.tls ? tlsConfiguration(environment, server: server, dataDirectory: settings.dataDirectory) : nil
             let api = WardenAPI(services: services, configuration: server)
             let cipher = runtime.cipher
             tasks.append(Task { try? await cipher.runMaintenance(every: .seconds(60)) })
@@ -168,7 +168,12 @@ struct ServeCommand: AsyncParsableCommand {
             hsts.includeSubdomains = text == "on"
         }
         server.strictTransportSecurity = hsts.headerValue
-        if allowTLS12 || value("WARDEN_TLS_MIN") == "1.2" { server.tlsMinimumVersion = "TLSv1.2" }
+        // The one decision on the oldest TLS version: the listener and `/security/status` both read it.
+        if let minimum = value("WARDEN_TLS_MIN") {
+            guard ["1.2", "1.3"].contains(minimum) else { throw ValidationError("WARDEN_TLS_MIN must be 1.2 or 1.3") }
+            if minimum == "1.2" { server.tlsMinimumVersion = "TLSv1.2" }
+        }
+        if allowTLS12 { server.tlsMinimumVersion = "TLSv1.2" }
         if let policy = registration ?? value("WARDEN_REGISTRATION") {
             guard let parsed = ServerConfiguration.Registration(rawValue: policy) else { throw ValidationError("registration is open, invite or admin") }
             server.registration = parsed
@@ -233,8 +238,9 @@ struct ServeCommand: AsyncParsableCommand {
         return level
     }
 
-    private func tlsConfiguration(_ environment: [String: String], dataDirectory: String, host: String) throws -> TLSConfiguration {
-        let minimum: TLSSettings.MinimumVersion = allowTLS12 || environment["WARDEN_TLS_MIN"] == "1.2" ? .tls12 : .tls13
+    private func tlsConfiguration(_ environment: [String: String], server: ServerConfiguration, dataDirectory: String) throws -> TLSConfiguration {
+        let host = server.host
+        let minimum: TLSSettings.MinimumVersion = server.tlsMinimumVersion == "TLSv1.2" ? .tls12 : .tls13
         let offLoop = environment["WARDEN_TLS_SIGN_OFF_LOOP"] ?? "on"
         guard ["on", "off"].contains(offLoop) else { throw ValidationError("WARDEN_TLS_SIGN_OFF_LOOP must be on or off") }
         func settings(_ certificate: String, _ key: String) -> TLSSettings {
