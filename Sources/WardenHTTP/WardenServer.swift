@@ -4,12 +4,14 @@ import HummingbirdCore
 public import NIOCore
 public import Logging
 public import NIOSSL
+public import ServiceLifecycle
 
 /// Builds the Hummingbird application for the API: HTTP/1.1, over TLS when a context is given, with
-/// idle and header timeouts.
+/// idle and header timeouts, and `services` (background work) in the same service group.
 public enum WardenServer {
     public static func application(
-        api: WardenAPI, tls: TLSConfiguration?, logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+        api: WardenAPI, tls: TLSConfiguration?, logger: Logger, services: [any Service] = [],
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let secureTransport = tls != nil
         let configuration = HTTP1Channel.Configuration(
@@ -22,6 +24,6 @@ public enum WardenServer {
         return Application(
             router: api.router(), server: server,
             configuration: .init(address: .hostname(api.configuration.host, port: api.configuration.port), serverName: nil),
-            onServerRunning: onServerRunning, logger: logger)
+            services: services, onServerRunning: onServerRunning, logger: logger)
     }
 }

@@ -17,6 +17,7 @@ import WardenTLS
 import WardenWebAuthn
 import WardenAudit
 import NIOSSL
+import ServiceLifecycle
 
 /// `warden serve`: the HTTP API.
 struct ServeCommand: AsyncParsableCommand {
@@ -63,7 +64,6 @@ struct ServeCommand: AsyncParsableCommand {
 
         if let redisURL { settings.redisURL = redisURL }
         let runtime = try await settings.open()
-        var tasks: [Task<Void, Never>] = []
         do {
             let sessions = runtime.sessions
             let keys = runtime.keys
@@ -94,26 +94,27 @@ struct ServeCommand: AsyncParsableCommand {
             let tls: TLSConfiguration? = try server.tls ? tlsConfiguration(environment, server: server, dataDirectory: settings.dataDirectory) : nil
             let api = WardenAPI(services: services, configuration: server)
             let cipher = runtime.cipher
-            tasks.append(Task { try? await cipher.runMaintenance(every: .seconds(60)) })
-            tasks.append(Task { await sessions.runMaintenance(every: .seconds(5)) })
             let grace = settings.keyGrace
             let graceContext = AuditContext(actor: "system")
-            tasks.append(Task {
+            // Background work, as services of the application's group: started with it, cancelled and
+            // awaited at shutdown, failures logged.
+            let background: [any Service] = [
+                // The keyring: versions added or retired by another node or the CLI, and rotation when due.
+                PeriodicService(name: "keyring refresh and rotation", every: .seconds(60), logger: logger) {
+                    try await cipher.refresh()
+                    if cipher.configuration.rotatesWhenDue { try await cipher.rotateIfDue() }
+                },
+                // A restarted or emptied session store gets the revocation ledger replayed.
+                PeriodicService(name: "revocation ledger replay", every: .seconds(5), logger: logger) { try await sessions.replayIfRestarted() },
                 // Key versions whose grace period is over and that no counted column uses any more close.
-                while !Task.isCancelled {
-                    _ = try? await KeyAccounting.closeGraceIfDue(cipher: cipher, store: store, grace: grace, context: graceContext)
-                    try? await Task.sleep(for: .seconds(600))
-                }
-            })
-            tasks.append(Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(300))
-                    try? await keys.refresh()
-                    try? await store.pruneRateLimits(now: Date())
-                }
-            })
+                PeriodicService(name: "key grace closing", every: .seconds(600), waitFirst: false, logger: logger) {
+                    _ = try await KeyAccounting.closeGraceIfDue(cipher: cipher, store: store, grace: grace, context: graceContext)
+                },
+                PeriodicService(name: "signing keys refresh", every: .seconds(300), logger: logger) { try await keys.refresh() },
+                PeriodicService(name: "rate-limit pruning", every: .seconds(300), logger: logger) { try await store.pruneRateLimits(now: Date()) },
+            ]
             let scheme = tls == nil ? "http" : "https"
-            let app = try WardenServer.application(api: api, tls: tls, logger: logger) { channel in
+            let app = try WardenServer.application(api: api, tls: tls, logger: logger, services: background) { channel in
                 let bound = channel.localAddress?.port.map(String.init) ?? String(server.port)
                 FileHandle.standardOutput.write(Data("warden: listening on \(scheme)://\(server.host):\(bound)\n".utf8))
                 let console = ["127.0.0.1", "::1", "0.0.0.0", "::"].contains(server.host) ? "localhost" : server.host
@@ -123,11 +124,9 @@ struct ServeCommand: AsyncParsableCommand {
             try await app.runService()
             withExtendedLifetime(watchdog) {}
         } catch {
-            for task in tasks { task.cancel() }
             await Self.close(runtime)
             throw error
         }
-        for task in tasks { task.cancel() }
         await Self.close(runtime)
     }
 
