@@ -127,7 +127,7 @@ extension AccountSecurity {
             throw AuthError.unauthorized
         }
         var caller = context
-        caller.actor = "account:" + accountID.lowercasedText
+        caller.actor = AuditSubject.account(accountID)
         var principal = Principal(kind: .account(accountID, checked.authenticated), context: caller)
         principal.prefetchedSessions = checked.sessions
         return principal

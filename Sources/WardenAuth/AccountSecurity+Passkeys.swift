@@ -31,7 +31,7 @@ extension AccountSecurity {
         do {
             passkey = try await mfa.finishPasskeyRegistration(accountID: account, token: token, credential: credential, name: name, proof: recent, context: principal.context)
         } catch let error as MFAError where error.code == .invalidParameters || error.code == .invalidCode {
-            try await refuse("mfa.passkey_refused", subject: "account:" + account.lowercasedText, reason: error.message, principal)
+            try await refuse("mfa.passkey_refused", subject: AuditSubject.account(account), reason: error.message, principal)
             throw error
         }
         try await sessions.revokeOthers(accountID: account, keeping: session.sessionHash, reason: "mfa_changed", context: principal.context)
@@ -82,7 +82,7 @@ extension AccountSecurity {
             throw AccessError.invalidCredentials
         }
         guard let account = try await accounts.account(id: accountID), account.status != .disabled else {
-            try await audit.append([context.event("login.passkey", .denied, subject: "account:" + accountID.lowercasedText, details: ["reason": "account_disabled"], at: clock.now())])
+            try await audit.append([context.event("login.passkey", .denied, subject: AuditSubject.account(accountID), details: ["reason": "account_disabled"], at: clock.now())])
             throw AccessError.invalidCredentials
         }
         return try await signIn(account, device: device, level: .passkey, context: context)

@@ -545,7 +545,7 @@ public final class MFAService: Sendable {
     }
 
     static func key(_ accountID: UUID) -> String { accountID.uuidString.lowercased() }
-    static func subject(_ accountID: UUID) -> String { "account:" + key(accountID) }
+    static func subject(_ accountID: UUID) -> String { AuditSubject.account(accountID) }
 
     static func parse(_ token: String) -> (UUID, String)? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)

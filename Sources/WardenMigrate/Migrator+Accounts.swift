@@ -285,7 +285,7 @@ extension Migrator {
                 return AuditEvent(
                     time: row.time ?? Date(timeIntervalSince1970: 0), action: Self.importedAccessAction, outcome: outcome,
                     actor: row.userID.map { "original:\($0)" } ?? "original:unknown",
-                    subject: row.userID.map { "account:\(Self.accountID(forOriginalUser: $0).uuidString.lowercased())" },
+                    subject: row.userID.map { AuditSubject.account(Self.accountID(forOriginalUser: $0)) },
                     sourceAddress: row.ipAddress, details: details)
             }
             try await services.store.append(events)

@@ -1,3 +1,4 @@
+import WardenCore
 public import Foundation
 
 /// An account as the rest of Warden sees it: contact details already opened.
@@ -35,7 +36,7 @@ public struct Account: Sendable, Hashable, Identifiable {
     }
 
     /// The account as an audit subject.
-    public var subject: String { "account:\(id.uuidString.lowercased())" }
+    public var subject: String { AuditSubject.account(id) }
 }
 
 /// An account as stored: contact details as stored (sealed when sensitive), and credentials.

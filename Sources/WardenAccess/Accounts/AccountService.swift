@@ -345,7 +345,7 @@ public final class AccountService: Sendable {
         Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
     }
 
-    private func subject(_ id: UUID) -> String { "account:\(id.uuidString.lowercased())" }
+    private func subject(_ id: UUID) -> String { AuditSubject.account(id) }
 
     private func notFound() -> AccessError { AccessError(.accountNotFound, "no such account") }
 
@@ -379,5 +379,5 @@ public final class AccountService: Sendable {
 }
 
 extension StoredAccount {
-    var subjectString: String { "account:\(id.uuidString.lowercased())" }
+    var subjectString: String { AuditSubject.account(id) }
 }

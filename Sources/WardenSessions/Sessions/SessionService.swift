@@ -330,7 +330,7 @@ public final class SessionService: Sendable {
         try await ledger.recordRevokedSessions(hashes, accountID: accountID, at: now, until: session(until: now), limit: policy.maximumRevokedSessions)
     }
 
-    private func subject(_ accountID: UUID) -> String { "account:\(accountID.lowercasedText)" }
+    private func subject(_ accountID: UUID) -> String { AuditSubject.account(accountID) }
 
     private func now() -> Date {
         Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
