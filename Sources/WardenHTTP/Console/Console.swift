@@ -74,6 +74,23 @@ extension WardenAPI {
         }
     }
 
+    /// Adds a console form (POST). Every form is read through ``readForm(_:)`` — same origin, a valid and
+    /// unused token bound to this browser, a well-formed body — before `handler` sees it; a refused form
+    /// answers `refused` with the message (the page again, 400), and changes nothing.
+    func consoleForm(
+        _ router: Router<WardenContext>, _ path: String, signedIn: Bool = true,
+        refused: @escaping @Sendable (ConsoleRequest, String) async throws -> Response,
+        _ handler: @escaping @Sendable (inout ConsoleRequest, FormBody) async throws -> Response
+    ) {
+        console(router, .post, path, signedIn: signedIn) { console in
+            let form: FormBody
+            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
+                return try await refused(console, refusal.message)
+            }
+            return try await handler(&console, form)
+        }
+    }
+
     /// Reads the session cookies: a valid access token; or, once it has expired, the refresh token
     /// exchanged for new ones (set on the answer). Anything else is a visitor.
     func consoleRequest(_ request: Request, _ context: WardenContext) async throws -> ConsoleRequest {

@@ -14,12 +14,8 @@ extension WardenAPI {
             try await accountPage(console, flash: console.request.uri.queryParameters.get("done").flatMap(Self.notice).map { [$0] } ?? [])
         }
         console(router, .get, "/console/account/totp") { console in try await totpStartPage(console) }
-        console(router, .post, "/console/account/totp") { console in
+        consoleForm(router, "/console/account/totp", refused: { console, message in try await totpStartPage(console, flash: [.error(message)], status: .badRequest) }) { console, form in
             let principal = console.principal!
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await totpStartPage(console, flash: [.error(refusal.message)], status: .badRequest)
-            }
             let name = form.trimmed("name") ?? "Authenticator app"
             do {
                 let enrollment = try await services.security.enrollTOTP(deviceName: name, proof: Self.proof(form), principal)
@@ -29,11 +25,7 @@ extension WardenAPI {
                 return try await totpStartPage(console, name: name, errors: Self.proofErrors(error, fallback: "name"), status: APIError.from(error).status)
             }
         }
-        console(router, .post, "/console/account/totp/confirm") { console in
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await totpStartPage(console, flash: [.error(refusal.message + " Start the setup again.")], status: .badRequest)
-            }
+        consoleForm(router, "/console/account/totp/confirm", refused: { console, message in try await totpStartPage(console, flash: [.error(message + " Start the setup again.")], status: .badRequest) }) { console, form in
             guard let factor = form["factor"].flatMap({ UUID(text: $0) }) else { return try await totpStartPage(console, flash: [.error("Start the setup again.")], status: .badRequest) }
             let code = (form["code"] ?? "").trimmingCharacters(in: .whitespaces)
             do {
@@ -49,11 +41,7 @@ extension WardenAPI {
             let kind = console.request.uri.queryParameters.get("kind") == "sms" ? MFAState.Factor.Kind.sms : .email
             return try await contactStartPage(console, kind: kind)
         }
-        console(router, .post, "/console/account/contact") { console in
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await contactStartPage(console, kind: .email, flash: [.error(refusal.message)], status: .badRequest)
-            }
+        consoleForm(router, "/console/account/contact", refused: { console, message in try await contactStartPage(console, kind: .email, flash: [.error(message)], status: .badRequest) }) { console, form in
             let kind: MFAState.Factor.Kind = form["kind"] == "sms" ? .sms : .email
             let destination = form.trimmed("destination") ?? ""
             guard !destination.isEmpty, destination.utf8.count <= 254 else {
@@ -68,11 +56,7 @@ extension WardenAPI {
                 return try await contactStartPage(console, kind: kind, destination: destination, errors: Self.proofErrors(error, fallback: "destination"), status: APIError.from(error).status)
             }
         }
-        console(router, .post, "/console/account/contact/confirm") { console in
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await accountPage(console, flash: [.error(refusal.message)], status: .badRequest)
-            }
+        consoleForm(router, "/console/account/contact/confirm", refused: { console, message in try await accountPage(console, flash: [.error(message)], status: .badRequest) }) { console, form in
             let kind: MFAState.Factor.Kind = form["kind"] == "sms" ? .sms : .email
             guard let factor = form["factor"].flatMap({ UUID(text: $0) }) else { return try await accountPage(console, flash: [.error("Start the setup again.")], status: .badRequest) }
             let code = (form["code"] ?? "").trimmingCharacters(in: .whitespaces)
@@ -85,11 +69,7 @@ extension WardenAPI {
                 return contactConfirmPage(console, kind: kind, factorID: factor, errors: ["code": Self.message(error)], status: APIError.from(error).status)
             }
         }
-        console(router, .post, "/console/account/backup-codes") { console in
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await accountPage(console, flash: [.error(refusal.message)], status: .badRequest)
-            }
+        consoleForm(router, "/console/account/backup-codes", refused: { console, message in try await accountPage(console, flash: [.error(message)], status: .badRequest) }) { console, form in
             do {
                 let codes = try await services.security.regenerateBackupCodes(proof: Self.proof(form), console.principal!)
                 return backupCodesPage(console, codes: codes)
@@ -99,11 +79,7 @@ extension WardenAPI {
             }
         }
         console(router, .get, "/console/account/password") { console in passwordPage(console) }
-        console(router, .post, "/console/account/password") { console in
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return passwordPage(console, flash: [.error(refusal.message)], status: .badRequest)
-            }
+        consoleForm(router, "/console/account/password", refused: { console, message in passwordPage(console, flash: [.error(message)], status: .badRequest) }) { console, form in
             let current = form["current_password"] ?? "", new = form["new_password"] ?? ""
             var errors: FieldErrors = [:]
             if current.isEmpty { errors["current_password"] = "Enter your current password." }
@@ -124,11 +100,7 @@ extension WardenAPI {
         console(router, .get, "/console/account/sessions") { console in
             try await sessionsPage(console, flash: console.request.uri.queryParameters.get("done").flatMap(Self.notice).map { [$0] } ?? [])
         }
-        console(router, .post, "/console/account/sessions/revoke") { console in
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await sessionsPage(console, flash: [.error(refusal.message)], status: .badRequest)
-            }
+        consoleForm(router, "/console/account/sessions/revoke", refused: { console, message in try await sessionsPage(console, flash: [.error(message)], status: .badRequest) }) { console, form in
             do {
                 try await services.security.revokeOwnSession(form["session"] ?? "", console.principal!)
                 metrics.increment("warden_session_revocations_total", ["kind": "revoke"], help: "Sessions revoked, by kind.")
@@ -141,10 +113,7 @@ extension WardenAPI {
             }
             return ConsoleResponse.redirect("/console/account/sessions?done=session-revoked")
         }
-        console(router, .post, "/console/account/sessions/revoke-all") { console in
-            do { _ = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await sessionsPage(console, flash: [.error(refusal.message)], status: .badRequest)
-            }
+        consoleForm(router, "/console/account/sessions/revoke-all", refused: { console, message in try await sessionsPage(console, flash: [.error(message)], status: .badRequest) }) { console, _ in
             let count = try await services.security.logoutEverywhere(console.principal!)
             metrics.increment("warden_session_revocations_total", ["kind": "logout_all"], by: Double(count), help: "Sessions revoked, by kind.")
             return ConsoleResponse.redirect("/console/sign-in?done=signed-out-everywhere", cookies: ConsoleCookie.clearAll)

@@ -16,10 +16,7 @@ extension WardenAPI {
         console(router, .get, "/console/admin") { console in
             try await dashboardPage(console, flash: console.request.uri.queryParameters.get("done").flatMap(Self.notice).map { [$0] } ?? [])
         }
-        console(router, .post, "/console/admin/rotate") { console in
-            do { _ = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await dashboardPage(console, flash: [.error(refusal.message)], status: .badRequest)
-            }
+        consoleForm(router, "/console/admin/rotate", refused: { console, message in try await dashboardPage(console, flash: [.error(message)], status: .badRequest) }) { console, _ in
             do {
                 _ = try await services.security.rotateKeys(console.principal!)
                 metrics.increment("warden_key_rotations_total", [:], help: "Key rotations.")
@@ -32,11 +29,7 @@ extension WardenAPI {
         console(router, .get, "/console/admin/accounts") { console in
             try await accountsPage(console, flash: console.request.uri.queryParameters.get("done").flatMap(Self.notice).map { [$0] } ?? [])
         }
-        console(router, .post, "/console/admin/accounts") { console in
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await accountsPage(console, flash: [.error(refusal.message)], status: .badRequest)
-            }
+        consoleForm(router, "/console/admin/accounts", refused: { console, message in try await accountsPage(console, flash: [.error(message)], status: .badRequest) }) { console, form in
             let query = form.trimmed("q") ?? ""
             let back = "/console/admin/accounts?done=account-updated&q=" + (query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
             do {

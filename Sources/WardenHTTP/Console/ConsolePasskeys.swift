@@ -12,11 +12,7 @@ import WardenSessions
 /// plain forms.
 extension WardenAPI {
     func addConsolePasskeyRoutes(_ router: Router<WardenContext>) {
-        console(router, .post, "/console/sign-in/passkey", signedIn: false) { console in
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await signInPage(console, flash: [.error(refusal.message)], status: .badRequest)
-            }
+        consoleForm(router, "/console/sign-in/passkey", signedIn: false, refused: { console, message in try await signInPage(console, flash: [.error(message)], status: .badRequest) }) { console, form in
             guard let ceremony = form["ceremony"], let credential = form["credential"], !credential.isEmpty, credential.utf8.count <= 65_536 else {
                 return try await signInPage(console, flash: [.error("The passkey did not answer. Try again.")], status: .badRequest)
             }
@@ -34,11 +30,7 @@ extension WardenAPI {
         console(router, .get, "/console/account/passkeys") { console in
             try await passkeysPage(console, flash: console.request.uri.queryParameters.get("done").flatMap(Self.notice).map { [$0] } ?? [])
         }
-        console(router, .post, "/console/account/passkeys") { console in
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await passkeysPage(console, flash: [.error(refusal.message)], status: .badRequest)
-            }
+        consoleForm(router, "/console/account/passkeys", refused: { console, message in try await passkeysPage(console, flash: [.error(message)], status: .badRequest) }) { console, form in
             let name = form.trimmed("name") ?? "Passkey"
             guard let ceremony = form["ceremony"], let credential = form["credential"], !credential.isEmpty, credential.utf8.count <= 65_536 else {
                 return try await passkeysPage(console, flash: [.error("The passkey was not created. Try again.")], status: .badRequest)
@@ -51,11 +43,7 @@ extension WardenAPI {
                 return try await passkeysPage(console, name: name, errors: Self.proofErrors(error, fallback: "name"), status: APIError.from(error).status)
             }
         }
-        console(router, .post, "/console/account/passkeys/rename") { console in
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await passkeysPage(console, flash: [.error(refusal.message)], status: .badRequest)
-            }
+        consoleForm(router, "/console/account/passkeys/rename", refused: { console, message in try await passkeysPage(console, flash: [.error(message)], status: .badRequest) }) { console, form in
             do {
                 guard let id = form["passkey"].flatMap({ UUID(text: $0) }) else { throw APIError.notFound }
                 try await services.security.renamePasskey(id, to: form["name"] ?? "", console.principal!)
@@ -65,11 +53,7 @@ extension WardenAPI {
                 return try await passkeysPage(console, flash: [.error(Self.message(error))], status: APIError.from(error).status)
             }
         }
-        console(router, .post, "/console/account/passkeys/remove") { console in
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await passkeysPage(console, flash: [.error(refusal.message)], status: .badRequest)
-            }
+        consoleForm(router, "/console/account/passkeys/remove", refused: { console, message in try await passkeysPage(console, flash: [.error(message)], status: .badRequest) }) { console, form in
             do {
                 guard let id = form["passkey"].flatMap({ UUID(text: $0) }) else { throw APIError.notFound }
                 try await services.security.removePasskey(id, proof: Self.proof(form), console.principal!)

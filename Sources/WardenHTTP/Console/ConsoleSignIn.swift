@@ -20,11 +20,7 @@ extension WardenAPI {
             let notice = console.request.uri.queryParameters.get("done").flatMap(Self.notice)
             return try await signInPage(console, flash: notice.map { [$0] } ?? [])
         }
-        console(router, .post, "/console/sign-in", signedIn: false) { console in
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await signInPage(console, flash: [.error(refusal.message)], status: .badRequest)
-            }
+        consoleForm(router, "/console/sign-in", signedIn: false, refused: { console, message in try await signInPage(console, flash: [.error(message)], status: .badRequest) }) { console, form in
             let username = form.trimmed("username") ?? ""
             var errors: FieldErrors = [:]
             if username.isEmpty { errors["username"] = "Enter your username." } else if username.utf8.count > 256 { errors["username"] = "A username has at most 64 characters." }
@@ -47,11 +43,7 @@ extension WardenAPI {
                 return try await signInPage(console, username: username, flash: [.error(Self.message(error))], status: APIError.from(error).status)
             }
         }
-        console(router, .post, "/console/sign-in/factor", signedIn: false) { console in
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await signInPage(console, flash: [.error(refusal.message + " Sign in again.")], status: .badRequest)
-            }
+        consoleForm(router, "/console/sign-in/factor", signedIn: false, refused: { console, message in try await signInPage(console, flash: [.error(message + " Sign in again.")], status: .badRequest) }) { console, form in
             let challenge = form["challenge"] ?? ""
             let methods = (form["methods"] ?? "").split(separator: ",").compactMap { MFAService.Method(rawValue: String($0)) }
             guard challenge.utf8.count <= 128, let method = form["method"].flatMap(MFAService.Method.init(rawValue:)) else {
@@ -69,11 +61,7 @@ extension WardenAPI {
                 return await factorPage(console, challenge: challenge, methods: methods, selected: method, errors: ["code": Self.message(error)], status: APIError.from(error).status)
             }
         }
-        console(router, .post, "/console/sign-in/send", signedIn: false) { console in
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return try await signInPage(console, flash: [.error(refusal.message + " Sign in again.")], status: .badRequest)
-            }
+        consoleForm(router, "/console/sign-in/send", signedIn: false, refused: { console, message in try await signInPage(console, flash: [.error(message + " Sign in again.")], status: .badRequest) }) { console, form in
             let challenge = form["challenge"] ?? ""
             let methods = (form["methods"] ?? "").split(separator: ",").compactMap { MFAService.Method(rawValue: String($0)) }
             guard challenge.utf8.count <= 128, let method = form["method"].flatMap(MFAService.Method.init(rawValue:)), method == .sms || method == .email else {
@@ -101,12 +89,8 @@ extension WardenAPI {
             if console.principal != nil { return ConsoleResponse.redirect("/console/account") }
             return signUpPage(console)
         }
-        console(router, .post, "/console/sign-up", signedIn: false) { console in
+        consoleForm(router, "/console/sign-up", signedIn: false, refused: { console, message in signUpPage(console, flash: [.error(message)], status: .badRequest) }) { console, form in
             guard configuration.registration != .admin else { return signUpPage(console, status: .forbidden) }
-            let form: FormBody
-            do { form = try await readForm(console) } catch let refusal as ConsoleFormRefusal {
-                return signUpPage(console, flash: [.error(refusal.message)], status: .badRequest)
-            }
             var values: [String: String] = [:]
             for name in ["username", "email", "invite_code"] { values[name] = form.trimmed(name) }
             var errors: FieldErrors = [:]
