@@ -62,6 +62,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "warden")
 
         if let redisURL { settings.redisURL = redisURL }
+        // Before the stores open: they take the process's metrics factory when they are made.
+        let metrics = MetricsBackend.bootstrap()
         let runtime = try await settings.open()
         var tasks: [Task<Void, Never>] = []
         do {
@@ -92,7 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
             services.auditVerifier = { try await AuditVerifier(chain: chain).verify(store) }
 
             let tls: TLSConfiguration? = try server.tls ? tlsConfiguration(environment, dataDirectory: settings.dataDirectory, host: server.host) : nil
-            let api = WardenAPI(services: services, configuration: server)
+            let api = WardenAPI(services: services, configuration: server, metrics: metrics)
             let cipher = runtime.cipher
             tasks.append(Task { try? await cipher.runMaintenance(every: .seconds(60)) })
             tasks.append(Task { await sessions.runMaintenance(every: .seconds(5)) })

@@ -131,7 +131,7 @@ extension WardenAPI {
             }
             do {
                 try await services.security.revokeOwnSession(form["session"] ?? "", console.principal!)
-                metrics.increment("warden_session_revocations_total", ["kind": "revoke"], help: "Sessions revoked, by kind.")
+                metrics.increment("warden_session_revocations_total", ["kind": "revoke"])
             } catch {
                 if Self.isOutage(error) { throw error }
                 return try await sessionsPage(console, flash: [.error("That session is not one of yours, or it has already ended.")], status: .notFound)
@@ -146,7 +146,7 @@ extension WardenAPI {
                 return try await sessionsPage(console, flash: [.error(refusal.message)], status: .badRequest)
             }
             let count = try await services.security.logoutEverywhere(console.principal!)
-            metrics.increment("warden_session_revocations_total", ["kind": "logout_all"], by: Double(count), help: "Sessions revoked, by kind.")
+            metrics.increment("warden_session_revocations_total", ["kind": "logout_all"], by: count)
             return ConsoleResponse.redirect("/console/sign-in?done=signed-out-everywhere", cookies: ConsoleCookie.clearAll)
         }
     }

@@ -22,7 +22,7 @@ extension WardenAPI {
             }
             do {
                 _ = try await services.security.rotateKeys(console.principal!)
-                metrics.increment("warden_key_rotations_total", [:], help: "Key rotations.")
+                metrics.increment("warden_key_rotations_total", [:])
                 return ConsoleResponse.redirect("/console/admin?done=rotated")
             } catch {
                 if Self.isOutage(error) { throw error }
