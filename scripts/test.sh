@@ -13,14 +13,14 @@ cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
 
 step "Python test tools"
-if ! python3 -c 'import cryptography, jwt, pyotp, zxingcpp, segno, PIL, aiosmtpd, schemathesis, fido2, soft_webauthn, selenium' 2>/dev/null; then
+if ! python3 -c 'import cryptography, jwt, pyotp, zxingcpp, segno, PIL, aiosmtpd, schemathesis, fido2, soft_webauthn, selenium, prometheus_client' 2>/dev/null; then
   if ! python3 -m pip --version >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
   fi
   python3 -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt \
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages -r scripts/requirements-test.txt
 fi
-python3 -c 'import cryptography, jwt, pyotp, zxingcpp, segno, PIL, aiosmtpd, fido2, soft_webauthn; print("cryptography", cryptography.__version__, "pyjwt", jwt.__version__, "segno", segno.__version__, "fido2", fido2.__version__)'
+python3 -c 'import cryptography, jwt, pyotp, zxingcpp, segno, PIL, aiosmtpd, fido2, soft_webauthn, prometheus_client; print("cryptography", cryptography.__version__, "pyjwt", jwt.__version__, "segno", segno.__version__, "fido2", fido2.__version__)'
 
 step "Test vectors"
 if [ -z "${WARDEN_VECTORS_DIR:-}" ]; then

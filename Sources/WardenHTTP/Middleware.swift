@@ -68,6 +68,7 @@ struct WardenMiddleware: RouterMiddleware {
         let origin = request.headers[.origin].flatMap { configuration.corsOrigins.contains($0) ? $0 : nil }
         var response: Response
         var shed = false
+        var failureCode: String?
         do {
             if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
                 response = Response(status: .noContent)
@@ -87,6 +88,7 @@ struct WardenMiddleware: RouterMiddleware {
         } catch {
             let failure = APIError.from(error)
             shed = failure.code == APIError.busy.code
+            failureCode = failure.code
             if failure.status.code >= 500, !shed {
                 context.logger.error("request failed", metadata: ["request_id": .string(context.requestID), "error": .string(String(describing: type(of: error)))])
             }
@@ -109,13 +111,13 @@ struct WardenMiddleware: RouterMiddleware {
         secure(&response, path: request.uri.path)
         response.headers[.xRequestID] = context.requestID
 
+        // By the pattern the router matched, never the raw path (which would make a series per account id).
         let route = context.endpointPath ?? "unmatched"
-        let elapsed = (ContinuousClock.now - started)
+        let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        metrics.recordRequest(route: route, method: request.method.rawValue, status: response.status.code, seconds: seconds)
-        if shed {
-            metrics.increment("warden_password_hashing_shed_total", ["route": route], help: "Requests refused (503 busy) because password hashing was at capacity, by route.")
-        }
+        metrics.recordRequest(route: route, method: request.method.rawValue, status: response.status.code, duration: elapsed)
+        if let failureCode { metrics.recordFailure(route: route, code: failureCode) }
+        if shed { metrics.increment("warden_password_hashing_shed_total", ["route": route]) }
         // Refused and failed requests are always logged; successful ones one in `accessLogSampling`.
         if context.logger.logLevel <= .info, response.status.code >= 400 || sampled.next(every: configuration.accessLogSampling) {
             context.logger.info("request", metadata: [

@@ -1,3 +1,4 @@
+public import CoreMetrics
 import Crypto
 import WardenCore
 public import NIOCore
@@ -18,18 +19,39 @@ public final class RedisClient: Sendable {
     /// Round trips made so far (a command, or a pipeline of them): what the request path is measured in.
     public var roundTrips: Int { sent.load(ordering: .relaxed) }
 
-    public init(configuration: RedisConfiguration, group: (any EventLoopGroup)? = nil) {
+    /// Round-trip latency (`warden_redis_command_duration_seconds`) by command or script name, never by key.
+    private let timers: RoundTripTimers
+
+    /// - Parameter metrics: Where round trips are timed; the process-wide swift-metrics factory by default.
+    public init(configuration: RedisConfiguration, group: (any EventLoopGroup)? = nil, metrics: (any MetricsFactory)? = nil) {
         self.configuration = configuration
         let group = group ?? MultiThreadedEventLoopGroup.singleton
         self.group = group
         pool = RedisPool(configuration: configuration, group: group)
+        timers = RoundTripTimers(name: "warden_redis_command_duration_seconds", label: "command", factory: metrics)
     }
 
     /// Sends one command. An error reply throws ``RedisError/Code/server``.
     @discardableResult
     public func send(_ command: [RedisArgument]) async throws -> RESPValue {
+        try await send(command, timedAs: command.first.map(Self.commandName) ?? "other")
+    }
+
+    /// Sends one command, timing the round trip (from the request written to the reply read, without the
+    /// wait for a pooled connection) under `name`.
+    private func send(_ command: [RedisArgument], timedAs name: String) async throws -> RESPValue {
         sent.add(1, ordering: .relaxed)
-        return try await pool.withConnection { try await $0.send(command) }
+        return try await pool.withConnection { connection in
+            try await self.timers.measure(name) { try await connection.send(command) }
+        }
+    }
+
+    /// A command's name as a label value: the upper-cased command when it is one (letters only, at most
+    /// 32), `other` otherwise — never anything else the caller passed.
+    static func commandName(_ argument: RedisArgument) -> String {
+        let bytes = argument.bytes
+        guard !bytes.isEmpty, bytes.count <= 32, bytes.allSatisfy({ (0x41...0x5A).contains($0 & ~0x20) }) else { return "other" }
+        return String(decoding: bytes.map { $0 & ~0x20 }, as: UTF8.self)
     }
 
     @discardableResult
@@ -41,7 +63,9 @@ public final class RedisClient: Sendable {
     /// their place; they do not throw.
     public func pipeline(_ commands: [[RedisArgument]]) async throws -> [RESPValue] {
         sent.add(1, ordering: .relaxed)
-        return try await pool.withConnection { try await $0.sendRaw(commands) }
+        return try await pool.withConnection { connection in
+            try await self.timers.measure("pipeline") { try await connection.sendRaw(commands) }
+        }
     }
 
     /// Runs a Lua script by its SHA-1 (`EVALSHA`), loading it with `EVAL` when the server does not have it
@@ -50,9 +74,9 @@ public final class RedisClient: Sendable {
     public func run(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) async throws -> RESPValue {
         let tail: [RedisArgument] = [RedisArgument(keys.count)] + keys.map { RedisArgument($0) } + arguments
         do {
-            return try await send(["EVALSHA", RedisArgument(script.sha1)] + tail)
+            return try await send(["EVALSHA", RedisArgument(script.sha1)] + tail, timedAs: script.name)
         } catch let error as RedisError where error.isNoScript {
-            return try await send(["EVAL", RedisArgument(script.source)] + tail)
+            return try await send(["EVAL", RedisArgument(script.source)] + tail, timedAs: script.name)
         }
     }
 
@@ -90,10 +114,16 @@ public final class RedisClient: Sendable {
 
 /// A Lua script and its SHA-1, for `EVALSHA`.
 public struct RedisScript: Sendable {
+    /// What the script does, e.g. `session_check`: its round trips are timed under this name.
+    public let name: String
     public let source: String
     public let sha1: String
 
-    public init(_ source: String) {
+    /// - Parameters:
+    ///   - name: A fixed name for the metrics (letters, digits and `_`).
+    ///   - source: The Lua source.
+    public init(name: String, _ source: String) {
+        self.name = name
         self.source = source
         sha1 = Hex.encode(Insecure.SHA1.hash(data: Array(source.utf8)))
     }

@@ -6,7 +6,7 @@ public import WardenCore
 extension SQLStore: AccessStore {
     public func roles() async throws -> [Role] {
         if let cached = roleCatalog.withLock({ $0 }) { return cached }
-        let roles = try await backend.withConnection { database in
+        let roles = try await onConnection(.access) { database in
             let permissions = try await database.raw("SELECT role, permission FROM warden_role_permissions").all()
             var byRole: [String: Set<Permission>] = [:]
             for row in permissions {
@@ -23,7 +23,7 @@ extension SQLStore: AccessStore {
     }
 
     public func grants(accountID: UUID) async throws -> [Grant] {
-        try await backend.withConnection { database in
+        try await onConnection(.access) { database in
             try await database.raw("SELECT * FROM warden_grants WHERE account_id = \(bind: Self.key(accountID)) ORDER BY role").all().map { row in
                 Grant(
                     accountID: accountID, role: try row.string("role"), granted: try row.date("granted_at"),
@@ -33,7 +33,7 @@ extension SQLStore: AccessStore {
     }
 
     public func grant(_ grant: Grant, audit: [AuditEvent]) async throws {
-        try await backend.transaction { [self] database in
+        try await inTransaction(.access) { [self] database in
             guard try await database.raw("SELECT name FROM warden_roles WHERE name = \(bind: grant.role)").first() != nil else {
                 throw AccessError(.roleNotFound, "no role named \(grant.role)")
             }
@@ -51,7 +51,7 @@ extension SQLStore: AccessStore {
     }
 
     public func revoke(role: String, accountID: UUID, audit: [AuditEvent]) async throws -> Bool {
-        try await backend.transaction { [self] database in
+        try await inTransaction(.access) { [self] database in
             let removed = try await database.raw("""
                 DELETE FROM warden_grants WHERE account_id = \(bind: Self.key(accountID)) AND role = \(bind: role) RETURNING role
                 """).all()

@@ -6,7 +6,7 @@ public import WardenCore
 extension SQLStore: AccountStore {
     public func insert(_ account: StoredAccount, audit: [AuditEvent]) async throws {
         do {
-            try await backend.transaction { [self] database in
+            try await inTransaction(.accounts) { [self] database in
                 try await database.raw("""
                     INSERT INTO warden_accounts (id, username, username_key, email, phone, status, password_hash, failed_logins, locked_until, created_at, updated_at) \
                     VALUES (\(bind: Self.key(account.id)), \(bind: account.username), \(bind: account.usernameKey), \(bind: account.email), \
@@ -21,25 +21,25 @@ extension SQLStore: AccountStore {
     }
 
     public func account(id: UUID) async throws -> StoredAccount? {
-        try await backend.withConnection { database in
+        try await onConnection(.accounts) { database in
             try await database.raw("SELECT * FROM warden_accounts WHERE id = \(bind: Self.key(id))").first().map(Self.account)
         }
     }
 
     public func account(usernameKey: String) async throws -> StoredAccount? {
-        try await backend.withConnection { database in
+        try await onConnection(.accounts) { database in
             try await database.raw("SELECT * FROM warden_accounts WHERE username_key = \(bind: usernameKey)").first().map(Self.account)
         }
     }
 
     public func accounts() async throws -> [StoredAccount] {
-        try await backend.withConnection { database in
+        try await onConnection(.accounts) { database in
             try await database.raw("SELECT * FROM warden_accounts ORDER BY username_key").all().map(Self.account)
         }
     }
 
     public func update(id: UUID, _ change: @Sendable (inout StoredAccount) throws -> [AuditEvent]) async throws -> StoredAccount {
-        try await backend.transaction { [self] database in
+        try await inTransaction(.accounts) { [self] database in
             guard let row = try await database.raw("SELECT * FROM warden_accounts WHERE id = \(bind: Self.key(id))\(unsafeRaw: backend.kind.forUpdate)").first() else {
                 throw AccessError(.accountNotFound, "no such account")
             }
@@ -58,7 +58,7 @@ extension SQLStore: AccountStore {
     }
 
     public func delete(id: UUID, audit: [AuditEvent]) async throws {
-        try await backend.transaction { [self] database in
+        try await inTransaction(.accounts) { [self] database in
             try await database.raw("DELETE FROM warden_grants WHERE account_id = \(bind: Self.key(id))").run()
             let deleted = try await database.raw("DELETE FROM warden_accounts WHERE id = \(bind: Self.key(id)) RETURNING id").all()
             guard !deleted.isEmpty else { throw AccessError(.accountNotFound, "no such account") }

@@ -6,7 +6,7 @@ public import WardenCore
 extension SQLStore: AuditAppender, AuditLogReader {
     public func append(_ events: [AuditEvent]) async throws {
         guard !events.isEmpty else { return }
-        try await backend.transaction { [self] database in
+        try await inTransaction(.audit) { [self] database in
             try await appendAudit(events, on: database)
         }
     }
@@ -40,18 +40,18 @@ extension SQLStore: AuditAppender, AuditLogReader {
     }
 
     public func head() async throws -> AuditHead? {
-        try await backend.withConnection { [self] database in try await readHead(database, lock: false) }
+        try await onConnection(.audit) { [self] database in try await readHead(database, lock: false) }
     }
 
     public func entries(after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
-        try await backend.withConnection { database in
+        try await onConnection(.audit) { database in
             try await database.raw("SELECT * FROM warden_audit WHERE seq > \(bind: sequence) ORDER BY seq LIMIT \(bind: Int64(limit))")
                 .all().map(Self.entry)
         }
     }
 
     public func latest(limit: Int) async throws -> [AuditEntry] {
-        try await backend.withConnection { database in
+        try await onConnection(.audit) { database in
             try await database.raw("SELECT * FROM warden_audit ORDER BY seq DESC LIMIT \(bind: Int64(limit))")
                 .all().map(Self.entry).reversed()
         }

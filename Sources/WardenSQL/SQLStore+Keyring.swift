@@ -7,7 +7,7 @@ public import WardenCrypto
 /// in the same transaction.
 extension SQLStore: KeyringStore {
     public func load() async throws -> KeyringDocument? {
-        try await backend.withConnection { database in
+        try await onConnection(.keyring) { database in
             try await Self.readKeyring(database, lock: "")
         }
     }
@@ -15,7 +15,7 @@ extension SQLStore: KeyringStore {
     public func update<Result: Sendable>(
         _ transform: @Sendable (inout KeyringDocument?) throws -> Result
     ) async throws -> (document: KeyringDocument?, result: Result) {
-        try await backend.transaction { [self] database in
+        try await inTransaction(.keyring) { [self] database in
             try await WriterLock.keyring.acquire(on: database, kind: backend.kind)
             let original = try await Self.readKeyring(database, lock: backend.kind.forUpdate)
             var document = original
@@ -55,7 +55,7 @@ extension SQLStore: KeyringStore {
 
     /// The keyring's generation alone: a cheap poll for changes made by other nodes.
     public func keyringGeneration() async throws -> UInt64? {
-        try await backend.withConnection { database in
+        try await onConnection(.keyring) { database in
             try await database.raw("SELECT generation FROM warden_keyring WHERE id = 1").first().map { UInt64(try $0.int("generation")) }
         }
     }

@@ -5,7 +5,7 @@ public import WardenMFA
 
 extension SQLStore: MFAStore {
     public func mfaState(accountID: UUID) async throws -> MFAState? {
-        try await backend.withConnection { database in
+        try await onConnection(.mfa) { database in
             try await database.raw("SELECT document FROM warden_mfa WHERE account_id = \(bind: Self.key(accountID))").first()
                 .map { try Self.decodeMFA(try $0.string("document")) }
         }
@@ -15,7 +15,7 @@ extension SQLStore: MFAStore {
         accountID: UUID, _ change: @Sendable (inout MFAState) throws -> MFAUpdate<Result>
     ) async throws -> Result {
         let key = Self.key(accountID)
-        return try await backend.transaction { [self] database in
+        return try await inTransaction(.mfa) { [self] database in
             try await WriterLock.mfa(of: key, on: database, kind: backend.kind)
             let row = try await database.raw("SELECT document FROM warden_mfa WHERE account_id = \(bind: key)\(unsafeRaw: backend.kind.forUpdate)").first()
             var state = try row.map { try Self.decodeMFA(try $0.string("document")) } ?? MFAState()
@@ -58,7 +58,7 @@ extension SQLStore: RateLimitStore {
         let start = now.milliseconds
         let end = now.addingTimeInterval(window).milliseconds
         // One statement, atomic on both databases: a new window when the old one has ended, else `events` more.
-        let row = try await backend.withConnection { database in
+        let row = try await onConnection(.rateLimit) { database in
             try await database.raw("""
                 INSERT INTO warden_rate_limits (key, window_start, window_end, count) VALUES (\(bind: key), \(bind: start), \(bind: end), \(bind: events))
                 ON CONFLICT (key) DO UPDATE SET
@@ -74,7 +74,7 @@ extension SQLStore: RateLimitStore {
 
     /// Deletes counters whose window has ended (run now and then).
     public func pruneRateLimits(now: Date) async throws {
-        try await backend.withConnection { database in
+        try await onConnection(.rateLimit) { database in
             try await database.raw("DELETE FROM warden_rate_limits WHERE window_end <= \(bind: now.milliseconds)").run()
         }
     }

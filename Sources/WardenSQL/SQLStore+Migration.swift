@@ -24,7 +24,7 @@ extension SQLStore {
     /// Replaces the counts of `location` with `counts` (key version → number of values), taken at `at`.
     public func recordKeyUsage(location: String, counts: [String: Int64], at: Date) async throws {
         let millis = Int64((at.timeIntervalSince1970 * 1000).rounded(.down))
-        try await backend.transaction { database in
+        try await inTransaction(.maintenance) { database in
             try await database.raw("DELETE FROM warden_key_usage WHERE location = \(bind: location)").run()
             for (version, count) in counts.sorted(by: { $0.key < $1.key }) {
                 try await database.raw("""
@@ -37,7 +37,7 @@ extension SQLStore {
 
     /// Every recorded count, by location and key version.
     public func keyUsage() async throws -> [KeyUsage] {
-        try await backend.withConnection { database in
+        try await onConnection(.maintenance) { database in
             try await database.raw("SELECT location, key_version, value_count, counted_at FROM warden_key_usage ORDER BY location, key_version")
                 .all().map { row in
                     KeyUsage(
@@ -54,7 +54,7 @@ extension SQLStore {
     /// The newest audit entry with `action`, or `nil` (an importer resumes after the last entry it wrote:
     /// the entries and their position are committed together, so nothing is imported twice).
     public func lastAuditEntry(action: String) async throws -> AuditEntry? {
-        try await backend.withConnection { database in
+        try await onConnection(.maintenance) { database in
             try await database.raw("SELECT * FROM warden_audit WHERE action = \(bind: action) ORDER BY seq DESC LIMIT 1").first().map(Self.entry)
         }
     }

@@ -7,7 +7,7 @@ public import WardenSessions
 /// limit is enforced under a lock on the account's sessions.
 extension SQLStore: SessionStore {
     public func create(_ session: SessionRecord, limit: Int, whenFull: SessionPolicy.WhenFull, now: Date) async throws -> [String] {
-        try await backend.transaction { [self] database in
+        try await inTransaction(.sessions) { [self] database in
             let account = Self.key(session.accountID)
             try await WriterLock.sessions(of: account, on: database, kind: backend.kind)
             try await Self.pruneSessions(account: account, now: now, on: database)
@@ -30,7 +30,7 @@ extension SQLStore: SessionStore {
     }
 
     public func validate(sessionHash: String, accountID: UUID, tokenID: String, now: Date) async throws -> SessionRecord? {
-        try await backend.transaction { [self] database in
+        try await inTransaction(.sessions) { [self] database in
             guard var session = try await usableSession(sessionHash, accountID: accountID, now: now, on: database),
                   try await database.raw("SELECT id FROM warden_revoked_tokens WHERE id = \(bind: tokenID) AND until_ms > \(bind: now.milliseconds)").first() == nil
             else { return nil }
@@ -41,13 +41,13 @@ extension SQLStore: SessionStore {
     }
 
     public func session(hash: String, accountID: UUID) async throws -> SessionRecord? {
-        try await backend.withConnection { database in
+        try await onConnection(.sessions) { database in
             try await database.raw("SELECT * FROM warden_sessions WHERE id_hash = \(bind: hash)").first().map(Self.session)
         }.flatMap { $0.accountID == accountID ? $0 : nil }
     }
 
     public func sessions(accountID: UUID, now: Date) async throws -> [SessionRecord] {
-        try await backend.withConnection { database in
+        try await onConnection(.sessions) { database in
             let watermark = try await Self.watermark(Self.key(accountID), on: database)
             return try await database.raw("SELECT * FROM warden_sessions WHERE account_id = \(bind: Self.key(accountID)) ORDER BY last_activity DESC")
                 .all().map(Self.session).filter { session in session.isActive(at: now) && watermark.map { session.created > $0 } ?? true }
@@ -55,13 +55,13 @@ extension SQLStore: SessionStore {
     }
 
     public func revoke(sessionHash: String, accountID: UUID) async throws -> Bool {
-        try await backend.transaction { database in
+        try await inTransaction(.sessions) { database in
             !(try await database.raw("DELETE FROM warden_sessions WHERE id_hash = \(bind: sessionHash) AND account_id = \(bind: Self.key(accountID)) RETURNING id_hash").all()).isEmpty
         }
     }
 
     public func revokeAll(accountID: UUID, except: String?, watermark: Date?) async throws -> [String] {
-        try await backend.transaction { [self] database in
+        try await inTransaction(.sessions) { [self] database in
             let account = Self.key(accountID)
             try await WriterLock.sessions(of: account, on: database, kind: backend.kind)
             if let watermark { try await Self.raiseWatermark(account, to: watermark, on: database) }
@@ -72,7 +72,7 @@ extension SQLStore: SessionStore {
     }
 
     public func applyWatermark(accountID: UUID, at: Date) async throws {
-        try await backend.transaction { [self] database in
+        try await inTransaction(.sessions) { [self] database in
             let account = Self.key(accountID)
             try await WriterLock.sessions(of: account, on: database, kind: backend.kind)
             try await Self.raiseWatermark(account, to: at, on: database)
@@ -85,14 +85,14 @@ extension SQLStore: SessionStore {
     }
 
     func revokeToken(id: String, until: Date) async throws {
-        try await backend.transaction { database in
+        try await inTransaction(.sessions) { database in
             try await database.raw("DELETE FROM warden_revoked_tokens WHERE id = \(bind: id)").run()
             try await database.raw("INSERT INTO warden_revoked_tokens (id, until_ms) VALUES (\(bind: id), \(bind: until.milliseconds))").run()
         }
     }
 
     public func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date) async throws -> RefreshRotation {
-        try await backend.transaction { [self] database in
+        try await inTransaction(.sessions) { [self] database in
             guard var session = try await usableSession(sessionHash, accountID: accountID, now: now, on: database) else { return .invalid }
             guard session.refreshTokenID == presented else {
                 try await database.raw("DELETE FROM warden_sessions WHERE id_hash = \(bind: sessionHash)").run()
@@ -155,7 +155,7 @@ extension SQLStore: SessionStore {
 
 extension SQLStore: ActivityStore {
     public func recordLogin(accountID: UUID, device: Device, now: Date, window: TimeInterval) async throws -> LoginActivity {
-        try await backend.transaction { [self] database in
+        try await inTransaction(.sessions) { [self] database in
             let account = Self.key(accountID)
             try await WriterLock.sessions(of: account, on: database, kind: backend.kind)
             let known = try await database.raw("SELECT fingerprint, first_seen FROM warden_devices WHERE account_id = \(bind: account)").all()
@@ -174,7 +174,7 @@ extension SQLStore: ActivityStore {
     }
 
     public func recordFailedLogin(accountID: UUID, now: Date, window: TimeInterval) async throws -> Int {
-        try await backend.transaction { database in
+        try await inTransaction(.sessions) { database in
             let account = Self.key(accountID)
             try await database.raw("DELETE FROM warden_login_failures WHERE account_id = \(bind: account) AND at_ms <= \(bind: now.addingTimeInterval(-window).milliseconds)").run()
             try await database.raw("INSERT INTO warden_login_failures (account_id, at_ms) VALUES (\(bind: account), \(bind: now.milliseconds))").run()
@@ -183,7 +183,7 @@ extension SQLStore: ActivityStore {
     }
 
     public func devices(accountID: UUID) async throws -> [DeviceSighting] {
-        try await backend.withConnection { database in
+        try await onConnection(.sessions) { database in
             try await database.raw("SELECT * FROM warden_devices WHERE account_id = \(bind: Self.key(accountID)) ORDER BY last_seen DESC").all().map { row in
                 DeviceSighting(
                     fingerprint: try row.string("fingerprint"), userAgent: try row.string("user_agent"),
@@ -197,7 +197,7 @@ extension SQLStore: ActivityStore {
 extension SQLStore: RevocationLedger {
     public func recordRevokedSessions(_ hashes: [String], accountID: UUID, at: Date, until: Date, limit: Int) async throws {
         guard !hashes.isEmpty else { return }
-        try await backend.transaction { [self] database in
+        try await inTransaction(.sessions) { [self] database in
             let account = Self.key(accountID)
             try await WriterLock.sessions(of: account, on: database, kind: backend.kind)
             for hash in hashes {
@@ -237,7 +237,7 @@ extension SQLStore: RevocationLedger {
     }
 
     public func recordWatermark(accountID: UUID, at: Date) async throws {
-        try await backend.transaction { database in try await Self.raiseWatermark(Self.key(accountID), to: at, on: database) }
+        try await inTransaction(.sessions) { database in try await Self.raiseWatermark(Self.key(accountID), to: at, on: database) }
     }
 
     public func recordRevokedToken(id: String, until: Date) async throws {
@@ -245,7 +245,7 @@ extension SQLStore: RevocationLedger {
     }
 
     public func recordRefreshRotation(sessionHash: String, accountID: UUID, presented: String, next: String, generation: Int64, until: Date) async throws -> Bool {
-        try await backend.transaction { database in
+        try await inTransaction(.sessions) { database in
             let account = Self.key(accountID)
             // Compare and swap on the one row per session: concurrent rotations of one token move it once.
             let moved = try await database.raw("""
@@ -266,7 +266,7 @@ extension SQLStore: RevocationLedger {
     }
 
     public func adoptRefreshRotation(sessionHash: String, accountID: UUID, presented: String, next: String, storeGeneration: Int64, until: Date) async throws -> Int64? {
-        try await backend.transaction { database in
+        try await inTransaction(.sessions) { database in
             try await database.raw("""
                 UPDATE warden_refresh_rotations SET refresh_id = \(bind: next), generation = generation + 1, until_ms = \(bind: until.milliseconds) \
                 WHERE id_hash = \(bind: sessionHash) AND account_id = \(bind: Self.key(accountID)) AND refresh_id = \(bind: presented) \
@@ -276,7 +276,7 @@ extension SQLStore: RevocationLedger {
     }
 
     public func activeRevocations(now: Date) async throws -> Revocations {
-        try await backend.withConnection { database in
+        try await onConnection(.sessions) { database in
             var sessions: [(hash: String, accountID: UUID)] = []
             for row in try await database.raw("SELECT id_hash, account_id FROM warden_revoked_sessions WHERE until_ms > \(bind: now.milliseconds) ORDER BY id_hash").all() {
                 if let accountID = UUID(text: try row.string("account_id")) { sessions.append((try row.string("id_hash"), accountID)) }
@@ -295,7 +295,7 @@ extension SQLStore: RevocationLedger {
 /// Token signing keys, sealed.
 extension SQLStore: SigningKeyStore {
     public func signingKeys() async throws -> [SigningKeyRecord] {
-        try await backend.withConnection { database in
+        try await onConnection(.sessions) { database in
             try await database.raw("SELECT * FROM warden_signing_keys ORDER BY created_at").all().map { row in
                 SigningKeyRecord(
                     kid: try row.string("kid"), created: try row.date("created_at"), retired: try row.optionalDate("retired_at"),
@@ -305,7 +305,7 @@ extension SQLStore: SigningKeyStore {
     }
 
     public func addSigningKey(_ key: SigningKeyRecord, ifNoneSince: Date) async throws -> Bool {
-        try await backend.transaction { [self] database in
+        try await inTransaction(.sessions) { [self] database in
             try await WriterLock.signingKeys.acquire(on: database, kind: backend.kind)
             let newer = try await database.raw("SELECT kid FROM warden_signing_keys WHERE created_at >= \(bind: ifNoneSince == .distantPast ? Int64.min : ifNoneSince.milliseconds)").first()
             guard newer == nil else { return false }
@@ -319,7 +319,7 @@ extension SQLStore: SigningKeyStore {
     }
 
     public func deleteSigningKeys(retiredBefore date: Date) async throws -> Int {
-        try await backend.transaction { database in
+        try await inTransaction(.sessions) { database in
             try await database.raw("DELETE FROM warden_signing_keys WHERE retired_at IS NOT NULL AND retired_at < \(bind: date.milliseconds) RETURNING kid").all().count
         }
     }

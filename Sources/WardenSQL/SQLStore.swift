@@ -1,3 +1,4 @@
+public import CoreMetrics
 import Foundation
 import Synchronization
 import SQLKit
@@ -23,15 +24,19 @@ public final class SQLStore: Sendable {
     /// The role catalog, read once: only migrations write it (a newer catalog comes with a newer binary,
     /// and so a restart), and every permission check needs it.
     let roleCatalog = Mutex<[Role]?>(nil)
+    /// Round-trip latency (`warden_sql_query_duration_seconds`) by operation (``SQLOperation``).
+    let timers: RoundTripTimers
 
     /// - Parameters:
     ///   - backend: The database.
     ///   - auditChain: Builds the audit chain (its key comes from the master key).
     ///   - keyringActor: Who keyring changes made through this store are attributed to, e.g. `cli:alice`.
-    public init(backend: any SQLBackend, auditChain: AuditChain, keyringActor: String) {
+    ///   - metrics: Where round trips are timed; the process-wide swift-metrics factory by default.
+    public init(backend: any SQLBackend, auditChain: AuditChain, keyringActor: String, metrics: (any MetricsFactory)? = nil) {
         self.backend = backend
         chain = auditChain
         self.keyringActor = keyringActor
+        timers = RoundTripTimers(name: "warden_sql_query_duration_seconds", label: "operation", factory: metrics)
     }
 
     /// Opens a store at `url` (`postgres://…`), or the SQLite file `sqlitePath` when `url` is nil, and

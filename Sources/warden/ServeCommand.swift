@@ -63,6 +63,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "warden")
 
         if let redisURL { settings.redisURL = redisURL }
+        // Before the stores open: they take the process's metrics factory when they are made.
+        let metrics = MetricsBackend.bootstrap()
         let runtime = try await settings.open()
         do {
             let sessions = runtime.sessions
@@ -92,7 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
             services.auditVerifier = { try await AuditVerifier(chain: chain).verify(store) }
 
             let tls: TLSConfiguration? = try server.tls ? tlsConfiguration(environment, server: server, dataDirectory: settings.dataDirectory) : nil
-            let api = WardenAPI(services: services, configuration: server)
+            let api = WardenAPI(services: services, configuration: server, metrics: metrics)
             let cipher = runtime.cipher
             let grace = settings.keyGrace
             let graceContext = AuditContext(actor: "system")

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Prometheus
 import Testing
 import WardenAccess
 import WardenAudit
@@ -60,7 +61,17 @@ struct APIFixture: Sendable {
             accounts: accounts, access: access, authorizer: Authorizer(store: directory), sessions: sessions, tokens: tokens, mfa: mfa,
             cipher: cipher, limiter: limiter, audit: audit, policy: configuration.securityPolicy)
         let services = WardenServices(security: security, limiter: limiter, auditReader: audit, databaseHealthy: { await databaseProbes?.probe(); return true }, redisHealthy: nil, channels: [], clock: clock)
-        return APIFixture(api: WardenAPI(services: services, configuration: configuration), audit: audit, directory: directory, accounts: accounts, access: access, sessionStore: store, ledger: ledger)
+        return APIFixture(api: WardenAPI(services: services, configuration: configuration, metrics: Self.metrics()), audit: audit, directory: directory, accounts: accounts, access: access, sessionStore: store, ledger: ledger)
+    }
+
+    /// Metrics over a registry of the fixture's own (never the process-wide bootstrap, which a test
+    /// process can make only once), with the buckets `warden serve` uses.
+    static func metrics() -> Metrics {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = Metrics.requestBuckets
+        factory.durationHistogramBuckets = Metrics.durationBuckets
+        return Metrics(factory: factory, exposition: { registry.emitToString() })
     }
 
     var app: some ApplicationProtocol { Application(router: api.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0))) }

@@ -42,16 +42,16 @@ struct BufferedLogTests {
     }
 
     @Test func requestMetricsKeepTheirNamesAndLabels() {
-        let metrics = Metrics()
-        metrics.recordRequest(route: "/auth/sessions", method: "GET", status: 200, seconds: 0.002)
-        metrics.recordRequest(route: "/auth/sessions", method: "GET", status: 200, seconds: 0.2)
-        metrics.recordRequest(route: "/auth/sessions", method: "GET", status: 401, seconds: 0.001)
+        let metrics = APIFixture.metrics()
+        metrics.recordRequest(route: "/auth/sessions", method: "GET", status: 200, duration: .milliseconds(2))
+        metrics.recordRequest(route: "/auth/sessions", method: "GET", status: 200, duration: .milliseconds(200))
+        metrics.recordRequest(route: "/auth/sessions", method: "GET", status: 401, duration: .milliseconds(1))
         let text = metrics.render()
         #expect(text.contains(#"warden_http_requests_total{method="GET",route="/auth/sessions",status="200"} 2"#))
         #expect(text.contains(#"warden_http_requests_total{method="GET",route="/auth/sessions",status="401"} 1"#))
         #expect(text.contains(#"warden_http_request_duration_seconds_bucket{method="GET",route="/auth/sessions",le="0.0025"} 2"#))
         #expect(text.contains(#"warden_http_request_duration_seconds_count{method="GET",route="/auth/sessions"} 3"#))
-        #expect(text.contains("# TYPE warden_http_request_duration_seconds histogram"))
+        #expect(text.contains("# HELP warden_http_request_duration_seconds HTTP request latency by route template and method.\n# TYPE warden_http_request_duration_seconds histogram"))
     }
 }
 

@@ -65,7 +65,7 @@ struct RedisClientTests {
     @Test func scriptsRunBySHAAndReloadAfterAFlush() async throws {
         try await withServer { server in
             let client = RedisClient(configuration: try RedisConfiguration(url: server.url))
-            let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+            let script = RedisScript(name: "test_incrby", "return redis.call('INCRBY', KEYS[1], ARGV[1])")
             #expect(try await client.run(script, keys: ["s"], arguments: [5]).int == 5)
             try await client.send("SCRIPT", "FLUSH")
             #expect(try await client.run(script, keys: ["s"], arguments: [2]).int == 7)

@@ -103,7 +103,7 @@ extension WardenAPI {
         consoleForm(router, "/console/account/sessions/revoke", refused: { console, message in try await sessionsPage(console, flash: [.error(message)], status: .badRequest) }) { console, form in
             do {
                 try await services.security.revokeOwnSession(form["session"] ?? "", console.principal!)
-                metrics.increment("warden_session_revocations_total", ["kind": "revoke"], help: "Sessions revoked, by kind.")
+                metrics.increment("warden_session_revocations_total", ["kind": "revoke"])
             } catch {
                 if Self.isOutage(error) { throw error }
                 return try await sessionsPage(console, flash: [.error("That session is not one of yours, or it has already ended.")], status: .notFound)
@@ -115,7 +115,7 @@ extension WardenAPI {
         }
         consoleForm(router, "/console/account/sessions/revoke-all", refused: { console, message in try await sessionsPage(console, flash: [.error(message)], status: .badRequest) }) { console, _ in
             let count = try await services.security.logoutEverywhere(console.principal!)
-            metrics.increment("warden_session_revocations_total", ["kind": "logout_all"], by: Double(count), help: "Sessions revoked, by kind.")
+            metrics.increment("warden_session_revocations_total", ["kind": "logout_all"], by: count)
             return ConsoleResponse.redirect("/console/sign-in?done=signed-out-everywhere", cookies: ConsoleCookie.clearAll)
         }
     }

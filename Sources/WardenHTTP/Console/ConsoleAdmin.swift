@@ -19,7 +19,7 @@ extension WardenAPI {
         consoleForm(router, "/console/admin/rotate", refused: { console, message in try await dashboardPage(console, flash: [.error(message)], status: .badRequest) }) { console, _ in
             do {
                 _ = try await services.security.rotateKeys(console.principal!)
-                metrics.increment("warden_key_rotations_total", [:], help: "Key rotations.")
+                metrics.increment("warden_key_rotations_total", [:])
                 return ConsoleResponse.redirect("/console/admin?done=rotated")
             } catch {
                 if Self.isOutage(error) { throw error }

@@ -18,11 +18,11 @@ extension WardenAPI {
             }
             do {
                 let signedIn = try await services.security.signInWithPasskey(token: String(ceremony.prefix(256)), credential: Array(credential.utf8), device: console.device, context: console.context.audit)
-                metrics.increment("warden_logins_total", ["outcome": "success"], help: "Password logins by outcome.")
+                metrics.increment("warden_logins_total", ["outcome": "success"])
                 return signedInResponse(signedIn)
             } catch {
                 if Self.isOutage(error) { throw error }
-                metrics.increment("warden_logins_total", ["outcome": "failure"], help: "Password logins by outcome.")
+                metrics.increment("warden_logins_total", ["outcome": "failure"])
                 let message = APIError.from(error).code == "invalid_credentials" ? "That passkey was not accepted. Use another, or sign in with your password." : Self.message(error)
                 return try await signInPage(console, flash: [.error(message)], status: APIError.from(error).status)
             }

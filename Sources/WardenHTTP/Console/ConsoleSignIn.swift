@@ -32,14 +32,14 @@ extension WardenAPI {
             do {
                 switch try await services.security.login(login, context: console.context.audit) {
                 case .signedIn(let signedIn):
-                    metrics.increment("warden_logins_total", ["outcome": "success"], help: "Password logins by outcome.")
+                    metrics.increment("warden_logins_total", ["outcome": "success"])
                     return signedInResponse(signedIn)
                 case .challenge(let challenge):
                     return await factorPage(console, challenge: challenge.token, methods: challenge.methods)
                 }
             } catch {
                 if Self.isOutage(error) { throw error }
-                metrics.increment("warden_logins_total", ["outcome": "failure"], help: "Password logins by outcome.")
+                metrics.increment("warden_logins_total", ["outcome": "failure"])
                 return try await signInPage(console, username: username, flash: [.error(Self.message(error))], status: APIError.from(error).status)
             }
         }
@@ -81,7 +81,7 @@ extension WardenAPI {
                     return ConsoleResponse.page(layout(title: "Sign out", console: console, current: nil, flash: [.error(refusal.message)], body: signOutAgain(console)), status: .badRequest)
                 }
                 try await services.security.logout(principal)
-                metrics.increment("warden_session_revocations_total", ["kind": "logout"], help: "Sessions revoked, by kind.")
+                metrics.increment("warden_session_revocations_total", ["kind": "logout"])
             }
             return ConsoleResponse.redirect("/console/sign-in?done=signed-out", cookies: ConsoleCookie.clearAll)
         }

@@ -48,7 +48,7 @@ extension WardenAPI {
             var context = context
             let principal = try await authenticate(request, &context)
             let (updated, revoked) = try await services.security.disable(try await target(context), principal)
-            metrics.increment("warden_session_revocations_total", ["kind": "account_disabled"], by: Double(revoked), help: "Sessions revoked, by kind.")
+            metrics.increment("warden_session_revocations_total", ["kind": "account_disabled"], by: revoked)
             return JSONResponse.make(.ok, Self.account(updated).merging(["sessions_revoked": revoked]) { $1 })
         }
         on(router, .post, "/admin/accounts/:id/enable") { request, context in
@@ -105,7 +105,7 @@ extension WardenAPI {
             var context = context
             let principal = try await authenticate(request, &context)
             let count = try await services.security.revokeAccountSessions(try await target(context), principal)
-            metrics.increment("warden_session_revocations_total", ["kind": "admin"], by: Double(count), help: "Sessions revoked, by kind.")
+            metrics.increment("warden_session_revocations_total", ["kind": "admin"], by: count)
             return JSONResponse.make(.ok, ["revoked": count])
         }
         on(router, .get, "/admin/audit") { request, context in

@@ -61,9 +61,9 @@ extension WardenAPI {
             let outcome: AccountSecurity.LoginOutcome
             do {
                 outcome = try await services.security.login(login, context: context.audit)
-                metrics.increment("warden_logins_total", ["outcome": "success"], help: "Password logins by outcome.")
+                metrics.increment("warden_logins_total", ["outcome": "success"])
             } catch let error as AccessError where error.code == .invalidCredentials {
-                metrics.increment("warden_logins_total", ["outcome": "failure"], help: "Password logins by outcome.")
+                metrics.increment("warden_logins_total", ["outcome": "failure"])
                 throw error
             }
             switch outcome {
@@ -91,14 +91,14 @@ extension WardenAPI {
         on(router, .post, "/auth/logout") { request, context in
             var context = context
             try await services.security.logout(try await authenticate(request, &context))
-            metrics.increment("warden_session_revocations_total", ["kind": "logout"], help: "Sessions revoked, by kind.")
+            metrics.increment("warden_session_revocations_total", ["kind": "logout"])
             guard configuration.apiCompatibility == .original else { return JSONResponse.noContent() }
             return JSONResponse.make(.ok, ["message": "Logged out successfully", "session_revoked": true])
         }
         on(router, .post, "/auth/logout-all") { request, context in
             var context = context
             let count = try await services.security.logoutEverywhere(try await authenticate(request, &context))
-            metrics.increment("warden_session_revocations_total", ["kind": "logout_all"], by: Double(count), help: "Sessions revoked, by kind.")
+            metrics.increment("warden_session_revocations_total", ["kind": "logout_all"], by: count)
             return JSONResponse.make(.ok, ["revoked": count, "sessions_revoked": count, "message": "Logged out \(count) sessions"])
         }
         on(router, .post, "/auth/password") { request, context in

@@ -92,10 +92,10 @@ extension WardenAPI {
                 do {
                     let signedIn = try await services.security.completeChallenge(
                         token: try Field.text(challenge, "challenge", max: 256), method: method, code: code, device: device, context: context.audit)
-                    metrics.increment("warden_mfa_verifications_total", ["method": method.rawValue, "outcome": "success"], help: "MFA checks by method and outcome.")
+                    metrics.increment("warden_mfa_verifications_total", ["method": method.rawValue, "outcome": "success"])
                     return JSONResponse.make(.ok, tokens(signedIn))
                 } catch {
-                    metrics.increment("warden_mfa_verifications_total", ["method": method.rawValue, "outcome": "failure"], help: "MFA checks by method and outcome.")
+                    metrics.increment("warden_mfa_verifications_total", ["method": method.rawValue, "outcome": "failure"])
                     throw error
                 }
             }

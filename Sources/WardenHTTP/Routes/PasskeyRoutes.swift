@@ -58,10 +58,10 @@ extension WardenAPI {
                 let signedIn = try await services.security.signInWithPasskey(
                     token: try Self.string(body, "ceremony", max: 256), credential: try Self.credential(body),
                     device: device(request, context, clientDeviceID: try Self.optionalString(body, "device_id", max: 128)), context: context.audit)
-                metrics.increment("warden_logins_total", ["outcome": "success"], help: "Password logins by outcome.")
+                metrics.increment("warden_logins_total", ["outcome": "success"])
                 return JSONResponse.make(.ok, tokens(signedIn))
             } catch {
-                metrics.increment("warden_logins_total", ["outcome": "failure"], help: "Password logins by outcome.")
+                metrics.increment("warden_logins_total", ["outcome": "failure"])
                 throw error
             }
         }
@@ -80,10 +80,10 @@ extension WardenAPI {
             do {
                 let signedIn = try await services.security.completeChallenge(
                     token: try Self.string(body, "challenge", max: 256), method: .passkey, code: credential, device: device, context: context.audit)
-                metrics.increment("warden_mfa_verifications_total", ["method": "passkey", "outcome": "success"], help: "MFA checks by method and outcome.")
+                metrics.increment("warden_mfa_verifications_total", ["method": "passkey", "outcome": "success"])
                 return JSONResponse.make(.ok, tokens(signedIn))
             } catch {
-                metrics.increment("warden_mfa_verifications_total", ["method": "passkey", "outcome": "failure"], help: "MFA checks by method and outcome.")
+                metrics.increment("warden_mfa_verifications_total", ["method": "passkey", "outcome": "failure"])
                 throw error
             }
         }

@@ -17,7 +17,7 @@ extension WardenAPI {
             let principal = try await authenticate(request, &context)
             let id = context.parameters.get("id") ?? ""
             try await services.security.revokeOwnSession(id, principal)
-            metrics.increment("warden_session_revocations_total", ["kind": "session"], help: "Sessions revoked, by kind.")
+            metrics.increment("warden_session_revocations_total", ["kind": "session"])
             guard configuration.apiCompatibility == .original else { return JSONResponse.noContent() }
             return JSONResponse.make(.ok, ["message": "Session revoked successfully", "session_id": id])
         }

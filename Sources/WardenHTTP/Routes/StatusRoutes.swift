@@ -53,10 +53,10 @@ extension WardenAPI {
             guard ServerConfiguration.contains(configuration.metricsAddresses, context.clientAddress) else { throw APIError.notFound }
             let keyring = services.cipher.keyring
             let now = services.clock.now()
-            var gauges: [(name: String, help: String, labels: [String: String], value: Double)] = keyring.versions.filter { $0.state == .primary || $0.state == .active }.map {
-                ("warden_key_age_seconds", "Age of each usable data key version.", ["version": String($0.version), "state": $0.state.rawValue], now.timeIntervalSince($0.created))
+            var gauges: [(name: String, labels: [String: String], value: Double)] = keyring.versions.filter { $0.state == .primary || $0.state == .active }.map {
+                ("warden_key_age_seconds", ["version": String($0.version), "state": $0.state.rawValue], now.timeIntervalSince($0.created))
             }
-            gauges.append(("warden_key_primary_version", "The primary data key version.", [:], Double(keyring.primaryVersion)))
+            gauges.append(("warden_key_primary_version", [:], Double(keyring.primaryVersion)))
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render(gauges: gauges))))
         }
     }

@@ -1,0 +1,31 @@
+import SQLKit
+import WardenCore
+
+/// The part of the store a round trip belongs to: with the kind of round trip (a connection or a
+/// transaction) it names the series of `warden_sql_query_duration_seconds`, a fixed set of values such as
+/// `sessions_query` or `mfa_transaction` — never SQL text, keys or values.
+enum SQLArea: String, CaseIterable, Sendable {
+    case accounts, access, audit, keyring, mfa, sessions, maintenance
+    case rateLimit = "rate_limit"
+
+    /// The label value of a round trip on one connection outside a transaction.
+    var query: String { rawValue + "_query" }
+    /// The label value of a write transaction (from `BEGIN` to `COMMIT`).
+    var transaction: String { rawValue + "_transaction" }
+}
+
+extension SQLStore {
+    /// `backend.withConnection`, timed: every store call that uses one connection goes through here.
+    func onConnection<T: Sendable>(_ area: SQLArea, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let started = ContinuousClock.now
+        defer { timers.record(area.query, since: started) }
+        return try await backend.withConnection(body)
+    }
+
+    /// `backend.transaction`, timed: every store call that writes in a transaction goes through here.
+    func inTransaction<T: Sendable>(_ area: SQLArea, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let started = ContinuousClock.now
+        defer { timers.record(area.transaction, since: started) }
+        return try await backend.transaction(body)
+    }
+}
