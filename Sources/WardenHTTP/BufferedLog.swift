@@ -1,5 +1,6 @@
 import Foundation
-public import Logging
+import Logging
+public import NIOCore
 import Synchronization
 
 /// Log lines written to a file descriptor by a thread of their own: a request formats its line and
@@ -43,22 +44,29 @@ public final class LogWriter: Sendable {
     /// Appends one line (its bytes, newline included); never blocks on the output.
     public func append(_ line: String) {
         var line = line
-        line.withUTF8 { bytes in
-            let signal = state.withLock { state -> Bool in
-                guard !state.stopped else { return false }
-                guard state.pending.count + bytes.count <= capacity else {
-                    state.dropped += 1
-                    return false
-                }
-                state.pending.append(contentsOf: bytes)
-                if state.sleeping {
-                    state.sleeping = false
-                    return true
-                }
+        line.withUTF8 { append(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Appends one line already encoded (newline included); never blocks on the output.
+    public func append(_ line: ByteBuffer) {
+        line.withUnsafeReadableBytes { append(bytes: $0) }
+    }
+
+    private func append(bytes: UnsafeRawBufferPointer) {
+        let signal = state.withLock { state -> Bool in
+            guard !state.stopped else { return false }
+            guard state.pending.count + bytes.count <= capacity else {
+                state.dropped += 1
                 return false
             }
-            if signal { wake.signal() }
+            state.pending.append(contentsOf: bytes)
+            if state.sleeping {
+                state.sleeping = false
+                return true
+            }
+            return false
         }
+        if signal { wake.signal() }
     }
 
     /// Writes what is buffered now (at shutdown, or before a test reads the output).
@@ -137,53 +145,3 @@ private final class Semaphore: @unchecked Sendable {
     }
 }
 
-/// swift-log's handler for Warden's output: one line per entry, `<time> <level> <label>: <message> key=value …`,
-/// handed to a ``LogWriter``.
-public struct BufferedLogHandler: LogHandler {
-    public var logLevel: Logger.Level
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
-    let label: String
-    let writer: LogWriter
-
-    public init(label: String, writer: LogWriter, level: Logger.Level = .info) {
-        self.label = label
-        self.writer = writer
-        logLevel = level
-    }
-
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        var line = Self.time(Date())
-        line += " "
-        line += event.level.rawValue
-        line += " "
-        line += label
-        line += ": "
-        line += event.message.description
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            line += " "
-            line += key
-            line += "="
-            line += value.description
-        }
-        line += "\n"
-        writer.append(line)
-    }
-
-    /// `2026-11-30T01:02:03.456Z`.
-    static func time(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let seconds = JSONResponse.timestamp(Date(timeIntervalSince1970: Double(milliseconds / 1000)))
-        let fraction = Int(milliseconds % 1000)
-        let digits = fraction < 10 ? "00\(fraction)" : fraction < 100 ? "0\(fraction)" : "\(fraction)"
-        return seconds.dropLast() + "." + digits + "Z"
-    }
-}

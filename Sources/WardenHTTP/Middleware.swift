@@ -9,6 +9,7 @@ import Synchronization
 extension HTTPField.Name {
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
     static let xRequestID = HTTPField.Name("X-Request-ID")!
+    static let traceparent = HTTPField.Name("traceparent")!
     static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
     static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
@@ -62,6 +63,13 @@ struct WardenMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: WardenContext, next: (Request, WardenContext) async throws -> Response) async throws -> Response {
         var context = context
         let started = ContinuousClock.now
+        // The caller's trace id (a valid `traceparent` only) joins the request id on every line logged
+        // through the request's logger, and through any logger while the request's task runs.
+        if let traceID = TraceParent.traceID(request.headers[values: .traceparent]) {
+            context.traceID = traceID
+            context.logger[metadataKey: "trace_id"] = .string(traceID)
+        }
+        let logMetadata = RequestLogMetadata.metadata(requestID: context.requestID, traceID: context.traceID)
         if let peer = context.peerAddress, ServerConfiguration.contains(configuration.trustedProxies, peer) {
             context.clientAddress = clientAddress(forwarded: request.headers[values: .xForwardedFor], peer: peer)
         }
@@ -83,14 +91,16 @@ struct WardenMiddleware: RouterMiddleware {
                 try await limit(request, context, authRoute: false)
                 try refuseMalformed(request, context)
                 try await limit(request, context, authRoute: true)
-                response = try await next(request, context)
+                response = try await RequestLogMetadata.$current.withValue(logMetadata) { [context] in
+                    try await next(request, context)
+                }
             }
         } catch {
             let failure = APIError.from(error)
             shed = failure.code == APIError.busy.code
             failureCode = failure.code
             if failure.status.code >= 500, !shed {
-                context.logger.error("request failed", metadata: ["request_id": .string(context.requestID), "error": .string(String(describing: type(of: error)))])
+                context.logger.error("request failed", metadata: ["error": .string(String(describing: type(of: error)))])
             }
             if request.uri.path.hasPrefix("/console") {
                 // The console's own routes render their errors; this is what the layers before them refuse.
@@ -121,7 +131,7 @@ struct WardenMiddleware: RouterMiddleware {
         // Refused and failed requests are always logged; successful ones one in `accessLogSampling`.
         if context.logger.logLevel <= .info, response.status.code >= 400 || sampled.next(every: configuration.accessLogSampling) {
             context.logger.info("request", metadata: [
-                "request_id": .string(context.requestID), "method": .string(request.method.rawValue), "route": .string(route),
+                "method": .string(request.method.rawValue), "route": .string(route),
                 "status": .stringConvertible(response.status.code), "client": .string(context.clientAddress),
                 "ms": .stringConvertible(Int(seconds * 1000)),
             ])

@@ -6,13 +6,15 @@ import WardenSessions
 import Foundation
 import Synchronization
 
-/// Per-request state: the request id, the client's address (from `X-Forwarded-For` only behind a trusted
-/// proxy), and — once authenticated — the caller.
+/// Per-request state: the request id, the caller's trace id, the client's address (from `X-Forwarded-For`
+/// only behind a trusted proxy), and — once authenticated — the caller.
 public struct WardenContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The TCP peer, as seen by this server.
     public let peerAddress: String?
     public var requestID: String
+    /// The trace id of the caller's valid W3C `traceparent` header (set by the middleware), for log lines.
+    public var traceID: String?
     /// The client's address: the peer, or the first untrusted address in `X-Forwarded-For` when the
     /// peer is a trusted proxy.
     public var clientAddress: String
@@ -23,7 +25,15 @@ public struct WardenContext: RequestContext {
         peerAddress = source.channel.remoteAddress?.ipAddress
         requestID = RequestID.next()
         clientAddress = peerAddress ?? "unknown"
+        // Lines logged through the request's logger carry Warden's request id, the one in `X-Request-ID`
+        // and in error bodies, in place of Hummingbird's own (which would be a second id for one request).
+        logger[metadataKey: "hb.request.id"] = nil
+        logger[metadataKey: "request_id"] = .string(requestID)
     }
+
+    /// The request id. Hummingbird's own `id` reads the logger's `hb.request.id`, removed above; this one
+    /// answers for a `WardenContext` (Hummingbird's generic code never asks for it).
+    public var id: String { requestID }
 
     /// Bodies are read by the routes themselves, with the configured limit.
     public var maxUploadSize: Int { 1 << 20 }

@@ -9,7 +9,7 @@ public final class PostgresBackend: SQLBackend {
     public var kind: SQLDialectKind { .postgres }
     private let client: PostgresClient
     private let runner: Task<Void, Never>
-    private let logger = Logger(label: "warden.sql")
+    private let logger = DriverLogger.make(label: "warden.sql")
 
     private init(client: PostgresClient) {
         self.client = client

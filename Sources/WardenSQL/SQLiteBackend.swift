@@ -71,9 +71,9 @@ public final class SQLiteBackend: SQLBackend {
         threadPool.start()
         do {
             let connection = try await SQLiteConnection.open(
-                storage: storage, threadPool: threadPool, on: MultiThreadedEventLoopGroup.singleton.any())
+                storage: storage, threadPool: threadPool, logger: DriverLogger.make(label: "warden.sqlite"), on: MultiThreadedEventLoopGroup.singleton.any())
             let backend = SQLiteBackend(connection: connection, threadPool: threadPool)
-            let database = connection.sql()
+            let database = Self.sql(connection)
             for pragma in pragmas {
                 try await database.raw(SQLQueryString(pragma)).run()
             }
@@ -84,8 +84,13 @@ public final class SQLiteBackend: SQLBackend {
         }
     }
 
+    /// SQLKit over the connection, without its per-query log line (which lists the bound values).
+    private static func sql(_ connection: SQLiteConnection) -> any SQLDatabase {
+        connection.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil)
+    }
+
     public func withConnection<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await mutex.withLock { try await body(connection.sql()) }
+        try await mutex.withLock { try await body(Self.sql(connection)) }
     }
 
     /// How long a transaction waits in all for another process's write lock (each attempt waits up to
@@ -94,7 +99,7 @@ public final class SQLiteBackend: SQLBackend {
     static let writeLockPatience: Duration = .seconds(120)
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await connectionTransaction { try await body($0.sql()) }
+        try await connectionTransaction { try await body(Self.sql($0)) }
     }
 
     /// Runs `body` on the connection itself, outside a transaction: for bulk readers that bind and decode

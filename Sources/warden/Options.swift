@@ -6,6 +6,8 @@ import WardenCrypto
 
 #if canImport(Glibc)
 import Glibc
+import Logging
+import Synchronization
 #endif
 
 /// Options every command that opens Warden's state shares.
@@ -84,12 +86,22 @@ struct KeyringOptions: ParsableArguments {
 }
 
 enum Terminal {
+    /// While `warden serve` runs, its logger: warnings and notes become log lines in the configured format
+    /// (a JSON-lines reader then never meets a plain line).
+    static var logger: Logger? {
+        get { serveLogger.withLock { $0 } }
+        set { serveLogger.withLock { $0 = newValue } }
+    }
+    private static let serveLogger = Mutex<Logger?>(nil)
+
     static func warn(_ message: String) {
+        if let logger { return logger.warning("\(message)") }
         FileHandle.standardError.write(Data("warden: warning: \(message)\n".utf8))
     }
 
     /// A line of information on standard error: `warden: note: <message>`.
     static func note(_ message: String) {
+        if let logger { return logger.notice("\(message)") }
         FileHandle.standardError.write(Data("warden: note: \(message)\n".utf8))
     }
 

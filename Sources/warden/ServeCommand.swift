@@ -42,6 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("open, invite or admin (env WARDEN_REGISTRATION, default admin).", valueName: "policy")) var registration: String?
     @Option(help: ArgumentHelp("A proxy whose X-Forwarded-For is believed: address or CIDR block, IPv4 or IPv6 (repeatable; env WARDEN_TRUSTED_PROXIES, comma-separated).", valueName: "address")) var trustedProxy: [String] = []
     @Option(help: ArgumentHelp("A browser origin allowed by CORS (repeatable; env WARDEN_CORS_ORIGINS).", valueName: "origin")) var corsOrigin: [String] = []
+    @Option(help: ArgumentHelp("json or text (env WARDEN_LOG_FORMAT; default text when standard error is a terminal, json otherwise).", valueName: "format")) var logFormat: String?
 
     func run() async throws {
         var environment = ProcessInfo.processInfo.environment
@@ -49,18 +50,25 @@ struct ServeCommand: AsyncParsableCommand {
             // The file is the weakest source: the environment and flags override it.
             for (key, value) in try Self.configFile(config) where environment[key] == nil { environment[key] = value }
         }
+        // Logging first, so that warnings about the settings below are log lines in the chosen format.
+        let level = try Self.logLevel(environment)
+        let format = try Self.logFormat(flag: logFormat, environment, terminal: isatty(2) == 1)
+        // Log lines go to standard error from a thread of their own: a request never waits for the output.
+        let logWriter = LogWriter()
+        LoggingSystem.bootstrap({ label, provider in
+            BufferedLogHandler(label: label, writer: logWriter, level: level, format: format, metadataProvider: provider)
+        }, metadataProvider: RequestLogMetadata.provider)
+        defer { logWriter.stop() }
+        let logger = Logger(label: "warden")
+        Terminal.logger = logger
+        defer { Terminal.logger = nil }
+
         var settings = try options.settings(environment: environment)
         // With the original system's variables applied where they stand in for Warden's (TLS_CERT_FILE…).
         environment = settings.environment
         settings.configuration.policy.sealReservation = FieldCipher.Configuration().policy.sealReservation
         settings.passwordHashing.sheds = true
         let server = try serverConfiguration(environment)
-        let level = try Self.logLevel(environment)
-        // Log lines go to standard error from a thread of their own: a request never waits for the output.
-        let logWriter = LogWriter()
-        LoggingSystem.bootstrap { label in BufferedLogHandler(label: label, writer: logWriter, level: level) }
-        defer { logWriter.stop() }
-        let logger = Logger(label: "warden")
 
         if let redisURL { settings.redisURL = redisURL }
         // Before the stores open: they take the process's metrics factory when they are made.
@@ -237,6 +245,22 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("WARDEN_LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return level
+    }
+
+    /// `--log-format` or `WARDEN_LOG_FORMAT`: `text` (for people) or `json` (one object per line); by
+    /// default `text` when standard error is a terminal and `json` otherwise (a service manager, a container,
+    /// a pipe to a collector).
+    static func logFormat(flag: String?, _ environment: [String: String], terminal: Bool) throws -> LogFormat {
+        let allowed = LogFormat.allCases.map(\.rawValue).joined(separator: " or ")
+        if let flag {
+            guard let format = LogFormat(rawValue: flag) else { throw ValidationError("--log-format must be \(allowed)") }
+            return format
+        }
+        if let text = environment["WARDEN_LOG_FORMAT"], !text.isEmpty {
+            guard let format = LogFormat(rawValue: text) else { throw ValidationError("WARDEN_LOG_FORMAT must be \(allowed)") }
+            return format
+        }
+        return terminal ? .text : .json
     }
 
     private func tlsConfiguration(_ environment: [String: String], server: ServerConfiguration, dataDirectory: String) throws -> TLSConfiguration {

@@ -17,6 +17,7 @@ struct ServeEndToEndTests {
         cli.environment = [
             "WARDEN_DATABASE_URL": database.url, "WARDEN_MASTER_KEY": Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString(),
             "WARDEN_SCRYPT_LOG_N": "10", "WARDEN_REDIS_URL": redis.url, "USER": "tester",
+            "WARDEN_LOG_LEVEL": "debug", "WARDEN_LOG_FORMAT": "json",
         ]
         var nodes: [ServeProcess] = []
         do {
@@ -35,8 +36,23 @@ struct ServeEndToEndTests {
             let output = String(decoding: result.stdout, as: UTF8.self) + String(decoding: result.stderr, as: UTF8.self)
             #expect(result.status == 0, "\(output)\nnode 1: \(nodes[0].output)\nnode 2: \(nodes[1].output)")
             #expect(output.contains("e2e flow passed"))
-            // Nothing secret reached the logs.
-            for node in nodes { #expect(!node.output.contains("correct horse battery staple")) }
+            // Nothing secret reached the logs (at debug level): no password, token, code or challenge the flow
+            // sent or received.
+            let report = try #require(String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").last.flatMap {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            })
+            let secrets = try #require(report["secrets"] as? [String]) + [try #require(cli.environment["WARDEN_MASTER_KEY"])]
+            #expect(secrets.count > 20)
+            for node in nodes {
+                #expect(!node.output.contains("correct horse battery staple"))
+                for line in node.log.split(separator: "\n") {
+                    for secret in secrets where LogSecretsTests.contains(String(line), secret) {
+                        Issue.record("a secret (\(secret.count) characters) in the log: \(line)")
+                    }
+                    // A log collector can read every line (PostgreSQL's client logs here too).
+                    #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "not a JSON line: \(line)")
+                }
+            }
             #expect(try await cli.run(["audit", "verify"]).status == 0)
             // The audit log holds the failed login for the password typed as a username only as its tag.
             let tail = try await cli.run(["audit", "tail", "--json", "--limit", "1000"]).output
@@ -69,13 +85,18 @@ final class ServeProcess: @unchecked Sendable {
     let process: Process
     let url: String
     private let captured: OutputBuffer
+    private let standardError: OutputBuffer
 
+    /// Standard output and standard error as they came.
     var output: String { captured.text }
+    /// Standard error alone: the log.
+    var log: String { standardError.text }
 
-    private init(process: Process, url: String, captured: OutputBuffer) {
+    private init(process: Process, url: String, captured: OutputBuffer, standardError: OutputBuffer) {
         self.process = process
         self.url = url
         self.captured = captured
+        self.standardError = standardError
     }
 
     static func start(_ executable: String, _ arguments: [String], environment: [String: String], directory: String) async throws -> ServeProcess {
@@ -85,16 +106,23 @@ final class ServeProcess: @unchecked Sendable {
         process.environment = environment
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let pipe = Pipe()
+        let errorPipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = pipe
+        process.standardError = errorPipe
         let buffer = OutputBuffer()
+        let errors = OutputBuffer()
         pipe.fileHandleForReading.readabilityHandler = { handle in buffer.append(handle.availableData) }
+        errorPipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            buffer.append(data)
+            errors.append(data)
+        }
         try process.run()
         for _ in 0..<600 {
             let seen = buffer.text
             if let line = seen.split(separator: "\n").first(where: { $0.hasPrefix("warden: listening on ") }) {
                 let url = String(line.dropFirst("warden: listening on ".count)).replacingOccurrences(of: "127.0.0.1", with: "localhost")
-                return ServeProcess(process: process, url: url, captured: buffer)
+                return ServeProcess(process: process, url: url, captured: buffer, standardError: errors)
             }
             guard process.isRunning else { throw CLIFailure(description: "warden serve exited: \(seen)") }
             try await Task.sleep(for: .milliseconds(100))

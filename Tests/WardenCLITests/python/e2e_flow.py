@@ -5,7 +5,8 @@
 TLS 1.3 is accepted and TLS 1.2 refused; an account registers (by the admin), logs in, enrols TOTP (the
 secret read back out of the otpauth URI, as a phone would), logs in with password + TOTP, refreshes
 (rotation, and reuse refused), and logs out everywhere; a session revoked through node 1 is refused by
-node 2 at once, and so are a disabled account and a withdrawn role. Exits non-zero with a message at the first failure. Uses only the standard library and
+node 2 at once, and so are a disabled account and a withdrawn role. The last line is a JSON object listing
+every secret sent or received (`secrets`), for the test to look for in the logs. Exits non-zero with a message at the first failure. Uses only the standard library and
 pyotp (an independent TOTP implementation).
 """
 import json
@@ -35,7 +36,29 @@ def context(maximum=None):
     return ctx
 
 
+# Every secret sent or received, printed at the end for the test to look for in the servers' logs.
+SECRET_FIELDS = {"password", "current_password", "new_password", "code", "mfa_token", "access_token", "refresh_token",
+                 "challenge", "device_token", "secret", "otpauth_uri", "codes"}
+secrets = {ADMIN_PASSWORD}
+
+
+def harvest(value, key=None):
+    if isinstance(value, dict):
+        for name, element in value.items():
+            harvest(element, name)
+    elif isinstance(value, list):
+        for element in value:
+            harvest(element, key)
+    elif isinstance(value, str) and key in SECRET_FIELDS and value:
+        secrets.add(value)
+        if key == "codes":
+            secrets.add(value.replace("-", ""))  # a backup code typed without its dashes
+        if value.count(".") == 2 and value.startswith("eyJ"):
+            secrets.add(value.rsplit(".", 1)[1])  # a JWT's signature alone
+
+
 def call(base, method, path, body=None, token=None):
+    harvest(body)
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(base + path, data=data, method=method)
     if body is not None:
@@ -46,10 +69,13 @@ def call(base, method, path, body=None, token=None):
     try:
         with urllib.request.urlopen(request, context=context(), timeout=30) as response:
             raw = response.read()
-            return response.status, dict(response.headers), json.loads(raw) if raw else {}
+            status, headers = response.status, dict(response.headers)
     except urllib.error.HTTPError as error:
         raw = error.read()
-        return error.code, dict(error.headers), json.loads(raw) if raw else {}
+        status, headers = error.code, dict(error.headers)
+    answer = json.loads(raw) if raw else {}
+    harvest(answer)
+    return status, headers, answer
 
 
 # TLS: 1.3 accepted, 1.2 refused.
@@ -157,3 +183,4 @@ check(status == 401, f"a disabled account logged in on node 2: {status}")
 status, _, ready = call(NODE2, "GET", "/health/ready")
 check(status == 200 and ready["checks"].get("redis") == "up" and ready["checks"].get("database") == "up", f"ready: {status} {ready}")
 print("e2e flow passed")
+print(json.dumps({"secrets": sorted(secrets)}))
