@@ -57,8 +57,21 @@ struct BufferedLogTests {
 
 extension Thread {
     /// Reads `handle` to its end on a thread of its own.
+    ///
+    /// A real thread, not a task: a blocking read in a task holds one of the few cooperative threads (two
+    /// on a two-core machine), and a few of these tests running at once then starve the very tasks that
+    /// write and close the pipe.
     static func detachedRead(_ handle: FileHandle) -> Task<Data, Never> {
         nonisolated(unsafe) let handle = handle
-        return Task.detached { handle.readDataToEndOfFile() }
+        let (stream, continuation) = AsyncStream<Data>.makeStream()
+        let thread = Thread {
+            continuation.yield(handle.readDataToEndOfFile())
+            continuation.finish()
+        }
+        thread.start()
+        return Task {
+            for await data in stream { return data }
+            return Data()
+        }
     }
 }
