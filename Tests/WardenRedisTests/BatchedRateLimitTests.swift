@@ -14,8 +14,14 @@ struct BatchedRateLimitTests {
         let server = try RedisServer()
         try await server.start()
         let limit = RateLimit(limit: 500, window: 60)
+        // 90 callers open each node's pool at once; on a loaded machine (the whole suite in parallel on two
+        // cores) that burst can outlast the production lease timeout. This test is about what is admitted, not
+        // about the timeout, so it waits longer for a connection.
+        var configuration = try RedisConfiguration(url: server.url)
+        configuration.leaseTimeout = .seconds(30)
+        configuration.connectTimeout = .seconds(10)
         let nodes = (0..<3).map { _ in
-            BatchedRateLimiter(limit: limit, store: RedisRateLimitStore(client: RedisClient(configuration: try! RedisConfiguration(url: server.url)), prefix: "t"))
+            BatchedRateLimiter(limit: limit, store: RedisRateLimitStore(client: RedisClient(configuration: configuration), prefix: "t"))
         }
         #expect(nodes[0].batch == 10)
         let now = Date()
