@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 //
 // Warden: field encryption, authentication, sessions and audit for backend teams.
 // Layers and module boundaries are described in docs/architecture.md; inner modules never import outer ones.
@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "WardenTLS", targets: ["WardenTLS"]),
         .library(name: "WardenMigrate", targets: ["WardenMigrate"]),
         .library(name: "WardenWebAuthn", targets: ["WardenWebAuthn"]),
+        .library(name: "WardenApp", targets: ["WardenApp"]),
         .executable(name: "warden", targets: ["warden"]),
         .executable(name: "warden-bench", targets: ["warden-bench"]),
         .executable(name: "warden-fuzz", targets: ["warden-fuzz"]),
@@ -49,6 +50,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Settings from flags, the environment and a JSON or YAML file; Yams to list a YAML file's keys.
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["JSON", "YAML"]),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         .target(
@@ -214,9 +219,26 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "WardenApp",
+            dependencies: [
+                "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSQL", "WardenMFA", "WardenSessions", "WardenRedis",
+                "WardenDelivery", "WardenHTTP", "WardenTLS", "WardenAuth", "WardenMigrate", "WardenWebAuthn",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "warden",
             dependencies: [
+                "WardenApp",
                 "WardenCore",
                 "WardenCrypto",
                 "WardenAudit",
@@ -313,7 +335,7 @@ let package = Package(
             name: "WardenHTTPTests",
             dependencies: [
                 "WardenHTTP", "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSessions", "WardenMFA", "WardenAuth", "WardenWebAuthn",
-                "WardenTestSupport",
+                "WardenApp", "WardenTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -323,6 +345,11 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WardenAppTests",
+            dependencies: ["WardenApp", "WardenHTTP", "WardenSessions"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -56,7 +56,8 @@ public struct MFAPolicy: Sendable, Equatable {
 
     public init() {}
 
-    func validated() throws(MFAError) -> MFAPolicy {
+    /// The policy, if every value is within its range.
+    public func validated() throws(MFAError) -> MFAPolicy {
         guard (6...8).contains(totpDigits), (6...8).contains(codeDigits), totpSecretBytes >= 20, (0...2).contains(totpWindow),
               codeLifetime > 0, codeLifetime <= 600, codeAttempts >= 1, challengeLifetime > 0, challengeLifetime <= 300,
               lockThreshold >= 1, hardStop >= lockThreshold, hardStop <= 100, backupCodeCount >= 1,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenApp
 import WardenAudit
 import WardenCore
 
@@ -14,7 +15,7 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             let result = try await Runtime.with(options.settings(), rotatingWhenDue: false) { runtime in
-                try await AuditVerifier(chain: runtime.store.auditChain).verify(runtime.store)
+                try await AuditVerifier(chain: runtime.database.auditChain).verify(runtime.database)
             }
             switch result {
             case .intact(let count):
@@ -45,7 +46,7 @@ struct AuditCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON object per line.") var json = false
 
         func run() async throws {
-            let entries = try await Runtime.with(options.settings(), rotatingWhenDue: false) { try await $0.store.latest(limit: max(1, min(limit, 10_000))) }
+            let entries = try await Runtime.with(options.settings(), rotatingWhenDue: false) { try await $0.database.latest(limit: max(1, min(limit, 10_000))) }
             for entry in entries {
                 let event = entry.event
                 if json {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenApp
 import WardenSQL
 
 struct DatabaseCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenApp
 import WardenAuth
 import WardenCrypto
 
@@ -14,8 +15,8 @@ struct EncryptCommand: AsyncParsableCommand {
     var context: String
 
     func run() async throws {
-        let settings = try options.settings()
-        let plaintext = try Terminal.readInput(limit: settings.configuration.maxPlaintextBytes)
+        let settings = try await options.settings()
+        let plaintext = try Terminal.readInput(limit: settings.cipher.maxPlaintextBytes)
         let text = try await Runtime.with(settings) { runtime in
             try await runtime.security().encrypt(Array(plaintext), context: context, runtime.principal).text
         }
@@ -38,7 +39,7 @@ struct DecryptCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let settings = try options.settings()
+        let settings = try await options.settings()
         let input = try settings.readCiphertext()
         let opened = try await Runtime.with(settings) { runtime in
             try runtime.cipher.open(trimmedIfText(input), context: try AccountSecurity.callerContext(context))
@@ -75,7 +76,7 @@ struct RewrapCommand: AsyncParsableCommand {
     var context: String
 
     func run() async throws {
-        let settings = try options.settings()
+        let settings = try await options.settings()
         let input = try settings.readCiphertext()
         let text = try await Runtime.with(settings) { runtime in
             try await runtime.cipher.rewrap(trimmedIfText(input), context: try AccountSecurity.callerContext(context)).text
@@ -88,7 +89,7 @@ extension Settings {
     /// Reads a ciphertext from standard input. The bound is generous (text forms expand by 4/3); the
     /// cipher applies the exact limit before any work.
     func readCiphertext() throws -> Data {
-        try Terminal.readInput(limit: configuration.maxPlaintextBytes * 2 + 4096)
+        try Terminal.readInput(limit: cipher.maxPlaintextBytes * 2 + 4096)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import WardenApp
 import WardenCrypto
 import WardenMigrate
 import WardenSQL

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenApp
 import WardenCrypto
 import WardenMigrate
 import WardenSQL
@@ -19,9 +20,9 @@ struct KeysCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let settings = try options.settings()
-            let (keyring, usage) = try await Runtime.with(settings, rotatingWhenDue: false) { ($0.cipher.keyring, try await $0.store.keyUsage()) }
-            let report = KeyringReport(keyring: keyring, policy: settings.configuration.policy, now: Date(), usage: usage, grace: settings.keyGrace)
+            let settings = try await options.settings()
+            let (keyring, usage) = try await Runtime.with(settings, rotatingWhenDue: false) { ($0.cipher.keyring, try await $0.database.keyUsage()) }
+            let report = KeyringReport(keyring: keyring, policy: settings.cipher.policy, now: Date(), usage: usage, grace: settings.keyGrace)
             if json {
                 FileHandle.standardOutput.write(report.json() + Data("\n".utf8))
             } else {
@@ -41,7 +42,7 @@ struct KeysCommand: AsyncParsableCommand {
         var ifDue = false
 
         func run() async throws {
-            let settings = try options.settings()
+            let settings = try await options.settings()
             let message = try await Runtime.with(settings, rotatingWhenDue: false) { runtime -> String in
                 let cipher = runtime.cipher
                 let before = cipher.keyring.primaryVersion
@@ -50,7 +51,7 @@ struct KeysCommand: AsyncParsableCommand {
                     return "rotated: the primary key version is now \(keyring.primaryVersion) (was \(before))"
                 }
                 guard try await cipher.rotateIfDue() else {
-                    let due = cipher.keyring.primary.created.addingTimeInterval(settings.configuration.policy.rotationPeriod)
+                    let due = cipher.keyring.primary.created.addingTimeInterval(settings.cipher.policy.rotationPeriod)
                     return "not due: primary key version \(before) rotates at \(KeyringReport.timestamp(due))"
                 }
                 return "rotated: the primary key version is now \(cipher.keyring.primaryVersion) (was \(before))"
@@ -74,7 +75,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let keyring = try await Runtime.with(options.settings(), rotatingWhenDue: false) { runtime in
-                let inUse = KeyAccounting.inUse(below: below, try await runtime.store.keyUsage())
+                let inUse = KeyAccounting.inUse(below: below, try await runtime.database.keyUsage())
                     .filter { $0.key >= runtime.cipher.keyring.minimumDecryptionVersion }
                 guard inUse.isEmpty || force else {
                     let list = inUse.sorted { $0.key < $1.key }.map { "version \($0.key): \($0.value) values" }.joined(separator: ", ")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenApp
 import WardenAuth
 import WardenMFA
 
@@ -19,7 +20,7 @@ struct MFACommand: AsyncParsableCommand {
                 let account = try await runtime.account(named: username)
                 return (
                     try await runtime.mfa.factors(accountID: account.id), try await runtime.mfa.remainingBackupCodes(accountID: account.id),
-                    try await runtime.store.mfaState(accountID: account.id) ?? MFAState())
+                    try await runtime.database.mfaState(accountID: account.id) ?? MFAState())
             }
             let lock = state.failures.stopped != nil ? "stopped (run `warden mfa reset`)"
                 : state.failures.lockedUntil.map { $0 > Date() ? "locked until \(KeyringReport.timestamp($0))" : "none" } ?? "none"

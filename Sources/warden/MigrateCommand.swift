@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenApp
 import WardenCrypto
 import WardenMigrate
 
@@ -106,9 +107,9 @@ struct MigrateCommand: AsyncParsableCommand {
         _ options: KeyringOptions, _ sources: Sources, _ output: Output, mode: String,
         _ body: @escaping @Sendable (Migrator) async throws -> MigrationReport
     ) async throws {
-        var settings = try options.settings()
+        var settings = try await options.settings()
         // Bulk sealing: reserve seals in large batches (the unused rest is given back at the end).
-        settings.configuration.policy.sealReservation = 1 << 16
+        settings.cipher.policy.sealReservation = 1 << 16
         let spec = try sources.spec(environment: settings.environment)
         let report: MigrationReport
         do {
@@ -116,7 +117,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 let migrator = Migrator(
                     spec: spec,
                     services: .init(
-                        cipher: runtime.cipher, store: runtime.store, accounts: runtime.accounts, access: runtime.access,
+                        cipher: runtime.cipher, store: runtime.database, accounts: runtime.accounts, access: runtime.access,
                         masterKey: runtime.masterKey, context: runtime.context),
                     quiet: output.quiet || output.json)
                 return try await body(migrator)

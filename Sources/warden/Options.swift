@@ -3,6 +3,8 @@ import Foundation
 import WardenAccess
 import WardenCore
 import WardenCrypto
+import WardenSQL
+import WardenApp
 
 #if canImport(Glibc)
 import Glibc
@@ -18,72 +20,29 @@ struct KeyringOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Rotate the primary key once it is this many days old (env WARDEN_KEY_ROTATION_DAYS).", valueName: "days"))
     var rotationDays: Double?
 
-    /// The settings from flags, then the environment, then defaults.
+    /// The configuration from `flags` (by variable name) and these options, then the environment, then
+    /// the configuration file (`configFile`, else `WARDEN_CONFIG_FILE`), then defaults; every problem is
+    /// reported at once.
     ///
-    /// The original system's variables (``OriginalEnvironment``) are read here and nowhere else: a note on
-    /// standard error for each one set, then its value in place of the Warden variable it stands in for,
-    /// where it has one and that is unset. The returned settings carry that environment.
-    func settings(environment given: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
-        for note in OriginalEnvironment.notes(for: given) { Terminal.note(note) }
-        let environment = OriginalEnvironment.applyingFallbacks(to: given)
-        let dataDirectory = dataDir ?? environment["WARDEN_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./.warden"
-        var configuration = FieldCipher.Configuration()
-        let days = try rotationDays ?? number("WARDEN_KEY_ROTATION_DAYS", environment) ?? 30
-        guard days > 0, days <= 3650 else { throw ValidationError("the rotation period must be between 1 second and 3650 days") }
-        configuration.policy.rotationPeriod = days * 86_400
-        if let limit = try number("WARDEN_SEAL_LIMIT", environment) {
-            guard limit >= 1, limit <= Double(1 << 32) else { throw ValidationError("WARDEN_SEAL_LIMIT must be between 1 and 2^32") }
-            configuration.policy.sealLimit = UInt64(limit)
-        }
-        if let maximum = try number("WARDEN_MAX_PLAINTEXT_BYTES", environment) {
-            guard maximum >= 1, maximum <= Double(1 << 30) else { throw ValidationError("WARDEN_MAX_PLAINTEXT_BYTES must be between 1 and 2^30") }
-            configuration.maxPlaintextBytes = Int(maximum)
-        }
-        configuration.legacyKeys = try LegacyKeys.fromEnvironment(environment)
+    /// The original system's variables (``OriginalEnvironment``) are applied there: a note on standard
+    /// error for each one set.
+    func settings(
+        configFile: String? = nil, flags given: [String: (value: String, flag: String)] = [:],
+        environment: [String: String] = ProcessInfo.processInfo.environment, notes: (String) -> Void = { Terminal.note($0) }
+    ) async throws -> Settings {
+        var flags = given
+        if let dataDir { flags["WARDEN_DATA_DIR"] = (dataDir, "--data-dir") }
+        if let rotationDays { flags["WARDEN_KEY_ROTATION_DAYS"] = (String(rotationDays), "--rotation-days") }
+        var configuration = try await WardenConfiguration.load(
+            flags: flags, environment: environment, file: configFile ?? environment[WardenConfiguration.fileVariable].flatMap { $0.isEmpty ? nil : $0 }, terminal: isatty(2) == 1, notes: notes)
         // A command seals at most once: reserve one seal at a time so the stored count stays exact.
-        configuration.policy.sealReservation = 1
-        var accounts = AccountService.Configuration()
-        if let minimum = try number("WARDEN_PASSWORD_MIN_LENGTH", environment) {
-            guard minimum >= 8, minimum <= 128 else { throw ValidationError("WARDEN_PASSWORD_MIN_LENGTH must be between 8 and 128") }
-            accounts.passwordPolicy = PasswordPolicy(minimumLength: Int(minimum))
-        }
-        if let sensitive = environment["WARDEN_SEAL_EMAILS"], !sensitive.isEmpty {
-            guard ["true", "false"].contains(sensitive) else { throw ValidationError("WARDEN_SEAL_EMAILS must be true or false") }
-            accounts.emailsAreSensitive = sensitive == "true"
-        }
-        var scrypt = ScryptParameters.owasp
-        if let logN = try number("WARDEN_SCRYPT_LOG_N", environment) { scrypt.logN = Int(logN) }
-        if let r = try number("WARDEN_SCRYPT_R", environment) { scrypt.blockSize = Int(r) }
-        if let p = try number("WARDEN_SCRYPT_P", environment) { scrypt.parallelism = Int(p) }
-        guard scrypt.isWithinBounds else {
-            throw ValidationError("scrypt parameters out of bounds (log2 N 10–22, r 1–32, p 1–16, at most 1 GiB)")
-        }
-        var hashing = Settings.PasswordHashing()
-        if let threads = try number("WARDEN_PASSWORD_HASH_THREADS", environment) {
-            guard threads >= 1, threads <= 256, threads == threads.rounded() else { throw ValidationError("WARDEN_PASSWORD_HASH_THREADS must be a whole number, 1–256") }
-            hashing.threads = Int(threads)
-        }
-        if let queue = try number("WARDEN_PASSWORD_HASH_QUEUE", environment) {
-            guard queue >= 0, queue <= 100_000, queue == queue.rounded() else { throw ValidationError("WARDEN_PASSWORD_HASH_QUEUE must be a whole number, 0–100000") }
-            hashing.queue = Int(queue)
-        }
-        let databaseURL = environment["WARDEN_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        // The original kept a version usable for twice the rotation period (its "grace period").
-        let graceDays = try number("WARDEN_KEY_GRACE_DAYS", environment) ?? 2 * days
-        guard graceDays >= 0, graceDays <= 3650 else { throw ValidationError("WARDEN_KEY_GRACE_DAYS must be between 0 and 3650") }
-        var settings = Settings(
-            dataDirectory: dataDirectory, databaseURL: databaseURL, configuration: configuration,
-            accounts: accounts, scrypt: scrypt, passwordHashing: hashing, environment: environment)
-        settings.keyGrace = graceDays * 86_400
-        return settings
-    }
-
-    private func number(_ name: String, _ environment: [String: String]) throws -> Double? {
-        guard let text = environment[name], !text.isEmpty else { return nil }
-        guard let value = Double(text), value.isFinite else { throw ValidationError("\(name) must be a number") }
-        return value
+        configuration.cipher.policy.sealReservation = 1
+        return configuration
     }
 }
+
+/// The command line's name for the configuration.
+typealias Settings = WardenConfiguration
 
 enum Terminal {
     /// While `warden serve` runs, its logger: warnings and notes become log lines in the configured format
@@ -129,5 +88,13 @@ enum Terminal {
             }
         }
         return data
+    }
+}
+
+extension Runtime {
+    /// The SQL store the command line opened (``WardenConfiguration/open(rotatingWhenDue:)`` always opens one).
+    var database: SQLStore {
+        guard let store else { preconditionFailure("the command line's runtime is opened from the configuration, with its SQL store") }
+        return store
     }
 }

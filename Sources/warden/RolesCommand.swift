@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenApp
 import WardenAccess
 
 struct RolesCommand: AsyncParsableCommand {

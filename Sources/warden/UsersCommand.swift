@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenApp
 import WardenAccess
 import WardenAuth
 import WardenCrypto
@@ -30,7 +31,7 @@ struct UsersCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let settings = try options.settings()
+            let settings = try await options.settings()
             var password: String?
             var legacy: PasswordHash?
             if passwordStdin { password = try Terminal.readLine() }
@@ -77,7 +78,7 @@ struct UsersCommand: AsyncParsableCommand {
         func run() async throws {
             let (account, grants, permissions) = try await Runtime.with(options.settings()) { runtime in
                 let account = try await runtime.account(named: username)
-                let authorizer = Authorizer(store: runtime.store)
+                let authorizer = Authorizer(store: runtime.database)
                 return (account, try await runtime.access.grants(of: account), try await authorizer.permissions(of: account))
             }
             var object = AccountReport.object(account)

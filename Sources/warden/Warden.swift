@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenApp
 import NIOCore
 import NIOPosix
 
@@ -17,7 +18,7 @@ struct Warden: AsyncParsableCommand {
             """,
         version: WardenVersion.description,
         groupedSubcommands: [
-            CommandGroup(name: "Service", subcommands: [ServeCommand.self, CertsCommand.self]),
+            CommandGroup(name: "Service", subcommands: [ServeCommand.self, ConfigCommand.self, CertsCommand.self]),
             CommandGroup(name: "Accounts and access", subcommands: [UsersCommand.self, RolesCommand.self, MFACommand.self]),
             CommandGroup(name: "Keys and field encryption", subcommands: [KeysCommand.self, EncryptCommand.self, DecryptCommand.self, RewrapCommand.self]),
             CommandGroup(name: "Audit", subcommands: [AuditCommand.self]),

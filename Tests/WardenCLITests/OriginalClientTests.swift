@@ -47,6 +47,6 @@ struct OriginalClientTests {
         defer { cli.cleanup() }
         let refused = try await cli.run(["serve", "--port", "0", "--no-tls"], environment: ["WARDEN_API_COMPATIBILITY": "python"])
         #expect(refused.status != 0)
-        #expect(refused.stderr.contains("WARDEN_API_COMPATIBILITY is warden or original"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("WARDEN_API_COMPATIBILITY (from environment WARDEN_API_COMPATIBILITY): must be original or warden"), "\(refused.stderr)")
     }
 }

@@ -2,10 +2,12 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import Prometheus
 import Testing
 import WardenAccess
+import WardenApp
 import WardenAudit
 import WardenAuth
 import WardenCore
@@ -40,28 +42,27 @@ struct APIFixture: Sendable {
         passwords: ScryptParameters = cheapPasswords, hasher: PasswordHasher? = nil, accountConfiguration: AccountService.Configuration = AccountService.Configuration(),
         databaseProbes: ProbeCounter? = nil, clock: any WallClock = SystemWallClock(), relyingParty: RelyingParty? = localhost, _ configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> APIFixture {
-        var configuration = ServerConfiguration()
-        configuration.tls = true
-        configure(&configuration)
+        // The production wiring (`WardenApplication.api` over `Runtime.make`), on memory stores.
+        var configuration = WardenConfiguration()
+        configuration.server.tls = true
+        configuration.server.port = 0
+        configure(&configuration.server)
+        configuration.scrypt = passwords
+        configuration.accounts = accountConfiguration
+        configuration.relyingParty = relyingParty
+        configuration.actor = "test"
         let audit = MemoryAuditLog(chain: AuditChain(key: masterKey.auditKey))
         let directory = MemoryDirectory(auditLog: audit)
-        let cipher = try await FieldCipher.load(store: MemoryKeyringStore(), masterKey: masterKey)
-        let accounts = AccountService(store: directory, hasher: hasher ?? PasswordHasher(parameters: passwords), cipher: cipher, configuration: accountConfiguration)
-        let access = AccessService(store: directory)
-        let policy = SessionPolicy()
-        let keys = TokenKeys(store: MemorySigningKeyStore(), cipher: cipher, overlap: policy.refreshTokenLifetime)
-        try await keys.load()
-        let tokens = TokenService(keys: keys, policy: policy)
         let store = SwitchableSessionStore()
         let ledger = MemoryRevocationLedger()
-        let sessions = SessionService(store: store, activity: store, ledger: ledger, tokens: tokens, policy: policy, audit: audit)
-        let limiter = MemoryRateLimitStore()
-        let mfa = try MFAService(store: MemoryMFAStore(audit: audit), cipher: cipher, hashKey: masterKey.secretHashKey, limiter: limiter, relyingParty: relyingParty)
-        let security = AccountSecurity(
-            accounts: accounts, access: access, authorizer: Authorizer(store: directory), sessions: sessions, tokens: tokens, mfa: mfa,
-            cipher: cipher, limiter: limiter, audit: audit, policy: configuration.securityPolicy)
-        let services = WardenServices(security: security, limiter: limiter, auditReader: audit, databaseHealthy: { await databaseProbes?.probe(); return true }, redisHealthy: nil, channels: [], clock: clock)
-        return APIFixture(api: WardenAPI(services: services, configuration: configuration, metrics: Self.metrics()), audit: audit, directory: directory, accounts: accounts, access: access, sessionStore: store, ledger: ledger)
+        let stores = WardenStores(
+            keyring: MemoryKeyringStore(), accounts: directory, access: directory, signingKeys: MemorySigningKeyStore(), sessions: store, activity: store,
+            ledger: ledger, limiter: MemoryRateLimitStore(), mfa: MemoryMFAStore(audit: audit), audit: audit)
+        let runtime = try await Runtime.make(configuration: configuration, stores: stores, masterKey: masterKey, hasher: hasher)
+        try await runtime.keys.load()
+        let api = try WardenApplication.api(
+            configuration: configuration, runtime: runtime, metrics: Self.metrics(), databaseHealthy: { await databaseProbes?.probe(); return true }, clock: clock)
+        return APIFixture(api: api, audit: audit, directory: directory, accounts: runtime.accounts, access: runtime.access, sessionStore: store, ledger: ledger)
     }
 
     /// Metrics over a registry of the fixture's own (never the process-wide bootstrap, which a test
@@ -74,7 +75,11 @@ struct APIFixture: Sendable {
         return Metrics(factory: factory, exposition: { registry.emitToString() })
     }
 
-    var app: some ApplicationProtocol { Application(router: api.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0))) }
+    /// The application `warden serve` runs (`WardenServer.application`: the HTTP/1.1 channel with header
+    /// and idle timeouts, the security-headers guard), without TLS, on a free port of the loopback address.
+    var app: some ApplicationProtocol {
+        get throws { try WardenServer.application(api: api, tls: nil, logger: Logger(label: "warden.test")) }
+    }
 
     /// Creates an account (with roles) directly.
     @discardableResult
