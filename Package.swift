@@ -1,4 +1,4 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 //
 // Warden: field encryption, authentication, sessions and audit for backend teams.
 // Layers and module boundaries are described in docs/architecture.md; inner modules never import outer ones.
@@ -7,6 +7,10 @@ import PackageDescription
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+    // Every module whose members a file uses is imported by that file (as Hummingbird does).
+    .enableUpcomingFeature("MemberImportVisibility"),
+    // Warnings are errors in Warden's own targets (not in its dependencies).
+    .treatAllWarnings(as: .error),
 ]
 
 let package = Package(

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import WardenAccess
 public import WardenAudit
 public import WardenAuth

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Hummingbird
 public import Logging
 import NIOSSL
@@ -13,6 +13,7 @@ public import WardenDelivery
 public import WardenHTTP
 import WardenMFA
 import WardenMigrate
+import WardenRedis
 import WardenSQL
 import WardenSessions
 import WardenTLS

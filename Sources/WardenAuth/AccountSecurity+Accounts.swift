@@ -3,6 +3,8 @@ public import WardenAccess
 public import WardenAudit
 public import WardenCore
 public import WardenCrypto
+import WardenMFA
+import WardenSessions
 
 extension AccountSecurity {
     /// Who may create accounts through self-registration.

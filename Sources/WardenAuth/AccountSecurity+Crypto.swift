@@ -1,4 +1,6 @@
 import Foundation
+import WardenAudit
+import WardenCore
 public import WardenCrypto
 
 extension AccountSecurity {

@@ -1,5 +1,6 @@
 import Foundation
 public import WardenAccess
+import WardenAudit
 public import WardenCore
 public import WardenMFA
 public import WardenSessions

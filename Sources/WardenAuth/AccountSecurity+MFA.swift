@@ -1,6 +1,8 @@
 public import Foundation
 public import WardenAccess
+import WardenCore
 public import WardenMFA
+import WardenSessions
 
 extension AccountSecurity {
     /// A fresh proof of identity, sent with a sensitive change: the current password (accounts without

@@ -1,5 +1,6 @@
 public import Foundation
 import WardenAccess
+import WardenAudit
 public import WardenCore
 public import WardenMFA
 public import WardenSessions

@@ -1,5 +1,6 @@
 public import Foundation
 public import WardenAccess
+import WardenCore
 
 extension AccountSecurity {
     /// Grants `role` to `target`, optionally until `expires`.

@@ -1,5 +1,5 @@
 public import Foundation
-public import WardenAccess
+import WardenAccess
 public import WardenCore
 public import WardenSessions
 

@@ -1,4 +1,5 @@
 public import Hummingbird
+import Logging
 import NIOCore
 public import WardenCore
 public import WardenAuth

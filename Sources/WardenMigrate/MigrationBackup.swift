@@ -1,3 +1,4 @@
+import CoreFoundation
 import Crypto
 public import Foundation
 import WardenCore

@@ -2,6 +2,7 @@ import Crypto
 public import Foundation
 import SQLKit
 import WardenAccess
+import WardenAudit
 import WardenCore
 import WardenCrypto
 import WardenSQL

@@ -1,5 +1,6 @@
 public import Foundation
 import SQLKit
+import Synchronization
 public import WardenAccess
 public import WardenCore
 

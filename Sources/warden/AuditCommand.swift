@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import WardenAccess
 import WardenApp
 import WardenAudit
 import WardenCore
+import WardenSQL
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

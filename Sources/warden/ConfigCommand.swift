@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WardenApp
 import WardenCrypto
+import WardenHTTP
 import WardenRedis
 import WardenTLS
 

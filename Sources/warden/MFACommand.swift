@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import WardenAccess
 import WardenApp
 import WardenAuth
 import WardenMFA
+import WardenSQL
 
 /// Administrators' view of an account's second factors, and the recovery from a lock or the hard stop.
 struct MFACommand: AsyncParsableCommand {

@@ -1,4 +1,4 @@
-public import Dispatch
+import Dispatch
 public import WardenCore
 
 /// Holds `slots` places of a ``WorkerThreads`` (its running threads, then its queue) with jobs that block

@@ -144,14 +144,14 @@ struct AccountServiceTests {
         #expect(digest.count == 64)
         let hash = try #require(PasswordHash.legacy(salt: "8f2c1a9e5b7d4c3a", hexDigest: digest))
         let account = try await fixture.accounts.create(username: "veteran", legacyHash: hash, context: adminContext)
-        #expect(try await fixture.directory.account(id: account.id)?.passwordHash?.hasPrefix("$aivillage-pbkdf2-sha256$i=100000$") == true)
+        #expect(await fixture.directory.account(id: account.id)?.passwordHash?.hasPrefix("$aivillage-pbkdf2-sha256$i=100000$") == true)
 
         await #expect(throws: AccessError.invalidCredentials) {
             _ = try await fixture.accounts.authenticate(username: "veteran", password: "Tr0ub4dor&3 from the new days", context: adminContext)
         }
-        #expect(try await fixture.directory.account(id: account.id)?.passwordHash?.hasPrefix("$aivillage") == true)
+        #expect(await fixture.directory.account(id: account.id)?.passwordHash?.hasPrefix("$aivillage") == true)
         _ = try await fixture.accounts.authenticate(username: "veteran", password: legacyPassword, context: adminContext)
-        let rehashed = try #require(try await fixture.directory.account(id: account.id)?.passwordHash)
+        let rehashed = try #require(await fixture.directory.account(id: account.id)?.passwordHash)
         #expect(rehashed.hasPrefix("$scrypt$ln=10,r=8,p=1$"))
         #expect(fixture.auditLog.events.map(\.action).contains("password.rehashed"))
         _ = try await fixture.accounts.authenticate(username: "veteran", password: legacyPassword, context: adminContext)
@@ -219,13 +219,13 @@ final class InterferingDirectory: AccountStore {
     }
 
     func insert(_ account: StoredAccount, audit: [AuditEvent]) async throws { try await inner.insert(account, audit: audit) }
-    func account(id: UUID) async throws -> StoredAccount? { try await inner.account(id: id) }
+    func account(id: UUID) async throws -> StoredAccount? { await inner.account(id: id) }
     func account(usernameKey: String) async throws -> StoredAccount? {
-        let found = try await inner.account(usernameKey: usernameKey)
+        let found = await inner.account(usernameKey: usernameKey)
         if let found { try await interference(inner, found.id) }
         return found
     }
-    func accounts() async throws -> [StoredAccount] { try await inner.accounts() }
+    func accounts() async throws -> [StoredAccount] { await inner.accounts() }
     func update(id: UUID, _ change: @Sendable (inout StoredAccount) throws -> [AuditEvent]) async throws -> StoredAccount { try await inner.update(id: id, change) }
     func delete(id: UUID, audit: [AuditEvent]) async throws { try await inner.delete(id: id, audit: audit) }
     func append(_ events: [AuditEvent]) async throws { try await inner.append(events) }

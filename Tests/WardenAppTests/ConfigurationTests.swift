@@ -1,11 +1,15 @@
 import Foundation
+import Logging
 import Testing
+import WardenAccess
 @testable import WardenApp
 import WardenHTTP
+import WardenMFA
 import WardenSessions
 
 #if canImport(Glibc)
 import Glibc
+import WardenWebAuthn
 #endif
 
 /// The configuration: sources in order, every problem at once, secrets kept out of errors and reports,

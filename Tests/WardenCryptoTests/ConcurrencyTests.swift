@@ -32,10 +32,10 @@ struct ConcurrencyTests {
         #expect(nonces.count == tasks * perTask)
         #expect(Set(nonces).count == nonces.count, "a nonce repeated")
         #expect(cipher.sealCount(version: 1) == UInt64(tasks * perTask))
-        let reserved = try #require(try await store.load()?.versions.first?.sealsReserved)
+        let reserved = try #require(try store.load()?.versions.first?.sealsReserved)
         #expect(reserved >= UInt64(tasks * perTask))
         try await cipher.close()
-        #expect(try await store.load()?.versions.first?.sealsReserved == UInt64(tasks * perTask))
+        #expect(try store.load()?.versions.first?.sealsReserved == UInt64(tasks * perTask))
     }
 
     @Test func concurrentDueChecksRotateOnce() async throws {

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import WardenAccess
+import WardenAudit
 import WardenAuth
 import WardenCore
 import WardenCrypto
@@ -344,7 +345,7 @@ struct AccountSecurityTests {
             #expect(try await client.json(.delete, "/auth/sessions/\(second["session_id"] as! String)", token: mallory).status == .notFound)
             #expect(try await client.json(.get, "/auth/sessions", token: second["access_token"] as? String).status == .ok)
         }
-        let ledger = try await f.ledger.activeRevocations(now: Date())
+        let ledger = await f.ledger.activeRevocations(now: Date())
         #expect(ledger.sessions.count == 1)
         #expect(ledger.sessions.allSatisfy { $0.accountID == ada.id })
     }

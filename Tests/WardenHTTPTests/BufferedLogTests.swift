@@ -62,7 +62,6 @@ extension Thread {
     /// on a two-core machine), and a few of these tests running at once then starve the very tasks that
     /// write and close the pipe.
     static func detachedRead(_ handle: FileHandle) -> Task<Data, Never> {
-        nonisolated(unsafe) let handle = handle
         let (stream, continuation) = AsyncStream<Data>.makeStream()
         let thread = Thread {
             continuation.yield(handle.readDataToEndOfFile())

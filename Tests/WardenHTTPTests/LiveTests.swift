@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import WardenAudit
+import WardenCore
 import WardenHTTP
 
 /// Over a real socket: the client's address, trusted proxies, metrics.

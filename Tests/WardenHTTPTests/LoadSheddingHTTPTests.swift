@@ -4,8 +4,10 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 import WardenAccess
+import WardenAudit
 import WardenCore
 import WardenCrypto
+import WardenHTTP
 import WardenTestSupport
 
 /// A login storm meets a full hashing pool: 503 `busy` with `Retry-After`, identical for every name, and

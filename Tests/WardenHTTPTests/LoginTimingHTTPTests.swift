@@ -4,10 +4,13 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOFoundationEssentialsCompat
 import Testing
 import WardenAccess
+import WardenAudit
 import WardenCore
 import WardenCrypto
+import WardenHTTP
 
 /// Over a real socket and at production scrypt parameters, a login refused for a wrong password, an
 /// unknown username, a disabled account or an account under a password lock gets the same answer in the

@@ -1,6 +1,9 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import Testing
+import WardenAccess
 import WardenHTTP
 import WardenTestSupport
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenTLS
+import SwiftASN1
 import X509
 
 @Suite("Writing certificate files and the embedded default")

@@ -1,4 +1,5 @@
 public import Foundation
+import WardenAudit
 public import WardenCore
 public import WardenCrypto
 import Synchronization

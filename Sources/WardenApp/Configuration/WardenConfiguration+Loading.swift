@@ -1,5 +1,5 @@
 import Configuration
-public import Foundation
+import Foundation
 import Logging
 import SystemPackage
 import WardenAccess

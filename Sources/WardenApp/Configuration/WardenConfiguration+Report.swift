@@ -1,3 +1,4 @@
+import Foundation
 extension WardenConfiguration {
     /// One line per setting for `warden config show`: its effective value (a secret only as `(secret, set)`)
     /// and where it came from.

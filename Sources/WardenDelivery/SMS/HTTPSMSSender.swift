@@ -2,6 +2,7 @@ public import AsyncHTTPClient
 public import Foundation
 public import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Sends text messages through a Twilio-style REST API with AsyncHTTPClient.
 ///

@@ -3,8 +3,10 @@ import Hummingbird
 import NIOCore
 import Synchronization
 import WardenAuth
+import WardenCore
 import WardenCrypto
 import WardenMFA
+import WardenSessions
 
 /// The last readiness answer, kept for a second.
 final class ReadinessCache: Sendable {

@@ -1,4 +1,5 @@
 public import Foundation
+import Crypto
 import JWTKit
 import Synchronization
 public import WardenCore
