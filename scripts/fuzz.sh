@@ -5,12 +5,13 @@
 #
 # Builds the `warden-fuzz` target with -sanitize=fuzzer into .build-fuzz, then runs it over a copy of
 # Fuzz/corpus (linked with lld: gold fails on the fuzzer runtime). Inputs that crash are written to Fuzz/crashes/; add them to Fuzz/corpus once fixed so the
-# test suite replays them.
+# test suite replays them. The fuzz entries reach the parsers through `@testable import` (they are not
+# part of the production modules), so the release build enables testing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 swift build -c release --product warden-fuzz --scratch-path .build-fuzz \
-  -Xswiftc -sanitize=fuzzer -Xswiftc -DWARDEN_LIBFUZZER -Xswiftc -use-ld=lld
+  -Xswiftc -sanitize=fuzzer -Xswiftc -DWARDEN_LIBFUZZER -Xswiftc -use-ld=lld -Xswiftc -enable-testing
 work=$(mktemp -d)
 cp Fuzz/corpus/* "$work"/
 mkdir -p Fuzz/crashes

@@ -24,7 +24,7 @@ python3 -c 'import cryptography, jwt, pyotp, zxingcpp, segno, PIL, aiosmtpd, fid
 
 step "Test vectors"
 if [ -z "${WARDEN_VECTORS_DIR:-}" ]; then
-  for candidate in ../shared/vectors /work/shared/vectors; do
+  for candidate in ../shared/vectors; do
     if [ -d "$candidate/wycheproof" ]; then WARDEN_VECTORS_DIR=$(cd "$candidate" && pwd); break; fi
   done
 fi

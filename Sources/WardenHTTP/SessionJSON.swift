@@ -1,5 +1,5 @@
-import NIOCore
-import WardenSessions
+public import NIOCore
+public import WardenSessions
 
 /// A value that writes its own JSON into the response (``JSONWriter`` calls it), for bodies on hot paths:
 /// no dictionary of existentials is built for it.
@@ -53,5 +53,16 @@ struct SessionJSON: JSONWritable {
         let view = text.unicodeScalars
         guard let end = view.index(view.startIndex, offsetBy: scalars, limitedBy: view.endIndex) else { return text }
         return String(text[..<end])
+    }
+}
+
+extension WardenAPI {
+    /// The body of `GET /auth/sessions` for `sessions`, as the route writes it: for `warden-bench`, which
+    /// measures it against Foundation's way (the comparison lives in the benchmark, not here).
+    @_spi(Benchmarks)
+    public static func sessionListingBody(_ sessions: [SessionRecord], current: String) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        JSONWriter.write(["sessions": sessions.map { session($0, current: current) }, "total_sessions": sessions.count], into: &buffer)
+        return buffer
     }
 }

@@ -6,8 +6,8 @@
 // entry point.
 import Foundation
 import NIOCore
-@_spi(Fuzzing) import WardenCrypto
-@_spi(Fuzzing) import WardenDelivery
+import WardenCrypto
+
 import WardenRedis
 
 /// Every parser Warden owns, on one input.

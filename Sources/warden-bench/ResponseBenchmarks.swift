@@ -1,18 +1,16 @@
-public import NIOCore
-public import WardenSessions
+import NIOCore
+@_spi(Benchmarks) import WardenHTTP
+import WardenSessions
 import Foundation
 
 /// The session listing's response body, for `warden-bench`: as the route writes it, and as Foundation's
 /// `JSONSerialization` with Foundation's date formatting wrote it before (for comparison).
-@_spi(Benchmarks)
-public enum ResponseBenchmarks {
-    public static func sessionListing(_ sessions: [SessionRecord], current: String) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        JSONWriter.write(["sessions": sessions.map { WardenAPI.session($0, current: current) }, "total_sessions": sessions.count], into: &buffer)
-        return buffer
+enum ResponseBenchmarks {
+    static func sessionListing(_ sessions: [SessionRecord], current: String) -> ByteBuffer {
+        WardenAPI.sessionListingBody(sessions, current: current)
     }
 
-    public static func sessionListingWithFoundation(_ sessions: [SessionRecord], current: String) -> ByteBuffer {
+    static func sessionListingWithFoundation(_ sessions: [SessionRecord], current: String) -> ByteBuffer {
         let style = Date.ISO8601FormatStyle()
         let object: [String: Any] = ["sessions": sessions.map { session -> [String: Any] in
             [

@@ -1,12 +1,12 @@
 import NIOCore
+@testable import WardenDelivery
 
 /// One fuzzing input pushed through the SMTP client's reply parsing, with the properties it must keep.
 ///
 /// Used by the `warden-fuzz` target (under libFuzzer and as a corpus replay in the test script). A
 /// violated property stops the process (`precondition`), which the fuzzer reports as a crash.
-@_spi(Fuzzing)
-public enum DeliveryFuzzEntry {
-    public static func run(_ input: [UInt8]) {
+enum DeliveryFuzzEntry {
+    static func run(_ input: [UInt8]) {
         // The replies a server's bytes frame into do not depend on how the bytes arrive: all at once, one
         // byte at a time, or in two pieces. An error ends the stream at the same reply in every case.
         let whole = replies([input[...]])

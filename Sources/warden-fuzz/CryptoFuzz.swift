@@ -1,12 +1,12 @@
 import Foundation
 import WardenCore
+@testable import WardenCrypto
 
 /// One fuzzing input pushed through every parser WardenCrypto owns, with the properties they must keep.
 ///
 /// Used by the `warden-fuzz` target, both under libFuzzer and as a corpus replay in the test script.
 /// A violated property stops the process (`precondition`), which the fuzzer reports as a crash.
-@_spi(Fuzzing)
-public enum FuzzEntry {
+enum FuzzEntry {
     /// A fixed keyring and legacy keys, so inputs also reach the authentication checks.
     private static let fixture: (keyring: Keyring, legacy: LegacyReader) = {
         let masterKey = try! MasterKey(bytes: [UInt8](repeating: 0x42, count: 32))
@@ -18,7 +18,7 @@ public enum FuzzEntry {
         return (try! Keyring(document: document, masterKey: masterKey), legacy)
     }()
 
-    public static func run(_ input: [UInt8]) {
+    static func run(_ input: [UInt8]) {
         let (keyring, legacy) = fixture
         // Base64: whatever decodes must re-encode to exactly the input (one encoding per byte string).
         for alphabet in [Base64.Alphabet.standard, .url] {
