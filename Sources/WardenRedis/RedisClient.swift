@@ -39,11 +39,22 @@ public final class RedisClient: Sendable {
 
     /// Sends one command, timing the round trip (from the request written to the reply read, without the
     /// wait for a pooled connection) under `name`.
-    private func send(_ command: [RedisArgument], timedAs name: String) async throws -> RESPValue {
+    private func send(_ command: [RedisArgument], timedAs name: String, admitting admit: Admission? = nil) async throws -> RESPValue {
         sent.add(1, ordering: .relaxed)
         return try await pool.withConnection { connection in
-            try await self.timers.measure(name) { try await connection.send(command) }
+            try admit?(connection.instanceID)
+            return try await self.timers.measure(name) { try await connection.send(command) }
         }
+    }
+
+    /// Decides, before a command is written, whether the server instance of the connection it would go
+    /// on (its `run_id`) may answer it; throwing stops the command unsent.
+    public typealias Admission = @Sendable (_ instanceID: String) throws -> Void
+
+    /// Sends one command only if `admit` accepts the server instance it would reach.
+    @discardableResult
+    public func send(_ command: [RedisArgument], admitting admit: @escaping Admission) async throws -> RESPValue {
+        try await send(command, timedAs: command.first.map(Self.commandName) ?? "other", admitting: admit)
     }
 
     /// A command's name as a label value: the upper-cased command when it is one (letters only, at most
@@ -61,22 +72,23 @@ public final class RedisClient: Sendable {
 
     /// Sends several commands in one round trip. Error replies come back as ``RESPValue/error(_:)`` in
     /// their place; they do not throw.
-    public func pipeline(_ commands: [[RedisArgument]]) async throws -> [RESPValue] {
+    public func pipeline(_ commands: [[RedisArgument]], admitting admit: Admission? = nil) async throws -> [RESPValue] {
         sent.add(1, ordering: .relaxed)
         return try await pool.withConnection { connection in
-            try await self.timers.measure("pipeline") { try await connection.sendRaw(commands) }
+            try admit?(connection.instanceID)
+            return try await self.timers.measure("pipeline") { try await connection.sendRaw(commands) }
         }
     }
 
     /// Runs a Lua script by its SHA-1 (`EVALSHA`), loading it with `EVAL` when the server does not have it
     /// cached (after a restart or `SCRIPT FLUSH`).
     @discardableResult
-    public func run(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) async throws -> RESPValue {
+    public func run(_ script: RedisScript, keys: [String], arguments: [RedisArgument], admitting admit: Admission? = nil) async throws -> RESPValue {
         let tail: [RedisArgument] = [RedisArgument(keys.count)] + keys.map { RedisArgument($0) } + arguments
         do {
-            return try await send(["EVALSHA", RedisArgument(script.sha1)] + tail, timedAs: script.name)
+            return try await send(["EVALSHA", RedisArgument(script.sha1)] + tail, timedAs: script.name, admitting: admit)
         } catch let error as RedisError where error.isNoScript {
-            return try await send(["EVAL", RedisArgument(script.source)] + tail, timedAs: script.name)
+            return try await send(["EVAL", RedisArgument(script.source)] + tail, timedAs: script.name, admitting: admit)
         }
     }
 

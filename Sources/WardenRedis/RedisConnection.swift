@@ -8,6 +8,10 @@ import Synchronization
 final class RedisConnection: Sendable {
     let channel: any Channel
     private let commandTimeout: Duration
+    /// The server's `run_id`, read once when the connection is made: it changes whenever the server
+    /// restarts, and a restart always ends the connection, so a connection speaks to one instance.
+    private let runID = Mutex("")
+    var instanceID: String { runID.withLock { $0 } }
 
     private init(channel: any Channel, commandTimeout: Duration) {
         self.channel = channel
@@ -73,6 +77,9 @@ final class RedisConnection: Sendable {
         if configuration.database != 0 {
             _ = try await send(["SELECT", RedisArgument(configuration.database)])
         }
+        let info = try await send(["INFO", "server"]).string ?? ""
+        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("run_id:") }
+        runID.withLock { $0 = line.map { String($0.dropFirst("run_id:".count)) } ?? "" }
     }
 
     /// Sends one command; an error reply throws.

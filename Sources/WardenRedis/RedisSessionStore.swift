@@ -1,5 +1,6 @@
 public import Foundation
 import NIOCore
+import Synchronization
 import WardenCore
 public import WardenSessions
 
@@ -11,6 +12,9 @@ public import WardenSessions
 public final class RedisSessionStore: SessionStore, ActivityStore {
     let client: RedisClient
     let prefix: String
+    /// Which server instance answers count (see ``requireReplayedInstance()``).
+    private let gate = InstanceGate()
+    private var admit: RedisClient.Admission { { [gate] in try gate.admit($0) } }
 
     /// - Parameter prefix: Namespace for every key (default `warden`).
     public init(client: RedisClient, prefix: String = "warden") {
@@ -47,6 +51,9 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
         }
     }
 
+    public func requireReplayedInstance() { gate.arm() }
+    public func trustInstance(_ id: String) { gate.trust(id) }
+
     /// The check script without the listing (a session of an account known to be disabled is refused too).
     public func validate(sessionHash: String, accountID: UUID, tokenID: String, now: Date) async throws -> SessionRecord? {
         try await check(sessionHash: sessionHash, accountID: accountID, tokenID: tokenID, now: now, listing: false)?.session
@@ -59,7 +66,8 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
         let reply = try await client.run(
             SessionScripts.check,
             keys: [key(account, "s", sessionHash), key(account, "rt", tokenID), key(account, "wm"), key(account, "as"), key(account, "st")],
-            arguments: [RedisArgument(now.ms), RedisArgument(account), RedisArgument(sessionHash), RedisArgument(listing ? "1" : "0"), RedisArgument(base(account))])
+            arguments: [RedisArgument(now.ms), RedisArgument(account), RedisArgument(sessionHash), RedisArgument(listing ? "1" : "0"), RedisArgument(base(account))],
+            admitting: admit)
         guard let values = reply.elements, values.count >= 2, let fields = values[1].elements, let session = Self.session(hash: sessionHash, fields) else { return nil }
         let status = values[0].string ?? ""
         var listed: [SessionRecord]?
@@ -84,16 +92,16 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
     }
 
     public func session(hash: String, accountID: UUID) async throws -> SessionRecord? {
-        let reply = try await client.send(["HMGET", RedisArgument(key(account(accountID), "s", hash))] + Self.fieldNames.map { RedisArgument($0) })
+        let reply = try await client.send(["HMGET", RedisArgument(key(account(accountID), "s", hash))] + Self.fieldNames.map { RedisArgument($0) }, admitting: admit)
         return reply.elements.flatMap { Self.session(hash: hash, $0) }.flatMap { $0.accountID == accountID ? $0 : nil }
     }
 
     public func sessions(accountID: UUID, now: Date) async throws -> [SessionRecord] {
         let account = account(accountID)
-        let hashes = try await client.send("ZRANGE", RedisArgument(key(account, "as")), 0, -1).elements?.compactMap(\.string) ?? []
+        let hashes = try await client.send(["ZRANGE", RedisArgument(key(account, "as")), 0, -1], admitting: admit).elements?.compactMap(\.string) ?? []
         guard !hashes.isEmpty else { return [] }
-        let watermark = try await client.send("GET", RedisArgument(key(account, "wm"))).int.map { Date(timeIntervalSince1970: Double($0) / 1000) }
-        let replies = try await client.pipeline(hashes.map { ["HMGET", RedisArgument(key(account, "s", $0))] + Self.fieldNames.map { RedisArgument($0) } })
+        let watermark = try await client.send(["GET", RedisArgument(key(account, "wm"))], admitting: admit).int.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        let replies = try await client.pipeline(hashes.map { ["HMGET", RedisArgument(key(account, "s", $0))] + Self.fieldNames.map { RedisArgument($0) } }, admitting: admit)
         return zip(hashes, replies).compactMap { hash, reply in reply.elements.flatMap { Self.session(hash: hash, $0) } }
             .filter { session in session.accountID == accountID && session.isActive(at: now) && watermark.map { session.created > $0 } ?? true }
             .sorted { $0.lastActivity > $1.lastActivity }
@@ -130,7 +138,8 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
             arguments: [
                 RedisArgument(now.ms), RedisArgument(account), RedisArgument(sessionHash), RedisArgument(presented), RedisArgument(next),
                 RedisArgument(reportingStale ? "1" : "0"),
-            ])
+            ],
+            admitting: admit)
         return Self.rotation(reply, hash: sessionHash, accountID: accountID)
     }
 
@@ -232,4 +241,20 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
 extension Date {
     var ms: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
     init(ms: Int64) { self.init(timeIntervalSince1970: Double(ms) / 1000) }
+}
+
+/// The server instances whose answers about sessions count: once armed, only the instance the
+/// revocation ledger was last replayed into.
+final class InstanceGate: Sendable {
+    private let state = Mutex<(armed: Bool, trusted: String?)>((false, nil))
+
+    func arm() { state.withLock { $0.armed = true } }
+    func trust(_ instance: String) { state.withLock { $0.trusted = instance } }
+
+    func admit(_ instance: String) throws(SessionError) {
+        let (armed, trusted) = state.withLock { ($0.armed, $0.trusted) }
+        guard !armed || instance == trusted else {
+            throw SessionError(.notReplayed, "Redis is an instance the revocation ledger has not been replayed into")
+        }
+    }
 }

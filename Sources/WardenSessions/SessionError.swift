@@ -14,6 +14,9 @@ public struct SessionError: Error, Sendable, CustomStringConvertible, Equatable 
         public static let limitReached = Code("session.limit_reached")
         /// The session store (Redis, the database) cannot be reached: fail closed (HTTP 503).
         public static let unavailable = Code("session.unavailable")
+        /// The session store's server is an instance the revocation ledger has not been replayed into
+        /// (it restarted, perhaps from an older snapshot): its answers are not trusted until the replay.
+        public static let notReplayed = Code("session.not_replayed")
         public static let notFound = Code("session.not_found")
     }
 

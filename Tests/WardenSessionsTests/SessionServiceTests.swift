@@ -44,6 +44,9 @@ struct SessionServiceTests {
             let service = SessionService(
                 store: backend.store, activity: backend.activity, ledger: ledger, tokens: tokens.tokens, policy: policy, rules: rules,
                 audit: audit, clock: SystemWallClock())
+            // As `warden serve` does at start: the ledger replayed into the store's instance, which the
+            // store trusts from then on (tests below also read the store directly).
+            try await service.replayIfRestarted()
             return Fixture(backend: backend, tokens: tokens, audit: audit, ledger: ledger, service: service, cleanupLedger: cleanupLedger)
         }
 
@@ -262,7 +265,7 @@ struct SessionServiceTests {
         await fixture.backend.cleanup()
     }
 
-    @Test func aRedisRestartedFromAnOldSnapshotIsCorrectedByMaintenance() async throws {
+    @Test func aRedisRestartedFromAnOldSnapshotIsNeverTrustedBeforeTheReplay() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-redis-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -296,9 +299,22 @@ struct SessionServiceTests {
             if restored == nil { try await Task.sleep(for: .milliseconds(20)) }
         }
         #expect(restored == 1)
-        // The next maintenance check sees a new instance and replays the durable ledger into it.
-        #expect(try await service.replayIfRestarted())
+        // No window: the very first requests after the restart, before any maintenance check, meet an
+        // instance the ledger was not replayed into; they wait for the replay (one, shared) and are refused.
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<24 {
+                group.addTask {
+                    do { _ = try await service.authenticate(accessToken: issued.accessToken); return true } catch let error as SessionError {
+                        #expect(error == .invalidToken)
+                        return false
+                    }
+                }
+            }
+            for try await accepted in group { #expect(!accepted, "a revoked session was accepted by a restarted Redis") }
+        }
         #expect(try await client.send("EXISTS", RedisArgument(key)).int == 0)
+        // The requests replayed it: the maintenance check finds nothing left to do.
+        #expect(try await service.replayIfRestarted() == false)
         await #expect(throws: SessionError.invalidToken) { try await service.authenticate(accessToken: issued.accessToken) }
 
         // The loop itself: after another restart from the snapshot, it corrects Redis on its own.

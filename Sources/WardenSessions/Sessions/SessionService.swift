@@ -51,12 +51,16 @@ public final class SessionService: Sendable {
     let audit: any AuditAppender
     let clock: any WallClock
     private let replayedInstance = Mutex<String?>(nil)
+    /// One replay at a time: the maintenance loop and requests that met an un-replayed instance share it.
+    private let replaying = AsyncMutex()
 
     public init(
         store: any SessionStore, activity: any ActivityStore, ledger: (any RevocationLedger)? = nil, tokens: TokenService,
         policy: SessionPolicy = SessionPolicy(), rules: SuspicionRules = SuspicionRules(), audit: any AuditAppender,
         clock: any WallClock = SystemWallClock()
     ) {
+        // With a durable ledger, a store that can restart answers only once the ledger is replayed into it.
+        if ledger != nil { store.requireReplayedInstance() }
         self.store = store
         self.activity = activity
         self.ledger = ledger
@@ -292,11 +296,18 @@ public final class SessionService: Sendable {
     /// into (always, the first time). Returns whether it replayed.
     @discardableResult
     public func replayIfRestarted() async throws -> Bool {
-        let instance = try await guarded { try await store.instanceID() }
-        guard replayedInstance.withLock({ $0 }) != instance else { return false }
-        try await replayRevocations()
-        replayedInstance.withLock { $0 = instance }
-        return true
+        try await replaying.withLock {
+            let instance = try await guarded { try await store.instanceID() }
+            guard replayedInstance.withLock({ $0 }) != instance else {
+                // Replayed already (this instance may just not be trusted by the store yet, at start).
+                store.trustInstance(instance)
+                return false
+            }
+            try await replayRevocations()
+            replayedInstance.withLock { $0 = instance }
+            store.trustInstance(instance)
+            return true
+        }
     }
 
     // MARK: Helpers
@@ -341,6 +352,17 @@ public final class SessionService: Sendable {
     private func guarded<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
+        } catch let error as SessionError where error.code == .notReplayed {
+            // The store's server restarted since the last replay: replay the ledger into it now (the
+            // request waits for it), then ask once more. Until the replay is done nothing it says counts.
+            do { try await replayIfRestarted() } catch { throw SessionError(.unavailable, "the session store is unavailable") }
+            do {
+                return try await body()
+            } catch let error as SessionError where error.code != .notReplayed {
+                throw error
+            } catch {
+                throw SessionError(.unavailable, "the session store is unavailable")
+            }
         } catch let error as SessionError {
             throw error
         } catch {

@@ -65,10 +65,21 @@ public protocol SessionStore: Sendable {
     /// so may have come back empty or from an older snapshot). Stores that cannot lose data return a
     /// constant.
     func instanceID() async throws -> String
+
+    /// Called once by a ``SessionService`` that has a revocation ledger: from then on, a store that can
+    /// restart (Redis) refuses every session answer (``SessionError/Code/notReplayed``) from a server
+    /// instance that ``trustInstance(_:)`` has not named, so a restart is noticed at the first command
+    /// after it, not at the next maintenance check.
+    func requireReplayedInstance()
+
+    /// The ledger has been replayed into the server instance `id` (``instanceID()``): its answers count.
+    func trustInstance(_ id: String)
 }
 
 extension SessionStore {
     public func instanceID() async throws -> String { "durable" }
+    public func requireReplayedInstance() {}
+    public func trustInstance(_ id: String) {}
 
     /// For stores that keep no account status: the check, then the listing (a second round trip).
     public func check(sessionHash: String, accountID: UUID, tokenID: String, now: Date, listing: Bool) async throws -> SessionCheck? {
