@@ -118,7 +118,7 @@ extension Setting {
         Setting("WARDEN_METRICS_ADDRESSES", "server.metricsAddresses", .server, default: "127.0.0.1,::1", "addresses allowed to read /metrics"),
         Setting("WARDEN_IDLE_TIMEOUT_SECONDS", "server.idleTimeoutSeconds", .server, default: "60", "1–3600"),
         Setting("WARDEN_HEADER_TIMEOUT_SECONDS", "server.headerTimeoutSeconds", .server, default: "10", "1–3600"),
-        Setting("WARDEN_EXECUTOR", "server.executor", .server, default: "nio", "nio or swift (read from the environment only, before anything starts)"),
+        Setting("WARDEN_EXECUTOR", "server.executor", .server, default: "nio", "nio or swift (read from the environment only, before anything starts)", fileAllowed: false),
         // Limits
         Setting("WARDEN_RATE_LIMIT_PER_MINUTE", "limits.perMinute", .limits, default: "600", "1–1000000 requests per client address"),
         Setting("WARDEN_AUTH_RATE_LIMIT_PER_MINUTE", "limits.authPerMinute", .limits, default: "30", "1–1000000 sign-in requests per address"),

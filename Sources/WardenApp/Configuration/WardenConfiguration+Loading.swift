@@ -290,7 +290,8 @@ struct SettingsReader {
             if let direct {
                 let origin = source(setting, false)
                 if case .file = origin, !setting.fileAllowed {
-                    problem(variable, "is refused in a configuration file; set \(setting.fileEnvironment ?? variable) instead", source: origin)
+                    let instead = setting.fileEnvironment.map { "set \($0) instead" } ?? "set it in the environment"
+                    problem(variable, "is refused in a configuration file; \(instead)", source: origin)
                     return nil
                 }
                 sources[variable] = origin

@@ -34,6 +34,7 @@ extension WardenConfiguration {
                     environment += ", `\(file)`"
                     key += (key.isEmpty ? "" : ", ") + "`\(fileKey)`"
                 }
+                if key.isEmpty { key = "—" }
                 let allowed = (setting.isSecret ? "secret; " : "") + setting.allowed
                 lines.append("| \(key) | \(environment) | \(setting.flag.map { "`\($0)`" } ?? "—") | \(escape(setting.defaultValue)) | \(escape(allowed)) |")
             }
