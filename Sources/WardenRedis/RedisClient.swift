@@ -13,8 +13,14 @@ import Synchronization
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
     let group: any EventLoopGroup
-    private let pool: RedisPool
+    private let nodes: Nodes
     private let sent = Atomic<Int>(0)
+
+    /// One server, or a Redis Cluster's primaries.
+    private enum Nodes: Sendable {
+        case single(RedisPool)
+        case cluster(RedisCluster)
+    }
 
     /// Round trips made so far (a command, or a pipeline of them): what the request path is measured in.
     public var roundTrips: Int { sent.load(ordering: .relaxed) }
@@ -27,7 +33,9 @@ public final class RedisClient: Sendable {
         self.configuration = configuration
         let group = group ?? MultiThreadedEventLoopGroup.singleton
         self.group = group
-        pool = RedisPool(configuration: configuration, group: group)
+        nodes = configuration.clusterSeeds.isEmpty
+            ? .single(RedisPool(configuration: configuration, group: group))
+            : .cluster(RedisCluster(configuration: configuration, seeds: configuration.clusterSeeds, group: group))
         timers = RoundTripTimers(name: "warden_redis_command_duration_seconds", label: "command", factory: metrics)
     }
 
@@ -40,11 +48,108 @@ public final class RedisClient: Sendable {
     /// Sends one command, timing the round trip (from the request written to the reply read, without the
     /// wait for a pooled connection) under `name`.
     private func send(_ command: [RedisArgument], timedAs name: String, admitting admit: Admission? = nil) async throws -> RESPValue {
+        let reply = try await execute([command], timedAs: name, admitting: admit)[0]
+        if case .error(let message) = reply { throw RedisError(.server, message) }
+        return reply
+    }
+
+    /// Writes `commands` in one round trip and returns their replies (error replies as values). On a
+    /// cluster, commands go to the primary of their keys' slot (all of one call share a slot, or the
+    /// call is split by slot), following `MOVED` and `ASK`.
+    private func execute(_ commands: [[RedisArgument]], timedAs name: String, admitting admit: Admission?) async throws -> [RESPValue] {
         sent.add(1, ordering: .relaxed)
-        return try await pool.withConnection { connection in
-            try admit?(connection.instanceID)
-            return try await self.timers.measure(name) { try await connection.send(command) }
+        switch nodes {
+        case .single(let pool):
+            return try await pool.withConnection { connection in
+                try admit?(connection.instanceID)
+                return try await self.timers.measure(name) { try await connection.sendRaw(commands) }
+            }
+        case .cluster(let cluster):
+            let slots = commands.map(RedisCluster.slot(of:))
+            let distinct = Set(slots.compactMap { $0 })
+            guard distinct.count <= 1 else {
+                // Keys in several slots: one round trip per slot, replies put back in order.
+                var replies = [RESPValue?](repeating: nil, count: commands.count)
+                for slot in distinct.sorted() {
+                    let indices = commands.indices.filter { slots[$0] == slot || (slots[$0] == nil && slot == distinct.min()) }
+                    let answered = try await routed(indices.map { commands[$0] }, slot: slot, cluster: cluster, timedAs: name, admitting: admit)
+                    for (index, reply) in zip(indices, answered) { replies[index] = reply }
+                }
+                return replies.map { $0 ?? .null }
+            }
+            return try await routed(commands, slot: distinct.first, cluster: cluster, timedAs: name, admitting: admit)
         }
+    }
+
+    private func routed(
+        _ commands: [[RedisArgument]], slot: Int?, cluster: RedisCluster, timedAs name: String, admitting admit: Admission?
+    ) async throws -> [RESPValue] {
+        var pool = try await cluster.pool(forSlot: slot).pool
+        var asking = false
+        for _ in 0..<5 {
+            let replies: [RESPValue]
+            do {
+                let ask = asking
+                replies = try await pool.withConnection { connection in
+                    try admit?(connection.instanceID)
+                    return try await self.timers.measure(name) {
+                        ask ? Array(try await connection.sendRaw([["ASKING"]] + commands).dropFirst()) : try await connection.sendRaw(commands)
+                    }
+                }
+            } catch let error as RedisError where error.code == .unavailable {
+                // The node may have failed: learn the map again (at most once a second) for the next call.
+                Task { try? await cluster.refresh() }
+                throw error
+            }
+            guard let redirect = replies.lazy.compactMap(Redirect.init).first else {
+                if replies.contains(where: { if case .error(let message) = $0 { message.hasPrefix("CLUSTERDOWN") || message.hasPrefix("TRYAGAIN") } else { false } }) {
+                    throw RedisError(.unavailable, "the Redis Cluster cannot serve this slot right now")
+                }
+                return replies
+            }
+            switch redirect {
+            case .moved(let slot, let address):
+                cluster.moved(slot: slot, to: address)
+                Task { try? await cluster.refresh() }
+                pool = try cluster.pool(at: address)
+                asking = false
+            case .ask(let address):
+                pool = try cluster.pool(at: address)
+                asking = true
+            }
+        }
+        throw RedisError(.unavailable, "the Redis Cluster redirected the command too often")
+    }
+
+    /// A cluster's redirection reply.
+    private enum Redirect {
+        case moved(slot: Int, address: String)
+        case ask(address: String)
+
+        init?(_ reply: RESPValue) {
+            guard case .error(let message) = reply else { return nil }
+            let parts = message.split(separator: " ")
+            guard parts.count == 3, let slot = Int(parts[1]) else { return nil }
+            switch parts[0] {
+            case "MOVED": self = .moved(slot: slot, address: String(parts[2]))
+            case "ASK": self = .ask(address: String(parts[2]))
+            default: return nil
+            }
+        }
+    }
+
+    /// The `run_id` of every server answering for this client: the one server, or each primary of a
+    /// cluster. Any of them restarting (or a replica taking over) changes the list.
+    public func instanceIDs() async throws -> [String] {
+        let pools: [RedisPool] = switch nodes {
+        case .single(let pool): [pool]
+        case .cluster(let cluster): try await cluster.primaries()
+        }
+        var ids: [String] = []
+        for pool in pools {
+            ids.append(try await pool.withConnection { $0.instanceID })
+        }
+        return ids.sorted()
     }
 
     /// Decides, before a command is written, whether the server instance of the connection it would go
@@ -73,11 +178,7 @@ public final class RedisClient: Sendable {
     /// Sends several commands in one round trip. Error replies come back as ``RESPValue/error(_:)`` in
     /// their place; they do not throw.
     public func pipeline(_ commands: [[RedisArgument]], admitting admit: Admission? = nil) async throws -> [RESPValue] {
-        sent.add(1, ordering: .relaxed)
-        return try await pool.withConnection { connection in
-            try admit?(connection.instanceID)
-            return try await self.timers.measure("pipeline") { try await connection.sendRaw(commands) }
-        }
+        try await execute(commands, timedAs: "pipeline", admitting: admit)
     }
 
     /// Runs a Lua script by its SHA-1 (`EVALSHA`), loading it with `EVAL` when the server does not have it
@@ -120,7 +221,10 @@ public final class RedisClient: Sendable {
 
     /// Closes every connection.
     public func close() async {
-        await pool.close()
+        switch nodes {
+        case .single(let pool): await pool.close()
+        case .cluster(let cluster): await cluster.close()
+        }
     }
 }
 

@@ -52,7 +52,8 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
     }
 
     public func requireReplayedInstance() { gate.arm() }
-    public func trustInstance(_ id: String) { gate.trust(id) }
+    /// `id` lists every server's `run_id` (a cluster's primaries), as ``instanceID()`` gave it.
+    public func trustInstance(_ id: String) { gate.trust(Set(id.split(separator: ",").map(String.init))) }
 
     /// The check script without the listing (a session of an account known to be disabled is refused too).
     public func validate(sessionHash: String, accountID: UUID, tokenID: String, now: Date) async throws -> SessionRecord? {
@@ -175,9 +176,7 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
 
     /// The server's `run_id`, new at every restart.
     public func instanceID() async throws -> String {
-        let info = try await client.send("INFO", "server").string ?? ""
-        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("run_id:") }
-        return line.map { String($0.dropFirst("run_id:".count)) } ?? ""
+        try await client.instanceIDs().joined(separator: ",")
     }
 
     // MARK: Activity
@@ -246,14 +245,14 @@ extension Date {
 /// The server instances whose answers about sessions count: once armed, only the instance the
 /// revocation ledger was last replayed into.
 final class InstanceGate: Sendable {
-    private let state = Mutex<(armed: Bool, trusted: String?)>((false, nil))
+    private let state = Mutex<(armed: Bool, trusted: Set<String>)>((false, []))
 
     func arm() { state.withLock { $0.armed = true } }
-    func trust(_ instance: String) { state.withLock { $0.trusted = instance } }
+    func trust(_ instances: Set<String>) { state.withLock { $0.trusted = instances } }
 
     func admit(_ instance: String) throws(SessionError) {
-        let (armed, trusted) = state.withLock { ($0.armed, $0.trusted) }
-        guard !armed || instance == trusted else {
+        let (armed, trusted) = state.withLock { ($0.armed, $0.trusted.contains(instance)) }
+        guard !armed || trusted else {
             throw SessionError(.notReplayed, "Redis is an instance the revocation ledger has not been replayed into")
         }
     }

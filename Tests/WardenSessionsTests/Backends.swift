@@ -10,8 +10,8 @@ import WardenTestSupport
 
 /// The session store backends the shared suite runs against.
 public enum SessionBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case memory, sqlite, postgres, redis
-    public var testDescription: String { rawValue }
+    case memory, sqlite, postgres, redis, redisCluster
+    public var testDescription: String { self == .redisCluster ? "redis cluster" : rawValue }
 
     static let masterKey = try! MasterKey(bytes: [UInt8](repeating: 0x42, count: 32))
     static let chain = AuditChain(key: masterKey.auditKey)
@@ -22,7 +22,7 @@ public enum SessionBackend: String, CaseIterable, CustomTestStringConvertible, S
         switch self {
         case .memory:
             let store = MemorySessionStore()
-            return BackendFixture(store: store, activity: store, node: { (store, store) }, redis: nil, sql: nil, cleanup: {})
+            return BackendFixture(store: store, activity: store, node: { (store, store) }, redis: nil, redisClient: nil, sql: nil, cleanup: {})
         case .sqlite, .postgres:
             let (backend, reconnect, cleanup) = try await (self == .sqlite ? TestDatabase.sqlite : TestDatabase.postgres).makeBackend()
             try await Migrations.migrate(backend)
@@ -33,7 +33,7 @@ public enum SessionBackend: String, CaseIterable, CustomTestStringConvertible, S
                     let other = SQLStore(backend: try await reconnect(), auditChain: Self.chain, keyringActor: "node-2")
                     return (other, other)
                 },
-                redis: nil, sql: store, cleanup: cleanup)
+                redis: nil, redisClient: nil, sql: store, cleanup: cleanup)
         case .redis:
             let server = try RedisServer()
             try await server.start()
@@ -50,11 +50,29 @@ public enum SessionBackend: String, CaseIterable, CustomTestStringConvertible, S
                     let other = RedisSessionStore(client: RedisClient(configuration: settings), prefix: "t")
                     return (other, other)
                 },
-                redis: (server, client), sql: nil,
+                redis: (server, client), redisClient: client, sql: nil,
                 cleanup: {
                     await client.close()
                     await server.stop()
                 })
+        case .redisCluster:
+            // Three primaries and three replicas, shared by the tests (every account has keys of its own).
+            let cluster = try await RedisClusterServers.shared()
+            var configuration = try RedisConfiguration(url: cluster.url)
+            configuration.initialBackoff = .milliseconds(20)
+            configuration.maximumBackoff = .milliseconds(100)
+            configuration.leaseTimeout = .seconds(30)
+            let settings = configuration
+            let client = RedisClient(configuration: settings)
+            let store = RedisSessionStore(client: client, prefix: "t")
+            return BackendFixture(
+                store: store, activity: store,
+                node: {
+                    let other = RedisSessionStore(client: RedisClient(configuration: settings), prefix: "t")
+                    return (other, other)
+                },
+                redis: nil, redisClient: client, sql: nil,
+                cleanup: { await client.close() })
         }
     }
 }
@@ -63,7 +81,10 @@ struct BackendFixture: Sendable {
     let store: any SessionStore
     let activity: any ActivityStore
     let node: @Sendable () async throws -> (any SessionStore, any ActivityStore)
+    /// The single Redis server and its client (outage tests stop and restart it).
     let redis: (server: RedisServer, client: RedisClient)?
+    /// The Redis client (single server or cluster), for tests that write Redis keys directly.
+    let redisClient: RedisClient?
     let sql: SQLStore?
     let cleanup: @Sendable () async -> Void
 }

@@ -19,8 +19,8 @@ struct LedgerDurabilityTests {
     /// watermark rolls back too (the snapshot predates it).
     static func restore(_ records: [SessionRecord], into fixture: Fixture) async throws {
         for record in records {
-            if let redis = fixture.backend.redis {
-                try await redis.client.send("DEL", RedisArgument("t:{\(record.accountID.lowercasedText)}:wm"))
+            if let client = fixture.backend.redisClient {
+                try await client.send("DEL", RedisArgument("t:{\(record.accountID.lowercasedText)}:wm"))
             }
             _ = try await fixture.backend.store.create(record, limit: 100, whenFull: .evictOldest, now: wholeMilliseconds())
         }

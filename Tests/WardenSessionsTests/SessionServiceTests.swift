@@ -35,7 +35,7 @@ struct SessionServiceTests {
             var cleanupLedger: @Sendable () async -> Void = {}
             if durableLedger, let sql = backend.sql {
                 ledger = sql
-            } else if durableLedger, kind == .redis {
+            } else if durableLedger, kind == .redis || kind == .redisCluster {
                 let (database, _, cleanup) = try await TestDatabase.sqlite.makeBackend()
                 try await Migrations.migrate(database)
                 ledger = SQLStore(backend: database, auditChain: SessionBackend.chain, keyringActor: "ledger")

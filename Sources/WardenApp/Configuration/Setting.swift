@@ -68,7 +68,7 @@ extension Setting {
         Setting("WARDEN_DATABASE_URL", "database.url", .storage, default: "SQLite in the data directory",
                 "postgres://user:password@host:port/database?sslmode=disable|prefer|require", secret: true),
         Setting("WARDEN_REDIS_URL", "redis.url", flag: "--redis-url", .storage, default: "none: sessions and rate limits in the database",
-                "redis://[user:password@]host[:port][/db] or rediss://", secret: true),
+                "redis://[user:password@]host[:port][/db], rediss:// (TLS), or a cluster: redis+cluster://[user:password@]host:port[,host:port…]", secret: true),
         // Keys
         Setting("WARDEN_MASTER_KEY", "masterKey", .keys, default: "generated in the data directory (embedded setup only)",
                 "base64 of 32 random bytes", secret: true, fileAllowed: false),

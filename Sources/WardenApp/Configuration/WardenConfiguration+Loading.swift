@@ -58,8 +58,8 @@ extension WardenConfiguration {
             r.problem("WARDEN_DATABASE_URL", "must be a postgres:// URL")
         }
         redisURL = r.text("WARDEN_REDIS_URL")
-        if let url = redisURL, !(url.hasPrefix("redis://") || url.hasPrefix("rediss://")) {
-            r.problem("WARDEN_REDIS_URL", "must be a redis:// or rediss:// URL")
+        if let url = redisURL, !["redis://", "rediss://", "redis+cluster://", "rediss+cluster://"].contains(where: { url.lowercased().hasPrefix($0) }) {
+            r.problem("WARDEN_REDIS_URL", "must be a redis://, rediss://, redis+cluster:// or rediss+cluster:// URL")
         }
         // Keys
         if let key = r.text("WARDEN_MASTER_KEY") { masterKeySettings[MasterKey.environmentVariable] = key }
