@@ -94,7 +94,7 @@ public struct APIError: Error, Sendable {
             case .unavailableMethod, .invalidParameters: return APIError(.badRequest, "invalid_request", error.message)
             case .deliveryFailed: return APIError(.badGateway, "delivery_failed", error.message)
             case .notFound: return .notFound
-            case .unavailable: return .unavailable
+            default: return .unavailable
             }
         case let error as WardenCryptoError:
             switch error.code {
