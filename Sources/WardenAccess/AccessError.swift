@@ -1,23 +1,9 @@
+public import WardenCore
+
 /// An error from accounts, passwords or access control. Messages are safe to show: they never contain
 /// a password, and login failures never say which check failed.
 public struct AccessError: Error, Sendable, CustomStringConvertible, Equatable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
-
-        /// Unknown user, wrong password, disabled or locked account: deliberately one code.
-        public static let invalidCredentials = Code("access.invalid_credentials")
-        public static let usernameTaken = Code("access.username_taken")
-        public static let invalidUsername = Code("access.invalid_username")
-        public static let invalidContact = Code("access.invalid_contact")
-        public static let weakPassword = Code("access.weak_password")
-        public static let accountNotFound = Code("access.account_not_found")
-        public static let roleNotFound = Code("access.role_not_found")
-        public static let invalidRole = Code("access.invalid_role")
-        public static let invalidPermission = Code("access.invalid_permission")
-        public static let storeFailure = Code("access.store_failure")
-    }
+    public typealias Code = ErrorCode<AccessError>
 
     public let code: Code
     public let message: String
@@ -31,4 +17,18 @@ public struct AccessError: Error, Sendable, CustomStringConvertible, Equatable {
 
     /// The one error a failed login gets.
     public static let invalidCredentials = AccessError(.invalidCredentials, "invalid username or password")
+}
+
+extension ErrorCode where Domain == AccessError {
+    /// Unknown user, wrong password, disabled or locked account: deliberately one code.
+    public static var invalidCredentials: Self { Self("access.invalid_credentials") }
+    public static var usernameTaken: Self { Self("access.username_taken") }
+    public static var invalidUsername: Self { Self("access.invalid_username") }
+    public static var invalidContact: Self { Self("access.invalid_contact") }
+    public static var weakPassword: Self { Self("access.weak_password") }
+    public static var accountNotFound: Self { Self("access.account_not_found") }
+    public static var roleNotFound: Self { Self("access.role_not_found") }
+    public static var invalidRole: Self { Self("access.invalid_role") }
+    public static var invalidPermission: Self { Self("access.invalid_permission") }
+    public static var storeFailure: Self { Self("access.store_failure") }
 }

@@ -24,14 +24,7 @@ public protocol AuditLogReader: Sendable {
 
 /// An error from the audit log.
 public struct AuditError: Error, Sendable, CustomStringConvertible, Equatable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
-
-        /// The log could not be written; the action it would have recorded did not happen.
-        public static let unavailable = Code("audit.unavailable")
-    }
+    public typealias Code = ErrorCode<AuditError>
 
     public let code: Code
     public let message: String
@@ -42,4 +35,9 @@ public struct AuditError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     public var description: String { message }
+}
+
+extension ErrorCode where Domain == AuditError {
+    /// The log could not be written; the action it would have recorded did not happen.
+    public static var unavailable: Self { Self("audit.unavailable") }
 }

@@ -1,3 +1,5 @@
+public import WardenCore
+
 /// An error from field encryption or key management.
 ///
 /// Messages are safe to log and show: they never contain key bytes, plaintext or ciphertext. Every
@@ -6,43 +8,7 @@
 /// observer (see ``FieldCipher/Configuration/failureObserver``), never to the caller.
 public struct WardenCryptoError: Error, Sendable, CustomStringConvertible, Equatable {
     /// What went wrong, in a form callers can switch on. New codes may be added in any release.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
-
-        /// The ciphertext could not be opened. Deliberately says nothing more.
-        public static let decryptionFailed = Code("crypto.decryption_failed")
-        /// The ciphertext names a key version this keyring does not have.
-        public static let unknownKeyVersion = Code("crypto.unknown_key_version")
-        /// The key version is below the minimum decryption version.
-        public static let retiredKeyVersion = Code("crypto.retired_key_version")
-        /// The key version's material has been destroyed.
-        public static let destroyedKeyVersion = Code("crypto.destroyed_key_version")
-        /// The plaintext or ciphertext exceeds the configured size limit.
-        public static let tooLarge = Code("crypto.too_large")
-        /// The context is empty or too long.
-        public static let invalidContext = Code("crypto.invalid_context")
-        /// The input is in a legacy format whose key is not configured.
-        public static let legacyKeyMissing = Code("crypto.legacy_key_missing")
-        /// A legacy key is malformed.
-        public static let invalidLegacyKey = Code("crypto.invalid_legacy_key")
-        /// The master key is malformed (encoding or length).
-        public static let invalidMasterKey = Code("crypto.invalid_master_key")
-        /// No master key is configured and none may be generated.
-        public static let masterKeyMissing = Code("crypto.master_key_missing")
-        /// The master key does not match the keyring's check value.
-        public static let wrongMasterKey = Code("crypto.wrong_master_key")
-        /// The stored keyring failed its integrity check or could not be parsed.
-        public static let keyringCorrupt = Code("crypto.keyring_corrupt")
-        /// The keyring store could not be read or written.
-        public static let storeFailure = Code("crypto.store_failure")
-        /// The requested key-management operation is not allowed in the keyring's current state.
-        public static let invalidOperation = Code("crypto.invalid_operation")
-        /// Password hashing is at capacity (every thread busy, the queue full); nothing was computed.
-        /// Load shedding, not a verdict on the password: try again shortly.
-        public static let busy = Code("crypto.busy")
-    }
+    public typealias Code = ErrorCode<WardenCryptoError>
 
     /// What went wrong.
     public let code: Code
@@ -69,4 +35,38 @@ public struct WardenCryptoError: Error, Sendable, CustomStringConvertible, Equat
 
     /// The error every hash or verification refused for load gets.
     public static let busy = WardenCryptoError(.busy, "password hashing is at capacity; try again shortly")
+}
+
+extension ErrorCode where Domain == WardenCryptoError {
+    /// The ciphertext could not be opened. Deliberately says nothing more.
+    public static var decryptionFailed: Self { Self("crypto.decryption_failed") }
+    /// The ciphertext names a key version this keyring does not have.
+    public static var unknownKeyVersion: Self { Self("crypto.unknown_key_version") }
+    /// The key version is below the minimum decryption version.
+    public static var retiredKeyVersion: Self { Self("crypto.retired_key_version") }
+    /// The key version's material has been destroyed.
+    public static var destroyedKeyVersion: Self { Self("crypto.destroyed_key_version") }
+    /// The plaintext or ciphertext exceeds the configured size limit.
+    public static var tooLarge: Self { Self("crypto.too_large") }
+    /// The context is empty or too long.
+    public static var invalidContext: Self { Self("crypto.invalid_context") }
+    /// The input is in a legacy format whose key is not configured.
+    public static var legacyKeyMissing: Self { Self("crypto.legacy_key_missing") }
+    /// A legacy key is malformed.
+    public static var invalidLegacyKey: Self { Self("crypto.invalid_legacy_key") }
+    /// The master key is malformed (encoding or length).
+    public static var invalidMasterKey: Self { Self("crypto.invalid_master_key") }
+    /// No master key is configured and none may be generated.
+    public static var masterKeyMissing: Self { Self("crypto.master_key_missing") }
+    /// The master key does not match the keyring's check value.
+    public static var wrongMasterKey: Self { Self("crypto.wrong_master_key") }
+    /// The stored keyring failed its integrity check or could not be parsed.
+    public static var keyringCorrupt: Self { Self("crypto.keyring_corrupt") }
+    /// The keyring store could not be read or written.
+    public static var storeFailure: Self { Self("crypto.store_failure") }
+    /// The requested key-management operation is not allowed in the keyring's current state.
+    public static var invalidOperation: Self { Self("crypto.invalid_operation") }
+    /// Password hashing is at capacity (every thread busy, the queue full); nothing was computed.
+    /// Load shedding, not a verdict on the password: try again shortly.
+    public static var busy: Self { Self("crypto.busy") }
 }

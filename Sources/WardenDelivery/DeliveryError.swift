@@ -1,3 +1,5 @@
+public import WardenCore
+
 /// Why a message was not delivered.
 ///
 /// `message` is safe to show and to log: it names the step that failed and the server's reply code,
@@ -8,24 +10,8 @@
 public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure this is; decides whether trying again later can help.
     ///
-    /// A struct rather than an enum so that codes can be added without breaking callers.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
-
-        /// The server could not be reached, did not answer in time, or answered with a transient
-        /// failure (SMTP 4xx, HTTP 5xx). Trying again later may work.
-        public static let unavailable = Code("delivery.unavailable")
-        /// The server refused this message for good (SMTP 5xx, a bad recipient, HTTP 4xx), or the message
-        /// itself is invalid (a line break in a header field, a malformed address). Sending it again
-        /// will fail again.
-        public static let rejected = Code("delivery.rejected")
-        /// The sender cannot work as configured: TLS was required but not offered or not trusted, the
-        /// server offers no usable authentication, the credentials were refused, or the configuration
-        /// is invalid. An operator has to act.
-        public static let misconfigured = Code("delivery.misconfigured")
-    }
+    /// An extensible code (``ErrorCode``), not an enum, so that codes can be added without breaking callers.
+    public typealias Code = ErrorCode<DeliveryError>
 
     public let code: Code
     /// A description safe to log: no message content, no credentials.
@@ -37,4 +23,18 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     public var description: String { "\(code): \(message)" }
+}
+
+extension ErrorCode where Domain == DeliveryError {
+    /// The server could not be reached, did not answer in time, or answered with a transient
+    /// failure (SMTP 4xx, HTTP 5xx). Trying again later may work.
+    public static var unavailable: Self { Self("delivery.unavailable") }
+    /// The server refused this message for good (SMTP 5xx, a bad recipient, HTTP 4xx), or the message
+    /// itself is invalid (a line break in a header field, a malformed address). Sending it again
+    /// will fail again.
+    public static var rejected: Self { Self("delivery.rejected") }
+    /// The sender cannot work as configured: TLS was required but not offered or not trusted, the
+    /// server offers no usable authentication, the credentials were refused, or the configuration
+    /// is invalid. An operator has to act.
+    public static var misconfigured: Self { Self("delivery.misconfigured") }
 }

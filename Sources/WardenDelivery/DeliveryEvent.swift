@@ -1,4 +1,5 @@
 public import Foundation
+import WardenCore
 
 /// What became of one delivery attempt, for the audit log.
 ///

@@ -27,8 +27,8 @@ extension MFAService {
             created: now, expires: now.addingTimeInterval(policy.codeLifetime), attempts: 0)
         let subject = Self.subject(accountID)
         try await guarded {
-            try await store.updateMFA(accountID: accountID) { state in
-                if state.failures.stopped != nil || (state.failures.lockedUntil.map { $0 > now } ?? false) {
+            try await store.updateMFA(accountID: accountID) { [policy] state in
+                if MFALockout(state.failures, rules: MFALockout.Rules(policy)).admit(at: now) != .proceed {
                     throw MFAError(.locked, "too many failed attempts; try again later")
                 }
                 // A new code voids the factor's earlier one.

@@ -209,10 +209,12 @@ extension MFAService {
         else { throw refused }
         enum Outcome: Sendable { case success, failure, locked(Date), stopped }
         let outcome: Outcome = try await guarded {
-            try await store.updateMFA(accountID: accountID) { state in
+            try await store.updateMFA(accountID: accountID) { [policy] state in
                 let subject = Self.subject(accountID)
-                if state.failures.stopped != nil { return MFAUpdate(.stopped, audit: [context.event("mfa.passkey_sign_in", .denied, subject: subject, details: ["reason": "stopped"], at: now)]) }
-                if let until = state.failures.lockedUntil, until > now {
+                switch MFALockout(state.failures, rules: MFALockout.Rules(policy)).admit(at: now) {
+                case .proceed: break
+                case .stopped: return MFAUpdate(.stopped, audit: [context.event("mfa.passkey_sign_in", .denied, subject: subject, details: ["reason": "stopped"], at: now)])
+                case .locked(let until):
                     return MFAUpdate(.locked(until), audit: [context.event("mfa.passkey_sign_in", .denied, subject: subject, details: ["reason": "locked"], at: now)])
                 }
                 // Failures are not counted against the account: nobody can guess a signature, and

@@ -35,7 +35,7 @@ public struct MFAProof: Sendable {
 /// backup code or a sent code is accepted at most once across every node, and failure counters are
 /// exact. Failures of every factor count towards one lock: 5 consecutive failures lock MFA for 5 minutes
 /// (doubling with each lock), 100 stop it until ``resetLockout(accountID:context:)``; requesting a new
-/// code or switching factors does not reset them — only a success does.
+/// code or switching factors does not reset them — only a success does. ``MFALockout`` holds these rules.
 public final class MFAService: Sendable {
     public enum Method: String, Sendable, Codable, CaseIterable {
         case totp, sms, email
@@ -356,8 +356,10 @@ public final class MFAService: Sendable {
     public func resetLockout(accountID: UUID, context: AuditContext) async throws {
         let now = clock.now()
         try await guarded {
-            try await store.updateMFA(accountID: accountID) { state in
-                state.failures = MFAState.Failures()
+            try await store.updateMFA(accountID: accountID) { [policy] state in
+                var lockout = MFALockout(state.failures, rules: MFALockout.Rules(policy))
+                lockout.reset()
+                state.failures = lockout.failures
                 return MFAUpdate((), audit: [context.event("mfa.lockout_reset", subject: Self.subject(accountID), at: now)])
             }
         }
@@ -385,10 +387,12 @@ public final class MFAService: Sendable {
         let outcome: Outcome = try await guarded {
             try await store.updateMFA(accountID: accountID) { [policy] state in
                 let subject = Self.subject(accountID)
-                if state.failures.stopped != nil {
+                var lockout = MFALockout(state.failures, rules: MFALockout.Rules(policy))
+                switch lockout.admit(at: now) {
+                case .proceed: break
+                case .stopped:
                     return MFAUpdate(.stopped, audit: [context.event("mfa.verify", .denied, subject: subject, details: ["method": label, "reason": "stopped"], at: now)])
-                }
-                if let until = state.failures.lockedUntil, until > now {
+                case .locked(let until):
                     return MFAUpdate(.locked(until), audit: [context.event("mfa.verify", .denied, subject: subject, details: ["method": label, "reason": "locked"], at: now)])
                 }
                 guard precondition(&state, now) else {
@@ -396,21 +400,19 @@ public final class MFAService: Sendable {
                 }
                 let (ok, events) = check(&state, now)
                 if ok {
-                    state.failures = MFAState.Failures()
+                    lockout.succeeded()
+                    state.failures = lockout.failures
                     return MFAUpdate(.success, audit: [context.event("mfa.verify", .success, subject: subject, details: ["method": label], at: now)] + events)
                 }
                 var audit = [context.event("mfa.verify", .failure, subject: subject, details: ["method": label], at: now)] + events
-                state.failures.byKind[label, default: 0] += 1
-                state.failures.consecutive += 1
-                if state.failures.consecutive >= policy.hardStop {
-                    state.failures.stopped = now
-                    audit.append(context.event("mfa.stopped", .denied, subject: subject, details: ["failures": String(state.failures.consecutive)], at: now))
-                } else if state.failures.consecutive % policy.lockThreshold == 0 {
-                    state.failures.locks += 1
-                    let length = min(86_400, policy.lockDuration * pow(2, Double(state.failures.locks - 1)))
-                    state.failures.lockedUntil = now.addingTimeInterval(length)
-                    audit.append(context.event("mfa.locked", .denied, subject: subject, details: ["failures": String(state.failures.consecutive), "seconds": String(Int(length))], at: now))
+                switch lockout.failed(method: label, at: now) {
+                case .counted, .ignored: break
+                case .stopped(let failures):
+                    audit.append(context.event("mfa.stopped", .denied, subject: subject, details: ["failures": String(failures)], at: now))
+                case .locked(_, let seconds, let failures):
+                    audit.append(context.event("mfa.locked", .denied, subject: subject, details: ["failures": String(failures), "seconds": String(Int(seconds))], at: now))
                 }
+                state.failures = lockout.failures
                 return MFAUpdate(.failure, audit: audit)
             }
         }

@@ -126,6 +126,9 @@ public struct MFAState: Codable, Sendable, Equatable {
         public var locks = 0
         /// Set at the hard stop; only an administrator's reset clears it.
         public var stopped: Date?
+
+        /// No failures, no lock.
+        public init() {}
     }
 
     public var confirmedFactors: [Factor] { factors.filter(\.isConfirmed) }

@@ -1,3 +1,4 @@
+public import WardenCore
 public import NIOCore
 
 /// Parses RESP2 and RESP3 values from a byte stream, incrementally, strictly and within limits.
@@ -37,16 +38,7 @@ public struct RESPParser: Sendable {
     }
 
     public struct Error: Swift.Error, Sendable, Equatable, CustomStringConvertible {
-        public struct Code: Hashable, Sendable, CustomStringConvertible {
-            public let rawValue: String
-            public init(_ rawValue: String) { self.rawValue = rawValue }
-            public var description: String { rawValue }
-
-            /// The bytes are not valid RESP.
-            public static let malformed = Code("resp.malformed")
-            /// The reply is, or declares itself, larger than ``Limits`` allow.
-            public static let limitExceeded = Code("resp.limit_exceeded")
-        }
+        public typealias Code = ErrorCode<RESPParser.Error>
 
         public let code: Code
         public let reason: String
@@ -300,4 +292,11 @@ public struct RESPParser: Sendable {
         guard String(value) == String(decoding: line, as: UTF8.self) else { throw Error(reason: "integer not canonical") }
         return value
     }
+}
+
+extension ErrorCode where Domain == RESPParser.Error {
+    /// The bytes are not valid RESP.
+    public static var malformed: Self { Self("resp.malformed") }
+    /// The reply is, or declares itself, larger than ``RESPParser/Limits`` allow.
+    public static var limitExceeded: Self { Self("resp.limit_exceeded") }
 }

@@ -101,7 +101,7 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
         let account = account(accountID)
         let hashes = try await client.send(["ZRANGE", RedisArgument(key(account, "as")), 0, -1], admitting: admit).elements?.compactMap(\.string) ?? []
         guard !hashes.isEmpty else { return [] }
-        let watermark = try await client.send(["GET", RedisArgument(key(account, "wm"))], admitting: admit).int.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        let watermark = try await client.send(["GET", RedisArgument(key(account, "wm"))], admitting: admit).int.map { Date(ms: $0) }
         let replies = try await client.pipeline(hashes.map { ["HMGET", RedisArgument(key(account, "s", $0))] + Self.fieldNames.map { RedisArgument($0) } }, admitting: admit)
         return zip(hashes, replies).compactMap { hash, reply in reply.elements.flatMap { Self.session(hash: hash, $0) } }
             .filter { session in session.accountID == accountID && session.isActive(at: now) && watermark.map { session.created > $0 } ?? true }
@@ -238,8 +238,9 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
 }
 
 extension Date {
-    var ms: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
-    init(ms: Int64) { self.init(timeIntervalSince1970: Double(ms) / 1000) }
+    /// Milliseconds since 1970, as the scripts store them (``StoredInstant``, to the nearest millisecond).
+    var ms: Int64 { StoredInstant(self).milliseconds }
+    init(ms: Int64) { self = StoredInstant(milliseconds: ms).date }
 }
 
 /// The server instances whose answers about sessions count: once armed, only the instance the

@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 import WardenAccess
+import WardenCore
 
 /// One versioned change to the schema.
 struct Migration: Sendable {
@@ -216,7 +217,7 @@ public enum Migrations {
             var appliedNow: [Int] = []
             for migration in all where !applied.contains(migration.version) {
                 try await migration.apply(database, backend.kind)
-                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                let now = StoredInstant(truncating: Date()).milliseconds
                 try await database.raw("""
                     INSERT INTO warden_schema_migrations (version, name, applied_at) \
                     VALUES (\(bind: Int64(migration.version)), \(bind: migration.name), \(bind: now))

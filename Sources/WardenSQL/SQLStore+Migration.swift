@@ -1,5 +1,6 @@
 public import Foundation
 public import WardenAudit
+import WardenCore
 import SQLKit
 
 /// How many values of one column were found under one key version (or legacy format) at a count.
@@ -23,7 +24,7 @@ public struct KeyUsage: Sendable, Hashable {
 extension SQLStore {
     /// Replaces the counts of `location` with `counts` (key version → number of values), taken at `at`.
     public func recordKeyUsage(location: String, counts: [String: Int64], at: Date) async throws {
-        let millis = Int64((at.timeIntervalSince1970 * 1000).rounded(.down))
+        let millis = StoredInstant(truncating: at).milliseconds
         try await inTransaction(.maintenance) { database in
             try await database.raw("DELETE FROM warden_key_usage WHERE location = \(bind: location)").run()
             for (version, count) in counts.sorted(by: { $0.key < $1.key }) {
@@ -44,7 +45,7 @@ extension SQLStore {
                         location: try row.decode(column: "location", as: String.self),
                         keyVersion: try row.decode(column: "key_version", as: String.self),
                         count: try row.decode(column: "value_count", as: Int64.self),
-                        counted: Date(timeIntervalSince1970: Double(try row.decode(column: "counted_at", as: Int64.self)) / 1000))
+                        counted: StoredInstant(milliseconds: try row.decode(column: "counted_at", as: Int64.self)).date)
                 }
         }
     }

@@ -68,13 +68,14 @@ extension SQLRow {
     func optionalString(_ column: String) throws -> String? { try decode(column: column, as: String?.self) }
     func int(_ column: String) throws -> Int64 { try decode(column: column, as: Int64.self) }
     func optionalInt(_ column: String) throws -> Int64? { try decode(column: column, as: Int64?.self) }
-    func date(_ column: String) throws -> Date { AuditEvent.time(milliseconds: try int(column)) }
-    func optionalDate(_ column: String) throws -> Date? { try optionalInt(column).map(AuditEvent.time(milliseconds:)) }
+    func date(_ column: String) throws -> Date { StoredInstant(milliseconds: try int(column)).date }
+    func optionalDate(_ column: String) throws -> Date? { try optionalInt(column).map { StoredInstant(milliseconds: $0).date } }
 }
 
 extension Date {
-    /// Milliseconds since 1970, as stored.
-    var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    /// Milliseconds since 1970, as stored (``StoredInstant``, to the nearest millisecond). Bound as a
+    /// plain integer: a `BIGINT` on both databases.
+    var milliseconds: Int64 { StoredInstant(self).milliseconds }
 }
 
 /// Whether `error` is a unique-constraint violation, on either database.

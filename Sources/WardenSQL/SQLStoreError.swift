@@ -1,19 +1,8 @@
+public import WardenCore
+
 /// An error from the SQL stores. Messages never contain connection passwords or stored secrets.
 public struct SQLStoreError: Error, Sendable, CustomStringConvertible, Equatable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
-
-        /// The database cannot be reached or used.
-        public static let unavailable = Code("sql.unavailable")
-        /// The database URL or options are wrong.
-        public static let invalidConfiguration = Code("sql.invalid_configuration")
-        /// The database's schema is newer than this Warden.
-        public static let schemaTooNew = Code("sql.schema_too_new")
-        /// Stored data could not be read back.
-        public static let corrupt = Code("sql.corrupt")
-    }
+    public typealias Code = ErrorCode<SQLStoreError>
 
     public let code: Code
     public let message: String
@@ -24,4 +13,15 @@ public struct SQLStoreError: Error, Sendable, CustomStringConvertible, Equatable
     }
 
     public var description: String { message }
+}
+
+extension ErrorCode where Domain == SQLStoreError {
+    /// The database cannot be reached or used.
+    public static var unavailable: Self { Self("sql.unavailable") }
+    /// The database URL or options are wrong.
+    public static var invalidConfiguration: Self { Self("sql.invalid_configuration") }
+    /// The database's schema is newer than this Warden.
+    public static var schemaTooNew: Self { Self("sql.schema_too_new") }
+    /// Stored data could not be read back.
+    public static var corrupt: Self { Self("sql.corrupt") }
 }

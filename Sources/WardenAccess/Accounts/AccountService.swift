@@ -343,7 +343,7 @@ public final class AccountService: Sendable {
 
     /// The current time in whole milliseconds, the precision stores keep.
     private func now() -> Date {
-        Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        StoredInstant(truncating: clock.now()).date
     }
 
     private func subject(_ id: UUID) -> String { AuditSubject.account(id) }

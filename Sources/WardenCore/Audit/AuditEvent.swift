@@ -32,7 +32,7 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         time: Date, action: String, outcome: Outcome, actor: String, subject: String? = nil,
         sourceAddress: String? = nil, requestID: String? = nil, details: [String: String] = [:]
     ) {
-        self.time = Date(timeIntervalSince1970: (time.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        self.time = StoredInstant(truncating: time).date
         self.action = action
         self.outcome = outcome
         self.actor = actor
@@ -44,12 +44,12 @@ public struct AuditEvent: Sendable, Hashable, Codable {
 
     /// `time` in whole milliseconds since 1970: the stored and hashed form.
     public var timeMilliseconds: Int64 {
-        Int64((time.timeIntervalSince1970 * 1000).rounded())
+        StoredInstant(time).milliseconds
     }
 
     /// An event time from its stored form.
     public static func time(milliseconds: Int64) -> Date {
-        Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+        StoredInstant(milliseconds: milliseconds).date
     }
 }
 

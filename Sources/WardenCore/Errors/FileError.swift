@@ -4,22 +4,7 @@
 /// contents, so it is safe to log and show.
 public struct FileError: Error, Sendable, CustomStringConvertible, Equatable {
     /// What went wrong, in a form callers can switch on. New codes may be added.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
-
-        /// The operating system refused or failed the operation (`errno` says why).
-        public static let system = Code("file.system")
-        /// An exclusive lock could not be taken before the timeout.
-        public static let lockTimeout = Code("file.lock_timeout")
-        /// The file's permissions allow access by other users.
-        public static let insecurePermissions = Code("file.insecure_permissions")
-        /// Something other than a regular file (a directory, a FIFO, a device) is where a file was expected.
-        public static let notRegularFile = Code("file.not_regular")
-        /// The file is larger than the caller allows.
-        public static let tooLarge = Code("file.too_large")
-    }
+    public typealias Code = ErrorCode<FileError>
 
     public let code: Code
     /// The file the operation was about.
@@ -37,4 +22,17 @@ public struct FileError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     public var description: String { message }
+}
+
+extension ErrorCode where Domain == FileError {
+    /// The operating system refused or failed the operation (`errno` says why).
+    public static var system: Self { Self("file.system") }
+    /// An exclusive lock could not be taken before the timeout.
+    public static var lockTimeout: Self { Self("file.lock_timeout") }
+    /// The file's permissions allow access by other users.
+    public static var insecurePermissions: Self { Self("file.insecure_permissions") }
+    /// Something other than a regular file (a directory, a FIFO, a device) is where a file was expected.
+    public static var notRegularFile: Self { Self("file.not_regular") }
+    /// The file is larger than the caller allows.
+    public static var tooLarge: Self { Self("file.too_large") }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import WardenCore
 
 /// Logs an attempt's outcome and hands it to the event handler: the one place senders report from, so
 /// no sender logs anything but a transport name, a channel and a safe error message.

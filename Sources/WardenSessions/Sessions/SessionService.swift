@@ -343,8 +343,9 @@ public final class SessionService: Sendable {
 
     private func subject(_ accountID: UUID) -> String { AuditSubject.account(accountID) }
 
+    /// The current time in whole milliseconds, the precision stores keep.
     private func now() -> Date {
-        Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        StoredInstant(truncating: clock.now()).date
     }
 
     /// Runs a store operation, turning any failure that is not already a session error into

@@ -151,7 +151,7 @@ for node in (NODE1, NODE2):
 
 # A password typed into the username field: refused like any failed login (the test then checks that the
 # audit log holds only its tag).
-status, _, refused = call(NODE2, "POST", "/auth/login", {"username": ADMIN_PASSWORD, "password": "x"})
+status, _, refused = call(NODE2, "POST", "/auth/login", {"username": ADMIN_PASSWORD, "password": "not the admin password"})
 check(status == 401 and refused["error"]["code"] == "invalid_credentials", f"unknown user: {status} {refused}")
 
 # Two nodes, one truth: a disabled account and a withdrawn role are refused by the other node at its
