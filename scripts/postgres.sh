@@ -81,7 +81,8 @@ case "${1:-}" in
       make_leaf client warden_cert 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n'
       rm ca.key other-ca.key
     )
-    chmod 755 "$dir" "$dir/tls"
+    # The server (user postgres) reads its certificate from here; the socket directory stays 0700.
+    chmod 755 "$dir/tls"
     # Unix socket for this script; over TCP, TLS only (no line accepts a plaintext connection).
     printf '%s\n' \
       'local      all  all                        trust' \
