@@ -4,8 +4,9 @@
 #   scripts/test.sh
 #
 # Needs Swift 6 on PATH and python3. Installs Python's `cryptography` (the interop tests' third-party
-# implementation) when it is missing, and PostgreSQL (Debian's package) when it is missing; starts a
-# private PostgreSQL server for the store tests and stops it at the end. Finds the shared test vectors in
+# implementation) when it is missing, and PostgreSQL (Debian's package) when it is missing; starts two
+# private PostgreSQL servers for the store tests (one plaintext, one TLS only with a throwaway CA) and
+# stops them at the end. Finds the shared test vectors in
 # $WARDEN_VECTORS_DIR or beside the project in ../shared/vectors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,22 +36,27 @@ fi
 export WARDEN_VECTORS_DIR
 echo "$WARDEN_VECTORS_DIR"
 
-step "PostgreSQL"
-eval "$(scripts/postgres.sh start)"
-trap 'scripts/postgres.sh stop "$WARDEN_TEST_POSTGRES_DIR"' EXIT
-echo "$WARDEN_TEST_POSTGRES_URL"
-
-step "Redis and openssl"
-if ! command -v redis-server >/dev/null 2>&1; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-fi
-redis-server --version
-# openssl: the TLS tests check handshakes with `openssl s_client`, the PostgreSQL TLS test makes its
-# server certificate with `openssl req`.
+step "openssl"
+# The TLS tests check handshakes with `openssl s_client`; the TLS-only PostgreSQL server's CA and
+# certificates are made with `openssl req` and `openssl x509`.
 if ! command -v openssl >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
 fi
 openssl version
+
+step "PostgreSQL (plaintext, and TLS only)"
+eval "$(scripts/postgres.sh start)"
+trap 'scripts/postgres.sh stop "$WARDEN_TEST_POSTGRES_DIR"' EXIT
+eval "$(scripts/postgres.sh start-tls)"
+trap 'scripts/postgres.sh stop "$WARDEN_TEST_POSTGRES_DIR"; scripts/postgres.sh stop "$WARDEN_TEST_POSTGRES_TLS_DIR"' EXIT
+echo "$WARDEN_TEST_POSTGRES_URL"
+echo "TLS only on ${WARDEN_TEST_POSTGRES_TLS_URL##*@} (CA $WARDEN_TEST_POSTGRES_TLS_CA)"
+
+step "Redis"
+if ! command -v redis-server >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+redis-server --version
 # Chromium and its WebDriver for the console's browser test (scripts/browser-test.sh drives them with
 # Selenium, from requirements-test.txt).
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then

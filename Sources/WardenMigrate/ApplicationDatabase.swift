@@ -30,7 +30,8 @@ public final class ApplicationDatabase: Sendable {
     /// `sqlite:path`). A SQLite file must exist.
     public static func open(_ location: String, readOnly: Bool = false) async throws -> ApplicationDatabase {
         if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            return ApplicationDatabase(location: location, backend: try PostgresBackend.connect(url: location, maxConnections: 2))
+            let backend = try await PostgresBackend.open(url: location, maxConnections: 2)
+            return ApplicationDatabase(location: location, backend: backend)
         }
         let path = location.hasPrefix("sqlite:") ? String(location.dropFirst("sqlite:".count)) : location
         return ApplicationDatabase(location: location, backend: try await SQLiteBackend.openExisting(path: path, readOnly: readOnly))

@@ -11,28 +11,94 @@ public final class PostgresBackend: SQLBackend {
     private let runner: Task<Void, Never>
     private let logger = DriverLogger.make(label: "warden.sql")
 
-    private init(client: PostgresClient) {
+    private let target: DatabaseURL
+    /// The URL's TLS settings with their files read (nil: `sslmode=disable`), for ``checkConnection()``.
+    private let tlsConfiguration: TLSConfiguration?
+
+    private init(client: PostgresClient, target: DatabaseURL, tlsConfiguration: TLSConfiguration?) {
         self.client = client
+        self.target = target
+        self.tlsConfiguration = tlsConfiguration
         runner = Task { await client.run() }
     }
 
-    /// Connects to `url`: `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
+    /// A pool for `url` (`postgres://user:password@host:port/database?sslmode=…`); it connects when first
+    /// used. ``open(url:maxConnections:)`` also checks that a connection can be made.
     ///
-    /// TLS defaults to `require` (with full certificate and host-name verification) unless the host is the
-    /// loopback address, where it defaults to `prefer`. `maxConnections` bounds the pool.
+    /// The URL's TLS settings are described in ``DatabaseURL``: `sslmode` (`disable`, `prefer`, `require`,
+    /// `verify-ca`, `verify-full`), `sslrootcert`, `sslcert` and `sslkey`. `maxConnections` bounds the pool.
+    ///
+    /// - Important: Every mode that encrypts verifies the server's certificate chain, and all but
+    ///   `verify-ca` its host name; `require` is as strict as `verify-full` (libpq's is not). Without
+    ///   `sslmode`, TLS is required off the loopback address.
+    /// - Throws: `SQLStoreError.Code.invalidConfiguration` for a malformed URL or a certificate file that
+    ///   cannot be used; the message names the setting and never the password.
     public static func connect(url: String, maxConnections: Int = 10) throws -> PostgresBackend {
         let target = try DatabaseURL(url)
-        let tls: PostgresClient.Configuration.TLS = switch target.tlsMode {
-        case .disable: .disable
-        case .prefer: .prefer(.makeClientConfiguration())
-        case .require: .require(.makeClientConfiguration())
+        let tlsConfiguration = try target.tlsConfiguration()
+        let tls: PostgresClient.Configuration.TLS = switch (target.tlsMode, tlsConfiguration) {
+        case (.prefer, let configuration?): .prefer(configuration)
+        case (_, let configuration?): .require(configuration)
+        case (_, nil): .disable
         }
         var configuration = PostgresClient.Configuration(
             host: target.host, port: target.port, username: target.username, password: target.password,
             database: target.database, tls: tls)
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 0
-        return PostgresBackend(client: PostgresClient(configuration: configuration))
+        return PostgresBackend(client: PostgresClient(configuration: configuration), target: target, tlsConfiguration: tlsConfiguration)
+    }
+
+    /// Checks `url` as ``connect(url:maxConnections:)`` does, without making a pool: it parses, its `sslmode`
+    /// is known, its certificate files can be used.
+    ///
+    /// - Throws: `SQLStoreError.Code.invalidConfiguration`, naming the setting and never the password.
+    public static func validate(url: String) throws {
+        _ = try DatabaseURL(url).tlsConfiguration()
+    }
+
+    /// Like ``connect(url:maxConnections:)``, then opens one connection (TLS handshake and login included)
+    /// and closes it, so a server that cannot be reached or trusted is reported at once, with its reason,
+    /// rather than after the pool has retried for a minute.
+    ///
+    /// - Throws: `SQLStoreError.Code.invalidConfiguration` as ``connect(url:maxConnections:)`` does;
+    ///   `SQLStoreError.Code.unavailable` naming the host, port and `sslmode` and saying why (a refused
+    ///   certificate, a host name the certificate does not cover, the server's refusal). Never the password.
+    public static func open(url: String, maxConnections: Int = 10) async throws -> PostgresBackend {
+        let backend = try connect(url: url, maxConnections: maxConnections)
+        do {
+            try await backend.checkConnection()
+        } catch {
+            try? await backend.close()
+            throw error
+        }
+        return backend
+    }
+
+    /// Opens one connection outside the pool, with the pool's settings, then closes it.
+    ///
+    /// - Throws: `SQLStoreError.Code.unavailable`, with the reason and without the password.
+    public func checkConnection() async throws {
+        let tls: PostgresConnection.Configuration.TLS
+        do {
+            tls = switch (target.tlsMode, tlsConfiguration) {
+            case (.prefer, let configuration?): .prefer(try NIOSSLContext(configuration: configuration))
+            case (_, let configuration?): .require(try NIOSSLContext(configuration: configuration))
+            case (_, nil): .disable
+            }
+        } catch {
+            throw SQLStoreError(.invalidConfiguration, "the TLS settings in WARDEN_DATABASE_URL cannot be used (\(error))")
+        }
+        let configuration = PostgresConnection.Configuration(
+            host: target.host, port: target.port, username: target.username, password: target.password,
+            database: target.database, tls: tls)
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try? await connection.close()
+        } catch {
+            throw SQLStoreError(.unavailable, "cannot connect to PostgreSQL at \(target.host):\(target.port) "
+                + "(sslmode=\(target.tlsMode.rawValue)): \(reason(error))")
+        }
     }
 
     public func withConnection<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -78,40 +144,34 @@ public final class PostgresBackend: SQLBackend {
     }
 }
 
-/// A `postgres://` URL, parsed.
-struct DatabaseURL: Sendable {
-    enum TLSMode: String, Sendable { case disable, prefer, require }
-
-    let host: String
-    let port: Int
-    let username: String
-    let password: String?
-    let database: String?
-    let tlsMode: TLSMode
-
-    init(_ text: String) throws {
-        guard let components = URLComponents(string: text),
-              ["postgres", "postgresql"].contains(components.scheme?.lowercased() ?? ""),
-              let host = components.host, !host.isEmpty,
-              let username = components.user, !username.isEmpty
-        else {
-            // The URL may hold a password: never repeat it.
-            throw SQLStoreError(.invalidConfiguration, "WARDEN_DATABASE_URL must look like postgres://user:password@host:port/database")
+extension PostgresBackend {
+    /// Why a connection failed, in words safe to log: the server's own message (a `pg_hba.conf` refusal,
+    /// a failed login), else the underlying error (a refused certificate, a host name the certificate does
+    /// not cover, a refused TCP connection). PSQLError's `description` hides all of it, so it is taken
+    /// apart here; should any part ever repeat the password, it is masked.
+    func reason(_ error: any Error) -> String {
+        var text: String
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                text = "the server refused: \(message)"
+            } else if let underlying = error.underlying {
+                text = "\(underlying)"
+                if let tlsError = underlying as? NIOSSLExtraError, tlsError == .failedToValidateHostname {
+                    text = "the server's certificate does not name \(target.host) (\(text))"
+                } else if text.contains("CERTIFICATE_VERIFY_FAILED") {
+                    let roots = if case .file(let path) = target.trustRoots { "sslrootcert \(path)" } else { "the system store" }
+                    text = "the server's certificate chain does not lead to a CA in \(roots) (\(text))"
+                }
+            } else {
+                text = "\(error.code)"
+            }
+        } else {
+            text = "\(error)"
         }
-        self.host = host
-        port = components.port ?? 5432
-        self.username = username
-        password = components.password
-        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
-        database = path.isEmpty ? nil : path
-        let isLoopback = ["localhost", "127.0.0.1", "::1"].contains(host)
-        let requested = components.queryItems?.last { ["sslmode", "tlsmode", "ssl", "tls"].contains($0.name) }?.value
-        switch requested {
-        case nil: tlsMode = isLoopback ? .prefer : .require
-        case "disable", "false": tlsMode = .disable
-        case "prefer", "allow", "true": tlsMode = .prefer
-        case "require", "verify-ca", "verify-full": tlsMode = .require
-        default: throw SQLStoreError(.invalidConfiguration, "unknown sslmode in WARDEN_DATABASE_URL (use disable, prefer or require)")
+        let password = target.password
+        if let password, !password.isEmpty {
+            text = text.replacingOccurrences(of: password, with: "<password>")
         }
+        return text
     }
 }

@@ -42,7 +42,7 @@ public final class SQLStore: Sendable {
     /// Opens a store at `url` (`postgres://…`), or the SQLite file `sqlitePath` when `url` is nil, and
     /// applies pending migrations.
     public static func open(url: String?, sqlitePath: String, auditChain: AuditChain, keyringActor: String, migrate: Bool = true) async throws -> SQLStore {
-        let backend: any SQLBackend = if let url { try PostgresBackend.connect(url: url) } else { try await SQLiteBackend.open(path: sqlitePath) }
+        let backend: any SQLBackend = if let url { try await PostgresBackend.open(url: url) } else { try await SQLiteBackend.open(path: sqlitePath) }
         do {
             if migrate {
                 try await Migrations.migrate(backend)

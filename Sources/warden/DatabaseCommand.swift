@@ -50,7 +50,7 @@ struct DatabaseCommand: AsyncParsableCommand {
 extension Settings {
     /// The database alone, for schema commands that need no keys.
     func openBackend() async throws -> any SQLBackend {
-        if let databaseURL { return try PostgresBackend.connect(url: databaseURL) }
+        if let databaseURL { return try await PostgresBackend.open(url: databaseURL) }
         return try await SQLiteBackend.open(path: sqlitePath)
     }
 }

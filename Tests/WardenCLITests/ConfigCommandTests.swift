@@ -30,6 +30,15 @@ struct ConfigCommandTests {
         #expect(badKey.stderr.contains("WARDEN_TLS_CERT (from environment WARDEN_TLS_CERT): the certificate and key could not be used"))
         #expect(!badKey.stderr.contains("not-a-key"))
 
+        // A PostgreSQL URL whose CA file is missing: named with the path, the password not repeated.
+        let badCA = try await cli.run(["config", "check"], environment: [
+            "WARDEN_MASTER_KEY": "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
+            "WARDEN_DATABASE_URL": "postgres://u:\(secret)@db.example.com/x?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+        ])
+        #expect(badCA.status == 1)
+        #expect(badCA.stderr.contains("WARDEN_DATABASE_URL (from environment WARDEN_DATABASE_URL): sslrootcert in WARDEN_DATABASE_URL: /nonexistent/ca.pem does not exist"), "\(badCA.stderr)")
+        #expect(!badCA.stderr.contains(secret) && !badCA.output.contains(secret))
+
         let good = try await cli.run(["config", "check"], environment: ["WARDEN_PORT": "9443"])
         #expect(good.status == 0, "\(good.stderr)")
         #expect(good.line.contains("the configuration is valid"))

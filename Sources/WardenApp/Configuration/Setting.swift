@@ -66,7 +66,7 @@ extension Setting {
         // Storage
         Setting("WARDEN_DATA_DIR", "dataDir", flag: "--data-dir", .storage, default: "./.warden", "a directory (created with mode 0700)"),
         Setting("WARDEN_DATABASE_URL", "database.url", .storage, default: "SQLite in the data directory",
-                "postgres://user:password@host:port/database?sslmode=disable|prefer|require", secret: true),
+                "postgres://user:password@host:port/database?sslmode=disable|prefer|require|verify-ca|verify-full&sslrootcert=CA.pem", secret: true),
         Setting("WARDEN_REDIS_URL", "redis.url", flag: "--redis-url", .storage, default: "none: sessions and rate limits in the database",
                 "redis://[user:password@]host[:port][/db], rediss:// (TLS), or a cluster: redis+cluster://[user:password@]host:port[,host:port…]", secret: true),
         // Keys

@@ -8,6 +8,7 @@ import WardenCrypto
 import WardenHTTP
 import WardenMFA
 import WardenSessions
+import WardenSQL
 import WardenTLS
 import WardenWebAuthn
 import Yams
@@ -54,8 +55,13 @@ extension WardenConfiguration {
         // Storage
         dataDirectory = r.text("WARDEN_DATA_DIR") ?? dataDirectory
         databaseURL = r.text("WARDEN_DATABASE_URL")
-        if let url = databaseURL, !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
-            r.problem("WARDEN_DATABASE_URL", "must be a postgres:// URL")
+        if let url = databaseURL {
+            if !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
+                r.problem("WARDEN_DATABASE_URL", "must be a postgres:// URL")
+            } else {
+                // A bad sslmode, or a certificate file that cannot be used, is found here, with the rest.
+                do { try PostgresBackend.validate(url: url) } catch { r.problem("WARDEN_DATABASE_URL", "\(error)") }
+            }
         }
         redisURL = r.text("WARDEN_REDIS_URL")
         if let url = redisURL, !["redis://", "rediss://", "redis+cluster://", "rediss+cluster://"].contains(where: { url.lowercased().hasPrefix($0) }) {
