@@ -9,14 +9,22 @@ import WardenTestSupport
 struct ServeEndToEndTests {
     static let flow = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("python/e2e_flow.py").path
 
-    @Test func twoNodesSharePostgresAndRedis() async throws {
+    /// The same flow on one Redis server and on a Redis Cluster (three primaries, three replicas).
+    @Test(arguments: ["redis", "redis cluster"])
+    func twoNodesSharePostgresAndRedis(_ redisKind: String) async throws {
         let database = try await TestDatabase.makePostgresURL()
         let redis = try RedisServer()
-        try await redis.start()
+        let redisURL: String
+        if redisKind == "redis cluster" {
+            redisURL = try await RedisClusterServers.shared().url
+        } else {
+            try await redis.start()
+            redisURL = redis.url
+        }
         var cli = try CLI()
         cli.environment = [
             "WARDEN_DATABASE_URL": database.url, "WARDEN_MASTER_KEY": Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString(),
-            "WARDEN_SCRYPT_LOG_N": "10", "WARDEN_REDIS_URL": redis.url, "USER": "tester",
+            "WARDEN_SCRYPT_LOG_N": "10", "WARDEN_REDIS_URL": redisURL, "USER": "tester",
             "WARDEN_LOG_LEVEL": "debug", "WARDEN_LOG_FORMAT": "json",
         ]
         var nodes: [ServeProcess] = []
@@ -61,7 +69,11 @@ struct ServeEndToEndTests {
             #expect(tag.count == 24)
             #expect(tail.contains("\"username_tag\":\"\(tag)\""))
             // The per-username login counter in Redis is keyed by the same tag, not by the typed text.
-            let keys = String(decoding: try await runProcess("/usr/bin/env", ["redis-cli", "-u", redis.url, "--scan"]).stdout, as: UTF8.self)
+            var keys = ""
+            let servers = redisKind == "redis cluster" ? try await RedisClusterServers.shared().ports.map { "redis://127.0.0.1:\($0)" } : [redis.url]
+            for server in servers {
+                keys += String(decoding: try await runProcess("/usr/bin/env", ["redis-cli", "-u", server, "--scan"]).stdout, as: UTF8.self)
+            }
             #expect(keys.contains("login:\(tag):"), "\(keys)")
             #expect(!keys.contains("correct horse"))
         } catch {
