@@ -4,6 +4,7 @@ import WardenCore
 public import NIOCore
 import NIOPosix
 import Synchronization
+import Tracing
 
 /// A Redis client: a bounded connection pool, pipelining, Lua scripts by SHA with a fallback when the
 /// server's script cache is empty, and pub/sub.
@@ -39,10 +40,21 @@ public final class RedisClient: Sendable {
 
     /// Sends one command, timing the round trip (from the request written to the reply read, without the
     /// wait for a pooled connection) under `name`.
+    ///
+    /// Inside a traced request the command is a span `redis <COMMAND>` (`redis EVALSHA` for a script, with
+    /// the script's name): never its keys or arguments, which hold hashes of tokens and account ids.
     private func send(_ command: [RedisArgument], timedAs name: String) async throws -> RESPValue {
         sent.add(1, ordering: .relaxed)
-        return try await pool.withConnection { connection in
-            try await self.timers.measure(name) { try await connection.send(command) }
+        return try await WardenTracing.span("redis " + (command.first.map(Self.commandName) ?? "other"), ofKind: .client) { span in
+            if let span {
+                let operation = command.first.map(Self.commandName) ?? "other"
+                span.attributes["db.system.name"] = "redis"
+                span.attributes["db.operation.name"] = operation
+                if name != operation { span.attributes["warden.redis.script"] = name }
+            }
+            return try await pool.withConnection { connection in
+                try await self.timers.measure(name) { try await connection.send(command) }
+            }
         }
     }
 
@@ -63,8 +75,12 @@ public final class RedisClient: Sendable {
     /// their place; they do not throw.
     public func pipeline(_ commands: [[RedisArgument]]) async throws -> [RESPValue] {
         sent.add(1, ordering: .relaxed)
-        return try await pool.withConnection { connection in
-            try await self.timers.measure("pipeline") { try await connection.sendRaw(commands) }
+        return try await WardenTracing.span("redis pipeline", ofKind: .client) { span in
+            span?.attributes["db.system.name"] = "redis"
+            span?.attributes["db.operation.batch.size"] = commands.count
+            return try await pool.withConnection { connection in
+                try await self.timers.measure("pipeline") { try await connection.sendRaw(commands) }
+            }
         }
     }
 

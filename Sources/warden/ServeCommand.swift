@@ -69,10 +69,13 @@ struct ServeCommand: AsyncParsableCommand {
         settings.configuration.policy.sealReservation = FieldCipher.Configuration().policy.sealReservation
         settings.passwordHashing.sheds = true
         let server = try serverConfiguration(environment)
+        let traces = try Self.traces(environment)
 
         if let redisURL { settings.redisURL = redisURL }
         // Before the stores open: they take the process's metrics factory when they are made.
         let metrics = MetricsBackend.bootstrap()
+        // Spans only with a collector to send them to: otherwise no tracer, and no span is ever made.
+        let exporter = try traces.map { try TracingBackend.bootstrap($0, logger: logger) }
         let runtime = try await settings.open()
         do {
             let sessions = runtime.sessions
@@ -108,7 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
             let graceContext = AuditContext(actor: "system")
             // Background work, as services of the application's group: started with it, cancelled and
             // awaited at shutdown, failures logged.
-            let background: [any Service] = [
+            var background: [any Service] = [
                 // The keyring: versions added or retired by another node or the CLI, and rotation when due.
                 PeriodicService(name: "keyring refresh and rotation", every: .seconds(60), logger: logger) {
                     try await cipher.refresh()
@@ -123,6 +126,7 @@ struct ServeCommand: AsyncParsableCommand {
                 PeriodicService(name: "signing keys refresh", every: .seconds(300), logger: logger) { try await keys.refresh() },
                 PeriodicService(name: "rate-limit pruning", every: .seconds(300), logger: logger) { try await store.pruneRateLimits(now: Date()) },
             ]
+            if let exporter { background.append(exporter) }
             let scheme = tls == nil ? "http" : "https"
             let app = try WardenServer.application(api: api, tls: tls, logger: logger, services: background) { channel in
                 let bound = channel.localAddress?.port.map(String.init) ?? String(server.port)
