@@ -3,7 +3,7 @@ public import Hummingbird
 public import Logging
 import NIOSSL
 public import NIOCore
-import ServiceLifecycle
+public import ServiceLifecycle
 import WardenAccess
 public import WardenAudit
 import WardenAuth
@@ -51,9 +51,11 @@ public enum WardenApplication {
     }
 
     /// `warden serve`'s application: opens the stores, loads the signing keys, and returns the server
-    /// with its background jobs, and the runtime to close after it stops.
+    /// with its background jobs (and `extra` services, such as the trace exporter), and the runtime to
+    /// close after it stops.
     public static func build(
-        configuration: WardenConfiguration, logger: Logger, metrics: Metrics, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+        configuration: WardenConfiguration, logger: Logger, metrics: Metrics, services extra: [any Service] = [],
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) async throws -> (application: some ApplicationProtocol, runtime: Runtime) {
         var configuration = configuration
         configuration.cipher.policy.sealReservation = FieldCipher.Configuration().policy.sealReservation
@@ -73,7 +75,7 @@ public enum WardenApplication {
                 auditVerifier: { try await AuditVerifier(chain: chain).verify(store) })
             let tls = configuration.server.tls ? try tlsConfiguration(configuration) : nil
             let application = try WardenServer.application(
-                api: api, tls: tls, logger: logger, services: backgroundJobs(runtime: runtime, store: store, configuration: configuration, logger: logger),
+                api: api, tls: tls, logger: logger, services: backgroundJobs(runtime: runtime, store: store, configuration: configuration, logger: logger) + extra,
                 onServerRunning: onServerRunning)
             return (application, runtime)
         } catch {

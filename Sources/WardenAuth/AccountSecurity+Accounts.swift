@@ -37,21 +37,23 @@ extension AccountSecurity {
     /// Self-registration under `rule`; `principal` is the caller when one authenticated (required for
     /// ``Registration/administrators``).
     public func register(_ new: NewAccount, rule: Registration, inviteCode: String?, principal: Principal?, context: AuditContext) async throws -> Account {
-        switch rule {
-        case .open:
-            break
-        case .invite(let codes):
-            let presented = inviteCode ?? ""
-            guard codes.contains(where: { Self.constantTimeEqual($0, presented) }) else {
-                throw AuthError(.forbidden, "registration needs a valid invite code")
+        try await WardenTracing.span("AccountSecurity.register") { _ in
+            switch rule {
+            case .open:
+                break
+            case .invite(let codes):
+                let presented = inviteCode ?? ""
+                guard codes.contains(where: { Self.constantTimeEqual($0, presented) }) else {
+                    throw AuthError(.forbidden, "registration needs a valid invite code")
+                }
+            case .administrators:
+                guard let principal else { throw AuthError.unauthorized }
+                try await require("accounts:manage", principal)
+                return try await accounts.create(username: new.username, password: new.password, email: new.email, phone: new.phone, context: principal.context)
             }
-        case .administrators:
-            guard let principal else { throw AuthError.unauthorized }
-            try await require("accounts:manage", principal)
-            return try await accounts.create(username: new.username, password: new.password, email: new.email, phone: new.phone, context: principal.context)
+            guard new.legacyHash == nil else { throw AuthError(.invalidRequest, "only administrators import password hashes") }
+            return try await accounts.create(username: new.username, password: new.password, email: new.email, phone: new.phone, context: context)
         }
-        guard new.legacyHash == nil else { throw AuthError(.invalidRequest, "only administrators import password hashes") }
-        return try await accounts.create(username: new.username, password: new.password, email: new.email, phone: new.phone, context: context)
     }
 
     /// Creates an account as an administrator (`accounts:manage`).
@@ -87,10 +89,12 @@ extension AccountSecurity {
     /// Changes the caller's own password: the current one is required, every other session of the
     /// account ends (the caller's stays).
     public func changeOwnPassword(current: String, new: String, _ principal: Principal) async throws -> Int {
-        guard let account = try await callerAccount(principal), let session = principal.session else { throw AuthError.unauthorized }
-        try await checkCurrentPassword(account, current, principal)
-        try await accounts.setPassword(id: account.id, to: new, context: principal.context)
-        return try await sessions.revokeOthers(accountID: account.id, keeping: session.sessionHash, reason: "password_changed", context: principal.context)
+        try await WardenTracing.span("AccountSecurity.changeOwnPassword") { _ in
+            guard let account = try await callerAccount(principal), let session = principal.session else { throw AuthError.unauthorized }
+            try await checkCurrentPassword(account, current, principal)
+            try await accounts.setPassword(id: account.id, to: new, context: principal.context)
+            return try await sessions.revokeOthers(accountID: account.id, keeping: session.sessionHash, reason: "password_changed", context: principal.context)
+        }
     }
 
     /// Sets another account's password (an administrator's reset, or the command line): every session of

@@ -45,54 +45,60 @@ extension AccountSecurity {
     /// - Throws: ``AccessError/invalidCredentials`` for every refusal of the credentials (same time, same
     ///   answer), ``AuthError/Code/rateLimited``, or the MFA errors of the single-call form.
     public func login(_ request: LoginRequest, context: AuditContext) async throws -> LoginOutcome {
-        // Counters are keyed by the name's keyed tag, never its text: what is typed as a username is
-        // sometimes a password, and the counters live in Redis or the database.
-        let usernameTag = accounts.usernameTag(request.username)
-        try await limit(policy.loginPerSource, key: "login:" + usernameTag + ":" + SourceKey.of(context.sourceAddress))
-        var trusted = false
-        if let token = request.deviceToken, let nonce = DeviceToken.verify(token, usernameTag: usernameTag, cipher: cipher) {
-            try await limit(policy.loginPerDeviceToken, key: "login.device:" + nonce)
-            trusted = true
-        }
-        let account: Account
-        switch try await accounts.checkPassword(username: request.username, password: request.password, trustedDevice: trusted, context: context) {
-        case .accepted(let accepted):
-            account = accepted
-        case .refused(let accountID):
-            if let accountID { try await sessions.recordFailedLogin(accountID: accountID, context: context) }
-            throw AccessError.invalidCredentials
-        }
-        let methods = try await mfa.methods(accountID: account.id)
-        if methods.isEmpty {
-            if try await mfa.requiresSecondFactor(accountID: account.id) {
-                // MFA is on but no factor can complete it (the only passkey was blocked as a possible clone,
-                // no backup code is left): refused, never downgraded to the password alone.
-                try await audit.append([context.event("login.refused", .denied, subject: account.subject, details: ["reason": "no_usable_factor"], at: clock.now())])
-                throw AuthError(.forbidden, "this account's second factor is blocked; an administrator must reset two-step verification")
+        try await WardenTracing.span("AccountSecurity.login") { _ in
+            // Counters are keyed by the name's keyed tag, never its text: what is typed as a username is
+            // sometimes a password, and the counters live in Redis or the database.
+            let usernameTag = accounts.usernameTag(request.username)
+            try await limit(policy.loginPerSource, key: "login:" + usernameTag + ":" + SourceKey.of(context.sourceAddress))
+            var trusted = false
+            if let token = request.deviceToken, let nonce = DeviceToken.verify(token, usernameTag: usernameTag, cipher: cipher) {
+                try await limit(policy.loginPerDeviceToken, key: "login.device:" + nonce)
+                trusted = true
             }
-            return .signedIn(try await signIn(account, device: request.device, level: .password, context: context))
+            let account: Account
+            switch try await accounts.checkPassword(username: request.username, password: request.password, trustedDevice: trusted, context: context) {
+            case .accepted(let accepted):
+                account = accepted
+            case .refused(let accountID):
+                if let accountID { try await sessions.recordFailedLogin(accountID: accountID, context: context) }
+                throw AccessError.invalidCredentials
+            }
+            let methods = try await mfa.methods(accountID: account.id)
+            if methods.isEmpty {
+                if try await mfa.requiresSecondFactor(accountID: account.id) {
+                    // MFA is on but no factor can complete it (the only passkey was blocked as a possible clone,
+                    // no backup code is left): refused, never downgraded to the password alone.
+                    try await audit.append([context.event("login.refused", .denied, subject: account.subject, details: ["reason": "no_usable_factor"], at: clock.now())])
+                    throw AuthError(.forbidden, "this account's second factor is blocked; an administrator must reset two-step verification")
+                }
+                return .signedIn(try await signIn(account, device: request.device, level: .password, context: context))
+            }
+            if let code = request.mfaCode {
+                try await mfa.verify(accountID: account.id, method: request.mfaMethod ?? .totp, code: code, context: context)
+                return .signedIn(try await signIn(account, device: request.device, level: .multiFactor, context: context))
+            }
+            guard let challenge = try await mfa.beginChallenge(accountID: account.id, device: request.device.fingerprint, context: context) else {
+                // The factors went away between the two reads; the next attempt signs in without MFA.
+                throw AuthError(.conflict, "the account's sign-in methods changed; try again")
+            }
+            return .challenge(challenge)
         }
-        if let code = request.mfaCode {
-            try await mfa.verify(accountID: account.id, method: request.mfaMethod ?? .totp, code: code, context: context)
-            return .signedIn(try await signIn(account, device: request.device, level: .multiFactor, context: context))
-        }
-        guard let challenge = try await mfa.beginChallenge(accountID: account.id, device: request.device.fingerprint, context: context) else {
-            // The factors went away between the two reads; the next attempt signs in without MFA.
-            throw AuthError(.conflict, "the account's sign-in methods changed; try again")
-        }
-        return .challenge(challenge)
     }
 
     /// Completes a login challenge with a code of any enrolled factor.
     public func completeChallenge(token: String, method: MFAService.Method, code: String, device: Device, context: AuditContext) async throws -> SignedIn {
-        let accountID = try await mfa.completeChallenge(token: token, device: device.fingerprint, method: method, code: code, context: context)
-        guard let account = try await accounts.account(id: accountID), account.status != .disabled else { throw AccessError.invalidCredentials }
-        return try await signIn(account, device: device, level: .multiFactor, context: context)
+        try await WardenTracing.span("AccountSecurity.completeChallenge") { _ in
+            let accountID = try await mfa.completeChallenge(token: token, device: device.fingerprint, method: method, code: code, context: context)
+            guard let account = try await accounts.account(id: accountID), account.status != .disabled else { throw AccessError.invalidCredentials }
+            return try await signIn(account, device: device, level: .multiFactor, context: context)
+        }
     }
 
     /// Sends an SMS or email code for a login challenge.
     public func sendChallengeCode(token: String, method: MFAService.Method, device: Device, context: AuditContext) async throws {
-        try await mfa.sendChallengeCode(token: token, device: device.fingerprint, method: method, context: context)
+        try await WardenTracing.span("AccountSecurity.sendChallengeCode") { _ in
+            try await mfa.sendChallengeCode(token: token, device: device.fingerprint, method: method, context: context)
+        }
     }
 
     func signIn(_ account: Account, device: Device, level: AuthenticationLevel, context: AuditContext) async throws -> SignedIn {
@@ -112,26 +118,28 @@ extension AccountSecurity {
     ///
     /// - Throws: ``AuthError/unauthorized``; the session store's unavailability as is (never a success).
     public func authenticate(accessToken: String, context: AuditContext, listingSessions: Bool = false) async throws -> Principal {
-        let checked: SessionService.Checked
-        do {
-            checked = try await sessions.check(accessToken: accessToken, listing: listingSessions)
-        } catch let error as SessionError where error.code == .invalidToken {
-            try? await recordRefusedToken(context)
-            throw AuthError.unauthorized
+        try await WardenTracing.span("AccountSecurity.authenticate") { _ in
+            let checked: SessionService.Checked
+            do {
+                checked = try await sessions.check(accessToken: accessToken, listing: listingSessions)
+            } catch let error as SessionError where error.code == .invalidToken {
+                try? await recordRefusedToken(context)
+                throw AuthError.unauthorized
+            }
+            let accountID = checked.authenticated.accountID
+            if checked.accountActive == nil {
+                let active = try await accounts.account(id: accountID).map { $0.status != .disabled } ?? false
+                try await sessions.publishAccountStatus(accountID: accountID, active: active, onlyIfUnknown: true)
+                guard active else { throw AuthError.unauthorized }
+            } else if checked.accountActive != true {
+                throw AuthError.unauthorized
+            }
+            var caller = context
+            caller.actor = AuditSubject.account(accountID)
+            var principal = Principal(kind: .account(accountID, checked.authenticated), context: caller)
+            principal.prefetchedSessions = checked.sessions
+            return principal
         }
-        let accountID = checked.authenticated.accountID
-        if checked.accountActive == nil {
-            let active = try await accounts.account(id: accountID).map { $0.status != .disabled } ?? false
-            try await sessions.publishAccountStatus(accountID: accountID, active: active, onlyIfUnknown: true)
-            guard active else { throw AuthError.unauthorized }
-        } else if checked.accountActive != true {
-            throw AuthError.unauthorized
-        }
-        var caller = context
-        caller.actor = AuditSubject.account(accountID)
-        var principal = Principal(kind: .account(accountID, checked.authenticated), context: caller)
-        principal.prefetchedSessions = checked.sessions
-        return principal
     }
 
     /// Writes the account's status (from the database, which stays the truth) through to the session
@@ -142,17 +150,19 @@ extension AccountSecurity {
 
     /// Exchanges a refresh token for new tokens; refused for a disabled (or deleted) account.
     public func refresh(refreshToken: String, context: AuditContext) async throws -> SessionService.Issued {
-        let claims: TokenClaims
-        do {
-            claims = try await tokens.verify(refreshToken, as: .refresh)
-        } catch {
-            try? await recordRefusedToken(context)
-            throw error
+        try await WardenTracing.span("AccountSecurity.refresh") { _ in
+            let claims: TokenClaims
+            do {
+                claims = try await tokens.verify(refreshToken, as: .refresh)
+            } catch {
+                try? await recordRefusedToken(context)
+                throw error
+            }
+            guard let accountID = UUID(text: claims.sub), let account = try await accounts.account(id: accountID), account.status != .disabled else {
+                throw AuthError.unauthorized
+            }
+            return try await sessions.refresh(refreshToken: refreshToken, context: context)
         }
-        guard let accountID = UUID(text: claims.sub), let account = try await accounts.account(id: accountID), account.status != .disabled else {
-            throw AuthError.unauthorized
-        }
-        return try await sessions.refresh(refreshToken: refreshToken, context: context)
     }
 
     /// One in `refusedTokenSampling` refused or forged tokens is recorded (a flood must not flood the log).
@@ -165,14 +175,18 @@ extension AccountSecurity {
 
     /// Ends the caller's own session.
     public func logout(_ principal: Principal) async throws {
-        guard let session = principal.session else { throw AuthError.unauthorized }
-        try await sessions.logout(session, context: principal.context)
+        try await WardenTracing.span("AccountSecurity.logout") { _ in
+            guard let session = principal.session else { throw AuthError.unauthorized }
+            try await sessions.logout(session, context: principal.context)
+        }
     }
 
     /// Ends every session of the caller's account.
     public func logoutEverywhere(_ principal: Principal) async throws -> Int {
-        guard let account = principal.accountID else { throw AuthError.unauthorized }
-        return try await sessions.revokeAll(accountID: account, reason: "logout_all", context: principal.context)
+        try await WardenTracing.span("AccountSecurity.logoutEverywhere") { _ in
+            guard let account = principal.accountID else { throw AuthError.unauthorized }
+            return try await sessions.revokeAll(accountID: account, reason: "logout_all", context: principal.context)
+        }
     }
 
     /// The caller's own live sessions.

@@ -1,4 +1,5 @@
 public import Foundation
+import WardenCore
 public import WardenAccess
 import WardenCore
 public import WardenMFA
@@ -71,11 +72,13 @@ extension AccountSecurity {
 
     /// Confirms an enrolment with a code from the new factor; every other session of the account ends.
     public func confirmFactor(_ factorID: UUID, code: String, _ principal: Principal) async throws -> ConfirmedFactor {
-        guard let account = principal.accountID, let session = principal.session else { throw AuthError.unauthorized }
-        try await mfa.confirm(accountID: account, factorID: factorID, code: code, context: principal.context)
-        try await sessions.revokeOthers(accountID: account, keeping: session.sessionHash, reason: "mfa_changed", context: principal.context)
-        let kind = try await mfa.factors(accountID: account).first { $0.id == factorID }?.kind ?? .totp
-        return ConfirmedFactor(factorID: factorID, kind: kind, methods: try await mfa.methods(accountID: account))
+        try await WardenTracing.span("AccountSecurity.confirmFactor") { _ in
+            guard let account = principal.accountID, let session = principal.session else { throw AuthError.unauthorized }
+            try await mfa.confirm(accountID: account, factorID: factorID, code: code, context: principal.context)
+            try await sessions.revokeOthers(accountID: account, keeping: session.sessionHash, reason: "mfa_changed", context: principal.context)
+            let kind = try await mfa.factors(accountID: account).first { $0.id == factorID }?.kind ?? .totp
+            return ConfirmedFactor(factorID: factorID, kind: kind, methods: try await mfa.methods(accountID: account))
+        }
     }
 
     /// Confirms the caller's pending enrolment of `kind` (the latest, if several were started) — the
@@ -104,10 +107,12 @@ extension AccountSecurity {
 
     /// Turns MFA off for the caller (proof of identity required); every other session ends.
     public func disableMFA(proof: Reauthentication, _ principal: Principal) async throws {
-        guard let account = principal.accountID, let session = principal.session else { throw AuthError.unauthorized }
-        let recent = try await reauthenticate(proof, principal)
-        try await mfa.disable(accountID: account, proof: recent, context: principal.context)
-        try await sessions.revokeOthers(accountID: account, keeping: session.sessionHash, reason: "mfa_changed", context: principal.context)
+        try await WardenTracing.span("AccountSecurity.disableMFA") { _ in
+            guard let account = principal.accountID, let session = principal.session else { throw AuthError.unauthorized }
+            let recent = try await reauthenticate(proof, principal)
+            try await mfa.disable(accountID: account, proof: recent, context: principal.context)
+            try await sessions.revokeOthers(accountID: account, keeping: session.sessionHash, reason: "mfa_changed", context: principal.context)
+        }
     }
 
     /// An administrator's MFA reset for another account (`accounts:manage` and every permission the

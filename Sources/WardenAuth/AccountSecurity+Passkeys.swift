@@ -75,17 +75,19 @@ extension AccountSecurity {
     /// - Throws: ``AccessError/invalidCredentials`` for every refusal (unknown, disabled or deleted account,
     ///   a passkey that does not verify), the same answer for each; rate limits and MFA locks as such.
     public func signInWithPasskey(token: String, credential: [UInt8], device: Device, context: AuditContext) async throws -> SignedIn {
-        try await limit(policy.loginPerSource, key: "login.passkey:" + SourceKey.of(context.sourceAddress))
-        let accountID: UUID
-        do {
-            accountID = try await mfa.finishPasskeySignIn(token: token, credential: credential, context: context)
-        } catch let error as MFAError where error.code == .invalidCode {
-            throw AccessError.invalidCredentials
+        try await WardenTracing.span("AccountSecurity.signInWithPasskey") { _ in
+            try await limit(policy.loginPerSource, key: "login.passkey:" + SourceKey.of(context.sourceAddress))
+            let accountID: UUID
+            do {
+                accountID = try await mfa.finishPasskeySignIn(token: token, credential: credential, context: context)
+            } catch let error as MFAError where error.code == .invalidCode {
+                throw AccessError.invalidCredentials
+            }
+            guard let account = try await accounts.account(id: accountID), account.status != .disabled else {
+                try await audit.append([context.event("login.passkey", .denied, subject: AuditSubject.account(accountID), details: ["reason": "account_disabled"], at: clock.now())])
+                throw AccessError.invalidCredentials
+            }
+            return try await signIn(account, device: device, level: .passkey, context: context)
         }
-        guard let account = try await accounts.account(id: accountID), account.status != .disabled else {
-            try await audit.append([context.event("login.passkey", .denied, subject: AuditSubject.account(accountID), details: ["reason": "account_disabled"], at: clock.now())])
-            throw AccessError.invalidCredentials
-        }
-        return try await signIn(account, device: device, level: .passkey, context: context)
     }
 }

@@ -61,6 +61,13 @@ struct WardenMiddleware: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: WardenContext, next: (Request, WardenContext) async throws -> Response) async throws -> Response {
+        // Tracing off (no `WARDEN_OTEL_ENDPOINT`): no span, no header extraction, no task-local binding.
+        guard WardenTracing.isEnabled else { return try await respond(request, context: context, next: next) }
+        return try await traced(request, context: context, next: next)
+    }
+
+    /// The request's whole handling, from its ids to its log line.
+    func respond(_ request: Request, context: WardenContext, next: (Request, WardenContext) async throws -> Response) async throws -> Response {
         var context = context
         let started = ContinuousClock.now
         // The caller's trace id (a valid `traceparent` only) joins the request id on every line logged

@@ -4,6 +4,7 @@ import WardenCore
 public import NIOCore
 import NIOPosix
 import Synchronization
+import Tracing
 
 /// A Redis client: a bounded connection pool, pipelining, Lua scripts by SHA with a fallback when the
 /// server's script cache is empty, and pub/sub.
@@ -47,8 +48,19 @@ public final class RedisClient: Sendable {
 
     /// Sends one command, timing the round trip (from the request written to the reply read, without the
     /// wait for a pooled connection) under `name`.
+    ///
+    /// Inside a traced request the command is a span `redis <COMMAND>` (`redis EVALSHA` for a script, with
+    /// the script's name): never its keys or arguments, which hold hashes of tokens and account ids.
     private func send(_ command: [RedisArgument], timedAs name: String, admitting admit: Admission? = nil) async throws -> RESPValue {
-        let reply = try await execute([command], timedAs: name, admitting: admit)[0]
+        let operation = command.first.map(Self.commandName) ?? "other"
+        let reply = try await WardenTracing.span("redis " + operation, ofKind: .client) { span in
+            if let span {
+                span.attributes["db.system.name"] = "redis"
+                span.attributes["db.operation.name"] = operation
+                if name != operation { span.attributes["warden.redis.script"] = name }
+            }
+            return try await execute([command], timedAs: name, admitting: admit)[0]
+        }
         if case .error(let message) = reply { throw RedisError(.server, message) }
         return reply
     }
@@ -178,7 +190,11 @@ public final class RedisClient: Sendable {
     /// Sends several commands in one round trip. Error replies come back as ``RESPValue/error(_:)`` in
     /// their place; they do not throw.
     public func pipeline(_ commands: [[RedisArgument]], admitting admit: Admission? = nil) async throws -> [RESPValue] {
-        try await execute(commands, timedAs: "pipeline", admitting: admit)
+        try await WardenTracing.span("redis pipeline", ofKind: .client) { span in
+            span?.attributes["db.system.name"] = "redis"
+            span?.attributes["db.operation.batch.size"] = commands.count
+            return try await execute(commands, timedAs: "pipeline", admitting: admit)
+        }
     }
 
     /// Runs a Lua script by its SHA-1 (`EVALSHA`), loading it with `EVAL` when the server does not have it

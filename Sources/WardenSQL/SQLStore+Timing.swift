@@ -1,4 +1,5 @@
 import SQLKit
+import Tracing
 import WardenCore
 
 /// The part of the store a round trip belongs to: with the kind of round trip (a connection or a
@@ -15,17 +16,33 @@ enum SQLArea: String, CaseIterable, Sendable {
 }
 
 extension SQLStore {
-    /// `backend.withConnection`, timed: every store call that uses one connection goes through here.
+    /// `backend.withConnection`, timed and traced (a span `sql <area>_query` inside a traced request):
+    /// every store call that uses one connection goes through here.
     func onConnection<T: Sendable>(_ area: SQLArea, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let started = ContinuousClock.now
-        defer { timers.record(area.query, since: started) }
-        return try await backend.withConnection(body)
+        try await WardenTracing.span("sql " + area.query, ofKind: .client) { span in
+            describe(span, operation: area.query)
+            let started = ContinuousClock.now
+            defer { timers.record(area.query, since: started) }
+            return try await backend.withConnection(body)
+        }
     }
 
-    /// `backend.transaction`, timed: every store call that writes in a transaction goes through here.
+    /// `backend.transaction`, timed and traced (a span `sql <area>_transaction`): every store call that
+    /// writes in a transaction goes through here.
     func inTransaction<T: Sendable>(_ area: SQLArea, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let started = ContinuousClock.now
-        defer { timers.record(area.transaction, since: started) }
-        return try await backend.transaction(body)
+        try await WardenTracing.span("sql " + area.transaction, ofKind: .client) { span in
+            describe(span, operation: area.transaction)
+            let started = ContinuousClock.now
+            defer { timers.record(area.transaction, since: started) }
+            return try await backend.transaction(body)
+        }
+    }
+
+    /// The database and the operation, the same fixed vocabulary as the metric's label: never SQL text,
+    /// keys or bound values.
+    private func describe(_ span: (any Span)?, operation: String) {
+        guard let span else { return }
+        span.attributes["db.system.name"] = backend.kind == .postgres ? "postgresql" : "sqlite"
+        span.attributes["db.operation.name"] = operation
     }
 }

@@ -48,7 +48,7 @@ struct WardenBench: AsyncParsableCommand {
         #endif
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let benchmarks = (try await CryptoBenchmarks.all(scratch: scratch) + AccessBenchmarks.all(scratch: scratch, databaseURL: databaseURL)
-            + SessionBenchmarks.all(redisURL: redisURL))
+            + SessionBenchmarks.all(redisURL: redisURL) + TracingBenchmarks.all())
             .filter { filter == nil || $0.name.hasPrefix(filter!) }
         let runner = Runner(reps: reps)
         var records: [Record] = []

@@ -75,9 +75,13 @@ struct ServeCommand: AsyncParsableCommand {
 
         // Before the stores open: they take the process's metrics factory when they are made.
         let metrics = MetricsBackend.bootstrap()
+        // Spans only with a collector to send them to: otherwise no tracer, and no span is ever made.
+        let exporter = try configuration.traces.map { try TracingBackend.bootstrap($0, logger: logger) }
         let server = configuration.server
         let scheme = server.tls ? "https" : "http"
-        let (app, runtime) = try await WardenApplication.build(configuration: configuration, logger: logger, metrics: metrics) { channel in
+        let (app, runtime) = try await WardenApplication.build(
+            configuration: configuration, logger: logger, metrics: metrics, services: exporter.map { [$0] } ?? []
+        ) { channel in
             let bound = channel.localAddress?.port.map(String.init) ?? String(server.port)
             FileHandle.standardOutput.write(Data("warden: listening on \(scheme)://\(server.host):\(bound)\n".utf8))
             let console = ["127.0.0.1", "::1", "0.0.0.0", "::"].contains(server.host) ? "localhost" : server.host

@@ -153,5 +153,8 @@ extension Setting {
         Setting("WARDEN_LOG_LEVEL", "log.level", .observability, default: "info", "trace, debug, info, notice, warning, error or critical"),
         Setting("WARDEN_LOG_FORMAT", "log.format", flag: "--log-format", .observability, default: "text on a terminal, json otherwise", "json or text"),
         Setting("WARDEN_ACCESS_LOG_SAMPLE", "log.accessSample", .observability, default: "1", "1–1000000: one successful request in N is logged"),
+        Setting("WARDEN_OTEL_ENDPOINT", "traces.endpoint", .observability, default: "none: nothing is traced", "an http(s) URL of an OTLP/HTTP collector (/v1/traces added without a path)"),
+        Setting("WARDEN_OTEL_SERVICE_NAME", "traces.serviceName", .observability, default: "warden", "one line, at most 128 characters"),
+        Setting("WARDEN_OTEL_SAMPLE_RATIO", "traces.sampleRatio", .observability, default: "1", "0–1: the share of new traces recorded"),
     ]
 }

@@ -199,6 +199,20 @@ extension WardenConfiguration {
         }
         logFormat = r.choice("WARDEN_LOG_FORMAT", Dictionary(uniqueKeysWithValues: LogFormat.allCases.map { ($0.rawValue, $0) })) ?? (terminal ? .text : .json)
         if let every = r.whole("WARDEN_ACCESS_LOG_SAMPLE", 1...1_000_000) { server.accessLogSampling = every }
+        if let text = r.text("WARDEN_OTEL_ENDPOINT") {
+            if var url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+               let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil, url.user == nil {
+                if url.path.isEmpty || url.path == "/" { url.path = "/v1/traces" }
+                traces = Traces(endpoint: url.string ?? text)
+            } else {
+                r.problem("WARDEN_OTEL_ENDPOINT", "must be an http or https URL of an OTLP/HTTP collector, such as http://localhost:4318")
+            }
+        }
+        if let name = r.text("WARDEN_OTEL_SERVICE_NAME") {
+            if name.count > 128 || name.contains(where: \.isNewline) { r.problem("WARDEN_OTEL_SERVICE_NAME", "must be one line of at most 128 characters") }
+            traces?.serviceName = name
+        }
+        if let ratio = r.number("WARDEN_OTEL_SAMPLE_RATIO", 0...1) { traces?.sampleRatio = ratio }
         // The policies' own checks, which the services would otherwise make at start.
         do { _ = try mfa.validated() } catch { r.problem("WARDEN_MFA_LOCK_THRESHOLD", "the MFA policy is out of range: \(error)") }
     }

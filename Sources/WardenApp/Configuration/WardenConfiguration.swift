@@ -41,6 +41,8 @@ public struct WardenConfiguration: Sendable {
     /// Where passkeys are registered and used, or nil when they are off (`WARDEN_WEBAUTHN_RP_ID=off`).
     public var relyingParty: RelyingParty?
     public var delivery = Delivery()
+    /// Trace export over OTLP/HTTP, or nil: no tracer, and no span is made.
+    public var traces: Traces?
     public var logLevel = Logger.Level.info
     public var logFormat = LogFormat.text
     /// Who the command line acts as in the audit log (`cli:<user>`).
@@ -85,6 +87,16 @@ public struct WardenConfiguration: Sendable {
         public var sheds = false
 
         public var queueLimit: Int? { sheds ? (queue ?? 4 * threads) : nil }
+    }
+
+    /// Where and how spans are exported (`WARDEN_OTEL_*`).
+    public struct Traces: Sendable, Equatable {
+        /// The OTLP/HTTP traces URL: the collector's address with `/v1/traces` added when it had no path.
+        public var endpoint: String
+        /// `service.name` of every span's resource.
+        public var serviceName = "warden"
+        /// The share of new traces recorded (0–1); a caller's sampled `traceparent` decides for its own trace.
+        public var sampleRatio = 1.0
     }
 
     /// SMS and email delivery.
