@@ -1,9 +1,9 @@
 import Foundation
-public import Hummingbird
+import Hummingbird
 public import Logging
 import NIOSSL
 public import NIOCore
-import ServiceLifecycle
+public import ServiceLifecycle
 import WardenAccess
 public import WardenAudit
 import WardenAuth
@@ -51,10 +51,11 @@ public enum WardenApplication {
     }
 
     /// `warden serve`'s application: opens the stores, loads the signing keys, and returns the server
-    /// with its background jobs, and the runtime to close after it stops.
+    /// with its background jobs and shutdown sequence (``DrainingServer``), and the runtime to close
+    /// after it stops.
     public static func build(
         configuration: WardenConfiguration, logger: Logger, metrics: Metrics, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-    ) async throws -> (application: some ApplicationProtocol, runtime: Runtime) {
+    ) async throws -> (application: some Service, runtime: Runtime) {
         var configuration = configuration
         configuration.cipher.policy.sealReservation = FieldCipher.Configuration().policy.sealReservation
         configuration.passwordHashing.sheds = true
@@ -72,7 +73,7 @@ public enum WardenApplication {
                 databaseHealthy: { do { _ = try await store.head(); return true } catch { return false } }, redisHealthy: redisHealthy,
                 auditVerifier: { try await AuditVerifier(chain: chain).verify(store) })
             let tls = configuration.server.tls ? try tlsConfiguration(configuration) : nil
-            let application = try WardenServer.application(
+            let application = try WardenServer.service(
                 api: api, tls: tls, logger: logger, services: backgroundJobs(runtime: runtime, store: store, configuration: configuration, logger: logger),
                 onServerRunning: onServerRunning)
             return (application, runtime)

@@ -52,6 +52,12 @@ public struct ServerConfiguration: Sendable {
     /// A request's head (request line and headers) must arrive within this of its first byte (a new
     /// connection's first one, within this of the connection opening), or the connection is closed.
     public var headerTimeout: Duration = .seconds(10)
+    /// At a graceful shutdown, how long readiness answers 503 before new connections are refused (so a
+    /// load balancer notices first).
+    public var shutdownDrain: Duration = .seconds(5)
+    /// At a graceful shutdown, how long requests in flight may take to finish after the drain; requests
+    /// still running then are cancelled and their connections closed.
+    public var shutdownGrace: Duration = .seconds(15)
     /// Requests per client address (every route but `/health`), counted in Redis a batch at a time
     /// (``BatchedRateLimiter``: never over the limit, at most 2% under it per node).
     public var addressLimit = RateLimit(limit: 600, window: 60)

@@ -54,6 +54,8 @@ public struct WardenAPI: Sendable {
     public let configuration: ServerConfiguration
     public let metrics: Metrics
     let readinessCache = ReadinessCache()
+    /// Set when a graceful shutdown begins: readiness then answers 503 (``DrainingServer``).
+    public let shutdown = ShutdownState()
     let routes = RouteTable()
 
     public init(services: WardenServices, configuration: ServerConfiguration, metrics: Metrics = Metrics()) {

@@ -26,4 +26,16 @@ public enum WardenServer {
             configuration: .init(address: .hostname(api.configuration.host, port: api.configuration.port), serverName: nil),
             services: services, onServerRunning: onServerRunning, logger: logger)
     }
+
+    /// ``application(api:tls:logger:services:onServerRunning:)`` with its shutdown sequence
+    /// (``DrainingServer``): readiness 503 for the configured drain, then the listener closed and requests
+    /// in flight given the grace period, then the background jobs stopped.
+    public static func service(
+        api: WardenAPI, tls: TLSConfiguration?, logger: Logger, services: [any Service] = [],
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) throws -> some Service {
+        DrainingServer(
+            application: try application(api: api, tls: tls, logger: logger, services: services, onServerRunning: onServerRunning),
+            state: api.shutdown, drain: api.configuration.shutdownDrain, grace: api.configuration.shutdownGrace, logger: logger)
+    }
 }

@@ -118,6 +118,10 @@ extension Setting {
         Setting("WARDEN_METRICS_ADDRESSES", "server.metricsAddresses", .server, default: "127.0.0.1,::1", "addresses allowed to read /metrics"),
         Setting("WARDEN_IDLE_TIMEOUT_SECONDS", "server.idleTimeoutSeconds", .server, default: "60", "1–3600"),
         Setting("WARDEN_HEADER_TIMEOUT_SECONDS", "server.headerTimeoutSeconds", .server, default: "10", "1–3600"),
+        Setting("WARDEN_SHUTDOWN_DRAIN_SECONDS", "server.shutdownDrainSeconds", .server, default: "5",
+                "0–20: at shutdown, readiness answers 503 this long before new connections are refused"),
+        Setting("WARDEN_SHUTDOWN_GRACE_SECONDS", "server.shutdownGraceSeconds", .server, default: "15",
+                "1–20: then requests in flight get this long to finish (drain + grace at most 25)"),
         Setting("WARDEN_EXECUTOR", "server.executor", .server, default: "nio", "nio or swift (read from the environment only, before anything starts)"),
         // Limits
         Setting("WARDEN_RATE_LIMIT_PER_MINUTE", "limits.perMinute", .limits, default: "600", "1–1000000 requests per client address"),

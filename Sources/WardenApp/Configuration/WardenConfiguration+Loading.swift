@@ -141,6 +141,12 @@ extension WardenConfiguration {
         if !metricsAddresses.isEmpty { server.metricsAddresses = metricsAddresses }
         if let seconds = r.whole("WARDEN_IDLE_TIMEOUT_SECONDS", 1...3600) { server.idleTimeout = .seconds(seconds) }
         if let seconds = r.whole("WARDEN_HEADER_TIMEOUT_SECONDS", 1...3600) { server.headerTimeout = .seconds(seconds) }
+        if let seconds = r.whole("WARDEN_SHUTDOWN_DRAIN_SECONDS", 0...20) { server.shutdownDrain = .seconds(seconds) }
+        if let seconds = r.whole("WARDEN_SHUTDOWN_GRACE_SECONDS", 1...20) { server.shutdownGrace = .seconds(seconds) }
+        // `warden serve`'s watchdog ends the process 30 s after SIGTERM; the sequence keeps 5 s for the stores.
+        if server.shutdownDrain + server.shutdownGrace > .seconds(25) {
+            r.problem("WARDEN_SHUTDOWN_GRACE_SECONDS", "the drain and grace periods together must be at most 25 s (the shutdown watchdog ends the process at 30 s)")
+        }
         _ = r.choice("WARDEN_EXECUTOR", ["nio": true, "swift": false])
         // Limits
         if let limit = r.whole("WARDEN_RATE_LIMIT_PER_MINUTE", 1...1_000_000) { server.addressLimit = RateLimit(limit: limit, window: 60) }

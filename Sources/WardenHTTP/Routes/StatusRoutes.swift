@@ -40,6 +40,8 @@ extension WardenAPI {
     func addStatusRoutes(_ router: Router<WardenContext>) {
         on(router, .get, "/health") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
         on(router, .get, "/health/ready") { _, _ in
+            // Shutting down: not ready, whatever the stores say (and without asking them).
+            if shutdown.isDraining { return JSONResponse.make(.serviceUnavailable, ["status": "shutting_down"]) }
             let checks = await readiness()
             let ready = checks.values.allSatisfy { $0 != "down" }
             return JSONResponse.make(ready ? .ok : .serviceUnavailable, ["status": ready ? "ready" : "not_ready", "checks": checks])
