@@ -7,7 +7,7 @@ public import NIOSSL
 public import ServiceLifecycle
 
 /// Builds the Hummingbird application for the API: HTTP/1.1, over TLS when a context is given, with
-/// idle and header timeouts, and `services` (background work) in the same service group.
+/// idle, header, body and response timeouts (``HeaderTimeoutChannel``), and `services` (background work) in the same service group.
 public enum WardenServer {
     public static func application(
         api: WardenAPI, tls: TLSConfiguration?, logger: Logger, services: [any Service] = [],
@@ -16,9 +16,12 @@ public enum WardenServer {
         let secureTransport = tls != nil
         let configuration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [RequestHeadSignal(), SecurityHeadersGuard(tls: secureTransport, strictTransportSecurity: api.configuration.strictTransportSecurity)], idleTimeout: TimeAmount(api.configuration.idleTimeout))
-        let headerTimeout = TimeAmount(api.configuration.headerTimeout)
+        let limits = api.configuration
+        let deadlines = ConnectionDeadlines(
+            header: TimeAmount(limits.headerTimeout), body: TimeAmount(limits.bodyTimeout), bodyMinimumRate: limits.bodyMinimumRate,
+            bodyRateGrace: TimeAmount(limits.bodyRateGrace), response: TimeAmount(limits.responseTimeout))
         let http = HTTPServerBuilder { responder in
-            HeaderTimeoutChannel(base: HTTP1Channel(responder: responder, configuration: configuration), timeout: headerTimeout)
+            HeaderTimeoutChannel(base: HTTP1Channel(responder: responder, configuration: configuration), deadlines: deadlines)
         }
         let server: HTTPServerBuilder = if let tls { try .tls(http, tlsConfiguration: tls) } else { http }
         return Application(

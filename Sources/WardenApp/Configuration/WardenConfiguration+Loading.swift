@@ -141,6 +141,10 @@ extension WardenConfiguration {
         if !metricsAddresses.isEmpty { server.metricsAddresses = metricsAddresses }
         if let seconds = r.whole("WARDEN_IDLE_TIMEOUT_SECONDS", 1...3600) { server.idleTimeout = .seconds(seconds) }
         if let seconds = r.whole("WARDEN_HEADER_TIMEOUT_SECONDS", 1...3600) { server.headerTimeout = .seconds(seconds) }
+        if let seconds = r.whole("WARDEN_BODY_TIMEOUT_SECONDS", 1...3600) { server.bodyTimeout = .seconds(seconds) }
+        if let rate = r.whole("WARDEN_BODY_MIN_BYTES_PER_SECOND", 0...(1 << 20)) { server.bodyMinimumRate = rate }
+        if let seconds = r.whole("WARDEN_BODY_RATE_GRACE_SECONDS", 1...3600) { server.bodyRateGrace = .seconds(seconds) }
+        if let seconds = r.whole("WARDEN_RESPONSE_TIMEOUT_SECONDS", 1...3600) { server.responseTimeout = .seconds(seconds) }
         if let seconds = r.whole("WARDEN_SHUTDOWN_DRAIN_SECONDS", 0...20) { server.shutdownDrain = .seconds(seconds) }
         if let seconds = r.whole("WARDEN_SHUTDOWN_GRACE_SECONDS", 1...20) { server.shutdownGrace = .seconds(seconds) }
         // `warden serve`'s watchdog ends the process 30 s after SIGTERM; the sequence keeps 5 s for the stores.
