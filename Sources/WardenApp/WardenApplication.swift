@@ -68,14 +68,19 @@ public enum WardenApplication {
                 redisHealthy = { do { _ = try await redis.send("PING"); return true } catch { return false } }
             }
             let chain = store.auditChain
-            let api = try api(
+            var api = try api(
                 configuration: configuration, runtime: runtime, messenger: try messenger(configuration: configuration), metrics: metrics,
                 databaseHealthy: { do { _ = try await store.head(); return true } catch { return false } }, redisHealthy: redisHealthy,
                 auditVerifier: { try await AuditVerifier(chain: chain).verify(store) })
-            let tls = configuration.server.tls ? try tlsConfiguration(configuration) : nil
-            let application = try WardenServer.service(
-                api: api, tls: tls, logger: logger, services: backgroundJobs(runtime: runtime, store: store, configuration: configuration, logger: logger),
-                onServerRunning: onServerRunning)
+            let tls = configuration.server.tls ? try tlsContext(configuration) : nil
+            var jobs = backgroundJobs(runtime: runtime, store: store, configuration: configuration, logger: logger)
+            var context: (@Sendable () -> NIOSSLContext)?
+            if let tls {
+                jobs.append(TLSReload.job(tls, every: .seconds(configuration.tlsReloadSeconds), logger: logger))
+                api.certificateExpiry = { tls.certificate.notValidAfter }
+                context = { tls.context }
+            }
+            let application = try WardenServer.service(api: api, tls: context, logger: logger, services: jobs, onServerRunning: onServerRunning)
             return (application, runtime)
         } catch {
             await runtime.close()
@@ -105,8 +110,9 @@ public enum WardenApplication {
         ]
     }
 
-    /// The configured certificate and key, or a self-signed pair generated (and renewed) in the data directory.
-    static func tlsConfiguration(_ configuration: WardenConfiguration) throws -> TLSConfiguration {
+    /// The configured certificate and key, or a self-signed pair generated (and renewed) in the data
+    /// directory; reloaded by ``TLSReload`` when the files change.
+    static func tlsContext(_ configuration: WardenConfiguration) throws -> ReloadingTLSContext {
         let host = configuration.server.host
         let minimum: TLSSettings.MinimumVersion = configuration.server.tlsMinimumVersion == "TLSv1.2" ? .tls12 : .tls13
         func settings(_ certificate: String, _ key: String) -> TLSSettings {
@@ -115,7 +121,7 @@ public enum WardenApplication {
             return settings
         }
         if let files = configuration.tlsFiles {
-            let tls = try settings(files.certificate, files.key).makeServerConfiguration()
+            let tls = try ReloadingTLSContext(settings: settings(files.certificate, files.key))
             for warning in try CertificateInspection.read(certificatePath: files.certificate).warnings(at: Date()) { Notices.warn(warning) }
             return tls
         }
@@ -129,7 +135,7 @@ public enum WardenApplication {
             Notices.warn("generated a self-signed TLS certificate at \(pair.certificatePath) (key mode 0600); use a real certificate in production (--tls-cert/--tls-key)")
         }
         for warning in pair.warnings { Notices.warn(warning) }
-        return try settings(pair.certificatePath, pair.keyPath).makeServerConfiguration()
+        return try ReloadingTLSContext(settings: settings(pair.certificatePath, pair.keyPath))
     }
 
     /// The configured email and SMS senders; in the embedded setup without either, a development sender

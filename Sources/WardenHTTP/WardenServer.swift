@@ -6,11 +6,11 @@ public import Logging
 public import NIOSSL
 public import ServiceLifecycle
 
-/// Builds the Hummingbird application for the API: HTTP/1.1, over TLS when a context is given, with
+/// Builds the Hummingbird application for the API: HTTP/1.1, over TLS when a context provider is given, with
 /// idle, header, body and response timeouts (``HeaderTimeoutChannel``), and `services` (background work) in the same service group.
 public enum WardenServer {
     public static func application(
-        api: WardenAPI, tls: TLSConfiguration?, logger: Logger, services: [any Service] = [],
+        api: WardenAPI, tls: (@Sendable () -> NIOSSLContext)?, logger: Logger, services: [any Service] = [],
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let secureTransport = tls != nil
@@ -20,10 +20,12 @@ public enum WardenServer {
         let deadlines = ConnectionDeadlines(
             header: TimeAmount(limits.headerTimeout), body: TimeAmount(limits.bodyTimeout), bodyMinimumRate: limits.bodyMinimumRate,
             bodyRateGrace: TimeAmount(limits.bodyRateGrace), response: TimeAmount(limits.responseTimeout))
-        let http = HTTPServerBuilder { responder in
-            HeaderTimeoutChannel(base: HTTP1Channel(responder: responder, configuration: configuration), deadlines: deadlines)
+        let server = HTTPServerBuilder { responder -> any ServerChildChannel in
+            let http = HeaderTimeoutChannel(base: HTTP1Channel(responder: responder, configuration: configuration), deadlines: deadlines)
+            // Each new connection takes the context `tls` gives then (a reloaded certificate, without a restart).
+            guard let tls else { return http }
+            return ReloadingTLSChannel(base: http, context: tls)
         }
-        let server: HTTPServerBuilder = if let tls { try .tls(http, tlsConfiguration: tls) } else { http }
         return Application(
             router: api.router(), server: server,
             configuration: .init(address: .hostname(api.configuration.host, port: api.configuration.port), serverName: nil),
@@ -34,7 +36,7 @@ public enum WardenServer {
     /// (``DrainingServer``): readiness 503 for the configured drain, then the listener closed and requests
     /// in flight given the grace period, then the background jobs stopped.
     public static func service(
-        api: WardenAPI, tls: TLSConfiguration?, logger: Logger, services: [any Service] = [],
+        api: WardenAPI, tls: (@Sendable () -> NIOSSLContext)?, logger: Logger, services: [any Service] = [],
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some Service {
         DrainingServer(

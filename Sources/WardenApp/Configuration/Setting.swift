@@ -142,6 +142,7 @@ extension Setting {
         Setting("WARDEN_TLS_KEY", "tls.key", flag: "--tls-key", .tls, default: "generated in the data directory", "a PEM private key, mode 0600 or stricter"),
         Setting("WARDEN_TLS_MIN", "tls.minimumVersion", flag: "--allow-tls12", .tls, default: "1.3", "1.2 or 1.3"),
         Setting("WARDEN_TLS_SIGN_OFF_LOOP", "tls.signOffLoop", .tls, default: "on", "on or off"),
+        Setting("WARDEN_TLS_RELOAD_SECONDS", "tls.reloadSeconds", .tls, default: "60", "1–86400: how often the certificate and key files are checked for a new pair"),
         Setting("WARDEN_HSTS_MAX_AGE", "tls.hsts.maxAge", .tls, default: "31536000", "0–63072000 seconds"),
         Setting("WARDEN_HSTS_INCLUDE_SUBDOMAINS", "tls.hsts.includeSubdomains", .tls, default: "off", "on or off"),
         // Passkeys

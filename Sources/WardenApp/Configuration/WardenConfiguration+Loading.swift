@@ -171,6 +171,7 @@ extension WardenConfiguration {
         }
         if let minimum = r.choice("WARDEN_TLS_MIN", ["1.2": "TLSv1.2", "1.3": "TLSv1.3"]) { server.tlsMinimumVersion = minimum }
         tlsSignsOffLoop = r.switchValue("WARDEN_TLS_SIGN_OFF_LOOP") ?? true
+        if let seconds = r.whole("WARDEN_TLS_RELOAD_SECONDS", 1...86_400) { tlsReloadSeconds = seconds }
         // HSTS: TLSSettings' policy (one year, no subdomains), unless configured.
         var hsts = TLSSettings(certificatePath: "", keyPath: "").strictTransportSecurity ?? StrictTransportSecurity()
         if let seconds = r.whole("WARDEN_HSTS_MAX_AGE", 0...63_072_000) { hsts.maxAge = seconds }

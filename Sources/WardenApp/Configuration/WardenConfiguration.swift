@@ -38,6 +38,8 @@ public struct WardenConfiguration: Sendable {
     public var tlsFiles: (certificate: String, key: String)?
     /// Handshake signatures on a thread of their own (`WARDEN_TLS_SIGN_OFF_LOOP`).
     public var tlsSignsOffLoop = true
+    /// How often `warden serve` checks the certificate and key files for a new pair (``TLSReload``).
+    public var tlsReloadSeconds = 60
     /// Where passkeys are registered and used, or nil when they are off (`WARDEN_WEBAUTHN_RP_ID=off`).
     public var relyingParty: RelyingParty?
     public var delivery = Delivery()

@@ -61,6 +61,7 @@ extension WardenAPI {
                 ("warden_key_age_seconds", ["version": String($0.version), "state": $0.state.rawValue], now.timeIntervalSince($0.created))
             }
             gauges.append(("warden_key_primary_version", [:], Double(keyring.primaryVersion)))
+            if let expiry = certificateExpiry?() { gauges.append(("warden_tls_certificate_expiry_seconds", [:], expiry.timeIntervalSince(now))) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render(gauges: gauges))))
         }
     }
