@@ -28,7 +28,7 @@ public final class ShutdownState: Sendable {
 ///
 /// Requests still running after `drain + grace` are cancelled (their connections close), and so are
 /// background jobs still running then: the sequence always ends.
-public struct DrainingServer<Application: ApplicationProtocol>: Service {
+public struct DrainingServer<Application: ApplicationProtocol>: Service, CustomStringConvertible {
     let application: Application
     let state: ShutdownState
     let drain: Duration
@@ -43,6 +43,9 @@ public struct DrainingServer<Application: ApplicationProtocol>: Service {
         self.logger = logger
     }
 
+    /// What swift-service-lifecycle logs for the service (not a dump of its fields).
+    public var description: String { "WardenServer" }
+
     public func run() async throws {
         // A service group shuts its services down in reverse order: the drain first, then the application.
         var configuration = ServiceGroupConfiguration(
@@ -56,10 +59,12 @@ public struct DrainingServer<Application: ApplicationProtocol>: Service {
 
 /// Waits for a graceful shutdown, then marks the server as draining and waits `period` before returning
 /// (which lets the service group go on to stop the server).
-struct ReadinessDrain: Service {
+struct ReadinessDrain: Service, CustomStringConvertible {
     let state: ShutdownState
     let period: Duration
     let logger: Logger
+
+    var description: String { "ReadinessDrain" }
 
     func run() async throws {
         // Cancelled (the group ends for another reason): nothing to drain.
