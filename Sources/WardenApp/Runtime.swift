@@ -112,7 +112,10 @@ public struct Runtime: Sendable {
 
     /// Gives back unused seal reservations and closes Redis and the database.
     public func close() async {
-        try? await cipher.close()
+        // Unused seal reservations go back to the store; a store that is gone gets 2 s (the reservations
+        // then stay counted as used, which only makes a rotation come sooner).
+        let cipher = cipher
+        _ = await finishes(within: .seconds(2)) { try? await cipher.close() }
         await redis?.close()
         try? await store?.close()
     }
@@ -164,7 +167,8 @@ extension WardenConfiguration {
                 """)
         }
         let store = try await SQLStore.open(
-            url: databaseURL, sqlitePath: sqlitePath, auditChain: AuditChain(key: masterKey.auditKey), keyringActor: actor)
+            url: databaseURL, sqlitePath: sqlitePath, auditChain: AuditChain(key: masterKey.auditKey), keyringActor: actor,
+            connectionWait: .seconds(databaseWaitSeconds))
         var redis: RedisClient?
         do {
             try await importFileKeyring(legacyFile, into: store, masterKey: masterKey)

@@ -1,7 +1,8 @@
 import Foundation
-public import Hummingbird
+import Hummingbird
 public import Logging
 import NIOSSL
+import Synchronization
 public import NIOCore
 public import ServiceLifecycle
 import WardenAccess
@@ -51,12 +52,12 @@ public enum WardenApplication {
     }
 
     /// `warden serve`'s application: opens the stores, loads the signing keys, and returns the server
-    /// with its background jobs (and `extra` services, such as the trace exporter), and the runtime to
-    /// close after it stops.
+    /// with its background jobs (and `extra` services, such as the trace exporter) and shutdown sequence
+    /// (``DrainingServer``), and the runtime to close after it stops.
     public static func build(
         configuration: WardenConfiguration, logger: Logger, metrics: Metrics, services extra: [any Service] = [],
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-    ) async throws -> (application: some ApplicationProtocol, runtime: Runtime) {
+    ) async throws -> (application: some Service, runtime: Runtime) {
         var configuration = configuration
         configuration.cipher.policy.sealReservation = FieldCipher.Configuration().policy.sealReservation
         configuration.passwordHashing.sheds = true
@@ -69,14 +70,19 @@ public enum WardenApplication {
                 redisHealthy = { do { _ = try await redis.send("PING"); return true } catch { return false } }
             }
             let chain = store.auditChain
-            let api = try api(
+            var api = try api(
                 configuration: configuration, runtime: runtime, messenger: try messenger(configuration: configuration), metrics: metrics,
-                databaseHealthy: { do { _ = try await store.head(); return true } catch { return false } }, redisHealthy: redisHealthy,
+                databaseHealthy: { await answers(within: .seconds(2)) { _ = try await store.head() } }, redisHealthy: redisHealthy,
                 auditVerifier: { try await AuditVerifier(chain: chain).verify(store) })
-            let tls = configuration.server.tls ? try tlsConfiguration(configuration) : nil
-            let application = try WardenServer.application(
-                api: api, tls: tls, logger: logger, services: backgroundJobs(runtime: runtime, store: store, configuration: configuration, logger: logger) + extra,
-                onServerRunning: onServerRunning)
+            let tls = configuration.server.tls ? try tlsContext(configuration) : nil
+            var jobs = backgroundJobs(runtime: runtime, store: store, configuration: configuration, logger: logger) + extra
+            var context: (@Sendable () -> NIOSSLContext)?
+            if let tls {
+                jobs.append(TLSReload.job(tls, every: .seconds(configuration.tlsReloadSeconds), logger: logger))
+                api.certificateExpiry = { tls.certificate.notValidAfter }
+                context = { tls.context }
+            }
+            let application = try WardenServer.service(api: api, tls: context, logger: logger, services: jobs, onServerRunning: onServerRunning)
             return (application, runtime)
         } catch {
             await runtime.close()
@@ -106,8 +112,9 @@ public enum WardenApplication {
         ]
     }
 
-    /// The configured certificate and key, or a self-signed pair generated (and renewed) in the data directory.
-    static func tlsConfiguration(_ configuration: WardenConfiguration) throws -> TLSConfiguration {
+    /// The configured certificate and key, or a self-signed pair generated (and renewed) in the data
+    /// directory; reloaded by ``TLSReload`` when the files change.
+    static func tlsContext(_ configuration: WardenConfiguration) throws -> ReloadingTLSContext {
         let host = configuration.server.host
         let minimum: TLSSettings.MinimumVersion = configuration.server.tlsMinimumVersion == "TLSv1.2" ? .tls12 : .tls13
         func settings(_ certificate: String, _ key: String) -> TLSSettings {
@@ -116,7 +123,7 @@ public enum WardenApplication {
             return settings
         }
         if let files = configuration.tlsFiles {
-            let tls = try settings(files.certificate, files.key).makeServerConfiguration()
+            let tls = try ReloadingTLSContext(settings: settings(files.certificate, files.key))
             for warning in try CertificateInspection.read(certificatePath: files.certificate).warnings(at: Date()) { Notices.warn(warning) }
             return tls
         }
@@ -130,7 +137,7 @@ public enum WardenApplication {
             Notices.warn("generated a self-signed TLS certificate at \(pair.certificatePath) (key mode 0600); use a real certificate in production (--tls-cert/--tls-key)")
         }
         for warning in pair.warnings { Notices.warn(warning) }
-        return try settings(pair.certificatePath, pair.keyPath).makeServerConfiguration()
+        return try ReloadingTLSContext(settings: settings(pair.certificatePath, pair.keyPath))
     }
 
     /// The configured email and SMS senders; in the embedded setup without either, a development sender
@@ -158,5 +165,21 @@ public enum WardenApplication {
             sms = sms ?? file
         }
         return DeliveryMessenger(email: email, sms: sms, from: delivery.from)
+    }
+
+    /// Whether `check` succeeds within `limit`: a readiness probe answers promptly even when a store hangs
+    /// (the check is left to finish or fail on its own).
+    static func answers(within limit: Duration, _ check: @escaping @Sendable () async throws -> Void) async -> Bool {
+        final class Outcome: Sendable {
+            let succeeded = Atomic(false)
+        }
+        let outcome = Outcome()
+        let finished = await finishes(within: limit) {
+            do {
+                try await check()
+                outcome.succeeded.store(true, ordering: .releasing)
+            } catch {}
+        }
+        return finished && outcome.succeeded.load(ordering: .acquiring)
     }
 }

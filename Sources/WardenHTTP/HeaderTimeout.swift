@@ -1,27 +1,51 @@
 import HummingbirdCore
 import Logging
 import NIOCore
+import HTTPTypes
 import NIOHTTPTypes
 
-/// A deadline for a request's head: once the first byte of a request has arrived (for a connection's first
-/// request: once the connection is open), the whole head (request line and headers) must follow within the
-/// header timeout, or the connection is closed.
+/// The deadlines a connection's requests and responses are held to (``ServerConfiguration``'s
+/// `headerTimeout`, `bodyTimeout`, `bodyMinimumRate`, `bodyRateGrace` and `responseTimeout`).
+struct ConnectionDeadlines: Sendable {
+    /// A request's head, from its first byte (a connection's first head: from the connection opening).
+    var header: TimeAmount
+    /// A request's body, from its head to its end, counting only the time the server waits for the client.
+    var body: TimeAmount
+    /// Bytes per second a body must average once `bodyRateGrace` of waiting has passed (0: no minimum).
+    var bodyMinimumRate: Int
+    var bodyRateGrace: TimeAmount
+    /// A response, from its head being written to its last byte handed to the socket.
+    var response: TimeAmount
+
+    /// How often a body's clock is checked while it is being read.
+    static let bodyCheckInterval = TimeAmount.milliseconds(250)
+}
+
+/// Deadlines for reading a request and for the client reading a response, so that a client sending its
+/// request slowly (slowloris), or not reading its response, cannot hold a connection past them:
 ///
-/// Hummingbird's idle timeout only sees parsed HTTP parts, so a client sending its headers a byte at a
-/// time (slowloris) holds a connection until the idle timeout. Two handlers fix that:
-/// ``RequestBytesWatch`` sits in front of the HTTP decoder (behind TLS) and starts the clock at the first
-/// byte of a request; ``RequestHeadSignal`` sits behind the decoder and tells it, by an outbound user
-/// event, when the head has been parsed and when the response has been written.
+/// - **head**: once the first byte of a request has arrived (for a connection's first request: once the
+///   connection is open), the whole head (request line and headers) must follow within the header timeout;
+/// - **body**: from the head to the body's end, at most the body timeout, and after a grace period at least
+///   the minimum rate on average. Only the time the server spends waiting for the client counts: while the
+///   application has not asked for more of the body (backpressure), the client is not charged;
+/// - **response**: a response's last byte must be written to the socket within the response timeout of its
+///   head, so a reader that stops reading (its window full) loses the connection.
+///
+/// A connection past a deadline is closed. Hummingbird's idle timeout only sees parsed HTTP parts, so
+/// two handlers do this: ``RequestBytesWatch`` sits in front of the HTTP decoder (behind TLS), sees every
+/// byte and every read the server asks for; ``RequestHeadSignal`` sits behind the decoder and tells it, by
+/// outbound user events, when a head and a body have been parsed and when a response starts and is written.
 struct HeaderTimeoutChannel<Base: HTTPChannelHandler>: HTTPChannelHandler {
     typealias Value = Base.Value
     let base: Base
-    let timeout: TimeAmount
+    let deadlines: ConnectionDeadlines
 
     var responder: HTTPChannelHandler.Responder { base.responder }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(RequestBytesWatch(timeout: timeout))
+            try channel.pipeline.syncOperations.addHandler(RequestBytesWatch(deadlines: deadlines))
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }
@@ -35,11 +59,35 @@ struct HeaderTimeoutChannel<Base: HTTPChannelHandler>: HTTPChannelHandler {
 /// What ``RequestHeadSignal`` tells ``RequestBytesWatch``.
 enum RequestHeadEvent: Sendable {
     case headReceived
+    case bodyReceived
+    case responseStarted
+    /// The response's end has been passed on to be written (a pipelining client's next head may follow).
     case responseFinished
+    /// The response's last byte has been written to the socket (or the write failed).
+    case responseWritten
 }
 
-/// Starts the header deadline at the first byte of a request and closes the connection if the head has
-/// not been parsed by then. Bytes pass through untouched.
+/// The time a body has kept the server waiting, and the bytes it has brought.
+struct BodyClock {
+    var bytes = 0
+    var waited = TimeAmount.zero
+    /// When the server last asked for bytes it has not yet received.
+    var waitingSince: NIODeadline?
+
+    func elapsed(at now: NIODeadline) -> TimeAmount {
+        waited + (waitingSince.map { now - $0 } ?? .zero)
+    }
+
+    /// Whether the body is past its deadline or, after the grace period, under the minimum rate.
+    func isOverdue(at now: NIODeadline, _ deadlines: ConnectionDeadlines) -> Bool {
+        let elapsed = elapsed(at: now)
+        if elapsed >= deadlines.body { return true }
+        guard deadlines.bodyMinimumRate > 0, elapsed >= deadlines.bodyRateGrace else { return false }
+        return Double(bytes) < Double(deadlines.bodyMinimumRate) * Double(elapsed.nanoseconds) / 1e9
+    }
+}
+
+/// Enforces ``ConnectionDeadlines`` on the bytes of one connection. Bytes pass through untouched.
 final class RequestBytesWatch: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = IOData
@@ -49,46 +97,89 @@ final class RequestBytesWatch: ChannelDuplexHandler, RemovableChannelHandler {
         case awaitingRequest
         /// Bytes of a request have arrived; its head has not been parsed yet.
         case readingHead(Scheduled<Void>)
-        /// The head has been parsed; the request is being read or answered.
-        case inRequest
+        /// The head has been parsed; the body is being read (the check runs once the server waits for it).
+        case readingBody(BodyClock, RepeatedTask?)
+        /// The request has been read; it is being answered.
+        case answering
     }
 
-    private let timeout: TimeAmount
+    private let deadlines: ConnectionDeadlines
     private var state = State.awaitingRequest
     /// Heads parsed minus responses finished: a pipelining client's next head can be parsed before the
     /// previous response has been written.
     private var unanswered = 0
+    /// The deadlines of responses started and not yet written, oldest first (writes complete in order).
+    private var responseDeadlines: [Scheduled<Void>] = []
 
-    init(timeout: TimeAmount) {
-        self.timeout = timeout
+    init(deadlines: ConnectionDeadlines) {
+        self.deadlines = deadlines
     }
 
     // A new connection's first head is due within the timeout of the connection opening (this also
     // bounds a TLS handshake sent slowly); later heads, within the timeout of their first byte.
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { startDeadline(context) }
+        if context.channel.isActive { startHeadDeadline(context) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        startDeadline(context)
+        startHeadDeadline(context)
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        startDeadline(context)
+        if case .readingBody(var clock, let check) = state {
+            clock.bytes += unwrapInboundIn(data).readableBytes
+            if let since = clock.waitingSince {
+                clock.waited = clock.waited + (NIODeadline.now() - since)
+                clock.waitingSince = nil
+            }
+            state = .readingBody(clock, check)
+        } else {
+            startHeadDeadline(context)
+        }
         context.fireChannelRead(data)
     }
 
-    private func startDeadline(_ context: ChannelHandlerContext) {
+    /// The server asks for more bytes: from now until they arrive, the body's clock runs.
+    func read(context: ChannelHandlerContext) {
+        if case .readingBody(var clock, var check) = state {
+            if clock.waitingSince == nil { clock.waitingSince = .now() }
+            if check == nil { check = scheduleBodyCheck(context) }
+            state = .readingBody(clock, check)
+        }
+        context.read()
+    }
+
+    private func startHeadDeadline(_ context: ChannelHandlerContext) {
         guard case .awaitingRequest = state else { return }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let deadline = context.eventLoop.scheduleTask(in: timeout) {
+        let deadline = context.eventLoop.scheduleTask(in: deadlines.header) {
             let (watch, context) = loopBound.value
             guard case .readingHead = watch.state else { return }
-            watch.state = .inRequest
+            watch.state = .answering
             context.close(promise: nil)
         }
         state = .readingHead(deadline)
+    }
+
+    private func scheduleBodyCheck(_ context: ChannelHandlerContext) -> RepeatedTask {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let interval = ConnectionDeadlines.bodyCheckInterval
+        return context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { task in
+            let (watch, context) = loopBound.value
+            guard case .readingBody(let clock, _) = watch.state else { return task.cancel() }
+            guard clock.isOverdue(at: .now(), watch.deadlines) else { return }
+            task.cancel()
+            watch.state = .answering
+            context.close(promise: nil)
+        }
+    }
+
+    private func startResponseDeadline(_ context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        responseDeadlines.append(context.eventLoop.scheduleTask(in: deadlines.response) {
+            loopBound.value.close(promise: nil)
+        })
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
@@ -100,44 +191,75 @@ final class RequestBytesWatch: ChannelDuplexHandler, RemovableChannelHandler {
         case .headReceived:
             if case .readingHead(let deadline) = state { deadline.cancel() }
             unanswered += 1
-            state = .inRequest
+            state = .readingBody(BodyClock(), nil)
+        case .bodyReceived:
+            stopBodyCheck()
+            state = .answering
+        case .responseStarted:
+            startResponseDeadline(context)
+        case .responseWritten:
+            if !responseDeadlines.isEmpty { responseDeadlines.removeFirst().cancel() }
         case .responseFinished:
             unanswered = max(0, unanswered - 1)
             // Bytes of a next request that arrived meanwhile without a complete head are already in the
             // decoder; the idle timeout still applies to them.
-            if case .inRequest = state, unanswered == 0 { state = .awaitingRequest }
+            if case .answering = state, unanswered == 0 { state = .awaitingRequest }
         }
         promise?.succeed()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    private func stopBodyCheck() {
+        if case .readingBody(_, let check?) = state { check.cancel() }
+    }
+
+    private func stopAll() {
         if case .readingHead(let deadline) = state { deadline.cancel() }
-        state = .inRequest
+        stopBodyCheck()
+        for deadline in responseDeadlines { deadline.cancel() }
+        responseDeadlines = []
+        state = .answering
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        stopAll()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .readingHead(let deadline) = state { deadline.cancel() }
-        state = .inRequest
+        stopAll()
         context.fireChannelInactive()
     }
 }
 
-/// Behind the HTTP decoder: reports each parsed request head, and each response's end, to
-/// ``RequestBytesWatch``.
+/// Behind the HTTP decoder: reports each parsed request head and body end, and each response's start,
+/// end and completed write, to ``RequestBytesWatch``.
 final class RequestHeadSignal: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) {
-            context.triggerUserOutboundEvent(RequestHeadEvent.headReceived, promise: nil)
+        switch unwrapInboundIn(data) {
+        case .head: context.triggerUserOutboundEvent(RequestHeadEvent.headReceived, promise: nil)
+        case .end: context.triggerUserOutboundEvent(RequestHeadEvent.bodyReceived, promise: nil)
+        case .body: break
         }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let isEnd = if case .end = unwrapOutboundIn(data) { true } else { false }
-        context.write(data, promise: promise)
-        if isEnd { context.triggerUserOutboundEvent(RequestHeadEvent.responseFinished, promise: nil) }
+        switch unwrapOutboundIn(data) {
+        case .head(let head) where head.status.kind != .informational:
+            context.triggerUserOutboundEvent(RequestHeadEvent.responseStarted, promise: nil)
+            context.write(data, promise: promise)
+        case .end:
+            let written = promise ?? context.eventLoop.makePromise()
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.futureResult.whenComplete { _ in
+                loopBound.value.triggerUserOutboundEvent(RequestHeadEvent.responseWritten, promise: nil)
+            }
+            context.write(data, promise: written)
+            context.triggerUserOutboundEvent(RequestHeadEvent.responseFinished, promise: nil)
+        default:
+            context.write(data, promise: promise)
+        }
     }
 }

@@ -144,6 +144,7 @@ extension Metrics {
         "warden_key_rotations_total": "Key rotations.",
         "warden_password_hashing_shed_total": "Requests refused (503 busy) because password hashing was at capacity, by route.",
         "warden_key_age_seconds": "Age of each usable data key version.",
+        "warden_tls_certificate_expiry_seconds": "Seconds until the TLS certificate in use expires (negative once expired).",
         "warden_key_primary_version": "The primary data key version.",
         redisCommandDuration: "Redis round trips (request to reply) by command or Lua script name.",
         sqlQueryDuration: "SQL round trips (one connection checkout or transaction) by store operation.",

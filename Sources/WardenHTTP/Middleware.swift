@@ -97,7 +97,13 @@ struct WardenMiddleware: RouterMiddleware {
                 // refused before they can count as (or reach) a route.
                 try await limit(request, context, authRoute: false)
                 try refuseMalformed(request, context)
-                try await limit(request, context, authRoute: true)
+                var request = request
+                if isLimitedAuthRoute(request, context) {
+                    // Charged once the body is complete: a request whose body never arrives (held open
+                    // until the body deadline closes it) spends nothing of its address's budget.
+                    try await collectBody(&request)
+                    try await limit(request, context, authRoute: true)
+                }
                 response = try await RequestLogMetadata.$current.withValue(logMetadata) { [context] in
                     try await next(request, context)
                 }
@@ -156,12 +162,29 @@ struct WardenMiddleware: RouterMiddleware {
         return hops.first ?? peer
     }
 
+    /// Whether the stricter per-address limit of the authentication routes applies.
+    private func isLimitedAuthRoute(_ request: Request, _ context: WardenContext) -> Bool {
+        request.method == .post && context.endpointPath.map(Self.authRoutes.contains) == true
+    }
+
+    /// Reads the whole body (up to the size limit: 413 past it, as ``JSONBody`` answers) so that the
+    /// route reads it from memory.
+    private func collectBody(_ request: inout Request) async throws {
+        let limit = configuration.maxBodyBytes
+        let tooLarge = APIError(.contentTooLarge, "too_large", "the request body is larger than \(limit) bytes")
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw tooLarge }
+        do {
+            _ = try await request.collectBody(upTo: limit)
+        } catch {
+            throw tooLarge
+        }
+    }
+
     /// The per-address limit (every route but `/health`), or with `authRoute` the stricter one of the
-    /// authentication routes.
+    /// authentication routes (the caller checks that it applies).
     private func limit(_ request: Request, _ context: WardenContext, authRoute: Bool) async throws {
         let route = context.endpointPath
         guard route != "/health" else { return }
-        if authRoute, !(request.method == .post && route.map(Self.authRoutes.contains) == true) { return }
         let now = clock.now()
         let source = SourceKey.of(context.clientAddress)
         do {

@@ -52,6 +52,22 @@ public struct ServerConfiguration: Sendable {
     /// A request's head (request line and headers) must arrive within this of its first byte (a new
     /// connection's first one, within this of the connection opening), or the connection is closed.
     public var headerTimeout: Duration = .seconds(10)
+    /// A request's body must arrive within this of its head (counting only the time the server waits for
+    /// the client), or the connection is closed.
+    public var bodyTimeout: Duration = .seconds(30)
+    /// Once ``bodyRateGrace`` of waiting has passed, a body must have averaged at least this many bytes per
+    /// second, or the connection is closed (0: no minimum).
+    public var bodyMinimumRate = 1024
+    public var bodyRateGrace: Duration = .seconds(5)
+    /// A response's last byte must be written to the socket within this of its head: a client that stops
+    /// reading loses the connection.
+    public var responseTimeout: Duration = .seconds(30)
+    /// At a graceful shutdown, how long readiness answers 503 before new connections are refused (so a
+    /// load balancer notices first).
+    public var shutdownDrain: Duration = .seconds(5)
+    /// At a graceful shutdown, how long requests in flight may take to finish after the drain; requests
+    /// still running then are cancelled and their connections closed.
+    public var shutdownGrace: Duration = .seconds(15)
     /// Requests per client address (every route but `/health`), counted in Redis a batch at a time
     /// (``BatchedRateLimiter``: never over the limit, at most 2% under it per node).
     public var addressLimit = RateLimit(limit: 600, window: 60)

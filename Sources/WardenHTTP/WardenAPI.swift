@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import Crypto
 import HTTPTypes
 public import Hummingbird
@@ -54,6 +54,10 @@ public struct WardenAPI: Sendable {
     public let configuration: ServerConfiguration
     public let metrics: Metrics
     let readinessCache = ReadinessCache()
+    /// When the TLS certificate in use expires (`warden_tls_certificate_expiry_seconds`); `nil` without TLS here.
+    public var certificateExpiry: (@Sendable () -> Date)?
+    /// Set when a graceful shutdown begins: readiness then answers 503 (``DrainingServer``).
+    public let shutdown = ShutdownState()
     let routes = RouteTable()
 
     public init(services: WardenServices, configuration: ServerConfiguration, metrics: Metrics = Metrics()) {

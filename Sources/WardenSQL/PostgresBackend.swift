@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WardenCore
 import Logging
 import NIOSSL
@@ -10,13 +11,22 @@ public final class PostgresBackend: SQLBackend {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger = DriverLogger.make(label: "warden.sql")
+    /// How long a caller waits for a pooled connection before failing with
+    /// ``SQLStoreError/Code/unavailable``.
+    ///
+    /// PostgresNIO's pool keeps a waiting caller until its circuit breaker trips, a minute after the server
+    /// went away. A request waiting that long held `warden serve`'s graceful shutdown (which lets requests
+    /// in flight finish) past its watchdog, and the reservations given back at close waited as long
+    /// again; like the Redis pool, a caller now fails quickly when no connection can be had.
+    let leaseTimeout: Duration
 
     private let target: DatabaseURL
     /// The URL's TLS settings with their files read (nil: `sslmode=disable`), for ``checkConnection()``.
     private let tlsConfiguration: TLSConfiguration?
 
-    private init(client: PostgresClient, target: DatabaseURL, tlsConfiguration: TLSConfiguration?) {
+    private init(client: PostgresClient, target: DatabaseURL, tlsConfiguration: TLSConfiguration?, leaseTimeout: Duration) {
         self.client = client
+        self.leaseTimeout = leaseTimeout
         self.target = target
         self.tlsConfiguration = tlsConfiguration
         runner = Task { await client.run() }
@@ -33,7 +43,7 @@ public final class PostgresBackend: SQLBackend {
     ///   `sslmode`, TLS is required off the loopback address.
     /// - Throws: `SQLStoreError.Code.invalidConfiguration` for a malformed URL or a certificate file that
     ///   cannot be used; the message names the setting and never the password.
-    public static func connect(url: String, maxConnections: Int = 10) throws -> PostgresBackend {
+    public static func connect(url: String, maxConnections: Int = 10, leaseTimeout: Duration = .seconds(10)) throws -> PostgresBackend {
         let target = try DatabaseURL(url)
         let tlsConfiguration = try target.tlsConfiguration()
         let tls: PostgresClient.Configuration.TLS = switch (target.tlsMode, tlsConfiguration) {
@@ -46,7 +56,7 @@ public final class PostgresBackend: SQLBackend {
             database: target.database, tls: tls)
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 0
-        return PostgresBackend(client: PostgresClient(configuration: configuration), target: target, tlsConfiguration: tlsConfiguration)
+        return PostgresBackend(client: PostgresClient(configuration: configuration), target: target, tlsConfiguration: tlsConfiguration, leaseTimeout: leaseTimeout)
     }
 
     /// Checks `url` as ``connect(url:maxConnections:)`` does, without making a pool: it parses, its `sslmode`
@@ -64,8 +74,8 @@ public final class PostgresBackend: SQLBackend {
     /// - Throws: `SQLStoreError.Code.invalidConfiguration` as ``connect(url:maxConnections:)`` does;
     ///   `SQLStoreError.Code.unavailable` naming the host, port and `sslmode` and saying why (a refused
     ///   certificate, a host name the certificate does not cover, the server's refusal). Never the password.
-    public static func open(url: String, maxConnections: Int = 10) async throws -> PostgresBackend {
-        let backend = try connect(url: url, maxConnections: maxConnections)
+    public static func open(url: String, maxConnections: Int = 10, leaseTimeout: Duration = .seconds(10)) async throws -> PostgresBackend {
+        let backend = try connect(url: url, maxConnections: maxConnections, leaseTimeout: leaseTimeout)
         do {
             try await backend.checkConnection()
         } catch {
@@ -102,15 +112,21 @@ public final class PostgresBackend: SQLBackend {
     }
 
     public func withConnection<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
-            try await body(connection.sql(queryLogLevel: nil))
+        try await leased { connected in
+            try await client.withConnection { connection in
+                connected()
+                return try await body(connection.sql(queryLogLevel: nil))
+            }
         }
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         do {
-            return try await client.withTransaction(logger: logger) { connection in
-                try await body(connection.sql(queryLogLevel: nil))
+            return try await leased { connected in
+                try await client.withTransaction(logger: logger) { connection in
+                    connected()
+                    return try await body(connection.sql(queryLogLevel: nil))
+                }
             }
         } catch let error as PostgresTransactionError {
             // Callers see what went wrong, not the wrapper.
@@ -121,15 +137,50 @@ public final class PostgresBackend: SQLBackend {
     /// Runs `body` on a pooled connection itself: for bulk readers and writers that bind and decode
     /// PostgreSQL's own values (SQLKit's `Codable` layer costs microseconds per value).
     public func withPostgresConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withConnection { try await body($0) }
+        try await leased { connected in
+            try await client.withConnection { connection in
+                connected()
+                return try await body(connection)
+            }
+        }
     }
 
     /// Like ``transaction(_:)``, on the connection itself.
     public func connectionTransaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withTransaction(logger: logger) { try await body($0) }
+            return try await leased { connected in
+                try await client.withTransaction(logger: logger) { connection in
+                    connected()
+                    return try await body(connection)
+                }
+            }
         } catch let error as PostgresTransactionError {
             throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+
+    /// Runs `lease` (which calls `connected` once it holds a connection), failing with
+    /// ``SQLStoreError/Code/unavailable`` — and cancelling the wait — if it holds none within
+    /// ``leaseTimeout``. The work done on the connection is not limited.
+    private func leased<T: Sendable>(_ lease: @Sendable (_ connected: @escaping @Sendable () -> Void) async throws -> T) async throws -> T {
+        let held = LeaseFlag()
+        let timeout = leaseTimeout
+        return try await withoutActuallyEscaping(lease) { lease in
+            try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
+                group.addTask { .value(try await lease { held.set() }) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    guard held.isSet else { throw SQLStoreError(.unavailable, "no PostgreSQL connection became available in time") }
+                    return .leasedInTime
+                }
+                while let outcome = try await group.next() {
+                    if case .value(let value) = outcome {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                throw SQLStoreError(.unavailable, "the PostgreSQL lease ended without a result")
+            }
         }
     }
 
@@ -142,6 +193,18 @@ public final class PostgresBackend: SQLBackend {
             logger.warning("the PostgreSQL pool did not close within 5 s; leaving it")
         }
     }
+}
+
+/// Whether a caller of ``PostgresBackend`` holds its connection yet.
+private final class LeaseFlag: Sendable {
+    private let held = Atomic(false)
+    var isSet: Bool { held.load(ordering: .acquiring) }
+    func set() { held.store(true, ordering: .releasing) }
+}
+
+private enum LeaseOutcome<T: Sendable>: Sendable {
+    case value(T)
+    case leasedInTime
 }
 
 extension PostgresBackend {

@@ -41,8 +41,16 @@ public final class SQLStore: Sendable {
 
     /// Opens a store at `url` (`postgres://…`), or the SQLite file `sqlitePath` when `url` is nil, and
     /// applies pending migrations.
-    public static func open(url: String?, sqlitePath: String, auditChain: AuditChain, keyringActor: String, migrate: Bool = true) async throws -> SQLStore {
-        let backend: any SQLBackend = if let url { try await PostgresBackend.open(url: url) } else { try await SQLiteBackend.open(path: sqlitePath) }
+    /// - Parameter connectionWait: how long a caller waits for a pooled PostgreSQL connection before
+    ///   failing with `unavailable` (`WARDEN_DATABASE_WAIT_SECONDS`).
+    public static func open(
+        url: String?, sqlitePath: String, auditChain: AuditChain, keyringActor: String, migrate: Bool = true, connectionWait: Duration = .seconds(10)
+    ) async throws -> SQLStore {
+        let backend: any SQLBackend = if let url {
+            try await PostgresBackend.open(url: url, leaseTimeout: connectionWait)
+        } else {
+            try await SQLiteBackend.open(path: sqlitePath)
+        }
         do {
             if migrate {
                 try await Migrations.migrate(backend)

@@ -17,6 +17,7 @@ import WardenTLS
 import WardenApp
 import NIOSSL
 import ServiceLifecycle
+import UnixSignals
 
 /// `warden serve`: the HTTP API.
 struct ServeCommand: AsyncParsableCommand {
@@ -87,9 +88,10 @@ struct ServeCommand: AsyncParsableCommand {
             let console = ["127.0.0.1", "::1", "0.0.0.0", "::"].contains(server.host) ? "localhost" : server.host
             FileHandle.standardOutput.write(Data("warden: web console at \(scheme)://\(console):\(bound)/console\n".utf8))
         }
+        // The last resort: the shutdown sequence (drain, grace, jobs, stores) is bounded well within it.
         let watchdog = ShutdownWatchdog(limit: 30)
         do {
-            try await app.runService()
+            try await ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
         } catch {
             await Self.close(runtime)
             throw error

@@ -143,6 +143,24 @@ final class ServeProcess: @unchecked Sendable {
         throw CLIFailure(description: "warden serve did not start: \(buffer.text)")
     }
 
+    /// The port it listens on.
+    var port: Int { Int(url.split(separator: ":").last ?? "") ?? 0 }
+
+    /// Sends `signal` without waiting for anything.
+    func send(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits at most `limit` for the process to end; its exit status, or `nil` if it still runs.
+    func exitStatus(within limit: Duration) async -> Int32? {
+        let end = ContinuousClock.now + limit
+        while ContinuousClock.now < end {
+            if !process.isRunning { return process.terminationStatus }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
     /// Sends SIGTERM and waits for the process to end (at most 60 s; then SIGKILL). Returns whether it
     /// ended by itself.
     @discardableResult

@@ -67,6 +67,8 @@ extension Setting {
         Setting("WARDEN_DATA_DIR", "dataDir", flag: "--data-dir", .storage, default: "./.warden", "a directory (created with mode 0700)"),
         Setting("WARDEN_DATABASE_URL", "database.url", .storage, default: "SQLite in the data directory",
                 "postgres://user:password@host:port/database?sslmode=disable|prefer|require|verify-ca|verify-full&sslrootcert=CA.pem", secret: true),
+        Setting("WARDEN_DATABASE_WAIT_SECONDS", "database.waitSeconds", .storage, default: "5",
+                "1–60: how long a request waits for a pooled PostgreSQL connection before answering 503"),
         Setting("WARDEN_REDIS_URL", "redis.url", flag: "--redis-url", .storage, default: "none: sessions and rate limits in the database",
                 "redis://[user:password@]host[:port][/db], rediss:// (TLS), or a cluster: redis+cluster://[user:password@]host:port[,host:port…]", secret: true),
         // Keys
@@ -118,6 +120,16 @@ extension Setting {
         Setting("WARDEN_METRICS_ADDRESSES", "server.metricsAddresses", .server, default: "127.0.0.1,::1", "addresses allowed to read /metrics"),
         Setting("WARDEN_IDLE_TIMEOUT_SECONDS", "server.idleTimeoutSeconds", .server, default: "60", "1–3600"),
         Setting("WARDEN_HEADER_TIMEOUT_SECONDS", "server.headerTimeoutSeconds", .server, default: "10", "1–3600"),
+        Setting("WARDEN_BODY_TIMEOUT_SECONDS", "server.bodyTimeoutSeconds", .server, default: "30", "1–3600: a request body, from its head to its end"),
+        Setting("WARDEN_BODY_MIN_BYTES_PER_SECOND", "server.bodyMinimumBytesPerSecond", .server, default: "1024",
+                "0–1048576: a body's average rate after the grace period (0: no minimum)"),
+        Setting("WARDEN_BODY_RATE_GRACE_SECONDS", "server.bodyRateGraceSeconds", .server, default: "5", "1–3600"),
+        Setting("WARDEN_RESPONSE_TIMEOUT_SECONDS", "server.responseTimeoutSeconds", .server, default: "30",
+                "1–3600: a response, from its head to its last byte written to the client"),
+        Setting("WARDEN_SHUTDOWN_DRAIN_SECONDS", "server.shutdownDrainSeconds", .server, default: "5",
+                "0–20: at shutdown, readiness answers 503 this long before new connections are refused"),
+        Setting("WARDEN_SHUTDOWN_GRACE_SECONDS", "server.shutdownGraceSeconds", .server, default: "15",
+                "1–20: then requests in flight get this long to finish (drain + grace at most 25)"),
         Setting("WARDEN_EXECUTOR", "server.executor", .server, default: "nio", "nio or swift (read from the environment only, before anything starts)", fileAllowed: false),
         // Limits
         Setting("WARDEN_RATE_LIMIT_PER_MINUTE", "limits.perMinute", .limits, default: "600", "1–1000000 requests per client address"),
@@ -132,6 +144,7 @@ extension Setting {
         Setting("WARDEN_TLS_KEY", "tls.key", flag: "--tls-key", .tls, default: "generated in the data directory", "a PEM private key, mode 0600 or stricter"),
         Setting("WARDEN_TLS_MIN", "tls.minimumVersion", flag: "--allow-tls12", .tls, default: "1.3", "1.2 or 1.3"),
         Setting("WARDEN_TLS_SIGN_OFF_LOOP", "tls.signOffLoop", .tls, default: "on", "on or off"),
+        Setting("WARDEN_TLS_RELOAD_SECONDS", "tls.reloadSeconds", .tls, default: "60", "1–86400: how often the certificate and key files are checked for a new pair"),
         Setting("WARDEN_HSTS_MAX_AGE", "tls.hsts.maxAge", .tls, default: "31536000", "0–63072000 seconds"),
         Setting("WARDEN_HSTS_INCLUDE_SUBDOMAINS", "tls.hsts.includeSubdomains", .tls, default: "off", "on or off"),
         // Passkeys

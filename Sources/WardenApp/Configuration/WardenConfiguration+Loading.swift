@@ -63,6 +63,7 @@ extension WardenConfiguration {
                 do { try PostgresBackend.validate(url: url) } catch { r.problem("WARDEN_DATABASE_URL", "\(error)") }
             }
         }
+        if let seconds = r.whole("WARDEN_DATABASE_WAIT_SECONDS", 1...60) { databaseWaitSeconds = seconds }
         redisURL = r.text("WARDEN_REDIS_URL")
         if let url = redisURL, !["redis://", "rediss://", "redis+cluster://", "rediss+cluster://"].contains(where: { url.lowercased().hasPrefix($0) }) {
             r.problem("WARDEN_REDIS_URL", "must be a redis://, rediss://, redis+cluster:// or rediss+cluster:// URL")
@@ -147,6 +148,16 @@ extension WardenConfiguration {
         if !metricsAddresses.isEmpty { server.metricsAddresses = metricsAddresses }
         if let seconds = r.whole("WARDEN_IDLE_TIMEOUT_SECONDS", 1...3600) { server.idleTimeout = .seconds(seconds) }
         if let seconds = r.whole("WARDEN_HEADER_TIMEOUT_SECONDS", 1...3600) { server.headerTimeout = .seconds(seconds) }
+        if let seconds = r.whole("WARDEN_BODY_TIMEOUT_SECONDS", 1...3600) { server.bodyTimeout = .seconds(seconds) }
+        if let rate = r.whole("WARDEN_BODY_MIN_BYTES_PER_SECOND", 0...(1 << 20)) { server.bodyMinimumRate = rate }
+        if let seconds = r.whole("WARDEN_BODY_RATE_GRACE_SECONDS", 1...3600) { server.bodyRateGrace = .seconds(seconds) }
+        if let seconds = r.whole("WARDEN_RESPONSE_TIMEOUT_SECONDS", 1...3600) { server.responseTimeout = .seconds(seconds) }
+        if let seconds = r.whole("WARDEN_SHUTDOWN_DRAIN_SECONDS", 0...20) { server.shutdownDrain = .seconds(seconds) }
+        if let seconds = r.whole("WARDEN_SHUTDOWN_GRACE_SECONDS", 1...20) { server.shutdownGrace = .seconds(seconds) }
+        // `warden serve`'s watchdog ends the process 30 s after SIGTERM; the sequence keeps 5 s for the stores.
+        if server.shutdownDrain + server.shutdownGrace > .seconds(25) {
+            r.problem("WARDEN_SHUTDOWN_GRACE_SECONDS", "the drain and grace periods together must be at most 25 s (the shutdown watchdog ends the process at 30 s)")
+        }
         _ = r.choice("WARDEN_EXECUTOR", ["nio": true, "swift": false])
         // Limits
         if let limit = r.whole("WARDEN_RATE_LIMIT_PER_MINUTE", 1...1_000_000) { server.addressLimit = RateLimit(limit: limit, window: 60) }
@@ -167,6 +178,7 @@ extension WardenConfiguration {
         }
         if let minimum = r.choice("WARDEN_TLS_MIN", ["1.2": "TLSv1.2", "1.3": "TLSv1.3"]) { server.tlsMinimumVersion = minimum }
         tlsSignsOffLoop = r.switchValue("WARDEN_TLS_SIGN_OFF_LOOP") ?? true
+        if let seconds = r.whole("WARDEN_TLS_RELOAD_SECONDS", 1...86_400) { tlsReloadSeconds = seconds }
         // HSTS: TLSSettings' policy (one year, no subdomains), unless configured.
         var hsts = TLSSettings(certificatePath: "", keyPath: "").strictTransportSecurity ?? StrictTransportSecurity()
         if let seconds = r.whole("WARDEN_HSTS_MAX_AGE", 0...63_072_000) { hsts.maxAge = seconds }

@@ -16,6 +16,8 @@ public struct WardenConfiguration: Sendable {
     public var dataDirectory = "./.warden"
     /// PostgreSQL (`WARDEN_DATABASE_URL`), or nil for SQLite in the data directory.
     public var databaseURL: String?
+    /// How long a caller waits for a pooled PostgreSQL connection before failing (`WARDEN_DATABASE_WAIT_SECONDS`).
+    public var databaseWaitSeconds = 5
     /// Redis for sessions and rate limits (`WARDEN_REDIS_URL`), or nil for the database.
     public var redisURL: String?
     /// The master key: the settings `MasterKey.resolve` reads (`WARDEN_MASTER_KEY` or `WARDEN_MASTER_KEY_FILE`).
@@ -38,6 +40,8 @@ public struct WardenConfiguration: Sendable {
     public var tlsFiles: (certificate: String, key: String)?
     /// Handshake signatures on a thread of their own (`WARDEN_TLS_SIGN_OFF_LOOP`).
     public var tlsSignsOffLoop = true
+    /// How often `warden serve` checks the certificate and key files for a new pair (``TLSReload``).
+    public var tlsReloadSeconds = 60
     /// Where passkeys are registered and used, or nil when they are off (`WARDEN_WEBAUTHN_RP_ID=off`).
     public var relyingParty: RelyingParty?
     public var delivery = Delivery()

@@ -40,6 +40,8 @@ extension WardenAPI {
     func addStatusRoutes(_ router: Router<WardenContext>) {
         on(router, .get, "/health") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
         on(router, .get, "/health/ready") { _, _ in
+            // Shutting down: not ready, whatever the stores say (and without asking them).
+            if shutdown.isDraining { return JSONResponse.make(.serviceUnavailable, ["status": "shutting_down"]) }
             let checks = await readiness()
             let ready = checks.values.allSatisfy { $0 != "down" }
             return JSONResponse.make(ready ? .ok : .serviceUnavailable, ["status": ready ? "ready" : "not_ready", "checks": checks])
@@ -59,6 +61,7 @@ extension WardenAPI {
                 ("warden_key_age_seconds", ["version": String($0.version), "state": $0.state.rawValue], now.timeIntervalSince($0.created))
             }
             gauges.append(("warden_key_primary_version", [:], Double(keyring.primaryVersion)))
+            if let expiry = certificateExpiry?() { gauges.append(("warden_tls_certificate_expiry_seconds", [:], expiry.timeIntervalSince(now))) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render(gauges: gauges))))
         }
     }
