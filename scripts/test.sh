@@ -57,6 +57,8 @@ if ! command -v redis-server >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
 redis-server --version
+# The Redis Cluster tests join their nodes with redis-cli (Debian's redis-tools, which redis-server brings).
+command -v redis-cli >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools >/dev/null; }
 # Chromium and its WebDriver for the console's browser test (scripts/browser-test.sh drives them with
 # Selenium, from requirements-test.txt).
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
@@ -64,7 +66,10 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
 fi
 # The Redis tests start their own servers on free ports (they stop and restart them to test outages).
 
-step "Build"
+step "Style (swift format lint, the toolchain's, with the committed .swift-format)"
+swift format lint --strict --parallel --recursive Sources Tests Examples Package.swift
+
+step "Build (warnings are errors in Warden's targets: Package.swift)"
 swift build --build-tests
 
 step "Tests"

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import WardenAccess
 public import WardenAudit
 public import WardenAuth
@@ -8,8 +9,6 @@ public import WardenMFA
 public import WardenRedis
 public import WardenSQL
 public import WardenSessions
-
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -161,7 +160,8 @@ extension WardenConfiguration {
         // Child processes must not inherit the key.
         unsetenv(MasterKey.environmentVariable)
         if case .generated(let path) = origin {
-            Notices.warn("""
+            Notices.warn(
+                """
                 no master key configured: generated one at \(path) (mode 0600). This is a development setup: \
                 back the key up, and in production set \(MasterKey.environmentVariable) or \(MasterKey.fileEnvironmentVariable).
                 """)

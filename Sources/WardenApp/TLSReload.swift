@@ -21,14 +21,18 @@ enum TLSReload {
                 break
             case .reloaded:
                 reloaded = true
-                logger.notice("reloaded the TLS certificate and key; new connections use them", metadata: [
-                    "certificate": .string(tls.settings.certificatePath),
-                    "not_valid_after": .string(tls.certificate.notValidAfter.formatted(.iso8601)),
-                ])
+                logger.notice(
+                    "reloaded the TLS certificate and key; new connections use them",
+                    metadata: [
+                        "certificate": .string(tls.settings.certificatePath),
+                        "not_valid_after": .string(tls.certificate.notValidAfter.formatted(.iso8601)),
+                    ])
             case .refused(let error):
-                logger.error("refused the changed TLS certificate or key; the pair in use stays", metadata: [
-                    "code": .string(error.code.rawValue), "reason": .string(error.message),
-                ])
+                logger.error(
+                    "refused the changed TLS certificate or key; the pair in use stays",
+                    metadata: [
+                        "code": .string(error.code.rawValue), "reason": .string(error.message),
+                    ])
             }
             let now = Date()
             if lastReport.isDue(at: now, force: reloaded) {

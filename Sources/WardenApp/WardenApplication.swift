@@ -1,10 +1,10 @@
 import Foundation
 import Hummingbird
 public import Logging
-import NIOSSL
-import Synchronization
 public import NIOCore
+import NIOSSL
 public import ServiceLifecycle
+import Synchronization
 import WardenAccess
 public import WardenAudit
 import WardenAuth
@@ -67,7 +67,12 @@ public enum WardenApplication {
             guard let store = runtime.store else { preconditionFailure("an opened runtime has its SQL store") }
             var redisHealthy: (@Sendable () async -> Bool)?
             if let redis = runtime.redis {
-                redisHealthy = { do { _ = try await redis.send("PING"); return true } catch { return false } }
+                redisHealthy = {
+                    do {
+                        _ = try await redis.send("PING")
+                        return true
+                    } catch { return false }
+                }
             }
             let chain = store.auditChain
             var api = try api(
@@ -147,13 +152,15 @@ public enum WardenApplication {
         var email: (any EmailSender)?
         var sms: (any SMSSender)?
         if let host = delivery.smtpHost {
-            let security: SMTPConfiguration.Security = switch delivery.smtpSecurity {
-            case "tls": .implicitTLS
-            case "none": .none
-            default: .startTLS
-            }
-            email = SMTPSender(configuration: SMTPConfiguration(
-                host: host, port: delivery.smtpPort, security: security, username: delivery.smtpUsername, password: delivery.smtpPassword))
+            let security: SMTPConfiguration.Security =
+                switch delivery.smtpSecurity {
+                case "tls": .implicitTLS
+                case "none": .none
+                default: .startTLS
+                }
+            email = SMTPSender(
+                configuration: SMTPConfiguration(
+                    host: host, port: delivery.smtpPort, security: security, username: delivery.smtpUsername, password: delivery.smtpPassword))
         }
         if let sid = delivery.smsAccountSID, let token = delivery.smsAuthToken, let number = delivery.smsFrom {
             sms = HTTPSMSSender(configuration: HTTPSMSConfiguration(accountSID: sid, authToken: token, from: number, baseURL: delivery.smsBaseURL))

@@ -1,5 +1,4 @@
 public import Foundation
-import WardenCore
 public import WardenAccess
 import WardenCore
 public import WardenMFA
@@ -34,7 +33,8 @@ extension AccountSecurity {
         }
         // A second factor completed within the recent-authentication window counts as a current factor.
         if let session = principal.session, session.level.isMultiFactor,
-           clock.now().timeIntervalSince(session.sessionCreated) <= mfa.policy.recentAuthentication {
+            clock.now().timeIntervalSince(session.sessionCreated) <= mfa.policy.recentAuthentication
+        {
             return MFAProof(lastMFA: session.sessionCreated)
         }
         let hasMFA = try await mfa.requiresSecondFactor(accountID: account.id)
@@ -45,7 +45,8 @@ extension AccountSecurity {
         try await refuse("mfa.change_refused", subject: account.subject, reason: "reauthentication_required", principal)
         throw AuthError(
             .reauthenticationRequired,
-            hasMFA ? "send a code from one of your current factors (`code`, `method`) with this change"
+            hasMFA
+                ? "send a code from one of your current factors (`code`, `method`) with this change"
                 : "send your current password (`current_password`) with this change")
     }
 

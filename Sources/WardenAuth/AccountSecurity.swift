@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import WardenAccess
 public import WardenAudit
 public import WardenCore
@@ -135,8 +136,6 @@ final class Sampler: Sendable {
         counter.increment() % max(1, every) == 1 || every <= 1
     }
 }
-
-import Synchronization
 
 final class Counter: Sendable {
     private let value = Atomic<Int>(0)

@@ -1,8 +1,8 @@
 import Foundation
+import Synchronization
 public import WardenAudit
 import WardenCore
 public import WardenCrypto
-import Synchronization
 
 /// Records decryption failures in the audit log (format, reason and context — never input bytes), at
 /// most `perMinute` a minute; past that they are counted and the count is recorded with the next entry.

@@ -1,5 +1,5 @@
-import WardenCrypto
 import Crypto
+import WardenCrypto
 
 /// A device token: proof that a browser or app has logged in to an account before (OWASP's "device
 /// cookie"). It exempts that device from the account-wide password lock, so failed guesses by others can

@@ -144,4 +144,3 @@ private final class Semaphore: @unchecked Sendable {
         condition.unlock()
     }
 }
-

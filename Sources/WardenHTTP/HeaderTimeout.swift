@@ -1,7 +1,7 @@
+import HTTPTypes
 import HummingbirdCore
 import Logging
 import NIOCore
-import HTTPTypes
 import NIOHTTPTypes
 
 /// The deadlines a connection's requests and responses are held to (``ServerConfiguration``'s
@@ -177,9 +177,10 @@ final class RequestBytesWatch: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func startResponseDeadline(_ context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        responseDeadlines.append(context.eventLoop.scheduleTask(in: deadlines.response) {
-            loopBound.value.close(promise: nil)
-        })
+        responseDeadlines.append(
+            context.eventLoop.scheduleTask(in: deadlines.response) {
+                loopBound.value.close(promise: nil)
+            })
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {

@@ -111,7 +111,10 @@ enum JSONShape {
             var keys = Set<[UInt8]>()
             var members: [(key: String, value: Tree)] = []
             skipSpace()
-            if peek == UInt8(ascii: "}") { index += 1; return .object([]) }
+            if peek == UInt8(ascii: "}") {
+                index += 1
+                return .object([])
+            }
             while true {
                 skipSpace()
                 guard peek == UInt8(ascii: "\""), let key = string() else { return failing(.malformed) }
@@ -127,7 +130,9 @@ enum JSONShape {
                 skipSpace()
                 switch peek {
                 case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "}"): index += 1; return .object(members)
+                case UInt8(ascii: "}"):
+                    index += 1
+                    return .object(members)
                 default: return failing(.malformed)
                 }
             }
@@ -137,14 +142,19 @@ enum JSONShape {
             index += 1
             var elements: [Tree] = []
             skipSpace()
-            if peek == UInt8(ascii: "]") { index += 1; return .array([]) }
+            if peek == UInt8(ascii: "]") {
+                index += 1
+                return .array([])
+            }
             while true {
                 guard let element = value(depth: depth) else { return nil }
                 if building { elements.append(element) }
                 skipSpace()
                 switch peek {
                 case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "]"): index += 1; return .array(elements)
+                case UInt8(ascii: "]"):
+                    index += 1
+                    return .array(elements)
                 default: return failing(.malformed)
                 }
             }
@@ -167,7 +177,10 @@ enum JSONShape {
                 case UInt8(ascii: "\""):
                     return out
                 case UInt8(ascii: "\\"):
-                    guard let escape = peek else { _ = fail(.malformed); return nil }
+                    guard let escape = peek else {
+                        _ = fail(.malformed)
+                        return nil
+                    }
                     index += 1
                     switch escape {
                     case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
@@ -177,20 +190,32 @@ enum JSONShape {
                     case UInt8(ascii: "r"): out.append(0x0D)
                     case UInt8(ascii: "t"): out.append(0x09)
                     case UInt8(ascii: "u"):
-                        guard var scalar = hex4() else { _ = fail(.malformed); return nil }
+                        guard var scalar = hex4() else {
+                            _ = fail(.malformed)
+                            return nil
+                        }
                         if (0xD800..<0xDC00).contains(scalar), peek == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") {
                             index += 2
-                            guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { _ = fail(.malformed); return nil }
+                            guard let low = hex4(), (0xDC00..<0xE000).contains(low) else {
+                                _ = fail(.malformed)
+                                return nil
+                            }
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                         }
-                        if building, Unicode.Scalar(scalar) == nil { _ = fail(.malformed); return nil }
+                        if building, Unicode.Scalar(scalar) == nil {
+                            _ = fail(.malformed)
+                            return nil
+                        }
                         out.append(contentsOf: Array(String(Unicode.Scalar(scalar).map(Character.init) ?? "\u{FFFD}").utf8))
                     default:
                         _ = fail(.malformed)
                         return nil
                     }
                 default:
-                    guard byte >= 0x20 else { _ = fail(.malformed); return nil }
+                    guard byte >= 0x20 else {
+                        _ = fail(.malformed)
+                        return nil
+                    }
                     out.append(byte)
                 }
             }

@@ -112,7 +112,8 @@ public final class Metrics: Sendable {
         var previous: Substring = ""
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("# TYPE "), let name = line.dropFirst(7).split(separator: " ").first,
-               !previous.hasPrefix("# HELP \(name) "), let text = help[String(name)] {
+                !previous.hasPrefix("# HELP \(name) "), let text = help[String(name)]
+            {
                 out += "# HELP \(name) \(text)\n"
             }
             out += line

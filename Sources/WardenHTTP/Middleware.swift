@@ -2,9 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
 import WardenAuth
 import WardenCore
-import Synchronization
 
 extension HTTPField.Name {
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
@@ -143,11 +143,13 @@ struct WardenMiddleware: RouterMiddleware {
         if shed { metrics.increment("warden_password_hashing_shed_total", ["route": route]) }
         // Refused and failed requests are always logged; successful ones one in `accessLogSampling`.
         if context.logger.logLevel <= .info, response.status.code >= 400 || sampled.next(every: configuration.accessLogSampling) {
-            context.logger.info("request", metadata: [
-                "method": .string(request.method.rawValue), "route": .string(route),
-                "status": .stringConvertible(response.status.code), "client": .string(context.clientAddress),
-                "ms": .stringConvertible(Int(seconds * 1000)),
-            ])
+            context.logger.info(
+                "request",
+                metadata: [
+                    "method": .string(request.method.rawValue), "route": .string(route),
+                    "status": .stringConvertible(response.status.code), "client": .string(context.clientAddress),
+                    "ms": .stringConvertible(Int(seconds * 1000)),
+                ])
         }
         return response
     }
@@ -227,7 +229,8 @@ struct WardenMiddleware: RouterMiddleware {
             // origin on the console's own forms (the CSRF check reads it) and still tells other sites nothing.
             response.headers[.referrerPolicy] = "same-origin"
             // Passkeys need the Web Authentication API; nothing else is granted.
-            response.headers[.permissionsPolicy] = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=(), publickey-credentials-get=(self), publickey-credentials-create=(self)"
+            response.headers[.permissionsPolicy] =
+                "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=(), publickey-credentials-get=(self), publickey-credentials-create=(self)"
         }
         let cacheable = path == "/health" || path == "/.well-known/jwks.json" || path == "/openapi.json" || path.hasPrefix("/console/assets/")
         response.headers[.cacheControl] = cacheable ? "no-cache" : "no-store"

@@ -70,8 +70,9 @@ struct ReadinessDrain: Service, CustomStringConvertible {
         // Cancelled (the group ends for another reason): nothing to drain.
         guard (try? await gracefulShutdown()) != nil else { return }
         state.beginDraining()
-        logger.notice("shutting down: readiness answers 503; new connections are refused after the drain period",
-                      metadata: ["drain_seconds": .stringConvertible(period.components.seconds)])
+        logger.notice(
+            "shutting down: readiness answers 503; new connections are refused after the drain period",
+            metadata: ["drain_seconds": .stringConvertible(period.components.seconds)])
         try? await Task.sleep(for: period)
     }
 }

@@ -14,7 +14,10 @@ enum TraceParent {
     static func traceID(_ header: String) -> String? {
         let bytes = Array(header.utf8)
         guard bytes.count == 55, bytes[2] == dash, bytes[35] == dash, bytes[52] == dash else { return nil }
-        let version = bytes[0..<2], trace = bytes[3..<35], parent = bytes[36..<52], flags = bytes[53..<55]
+        let version = bytes[0..<2]
+        let trace = bytes[3..<35]
+        let parent = bytes[36..<52]
+        let flags = bytes[53..<55]
         guard version.elementsEqual("00".utf8) else { return nil }
         for part in [trace, parent, flags] where !part.allSatisfy(isLowercaseHex) { return nil }
         guard trace.contains(where: { $0 != zero }), parent.contains(where: { $0 != zero }) else { return nil }

@@ -1,5 +1,5 @@
-public import Foundation
 public import Crypto
+public import Foundation
 import HTTPTypes
 public import Hummingbird
 import WardenAccess
@@ -98,7 +98,8 @@ public struct WardenAPI: Sendable {
     /// With `listingSessions`, the caller's live sessions come back in the same round trip.
     func authenticate(_ request: Request, _ context: inout WardenContext, listingSessions: Bool = false) async throws -> Principal {
         guard let header = request.headers[.authorization], header.utf8.count < 8192, header.utf8.count > 7,
-              header.utf8.prefix(7).elementsEqual("bearer ".utf8, by: { $0 | 0x20 == $1 }) else { throw APIError.unauthorized }
+            header.utf8.prefix(7).elementsEqual("bearer ".utf8, by: { $0 | 0x20 == $1 })
+        else { throw APIError.unauthorized }
         let token = Self.trimmingSpaces(header.utf8.dropFirst(7))
         let principal = try await services.security.authenticate(accessToken: token, context: context.audit, listingSessions: listingSessions)
         context.caller = principal

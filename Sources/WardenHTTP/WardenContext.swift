@@ -1,11 +1,11 @@
+import Foundation
 public import Hummingbird
 import Logging
 import NIOCore
-public import WardenCore
-public import WardenAuth
-import WardenSessions
-import Foundation
 import Synchronization
+public import WardenAuth
+public import WardenCore
+import WardenSessions
 
 /// Per-request state: the request id, the caller's trace id, the client's address (from `X-Forwarded-For`
 /// only behind a trusted proxy), and — once authenticated — the caller.

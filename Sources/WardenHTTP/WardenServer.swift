@@ -1,8 +1,8 @@
 public import Hummingbird
-import HummingbirdTLS
 import HummingbirdCore
-public import NIOCore
+import HummingbirdTLS
 public import Logging
+public import NIOCore
 public import NIOSSL
 public import ServiceLifecycle
 
@@ -15,7 +15,8 @@ public enum WardenServer {
     ) throws -> some ApplicationProtocol {
         let secureTransport = tls != nil
         let configuration = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [RequestHeadSignal(), SecurityHeadersGuard(tls: secureTransport, strictTransportSecurity: api.configuration.strictTransportSecurity)], idleTimeout: TimeAmount(api.configuration.idleTimeout))
+            additionalChannelHandlers: [RequestHeadSignal(), SecurityHeadersGuard(tls: secureTransport, strictTransportSecurity: api.configuration.strictTransportSecurity)],
+            idleTimeout: TimeAmount(api.configuration.idleTimeout))
         let limits = api.configuration
         let deadlines = ConnectionDeadlines(
             header: TimeAmount(limits.headerTimeout), body: TimeAmount(limits.bodyTimeout), bodyMinimumRate: limits.bodyMinimumRate,

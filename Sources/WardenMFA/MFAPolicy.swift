@@ -59,9 +59,9 @@ public struct MFAPolicy: Sendable, Equatable {
     /// The policy, if every value is within its range.
     public func validated() throws(MFAError) -> MFAPolicy {
         guard (6...8).contains(totpDigits), (6...8).contains(codeDigits), totpSecretBytes >= 20, (0...2).contains(totpWindow),
-              codeLifetime > 0, codeLifetime <= 600, codeAttempts >= 1, challengeLifetime > 0, challengeLifetime <= 300,
-              lockThreshold >= 1, hardStop >= lockThreshold, hardStop <= 100, backupCodeCount >= 1,
-              Double(backupCodeLength) * log2(Double(BackupCodes.alphabet.count)) >= 50
+            codeLifetime > 0, codeLifetime <= 600, codeAttempts >= 1, challengeLifetime > 0, challengeLifetime <= 300,
+            lockThreshold >= 1, hardStop >= lockThreshold, hardStop <= 100, backupCodeCount >= 1,
+            Double(backupCodeLength) * log2(Double(BackupCodes.alphabet.count)) >= 50
         else { throw MFAError(.invalidParameters, "the MFA policy is out of range (see docs/mfa.md)") }
         return self
     }

@@ -13,7 +13,8 @@ extension MFAService {
             throw MFAError(.rateLimited, "too many codes requested; try again later", retryAfter: retry)
         }
         if let address = context.sourceAddress,
-           let retry = try await guarded({ try await policy.sendsPerAddress.exceeded(key: "mfa.send.address:" + address, in: limiter, now: now) }) {
+            let retry = try await guarded({ try await policy.sendsPerAddress.exceeded(key: "mfa.send.address:" + address, in: limiter, now: now) })
+        {
             throw MFAError(.rateLimited, "too many codes requested from this address; try again later", retryAfter: retry)
         }
         let destinationKey = hasher.hash(destination, salt: "", purpose: "destination")
@@ -46,7 +47,8 @@ extension MFAService {
             try await guarded {
                 try await store.updateMFA(accountID: accountID) { state in
                     state.pendingCodes.removeAll { $0.hash == pending.hash }
-                    return MFAUpdate((), audit: [context.event("mfa.delivery_failed", .failure, subject: subject, details: ["channel": factor.kind.rawValue, "factor": factor.id.uuidString.lowercased()], at: now)])
+                    return MFAUpdate(
+                        (), audit: [context.event("mfa.delivery_failed", .failure, subject: subject, details: ["channel": factor.kind.rawValue, "factor": factor.id.uuidString.lowercased()], at: now)])
                 }
             }
             throw MFAError(.deliveryFailed, "the \(factor.kind == .sms ? "text message" : "email") could not be sent; try again later")

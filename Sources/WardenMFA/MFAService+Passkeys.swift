@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 import WardenAudit
 public import WardenCore
 import WardenWebAuthn
@@ -42,7 +42,7 @@ extension MFAService {
         let invalid = MFAError(.invalidCode, "the passkey ceremony is not valid or has expired; start again")
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard token.utf8.count <= 256, parts.count == 2, hasher.matches(String(parts[0]), salt: "webauthn", purpose: "ceremony", hash: String(parts[1])),
-              let body = Base64.decode(parts[0], alphabet: .url, padding: .forbidden), body.count == 57, body[0] == purpose.rawValue
+            let body = Base64.decode(parts[0], alphabet: .url, padding: .forbidden), body.count == 57, body[0] == purpose.rawValue
         else { throw invalid }
         let account = accountID.map { withUnsafeBytes(of: $0.uuid) { Array($0) } } ?? [UInt8](repeating: 0, count: 16)
         guard Array(body[1..<17]) == account else { throw invalid }
@@ -59,8 +59,11 @@ extension MFAService {
 
     static func account(userHandle: [UInt8]) -> UUID? {
         guard userHandle.count == 16 else { return nil }
-        return UUID(uuid: (userHandle[0], userHandle[1], userHandle[2], userHandle[3], userHandle[4], userHandle[5], userHandle[6], userHandle[7],
-                           userHandle[8], userHandle[9], userHandle[10], userHandle[11], userHandle[12], userHandle[13], userHandle[14], userHandle[15]))
+        return UUID(
+            uuid: (
+                userHandle[0], userHandle[1], userHandle[2], userHandle[3], userHandle[4], userHandle[5], userHandle[6], userHandle[7],
+                userHandle[8], userHandle[9], userHandle[10], userHandle[11], userHandle[12], userHandle[13], userHandle[14], userHandle[15]
+            ))
     }
 
     /// The passkey challenge of a login challenge (derived from its secret, so it is used up with it).
@@ -115,10 +118,16 @@ extension MFAService {
                     throw MFAError(.invalidParameters, "this passkey is already registered")
                 }
                 state.passkeys.append(passkey)
-                return MFAUpdate((), audit: [context.event("mfa.passkey_registered", subject: Self.subject(accountID), details: [
-                    "passkey": passkey.id.uuidString.lowercased(), "aaguid": passkey.aaguid, "format": passkey.attestationFormat,
-                    "algorithm": String(passkey.algorithm), "backup_eligible": String(passkey.backupEligible),
-                ], at: now)])
+                return MFAUpdate(
+                    (),
+                    audit: [
+                        context.event(
+                            "mfa.passkey_registered", subject: Self.subject(accountID),
+                            details: [
+                                "passkey": passkey.id.uuidString.lowercased(), "aaguid": passkey.aaguid, "format": passkey.attestationFormat,
+                                "algorithm": String(passkey.algorithm), "backup_eligible": String(passkey.backupEligible),
+                            ], at: now)
+                    ])
             }
         }
         await notifier?.notify(accountID: accountID, subject: "A passkey was added", body: "A passkey named \(name) was added to your account. If this was not you, contact your administrator.")
@@ -199,15 +208,20 @@ extension MFAService {
         let now = clock.now()
         let refused = MFAError(.invalidCode, "the passkey was not accepted")
         if let address = context.sourceAddress,
-           let retry = try await guarded({ try await policy.verificationsPerAddress.exceeded(key: "mfa.verify.address:" + address, in: limiter, now: now) }) {
+            let retry = try await guarded({ try await policy.verificationsPerAddress.exceeded(key: "mfa.verify.address:" + address, in: limiter, now: now) })
+        {
             throw MFAError(.rateLimited, "too many attempts from this address", retryAfter: retry)
         }
         let challenge = try await redeemCeremony(token, .signIn, accountID: nil, now: now)
         guard let response = try? AssertionResponse(json: json), let accountID = response.userHandle.flatMap(Self.account(userHandle:)) else { throw refused }
         guard let current = try await guarded({ try await store.mfaState(accountID: accountID) }),
-              current.passkeys.contains(where: { $0.isUsable && $0.credentialID == Base64.encode(response.credentialID, alphabet: .url, padded: false) })
+            current.passkeys.contains(where: { $0.isUsable && $0.credentialID == Base64.encode(response.credentialID, alphabet: .url, padded: false) })
         else { throw refused }
-        enum Outcome: Sendable { case success, failure, locked(Date), stopped }
+        enum Outcome: Sendable {
+            case success, failure
+            case locked(Date)
+            case stopped
+        }
         let outcome: Outcome = try await guarded {
             try await store.updateMFA(accountID: accountID) { [policy] state in
                 let subject = Self.subject(accountID)
@@ -219,7 +233,8 @@ extension MFAService {
                 }
                 // Failures are not counted against the account: nobody can guess a signature, and
                 // counting them would let anyone lock an account by naming its user handle.
-                let (ok, events) = Self.checkPasskey(&state, response, challenge: challenge, accountID: accountID, relyingParty: relyingParty, requireUserVerification: true, now: now, context: context)
+                let (ok, events) = Self.checkPasskey(
+                    &state, response, challenge: challenge, accountID: accountID, relyingParty: relyingParty, requireUserVerification: true, now: now, context: context)
                 return MFAUpdate(ok ? .success : .failure, audit: events + [context.event("mfa.passkey_sign_in", ok ? .success : .failure, subject: subject, at: now)])
             }
         }
@@ -240,7 +255,7 @@ extension MFAService {
     ) -> (Bool, [AuditEvent]) {
         let credentialID = Base64.encode(response.credentialID, alphabet: .url, padded: false)
         guard let index = state.passkeys.firstIndex(where: { $0.isUsable && $0.credentialID == credentialID }),
-              let publicKey = Base64.decode(state.passkeys[index].publicKey, alphabet: .url, padding: .forbidden)
+            let publicKey = Base64.decode(state.passkeys[index].publicKey, alphabet: .url, padding: .forbidden)
         else { return (false, []) }
         let passkey = state.passkeys[index]
         let stored = StoredCredential(credentialID: response.credentialID, publicKey: publicKey, signCount: passkey.signCount, userHandle: userHandle(accountID))
@@ -248,13 +263,22 @@ extension MFAService {
         switch assertion(relyingParty, response, challenge, stored, requireUserVerification) {
         case .success(let verified): outcome = verified
         case .failure(let error):
-            return (false, [context.event("mfa.passkey_refused", .failure, subject: subject(accountID), details: ["passkey": passkey.id.uuidString.lowercased(), "reason": error.code.rawValue], at: now)])
+            return (
+                false, [context.event("mfa.passkey_refused", .failure, subject: subject(accountID), details: ["passkey": passkey.id.uuidString.lowercased(), "reason": error.code.rawValue], at: now)]
+            )
         }
         if outcome.counterRegressed {
             state.passkeys[index].flagged = now
-            return (false, [context.event("mfa.passkey_counter_regressed", .denied, subject: subject(accountID), details: [
-                "passkey": passkey.id.uuidString.lowercased(), "stored": String(passkey.signCount), "presented": String(outcome.signCount),
-            ], at: now)])
+            return (
+                false,
+                [
+                    context.event(
+                        "mfa.passkey_counter_regressed", .denied, subject: subject(accountID),
+                        details: [
+                            "passkey": passkey.id.uuidString.lowercased(), "stored": String(passkey.signCount), "presented": String(outcome.signCount),
+                        ], at: now)
+                ]
+            )
         }
         state.passkeys[index].signCount = outcome.signCount
         state.passkeys[index].backedUp = outcome.backedUp

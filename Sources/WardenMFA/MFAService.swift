@@ -1,9 +1,9 @@
 public import Crypto
 public import Foundation
+import QRCode
 import WardenAudit
 public import WardenCore
 public import WardenCrypto
-import QRCode
 public import WardenWebAuthn
 
 /// Sends codes by SMS or email (`WardenDelivery.DeliveryMessenger` connects it to real senders).
@@ -209,7 +209,8 @@ public final class MFAService: Sendable {
                 state.factors.removeAll { $0.id == factorID }
                 state.pendingCodes.removeAll { $0.factorID == factorID }
                 if !state.hasMFA { Self.clearAll(&state) }
-                return MFAUpdate((), audit: [context.event("mfa.factor_removed", subject: Self.subject(accountID), details: ["factor": factorID.uuidString.lowercased(), "kind": factor.kind.rawValue], at: now)])
+                return MFAUpdate(
+                    (), audit: [context.event("mfa.factor_removed", subject: Self.subject(accountID), details: ["factor": factorID.uuidString.lowercased(), "kind": factor.kind.rawValue], at: now)])
             }
         }
         await notifier?.notify(accountID: accountID, subject: "A sign-in method was removed", body: "A second factor was removed from your account. If this was not you, contact your administrator.")
@@ -228,7 +229,8 @@ public final class MFAService: Sendable {
                 return MFAUpdate((), audit: [context.event("mfa.disabled", subject: Self.subject(accountID), at: now)])
             }
         }
-        await notifier?.notify(accountID: accountID, subject: "Two-step verification was turned off", body: "Two-step verification was turned off for your account. If this was not you, contact your administrator.")
+        await notifier?.notify(
+            accountID: accountID, subject: "Two-step verification was turned off", body: "Two-step verification was turned off for your account. If this was not you, contact your administrator.")
     }
 
     // MARK: Backup codes
@@ -249,7 +251,8 @@ public final class MFAService: Sendable {
                 let replaced = state.backupCodes.count
                 state.backupCodes = stored
                 state.backupCodesGenerated = now
-                return MFAUpdate((), audit: [context.event("mfa.backup_codes_generated", subject: Self.subject(accountID), details: ["count": String(stored.count), "replaced": String(replaced)], at: now)])
+                return MFAUpdate(
+                    (), audit: [context.event("mfa.backup_codes_generated", subject: Self.subject(accountID), details: ["count": String(stored.count), "replaced": String(replaced)], at: now)])
             }
         }
         await notifier?.notify(accountID: accountID, subject: "New backup codes", body: "New backup codes were generated for your account; the old ones no longer work.")
@@ -274,7 +277,9 @@ public final class MFAService: Sendable {
                 // A handful at a time is plenty; the oldest make way.
                 if state.challenges.count > 5 { state.challenges.removeFirst(state.challenges.count - 5) }
                 _ = policy
-                return MFAUpdate(Self.methods(state), audit: [context.event("mfa.challenge_created", subject: Self.subject(accountID), details: ["methods": Self.methods(state).map(\.rawValue).joined(separator: ",")], at: now)])
+                return MFAUpdate(
+                    Self.methods(state),
+                    audit: [context.event("mfa.challenge_created", subject: Self.subject(accountID), details: ["methods": Self.methods(state).map(\.rawValue).joined(separator: ",")], at: now)])
             }
         }
         return methods.isEmpty ? nil : LoginChallenge(token: token, expires: expires, methods: methods)
@@ -303,7 +308,8 @@ public final class MFAService: Sendable {
         let current = try await read(accountID)
         guard current.challenges.contains(where: { $0.hash == hash && $0.device == device && $0.expires > clock.now() }) else {
             if let address = context.sourceAddress,
-               let retry = try await guarded({ try await policy.verificationsPerAddress.exceeded(key: "mfa.verify.address:" + address, in: limiter, now: clock.now()) }) {
+                let retry = try await guarded({ try await policy.verificationsPerAddress.exceeded(key: "mfa.verify.address:" + address, in: limiter, now: clock.now()) })
+            {
                 throw MFAError(.rateLimited, "too many attempts from this address", retryAfter: retry)
             }
             throw MFAError.invalidCode
@@ -312,10 +318,14 @@ public final class MFAService: Sendable {
             // The "code" is the assertion; its challenge is derived from this login challenge's secret.
             guard let relyingParty, let response = try? AssertionResponse(json: Array(code.utf8)) else { throw MFAError.invalidCode }
             let expected = Self.loginPasskeyChallenge(secret: secret)
-            try await attempt(accountID: accountID, method: method, context: context, precondition: { state, now in
-                state.challenges.contains { $0.hash == hash && $0.device == device && $0.expires > now }
-            }) { state, now in
-                let (ok, events) = Self.checkPasskey(&state, response, challenge: expected, accountID: accountID, relyingParty: relyingParty, requireUserVerification: false, now: now, context: context)
+            try await attempt(
+                accountID: accountID, method: method, context: context,
+                precondition: { state, now in
+                    state.challenges.contains { $0.hash == hash && $0.device == device && $0.expires > now }
+                }
+            ) { state, now in
+                let (ok, events) = Self.checkPasskey(
+                    &state, response, challenge: expected, accountID: accountID, relyingParty: relyingParty, requireUserVerification: false, now: now, context: context)
                 guard ok else { return (false, events) }
                 state.challenges.removeAll { $0.hash == hash }
                 return (true, events + [context.event("mfa.login_completed", subject: Self.subject(accountID), details: ["method": method.rawValue], at: now)])
@@ -323,9 +333,12 @@ public final class MFAService: Sendable {
             return accountID
         }
         let generators = try await totpGenerators(accountID, includeUnconfirmed: false)
-        try await attempt(accountID: accountID, method: method, context: context, precondition: { state, now in
-            state.challenges.contains { $0.hash == hash && $0.device == device && $0.expires > now }
-        }) { [policy, hasher] state, now in
+        try await attempt(
+            accountID: accountID, method: method, context: context,
+            precondition: { state, now in
+                state.challenges.contains { $0.hash == hash && $0.device == device && $0.expires > now }
+            }
+        ) { [policy, hasher] state, now in
             guard Self.check(&state, method: method, code: code, generators: generators, now: now, policy: policy, hasher: hasher) else { return (false, []) }
             state.challenges.removeAll { $0.hash == hash }
             return (true, [context.event("mfa.login_completed", subject: Self.subject(accountID), details: ["method": method.rawValue], at: now)])
@@ -376,13 +389,18 @@ public final class MFAService: Sendable {
     ) async throws {
         let now = clock.now()
         if let address = context.sourceAddress,
-           let retry = try await guarded({ try await policy.verificationsPerAddress.exceeded(key: "mfa.verify.address:" + address, in: limiter, now: now) }) {
+            let retry = try await guarded({ try await policy.verificationsPerAddress.exceeded(key: "mfa.verify.address:" + address, in: limiter, now: now) })
+        {
             throw MFAError(.rateLimited, "too many attempts from this address", retryAfter: retry)
         }
         if let retry = try await guarded({ try await policy.verificationsPerAccount.exceeded(key: "mfa.verify.account:" + Self.key(accountID), in: limiter, now: now) }) {
             throw MFAError(.rateLimited, "too many attempts for this account", retryAfter: retry)
         }
-        enum Outcome: Sendable { case success, failure, invalidChallenge, locked(Date), stopped }
+        enum Outcome: Sendable {
+            case success, failure, invalidChallenge
+            case locked(Date)
+            case stopped
+        }
         let label = method?.rawValue ?? "confirm"
         let outcome: Outcome = try await guarded {
             try await store.updateMFA(accountID: accountID) { [policy] state in
@@ -432,7 +450,7 @@ public final class MFAService: Sendable {
         case .totp:
             for index in state.factors.indices where state.factors[index].kind == .totp && state.factors[index].isConfirmed {
                 guard let totp = generators[state.factors[index].id],
-                      let step = totp.match(code, at: now, window: policy.totpWindow, after: state.factors[index].lastStep)
+                    let step = totp.match(code, at: now, window: policy.totpWindow, after: state.factors[index].lastStep)
                 else { continue }
                 state.factors[index].lastStep = step
                 state.factors[index].lastUsed = now
@@ -487,7 +505,8 @@ public final class MFAService: Sendable {
                 state.factors.removeAll { !$0.isConfirmed && ($0.enrollmentExpires ?? .distantPast) <= now }
                 guard state.factors.count < 10 else { throw MFAError(.invalidParameters, "an account can have at most 10 factors") }
                 state.factors.append(factor)
-                return MFAUpdate((), audit: [context.event("mfa.factor_enrolled", subject: Self.subject(accountID), details: ["factor": factor.id.uuidString.lowercased(), "kind": factor.kind.rawValue], at: now)])
+                return MFAUpdate(
+                    (), audit: [context.event("mfa.factor_enrolled", subject: Self.subject(accountID), details: ["factor": factor.id.uuidString.lowercased(), "kind": factor.kind.rawValue], at: now)])
             }
         }
     }
@@ -574,7 +593,7 @@ public final class MFAService: Sendable {
         case .email:
             let parts = value.split(separator: "@", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), value.count <= 254,
-                  !value.unicodeScalars.contains(where: { CharacterSet.whitespacesAndNewlines.contains($0) || CharacterSet.controlCharacters.contains($0) || $0 == "<" || $0 == ">" })
+                !value.unicodeScalars.contains(where: { CharacterSet.whitespacesAndNewlines.contains($0) || CharacterSet.controlCharacters.contains($0) || $0 == "<" || $0 == ">" })
             else { throw MFAError(.invalidParameters, "the email address is not valid") }
         case .totp:
             break

@@ -1,8 +1,8 @@
 import Foundation
+import Logging
+import PostgresKit
 import SQLKit
 import SQLiteKit
-import PostgresKit
-import Logging
 import WardenSQL
 
 /// An application's database whose columns `warden migrate` reads and rewrites in place: a SQLite file
@@ -53,13 +53,15 @@ public final class ApplicationDatabase: Sendable {
                         primaryKey: try row.decode(column: "pk", as: Int64.self) > 0)
                 }
             case .postgres:
-                return try await database.raw("""
+                return try await database.raw(
+                    """
                     SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, \
                     EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY(i.indkey)) AS pk \
                     FROM pg_attribute a \
                     WHERE a.attrelid = to_regclass(quote_ident(\(bind: table))) AND a.attnum > 0 AND NOT a.attisdropped \
                     ORDER BY a.attnum
-                    """).all().map { row in
+                    """
+                ).all().map { row in
                     Column(
                         name: try row.decode(column: "name", as: String.self),
                         type: try row.decode(column: "type", as: String.self).lowercased(),
@@ -81,7 +83,9 @@ public final class ApplicationDatabase: Sendable {
     func page(_ target: ColumnTarget, after: RowKey?, limit: Int) async throws -> [(RowKey, Cell)] {
         if let sqlite = backend as? SQLiteBackend {
             // SQLite's own values, without SQLKit's `Codable` decoding (a few microseconds a row).
-            let table = Self.quote(target.table), key = Self.quote(target.key), column = Self.quote(target.column)
+            let table = Self.quote(target.table)
+            let key = Self.quote(target.key)
+            let column = Self.quote(target.column)
             let sql = "SELECT \(key) AS k, \(column) AS v FROM \(table)" + (after == nil ? "" : " WHERE \(key) > ?1") + " ORDER BY \(key) LIMIT \(limit)"
             let binds = after.map { [$0.sqliteData] } ?? []
             return try await sqlite.withSQLiteConnection { connection in
@@ -92,8 +96,11 @@ public final class ApplicationDatabase: Sendable {
             }
         }
         if let postgres = backend as? PostgresBackend {
-            let table = Self.quote(target.table), key = Self.quote(target.key), column = Self.quote(target.column)
-            let sql = "SELECT \(key)::\(target.keyIsInteger ? "bigint" : "text") AS k, \(column) AS v FROM \(table)"
+            let table = Self.quote(target.table)
+            let key = Self.quote(target.key)
+            let column = Self.quote(target.column)
+            let sql =
+                "SELECT \(key)::\(target.keyIsInteger ? "bigint" : "text") AS k, \(column) AS v FROM \(table)"
                 + (after == nil ? "" : " WHERE \(key) > $1::\(target.keyType)") + " ORDER BY \(key) LIMIT \(limit)"
             var binds = PostgresBindings()
             if let after { after.append(to: &binds) }
@@ -116,10 +123,11 @@ public final class ApplicationDatabase: Sendable {
             }
         }
         return try await backend.withConnection { [kind] database in
-            var query: SQLQueryString = switch kind {
-            case .sqlite: "SELECT \(ident: target.key) AS k, typeof(\(ident: target.key)) AS kt, typeof(\(ident: target.column)) AS vt, \(ident: target.column) AS v FROM \(ident: target.table)"
-            case .postgres: "SELECT \(ident: target.key)::\(unsafeRaw: target.keyIsInteger ? "bigint" : "text") AS k, \(ident: target.column) AS v FROM \(ident: target.table)"
-            }
+            var query: SQLQueryString =
+                switch kind {
+                case .sqlite: "SELECT \(ident: target.key) AS k, typeof(\(ident: target.key)) AS kt, typeof(\(ident: target.column)) AS vt, \(ident: target.column) AS v FROM \(ident: target.table)"
+                case .postgres: "SELECT \(ident: target.key)::\(unsafeRaw: target.keyIsInteger ? "bigint" : "text") AS k, \(ident: target.column) AS v FROM \(ident: target.table)"
+                }
             if let after {
                 query += " WHERE \(ident: target.key) > \(bind: after.bindable)"
             }
@@ -128,7 +136,8 @@ public final class ApplicationDatabase: Sendable {
                 let key: RowKey
                 switch kind {
                 case .sqlite:
-                    key = try row.decode(column: "kt", as: String.self) == "integer"
+                    key =
+                        try row.decode(column: "kt", as: String.self) == "integer"
                         ? .integer(try row.decode(column: "k", as: Int64.self)) : .text(try row.decode(column: "k", as: String.self))
                 case .postgres:
                     key = target.keyIsInteger ? .integer(try row.decode(column: "k", as: Int64.self)) : .text(try row.decode(column: "k", as: String.self))
@@ -145,15 +154,18 @@ public final class ApplicationDatabase: Sendable {
             let slice = keys[start..<min(start + 2000, keys.count)]
             if let sqlite = backend as? SQLiteBackend {
                 let key = Self.quote(target.key)
-                let sql = "SELECT \(key) AS k, \(Self.quote(target.column)) AS v FROM \(Self.quote(target.table)) WHERE \(key) IN (" + Array(repeating: "?", count: slice.count).joined(separator: ", ") + ")"
+                let sql =
+                    "SELECT \(key) AS k, \(Self.quote(target.column)) AS v FROM \(Self.quote(target.table)) WHERE \(key) IN (" + Array(repeating: "?", count: slice.count).joined(separator: ", ") + ")"
                 let rows = try await sqlite.withSQLiteConnection { try await $0.query(sql, slice.map(\.sqliteData)) }
                 for row in rows { if let key = RowKey(row.column("k")) { result[key] = Cell(row.column("v")) } }
             } else {
                 let rows = try await backend.withConnection { database in
-                    try await database.raw("""
+                    try await database.raw(
+                        """
                         SELECT \(ident: target.key)::\(unsafeRaw: target.keyIsInteger ? "bigint" : "text") AS k, \(ident: target.column) AS v \
                         FROM \(ident: target.table) WHERE \(ident: target.key) IN (\(binds: slice.map(\.bindable)))
-                        """).all()
+                        """
+                    ).all()
                 }
                 for row in rows {
                     let key: RowKey = target.keyIsInteger ? .integer(try row.decode(column: "k", as: Int64.self)) : .text(try row.decode(column: "k", as: String.self))
@@ -187,7 +199,9 @@ public final class ApplicationDatabase: Sendable {
         guard let postgres = backend as? PostgresBackend else { throw MigrationError("\(target.name): unsupported database") }
         // PostgreSQL: one UPDATE … FROM (VALUES …) per 2,000 rows (65,535 parameters per statement), with
         // the column types cast explicitly and PostgreSQL's own values bound.
-        let table = Self.quote(target.table), key = Self.quote(target.key), column = Self.quote(target.column)
+        let table = Self.quote(target.table)
+        let key = Self.quote(target.key)
+        let column = Self.quote(target.column)
         var queries: [PostgresQuery] = []
         for start in stride(from: 0, to: changes.count, by: 2000) {
             let slice = changes[start..<min(start + 2000, changes.count)]
@@ -203,7 +217,8 @@ public final class ApplicationDatabase: Sendable {
             sql += ") AS v(k, old, new) WHERE \(table).\(key) = v.k AND \(table).\(column) IS NOT DISTINCT FROM v.old RETURNING \(table).\(key)::text"
             queries.append(PostgresQuery(unsafeSQL: sql, binds: binds))
         }
-        let keyIsInteger = target.keyIsInteger, statements = queries
+        let keyIsInteger = target.keyIsInteger
+        let statements = queries
         return try await postgres.connectionTransaction { connection in
             var changed: Set<RowKey> = []
             for query in statements {
@@ -224,7 +239,9 @@ extension ApplicationDatabase {
         let integerKeys = changes.allSatisfy { if case .integer = $0.key { true } else { false } }
         let name = integerKeys ? "warden_migrate_cas_integer" : "warden_migrate_cas_text"
         let cas = "temp." + name
-        let table = Self.quote(target.table), key = Self.quote(target.key), column = Self.quote(target.column)
+        let table = Self.quote(target.table)
+        let key = Self.quote(target.key)
+        let column = Self.quote(target.column)
         let update = """
             UPDATE \(table) SET \(column) = (SELECT new FROM \(cas) WHERE \(cas).k = \(table).\(key)) \
             WHERE \(key) IN (SELECT k FROM \(cas)) AND \(column) IS (SELECT old FROM \(cas) WHERE \(cas).k = \(table).\(key)) \

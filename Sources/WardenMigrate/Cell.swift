@@ -87,7 +87,8 @@ public enum ValueFormat: String, Sendable, Hashable, Codable, CaseIterable, Comp
         }
         guard let bytes = cell.bytes, !bytes.isEmpty else { return .empty }
         if case .blob(let data) = cell, data.count >= FieldEnvelope.overhead,
-           data[data.startIndex] == FieldEnvelope.magic, data[data.startIndex + 1] == FieldEnvelope.formatVersion {
+            data[data.startIndex] == FieldEnvelope.magic, data[data.startIndex + 1] == FieldEnvelope.formatVersion
+        {
             return (try? FieldEnvelope(binary: data)) != nil ? .envelope : .damagedEnvelope
         }
         if bytes.starts(with: FieldEnvelope.textPrefix.utf8) {

@@ -37,9 +37,9 @@ public enum KeyAccounting {
         var minimum = keyring.minimumDecryptionVersion
         for info in keyring.versions where info.version >= keyring.minimumDecryptionVersion && info.version < keyring.primaryVersion {
             guard info.state == .active, let stopped = stoppedSealing(info.version, in: keyring),
-                  now >= stopped.addingTimeInterval(grace),
-                  locations.values.allSatisfy({ $0 >= stopped }),
-                  !usage.contains(where: { $0.keyVersion == String(info.version) && $0.count > 0 })
+                now >= stopped.addingTimeInterval(grace),
+                locations.values.allSatisfy({ $0 >= stopped }),
+                !usage.contains(where: { $0.keyVersion == String(info.version) && $0.count > 0 })
             else { break }
             minimum = info.version + 1
         }
@@ -58,13 +58,16 @@ public enum KeyAccounting {
         guard let minimum = closableMinimum(keyring: keyring, usage: usage, grace: grace, now: now) else { return nil }
         let closed = keyring.versions.filter { $0.version >= keyring.minimumDecryptionVersion && $0.version < minimum }.map(\.version)
         try await cipher.retire(below: minimum)
-        try await store.append(closed.map { version in
-            context.event(
-                "key.grace_closed", subject: "key:\(version)",
-                details: ["reason": "no counted value uses it and its grace period has passed", "grace_days": String(format: "%g", grace / 86_400),
-                          "counted_columns": String(Set(usage.map(\.location)).count)],
-                at: now)
-        })
+        try await store.append(
+            closed.map { version in
+                context.event(
+                    "key.grace_closed", subject: "key:\(version)",
+                    details: [
+                        "reason": "no counted value uses it and its grace period has passed", "grace_days": String(format: "%g", grace / 86_400),
+                        "counted_columns": String(Set(usage.map(\.location)).count),
+                    ],
+                    at: now)
+            })
         return minimum
     }
 }

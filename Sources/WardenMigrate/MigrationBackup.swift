@@ -205,7 +205,7 @@ public struct MigrationBackup: Sendable {
         }
         manifest.mac = nil
         guard let expected = Hex.decode(mac),
-              HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: try Self.canonical(manifest), using: key)
+            HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: try Self.canonical(manifest), using: key)
         else {
             throw MigrationError("the backup manifest does not verify under this master key (another key, or it was changed)")
         }
@@ -252,7 +252,7 @@ public struct MigrationBackup: Sendable {
         }
         guard Hex.encode(SHA256.hash(data: sealed)) == sha256 else { throw MigrationError("backup file \(name) fails its checksum") }
         guard let box = try? AES.GCM.SealedBox(combined: sealed),
-              let plaintext = try? AES.GCM.open(box, using: key, authenticating: Data((Self.formatName + "/" + name).utf8))
+            let plaintext = try? AES.GCM.open(box, using: key, authenticating: Data((Self.formatName + "/" + name).utf8))
         else { throw MigrationError("backup file \(name) does not open under this master key") }
         return plaintext
     }

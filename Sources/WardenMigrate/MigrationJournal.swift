@@ -14,8 +14,12 @@ public final class MigrationJournal: @unchecked Sendable {
     /// One line.
     public struct Record: Sendable, Codable, Hashable {
         public enum Kind: String, Sendable, Codable {
-            case started, backupVerified = "backup-verified", accountsDone = "accounts-done", batch
-            case columnDone = "column-done", skipped, finished, restored
+            case started
+            case backupVerified = "backup-verified"
+            case accountsDone = "accounts-done"
+            case batch
+            case columnDone = "column-done"
+            case skipped, finished, restored
         }
         public var kind: Kind
         public var at: Date
@@ -29,10 +33,16 @@ public final class MigrationJournal: @unchecked Sendable {
         public var pass: Int?
         public var note: String?
 
-        enum CodingKeys: String, CodingKey { case kind, at, location, lastKey = "last_key", rows, rewritten, conflicts, pass, note }
+        enum CodingKeys: String, CodingKey {
+            case kind, at, location
+            case lastKey = "last_key"
+            case rows, rewritten, conflicts, pass, note
+        }
 
-        public init(kind: Kind, at: Date = Date(), location: String? = nil, lastKey: RowKey? = nil, rows: Int? = nil, rewritten: Int? = nil,
-                    conflicts: Int? = nil, pass: Int? = nil, note: String? = nil) {
+        public init(
+            kind: Kind, at: Date = Date(), location: String? = nil, lastKey: RowKey? = nil, rows: Int? = nil, rewritten: Int? = nil,
+            conflicts: Int? = nil, pass: Int? = nil, note: String? = nil
+        ) {
             self.kind = kind
             self.at = at
             self.location = location
@@ -107,7 +117,7 @@ public final class MigrationJournal: @unchecked Sendable {
     func columnState(_ location: String) -> (done: Bool, migrationFinishedSince: Bool) {
         lock.withLock {
             guard let index = records.lastIndex(where: { ($0.kind == .batch || $0.kind == .columnDone) && $0.location == location }),
-                  records[index].kind == .columnDone
+                records[index].kind == .columnDone
             else { return (false, false) }
             return (true, records[index...].contains { $0.kind == .finished })
         }

@@ -26,7 +26,9 @@ public struct MigrationReport: Sendable, Codable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case location, rows, formats, rewritten, failures, failureCount = "failure_count", remainingLegacy = "remaining_legacy"
+            case location, rows, formats, rewritten, failures
+            case failureCount = "failure_count"
+            case remainingLegacy = "remaining_legacy"
         }
     }
 
@@ -52,10 +54,17 @@ public struct MigrationReport: Sendable, Codable {
         public var failures: [Failure] = []
 
         enum CodingKeys: String, CodingKey {
-            case users, imported, alreadyImported = "already_imported", withoutPassword = "without_password", disabled, roleless
-            case rolelessPolicy = "roleless_policy", grants, expiredGrantsSkipped = "expired_grants_skipped"
-            case unknownRolesSkipped = "unknown_roles_skipped", emailsNotImported = "emails_not_imported"
-            case auditEntries = "audit_entries", failures
+            case users, imported
+            case alreadyImported = "already_imported"
+            case withoutPassword = "without_password"
+            case disabled, roleless
+            case rolelessPolicy = "roleless_policy"
+            case grants
+            case expiredGrantsSkipped = "expired_grants_skipped"
+            case unknownRolesSkipped = "unknown_roles_skipped"
+            case emailsNotImported = "emails_not_imported"
+            case auditEntries = "audit_entries"
+            case failures
         }
     }
 
@@ -75,7 +84,10 @@ public struct MigrationReport: Sendable, Codable {
     public var succeeded: Bool { failureCount == 0 }
 
     enum CodingKeys: String, CodingKey {
-        case mode, columns, accounts, notes, elapsedSeconds = "elapsed_seconds", ok, failureCount = "failure_count"
+        case mode, columns, accounts, notes
+        case elapsedSeconds = "elapsed_seconds"
+        case ok
+        case failureCount = "failure_count"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -114,7 +126,9 @@ public struct MigrationReport: Sendable, Codable {
             case "verify": lines.append("  found in Warden \(accounts.alreadyImported), disabled \(accounts.disabled), without a password \(accounts.withoutPassword)")
             default: lines.append("  imported \(accounts.imported), already imported \(accounts.alreadyImported), disabled \(accounts.disabled), without a password \(accounts.withoutPassword)")
             }
-            lines.append("  grants \(accounts.grants) (expired skipped \(accounts.expiredGrantsSkipped), unknown roles skipped \(accounts.unknownRolesSkipped)); users without a role \(accounts.roleless) → policy: \(accounts.rolelessPolicy)")
+            lines.append(
+                "  grants \(accounts.grants) (expired skipped \(accounts.expiredGrantsSkipped), unknown roles skipped \(accounts.unknownRolesSkipped)); users without a role \(accounts.roleless) → policy: \(accounts.rolelessPolicy)"
+            )
             if accounts.emailsNotImported > 0 { lines.append("  emails not imported (not valid addresses): \(accounts.emailsNotImported)") }
             lines.append(mode == "plan" ? "  access log entries to import into the audit log: \(accounts.auditEntries)" : "  access log entries in the audit log: \(accounts.auditEntries)")
             for failure in accounts.failures.prefix(100) { lines.append("  FAILED user \(failure.key): \(failure.reason)") }

@@ -34,7 +34,8 @@ public struct ColumnTarget: Sendable, Hashable, Codable {
     /// The context a row's value is bound to (before the caller domain).
     public func context(for key: RowKey) -> String {
         guard let context else { return "\(table)/\(column)/\(key.description)" }
-        return context
+        return
+            context
             .replacingOccurrences(of: "{table}", with: table)
             .replacingOccurrences(of: "{column}", with: column)
             .replacingOccurrences(of: "{key}", with: key.description)
@@ -141,8 +142,14 @@ public struct MigrationSpec: Sendable, Hashable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case backupDirectory = "backup_dir", rbacDatabase = "rbac_db", roleless, databases, batchSize = "batch_size"
-        case sealPlaintext = "seal_plaintext", skipUnreadable = "skip_unreadable", rewrapOldVersions = "rewrap_old_versions", keepTwinMeta = "keep_twin_meta"
+        case backupDirectory = "backup_dir"
+        case rbacDatabase = "rbac_db"
+        case roleless, databases
+        case batchSize = "batch_size"
+        case sealPlaintext = "seal_plaintext"
+        case skipUnreadable = "skip_unreadable"
+        case rewrapOldVersions = "rewrap_old_versions"
+        case keepTwinMeta = "keep_twin_meta"
     }
 
     public init(from decoder: any Decoder) throws {

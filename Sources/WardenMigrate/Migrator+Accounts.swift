@@ -93,10 +93,12 @@ struct RBACDatabase {
     func accessLog(after id: Int64, limit: Int) async throws -> [AccessEntry] {
         guard try await database.columns(of: "access_log") != nil else { return [] }
         return try await database.backend.withConnection { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 SELECT id, timestamp, user_id, action, resource, permission_required, access_granted, denial_reason, \
                 ip_address, user_agent, session_id FROM access_log WHERE id > \(bind: id) ORDER BY id LIMIT \(literal: limit)
-                """).all().map { row in
+                """
+            ).all().map { row in
                 let text = try row.decode(column: "timestamp", as: String?.self)
                 return AccessEntry(
                     id: try row.decode(column: "id", as: Int64.self), time: Self.time(text), timeText: text,
@@ -138,9 +140,9 @@ struct RBACDatabase {
             return value
         }
         guard bytes[4] == 45, bytes[7] == 45, bytes[10] == 32 || bytes[10] == 84, bytes[13] == 58, bytes[16] == 58,
-              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60
+            let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60
         else { return nil }
         var fraction = 0.0
         if bytes.count > 19 {
@@ -165,8 +167,11 @@ extension Migrator {
         var bytes = Array(SHA256.hash(data: Data(("warden-migrate/rbac/users/" + userID).utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x80
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
     }
 
     /// The audit action of imported access-log entries.
@@ -215,8 +220,14 @@ extension Migrator {
                 continue
             }
             for grant in grants[user.userID] ?? [] {
-                guard catalog.contains(grant.role) else { report.unknownRolesSkipped += 1; continue }
-                if grant.expiresText != nil, (grant.expires ?? .distantPast) <= now { report.expiredGrantsSkipped += 1; continue }
+                guard catalog.contains(grant.role) else {
+                    report.unknownRolesSkipped += 1
+                    continue
+                }
+                if grant.expiresText != nil, (grant.expires ?? .distantPast) <= now {
+                    report.expiredGrantsSkipped += 1
+                    continue
+                }
                 plan.roles.append((grant.role, grant.expires))
             }
             if plan.roles.isEmpty {
@@ -242,8 +253,9 @@ extension Migrator {
             } else {
                 do {
                     account = try await services.accounts.importAccount(
-                        .init(id: id, username: plan.user.username, passwordHash: plan.hash, email: plan.email, active: plan.user.active,
-                              created: plan.user.created, details: ["original_user_id": plan.user.userID]),
+                        .init(
+                            id: id, username: plan.user.username, passwordHash: plan.hash, email: plan.email, active: plan.user.active,
+                            created: plan.user.created, details: ["original_user_id": plan.user.userID]),
                         context: services.context)
                     report.imported += 1
                 } catch let error as AccessError where error.code == .usernameTaken {

@@ -67,7 +67,8 @@ extension Migrator {
                         case .keep: continue
                         case .failed(let reason):
                             guard spec.skipUnreadable else {
-                                throw MigrationError("\(location) row \(key): the value \(reason); nothing was changed (fix the legacy keys, or run with --skip-unreadable to leave such rows as they are)")
+                                throw MigrationError(
+                                    "\(location) row \(key): the value \(reason); nothing was changed (fix the legacy keys, or run with --skip-unreadable to leave such rows as they are)")
                             }
                             try journal.append(.init(kind: .skipped, location: location, lastKey: key, note: reason))
                             continue
@@ -108,8 +109,10 @@ extension Migrator {
     /// Rewrites one column's legacy values from the journal's cursor on, in batches; then passes over
     /// the column again until no legacy value is left (a value changed by the application between the
     /// read and the write is not overwritten: it is read again in the next pass).
-    func rewrite(_ database: Opened, _ column: ColumnTarget, columnIndex: Int, backup: MigrationBackup, manifest: inout MigrationBackup.Manifest,
-                 backedUp: BackedUpKeys, journal: MigrationJournal, report: inout MigrationReport.Column) async throws -> (Tally, Date)? {
+    func rewrite(
+        _ database: Opened, _ column: ColumnTarget, columnIndex: Int, backup: MigrationBackup, manifest: inout MigrationBackup.Manifest,
+        backedUp: BackedUpKeys, journal: MigrationJournal, report: inout MigrationReport.Column
+    ) async throws -> (Tally, Date)? {
         let location = database.location(column)
         let skipped = journal.skipped(for: location)
         let total = try await database.database.rowCount(column.table)
@@ -190,8 +193,10 @@ extension Migrator {
                     for (key, cell) in page { passTally?.add(changed.contains(key) ? written[key] ?? cell : cell, self) }
                 }
                 after = last.0
-                try journal.append(.init(kind: .batch, location: location, lastKey: last.0, rows: page.count, rewritten: changed.count,
-                                         conflicts: changes.count - changed.count, pass: pass))
+                try journal.append(
+                    .init(
+                        kind: .batch, location: location, lastKey: last.0, rows: page.count, rewritten: changed.count,
+                        conflicts: changes.count - changed.count, pass: pass))
                 progress.advance(by: page.count)
                 page = next
                 prepared = try await nextPrepared
@@ -293,10 +298,11 @@ extension Migrator {
                         if current == backed.cell { continue }
                         let context = callerContext(column, backed.key)
                         let now = current.bytes.flatMap { try? services.cipher.open($0, context: context).plaintext }
-                        let then: Data? = switch try openForRewrite(backed.cell, format: ValueFormat.of(backed.cell), context: context) {
-                        case .plaintext(let data, _): data
-                        case .failed: nil
-                        }
+                        let then: Data? =
+                            switch try openForRewrite(backed.cell, format: ValueFormat.of(backed.cell), context: context) {
+                            case .plaintext(let data, _): data
+                            case .failed: nil
+                            }
                         guard force || (now != nil && now == then) else {
                             entry.fail(backed.key, "changed since the migration (use --force to overwrite)")
                             continue
@@ -337,8 +343,13 @@ final class BackedUpKeys: @unchecked Sendable {
             bytes(location.utf8)
             bytes(key.description.utf8)
             switch cell {
-            case .blob(let data): hasher.combine(0 as UInt8); data.withUnsafeBytes { hasher.combine(bytes: $0) }; hasher.combine(data.count)
-            case .text(let text): hasher.combine(1 as UInt8); bytes(text.utf8)
+            case .blob(let data):
+                hasher.combine(0 as UInt8)
+                data.withUnsafeBytes { hasher.combine(bytes: $0) }
+                hasher.combine(data.count)
+            case .text(let text):
+                hasher.combine(1 as UInt8)
+                bytes(text.utf8)
             case .null, .other: hasher.combine(2 as UInt8)
             }
             return hasher.finalize()

@@ -113,7 +113,10 @@ extension Migrator {
                 usage[String(version), default: 0] += 1
                 if migrator.rewrites(cell, format) { remaining += 1 }
             }
-            if format == .legacyJSON || format == .fernet { usage[format.rawValue, default: 0] += 1; remaining += 1 }
+            if format == .legacyJSON || format == .fernet {
+                usage[format.rawValue, default: 0] += 1
+                remaining += 1
+            }
             if format == .plaintext, migrator.spec.sealPlaintext { remaining += 1 }
         }
     }
@@ -187,7 +190,8 @@ public enum MigrationStatus {
         let journal = try MigrationJournal(stateDirectory: directory)
         guard !journal.records.isEmpty else { return "no migration in \(directory)" }
         var lines: [String] = []
-        let first = journal.records.first!, last = journal.records.last!
+        let first = journal.records.first!
+        let last = journal.records.last!
         lines.append("journal: \(journal.records.count) records, \(first.at.formatted(.iso8601)) … \(last.at.formatted(.iso8601))")
         if let verified = journal.records.last(where: { $0.kind == .backupVerified }) {
             lines.append("backup: verified, \(verified.note ?? "")")

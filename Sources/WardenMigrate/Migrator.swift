@@ -1,10 +1,10 @@
-import Foundation
 import Crypto
+import Foundation
 public import WardenAccess
+import WardenAuth
 public import WardenCore
 public import WardenCrypto
 public import WardenSQL
-import WardenAuth
 
 /// Moves an installation of the original system onto Warden: accounts, roles and access history from its
 /// `rbac.db`, and encrypted values in place in application databases (the digital-twin profiles first).
@@ -90,7 +90,8 @@ public final class Migrator: Sendable {
                                 }
                             }
                         } else if names.contains("student_id") {
-                            notes.append("database '\(target.name)': the other schema that shares the original's file name (database_manager.py: student_id); it holds no ciphertext, nothing to migrate")
+                            notes.append(
+                                "database '\(target.name)': the other schema that shares the original's file name (database_manager.py: student_id); it holds no ciphertext, nothing to migrate")
                         } else if target.columns.isEmpty {
                             throw MigrationError("database '\(target.name)': not the original's digital-twin schema; name the columns to migrate (--column table.column)")
                         }
@@ -219,11 +220,12 @@ public final class Migrator: Sendable {
             return .plaintext(bytes, format: "plaintext")
         case .legacyJSON, .fernet:
             do {
-                let opened = spec.keepTwinMeta
+                let opened =
+                    spec.keepTwinMeta
                     ? try services.cipher.openKeepingTwinWrapper(bytes, context: context)
                     : try services.cipher.open(bytes, context: context)
                 return .plaintext(opened.plaintext, format: opened.source.format)
-            } catch where error.code == .legacyKeyMissing {
+            } catch  where error.code == .legacyKeyMissing {
                 throw MigrationError(error.message)
             } catch {
                 return .failed("opens under no key (\(format.rawValue))")
@@ -256,7 +258,10 @@ public final class Migrator: Sendable {
                     results.reserveCapacity(slice.count)
                     for (key, cell) in slice {
                         let format = ValueFormat.of(cell)
-                        guard self.rewrites(cell, format) else { results.append(.keep); continue }
+                        guard self.rewrites(cell, format) else {
+                            results.append(.keep)
+                            continue
+                        }
                         let context = self.callerContext(column, key)
                         guard sealing else {
                             results.append(try self.check(cell, format: format, context: context).map { .failed($0) } ?? .opened(Data(), sealed: nil))
@@ -285,7 +290,7 @@ public final class Migrator: Sendable {
         do {
             _ = try services.cipher.authenticate(bytes, context: context)
             return nil
-        } catch where error.code == .legacyKeyMissing {
+        } catch  where error.code == .legacyKeyMissing {
             throw MigrationError(error.message)
         } catch {
             return format == .envelope ? "a Warden envelope that does not open under its context (\(error.code.rawValue))" : "opens under no key (\(format.rawValue))"

@@ -1,5 +1,5 @@
-public import WardenCore
 public import NIOCore
+public import WardenCore
 
 /// Parses RESP2 and RESP3 values from a byte stream, incrementally, strictly and within limits.
 ///

@@ -1,10 +1,10 @@
 public import CoreMetrics
 import Crypto
-import WardenCore
 public import NIOCore
 import NIOPosix
 import Synchronization
 import Tracing
+import WardenCore
 
 /// A Redis client: a bounded connection pool, pipelining, Lua scripts by SHA with a fallback when the
 /// server's script cache is empty, and pub/sub.
@@ -34,7 +34,8 @@ public final class RedisClient: Sendable {
         self.configuration = configuration
         let group = group ?? MultiThreadedEventLoopGroup.singleton
         self.group = group
-        nodes = configuration.clusterSeeds.isEmpty
+        nodes =
+            configuration.clusterSeeds.isEmpty
             ? .single(RedisPool(configuration: configuration, group: group))
             : .cluster(RedisCluster(configuration: configuration, seeds: configuration.clusterSeeds, group: group))
         timers = RoundTripTimers(name: "warden_redis_command_duration_seconds", label: "command", factory: metrics)
@@ -153,10 +154,11 @@ public final class RedisClient: Sendable {
     /// The `run_id` of every server answering for this client: the one server, or each primary of a
     /// cluster. Any of them restarting (or a replica taking over) changes the list.
     public func instanceIDs() async throws -> [String] {
-        let pools: [RedisPool] = switch nodes {
-        case .single(let pool): [pool]
-        case .cluster(let cluster): try await cluster.primaries()
-        }
+        let pools: [RedisPool] =
+            switch nodes {
+            case .single(let pool): [pool]
+            case .cluster(let cluster): try await cluster.primaries()
+            }
         var ids: [String] = []
         for pool in pools {
             ids.append(try await pool.withConnection { $0.instanceID })
@@ -215,7 +217,7 @@ public final class RedisClient: Sendable {
         let (stream, continuation) = AsyncThrowingStream<RedisMessage, any Error>.makeStream()
         let connection = try await RedisConnection.connect(configuration, group: group) { push in
             guard let elements = push.elements, elements.count == 3, elements[0].string == "message",
-                  let channel = elements[1].string, case .bulkString(let payload?) = elements[2]
+                let channel = elements[1].string, case .bulkString(let payload?) = elements[2]
             else { return }
             continuation.yield(RedisMessage(channel: channel, payload: payload))
         }

@@ -35,7 +35,8 @@ final class RedisCluster: Sendable {
     static func slot(of key: [UInt8]) -> Int {
         var hashed = key[...]
         if let open = key.firstIndex(of: UInt8(ascii: "{")),
-           let close = key[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1 {
+            let close = key[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1
+        {
             hashed = key[(open + 1)..<close]
         }
         var crc: UInt16 = 0
@@ -134,8 +135,8 @@ final class RedisCluster: Sendable {
                 var slots = [String?](repeating: nil, count: Self.slotCount)
                 for range in reply.elements ?? [] {
                     guard let fields = range.elements, fields.count >= 3, let start = fields[0].int, let end = fields[1].int,
-                          let node = fields[2].elements, node.count >= 2, let port = node[1].int,
-                          start >= 0, end < Self.slotCount, start <= end
+                        let node = fields[2].elements, node.count >= 2, let port = node[1].int,
+                        start >= 0, end < Self.slotCount, start <= end
                     else { continue }
                     let host = node[0].string.flatMap { $0.isEmpty ? nil : $0 } ?? Self.split(address).host
                     let primary = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"

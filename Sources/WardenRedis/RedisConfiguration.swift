@@ -48,8 +48,8 @@ public struct RedisConfiguration: Sendable {
             return
         }
         guard let components = URLComponents(string: url),
-              let scheme = components.scheme?.lowercased(), scheme == "redis" || scheme == "rediss",
-              let host = components.host, !host.isEmpty
+            let scheme = components.scheme?.lowercased(), scheme == "redis" || scheme == "rediss",
+            let host = components.host, !host.isEmpty
         else {
             throw RedisError(.invalidConfiguration, "the Redis URL must look like redis://[user:password@]host[:port][/database]")
         }
@@ -81,7 +81,8 @@ public struct RedisConfiguration: Sendable {
             guard rest[end...].allSatisfy({ $0 == "/" }) else { throw invalid }
             rest = rest[..<end]
         }
-        var username: String?, password: String?
+        var username: String?
+        var password: String?
         if let at = rest.lastIndex(of: "@") {
             let user = rest[..<at]
             rest = rest[rest.index(after: at)...]

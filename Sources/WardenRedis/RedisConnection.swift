@@ -188,7 +188,8 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         }
         // In RESP2 subscriber mode, messages arrive as plain arrays.
         if let onPush, pendingStart == pending.count, case .array(let elements?) = value,
-           let kind = elements.first?.string, ["message", "pmessage", "subscribe", "unsubscribe", "psubscribe"].contains(kind) {
+            let kind = elements.first?.string, ["message", "pmessage", "subscribe", "unsubscribe", "psubscribe"].contains(kind)
+        {
             onPush(.push(elements))
             return
         }

@@ -7,7 +7,9 @@ public final class RedisRateLimitStore: RateLimitStore {
     let client: RedisClient
     let prefix: String
 
-    static let hitScript = RedisScript(name: "rate_limit_hit", """
+    static let hitScript = RedisScript(
+        name: "rate_limit_hit",
+        """
         local count = redis.call('INCRBY', KEYS[1], ARGV[2])
         if count == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
         local ttl = redis.call('PTTL', KEYS[1])

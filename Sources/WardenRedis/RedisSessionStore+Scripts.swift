@@ -33,7 +33,9 @@ enum SessionScripts {
 
     /// KEYS: session, account set. ARGV: now, limit, when-full, hash, account, ua, address, fingerprint,
     /// created, idle ms, absolute ms, level, refresh id, account key base.
-    static let create = RedisScript(name: "session_create", """
+    static let create = RedisScript(
+        name: "session_create",
+        """
         \(isLive)
         local now = tonumber(ARGV[1])
         local prefix = ARGV[14]
@@ -68,7 +70,9 @@ enum SessionScripts {
     /// listing ('1'/'0'), account key base.
     /// Returns nil, or {status ('' when unknown), session fields (with the new last activity)}, followed
     /// with a listing by {hash, fields} for each of the account's live sessions.
-    static let check = RedisScript(name: "session_check", """
+    static let check = RedisScript(
+        name: "session_check",
+        """
         \(isLive)
         local now = tonumber(ARGV[1])
         local status = redis.call('GET', KEYS[5]) or ''
@@ -100,7 +104,9 @@ enum SessionScripts {
     /// KEYS: session, watermark, account set. ARGV: now, account, hash, presented, next, report-stale ('1'/'0').
     /// Returns {'rotated', generation, fields...}, {'reused'}, {'stale', generation} (a token that is not
     /// the current one, left alone when asked to report) or nil. `gen` counts rotations (absent: 0).
-    static let rotateRefresh = RedisScript(name: "session_rotate_refresh", """
+    static let rotateRefresh = RedisScript(
+        name: "session_rotate_refresh",
+        """
         \(isLive)
         local now = tonumber(ARGV[1])
         local s = redis.call('HMGET', KEYS[1], \(fields))
@@ -131,7 +137,9 @@ enum SessionScripts {
     /// KEYS: session, watermark, account set. ARGV: now, account, hash, expected generation, next, generation.
     /// Brings a session that is behind the durable ledger forward: sets the refresh token and rotation
     /// count if the count is still the expected one. Returns {'rotated', generation, fields...} or nil.
-    static let adoptRefresh = RedisScript(name: "session_adopt_refresh", """
+    static let adoptRefresh = RedisScript(
+        name: "session_adopt_refresh",
+        """
         \(isLive)
         local now = tonumber(ARGV[1])
         local s = redis.call('HMGET', KEYS[1], \(fields))
@@ -150,7 +158,9 @@ enum SessionScripts {
 
     /// KEYS: account set, watermark. ARGV: watermark, account key base.
     /// Raises the watermark and ends the sessions created at or before it (and only those).
-    static let applyWatermark = RedisScript(name: "session_apply_watermark", """
+    static let applyWatermark = RedisScript(
+        name: "session_apply_watermark",
+        """
         local wm = tonumber(ARGV[1])
         local current = tonumber(redis.call('GET', KEYS[2]) or '0')
         if wm > current then redis.call('SET', KEYS[2], ARGV[1]) end
@@ -165,7 +175,9 @@ enum SessionScripts {
         """)
 
     /// KEYS: session, account set. ARGV: account, hash. Returns 1 if revoked.
-    static let revoke = RedisScript(name: "session_revoke", """
+    static let revoke = RedisScript(
+        name: "session_revoke",
+        """
         if redis.call('HGET', KEYS[1], 'account') ~= ARGV[1] then return 0 end
         redis.call('DEL', KEYS[1])
         redis.call('ZREM', KEYS[2], ARGV[2])
@@ -174,7 +186,9 @@ enum SessionScripts {
 
     /// KEYS: account set, watermark. ARGV: except ('' for none), watermark ('' for none), account key base.
     /// Returns the revoked hashes.
-    static let revokeAll = RedisScript(name: "session_revoke_all", """
+    static let revokeAll = RedisScript(
+        name: "session_revoke_all",
+        """
         local revoked = {}
         for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
           if h ~= ARGV[1] then
@@ -192,7 +206,9 @@ enum SessionScripts {
 
     /// KEYS: devices, addresses. ARGV: now, fingerprint, user agent, address, window start.
     /// Returns {is new device (0/1), distinct addresses}.
-    static let recordLogin = RedisScript(name: "session_record_login", """
+    static let recordLogin = RedisScript(
+        name: "session_record_login",
+        """
         local known = redis.call('HLEN', KEYS[1])
         local existing = redis.call('HGET', KEYS[1], ARGV[2])
         local first = tonumber(ARGV[1])
@@ -206,7 +222,9 @@ enum SessionScripts {
         """)
 
     /// KEYS: failures. ARGV: now, window start, unique member, window ms. Returns failures in the window.
-    static let recordFailure = RedisScript(name: "session_record_failure", """
+    static let recordFailure = RedisScript(
+        name: "session_record_failure",
+        """
         redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
         redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
         redis.call('PEXPIRE', KEYS[1], ARGV[4])

@@ -112,7 +112,8 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
         let account = account(accountID)
         return try await client.run(
             SessionScripts.revoke, keys: [key(account, "s", sessionHash), key(account, "as")],
-            arguments: [RedisArgument(account), RedisArgument(sessionHash)]).int == 1
+            arguments: [RedisArgument(account), RedisArgument(sessionHash)]
+        ).int == 1
     }
 
     public func revokeAll(accountID: UUID, except: String?, watermark: Date?) async throws -> [String] {
@@ -216,9 +217,9 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
     static func session(hash: String, _ values: [RESPValue]) -> SessionRecord? {
         let strings = values.map(\.string)
         guard strings.count == 10, let accountText = strings[0], let accountID = UUID(text: accountText),
-              let created = values[1].int, let last = values[2].int, let idle = values[3].int, let absolute = values[4].int,
-              let level = strings[5].flatMap(AuthenticationLevel.init(rawValue:)),
-              let userAgent = strings[6], let address = strings[7], let fingerprint = strings[8], let refresh = strings[9]
+            let created = values[1].int, let last = values[2].int, let idle = values[3].int, let absolute = values[4].int,
+            let level = strings[5].flatMap(AuthenticationLevel.init(rawValue:)),
+            let userAgent = strings[6], let address = strings[7], let fingerprint = strings[8], let refresh = strings[9]
         else { return nil }
         return SessionRecord(
             idHash: hash, accountID: accountID, device: Device(userAgent: userAgent, address: address, fingerprint: fingerprint),
@@ -229,8 +230,8 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
     static func sightings(_ pairs: [(RESPValue, RESPValue)]) -> [DeviceSighting] {
         pairs.compactMap { key, value -> DeviceSighting? in
             guard let fingerprint = key.string, let json = value.string,
-                  let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-                  let first = (object["first"] as? NSNumber)?.int64Value, let last = (object["last"] as? NSNumber)?.int64Value
+                let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+                let first = (object["first"] as? NSNumber)?.int64Value, let last = (object["last"] as? NSNumber)?.int64Value
             else { return nil }
             return DeviceSighting(fingerprint: fingerprint, userAgent: object["ua"] as? String ?? "", firstSeen: Date(ms: first), lastSeen: Date(ms: last))
         }.sorted { $0.lastSeen > $1.lastSeen }

@@ -60,11 +60,12 @@ extension DatabaseURL {
     /// Refuses a private key that the group or others may read or write (libpq does the same).
     private static func requireOwnerOnly(_ path: String) throws {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let permissions = (attributes[.posixPermissions] as? NSNumber)?.intValue
+            let permissions = (attributes[.posixPermissions] as? NSNumber)?.intValue
         else { return }  // missing or unreadable: `load` says which
         if permissions & 0o077 != 0 {
-            throw SQLStoreError(.invalidConfiguration,
-                                "sslkey in WARDEN_DATABASE_URL: \(path) must be readable by its owner only (mode 0600 or stricter)")
+            throw SQLStoreError(
+                .invalidConfiguration,
+                "sslkey in WARDEN_DATABASE_URL: \(path) must be readable by its owner only (mode 0600 or stricter)")
         }
     }
 }

@@ -49,9 +49,9 @@ struct DatabaseURL: Sendable {
     ///   the URL (it may hold a password).
     init(_ text: String) throws {
         guard let components = URLComponents(string: text),
-              ["postgres", "postgresql"].contains(components.scheme?.lowercased() ?? ""),
-              let host = components.host, !host.isEmpty,
-              let username = components.user, !username.isEmpty
+            ["postgres", "postgresql"].contains(components.scheme?.lowercased() ?? ""),
+            let host = components.host, !host.isEmpty,
+            let username = components.user, !username.isEmpty
         else {
             // The URL may hold a password: never repeat it.
             throw SQLStoreError(.invalidConfiguration, "WARDEN_DATABASE_URL must look like postgres://user:password@host:port/database")
@@ -74,8 +74,9 @@ struct DatabaseURL: Sendable {
         case "verify-ca": tlsMode = .verifyCA
         case "verify-full": tlsMode = .verifyFull
         default:
-            throw SQLStoreError(.invalidConfiguration,
-                                "unknown sslmode in WARDEN_DATABASE_URL (use disable, prefer, require, verify-ca or verify-full)")
+            throw SQLStoreError(
+                .invalidConfiguration,
+                "unknown sslmode in WARDEN_DATABASE_URL (use disable, prefer, require, verify-ca or verify-full)")
         }
 
         switch parameter("sslrootcert") {
@@ -86,7 +87,7 @@ struct DatabaseURL: Sendable {
 
         switch (parameter("sslcert"), parameter("sslkey")) {
         case (nil, nil): clientCertificate = nil
-        case let (certificate?, key?) where !certificate.isEmpty && !key.isEmpty: clientCertificate = (certificate, key)
+        case (let certificate?, let key?) where !certificate.isEmpty && !key.isEmpty: clientCertificate = (certificate, key)
         default:
             throw SQLStoreError(.invalidConfiguration, "sslcert and sslkey in WARDEN_DATABASE_URL go together (a client certificate and its key, PEM files)")
         }

@@ -175,14 +175,17 @@ public enum Migrations {
             }
         },
         Migration(version: 7, name: "key-version accounting of migrated columns") { database, _ in
-            try await database.raw(SQLQueryString("""
-                CREATE TABLE warden_key_usage (
-                    location TEXT NOT NULL,
-                    key_version TEXT NOT NULL,
-                    value_count BIGINT NOT NULL,
-                    counted_at BIGINT NOT NULL,
-                    PRIMARY KEY (location, key_version))
-                """)).run()
+            try await database.raw(
+                SQLQueryString(
+                    """
+                    CREATE TABLE warden_key_usage (
+                        location TEXT NOT NULL,
+                        key_version TEXT NOT NULL,
+                        value_count BIGINT NOT NULL,
+                        counted_at BIGINT NOT NULL,
+                        PRIMARY KEY (location, key_version))
+                    """)
+            ).run()
         },
     ]
 
@@ -218,10 +221,12 @@ public enum Migrations {
             for migration in all where !applied.contains(migration.version) {
                 try await migration.apply(database, backend.kind)
                 let now = StoredInstant(truncating: Date()).milliseconds
-                try await database.raw("""
+                try await database.raw(
+                    """
                     INSERT INTO warden_schema_migrations (version, name, applied_at) \
                     VALUES (\(bind: Int64(migration.version)), \(bind: migration.name), \(bind: now))
-                    """).run()
+                    """
+                ).run()
                 appliedNow.append(migration.version)
             }
             return appliedNow
@@ -254,12 +259,14 @@ public enum Migrations {
     }
 
     private static func createHistoryTable(_ database: any SQLDatabase) async throws {
-        try await database.raw("""
+        try await database.raw(
+            """
             CREATE TABLE IF NOT EXISTS warden_schema_migrations (
                 version BIGINT PRIMARY KEY,
                 name TEXT NOT NULL,
                 applied_at BIGINT NOT NULL)
-            """).run()
+            """
+        ).run()
     }
 
     private static func appliedVersions(_ database: any SQLDatabase) async throws -> [Int] {
@@ -268,10 +275,11 @@ public enum Migrations {
     }
 
     private static func historyTableExists(_ database: any SQLDatabase, kind: SQLDialectKind) async throws -> Bool {
-        let query: SQLQueryString = switch kind {
-        case .sqlite: "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'warden_schema_migrations'"
-        case .postgres: "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'warden_schema_migrations'"
-        }
+        let query: SQLQueryString =
+            switch kind {
+            case .sqlite: "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'warden_schema_migrations'"
+            case .postgres: "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'warden_schema_migrations'"
+            }
         return try await database.raw(query).first()?.decode(column: "n", as: Int64.self) ?? 0 > 0
     }
 }

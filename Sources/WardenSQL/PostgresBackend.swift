@@ -1,9 +1,9 @@
 import Foundation
-import Synchronization
-import WardenCore
 import Logging
 import NIOSSL
 public import PostgresKit
+import Synchronization
+import WardenCore
 
 /// PostgreSQL through PostgresNIO's connection pool (`PostgresClient`).
 public final class PostgresBackend: SQLBackend {
@@ -46,11 +46,12 @@ public final class PostgresBackend: SQLBackend {
     public static func connect(url: String, maxConnections: Int = 10, leaseTimeout: Duration = .seconds(10)) throws -> PostgresBackend {
         let target = try DatabaseURL(url)
         let tlsConfiguration = try target.tlsConfiguration()
-        let tls: PostgresClient.Configuration.TLS = switch (target.tlsMode, tlsConfiguration) {
-        case (.prefer, let configuration?): .prefer(configuration)
-        case (_, let configuration?): .require(configuration)
-        case (_, nil): .disable
-        }
+        let tls: PostgresClient.Configuration.TLS =
+            switch (target.tlsMode, tlsConfiguration) {
+            case (.prefer, let configuration?): .prefer(configuration)
+            case (_, let configuration?): .require(configuration)
+            case (_, nil): .disable
+            }
         var configuration = PostgresClient.Configuration(
             host: target.host, port: target.port, username: target.username, password: target.password,
             database: target.database, tls: tls)
@@ -91,11 +92,12 @@ public final class PostgresBackend: SQLBackend {
     public func checkConnection() async throws {
         let tls: PostgresConnection.Configuration.TLS
         do {
-            tls = switch (target.tlsMode, tlsConfiguration) {
-            case (.prefer, let configuration?): .prefer(try NIOSSLContext(configuration: configuration))
-            case (_, let configuration?): .require(try NIOSSLContext(configuration: configuration))
-            case (_, nil): .disable
-            }
+            tls =
+                switch (target.tlsMode, tlsConfiguration) {
+                case (.prefer, let configuration?): .prefer(try NIOSSLContext(configuration: configuration))
+                case (_, let configuration?): .require(try NIOSSLContext(configuration: configuration))
+                case (_, nil): .disable
+                }
         } catch {
             throw SQLStoreError(.invalidConfiguration, "the TLS settings in WARDEN_DATABASE_URL cannot be used (\(error))")
         }
@@ -106,8 +108,10 @@ public final class PostgresBackend: SQLBackend {
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
             try? await connection.close()
         } catch {
-            throw SQLStoreError(.unavailable, "cannot connect to PostgreSQL at \(target.host):\(target.port) "
-                + "(sslmode=\(target.tlsMode.rawValue)): \(reason(error))")
+            throw SQLStoreError(
+                .unavailable,
+                "cannot connect to PostgreSQL at \(target.host):\(target.port) "
+                    + "(sslmode=\(target.tlsMode.rawValue)): \(reason(error))")
         }
     }
 

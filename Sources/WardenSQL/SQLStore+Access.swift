@@ -42,20 +42,24 @@ extension SQLStore: AccessStore {
                 throw AccessError(.accountNotFound, "no such account")
             }
             try await database.raw("DELETE FROM warden_grants WHERE account_id = \(bind: Self.key(grant.accountID)) AND role = \(bind: grant.role)").run()
-            try await database.raw("""
+            try await database.raw(
+                """
                 INSERT INTO warden_grants (account_id, role, granted_at, expires_at, granted_by) \
                 VALUES (\(bind: Self.key(grant.accountID)), \(bind: grant.role), \(bind: grant.granted.milliseconds), \
                 \(bind: grant.expires?.milliseconds), \(bind: grant.grantedBy))
-                """).run()
+                """
+            ).run()
             try await appendAudit(audit, on: database)
         }
     }
 
     public func revoke(role: String, accountID: UUID, audit: [AuditEvent]) async throws -> Bool {
         try await inTransaction(.access) { [self] database in
-            let removed = try await database.raw("""
+            let removed = try await database.raw(
+                """
                 DELETE FROM warden_grants WHERE account_id = \(bind: Self.key(accountID)) AND role = \(bind: role) RETURNING role
-                """).all()
+                """
+            ).all()
             guard !removed.isEmpty else { return false }
             try await appendAudit(audit, on: database)
             return true

@@ -7,15 +7,17 @@ extension SQLStore: AccountStore {
     public func insert(_ account: StoredAccount, audit: [AuditEvent]) async throws {
         do {
             try await inTransaction(.accounts) { [self] database in
-                try await database.raw("""
+                try await database.raw(
+                    """
                     INSERT INTO warden_accounts (id, username, username_key, email, phone, status, password_hash, failed_logins, locked_until, created_at, updated_at) \
                     VALUES (\(bind: Self.key(account.id)), \(bind: account.username), \(bind: account.usernameKey), \(bind: account.email), \
                     \(bind: account.phone), \(bind: account.status.rawValue), \(bind: account.passwordHash), \(bind: Int64(account.failedLogins)), \
                     \(bind: account.lockedUntil?.milliseconds), \(bind: account.created.milliseconds), \(bind: account.updated.milliseconds))
-                    """).run()
+                    """
+                ).run()
                 try await appendAudit(audit, on: database)
             }
-        } catch where isUniqueViolation(error) {
+        } catch  where isUniqueViolation(error) {
             throw AccessError(.usernameTaken, "the username is taken")
         }
     }
@@ -45,13 +47,15 @@ extension SQLStore: AccountStore {
             }
             var account = try Self.account(row)
             let events = try change(&account)
-            try await database.raw("""
+            try await database.raw(
+                """
                 UPDATE warden_accounts SET username = \(bind: account.username), username_key = \(bind: account.usernameKey), \
                 email = \(bind: account.email), phone = \(bind: account.phone), status = \(bind: account.status.rawValue), \
                 password_hash = \(bind: account.passwordHash), failed_logins = \(bind: Int64(account.failedLogins)), \
                 locked_until = \(bind: account.lockedUntil?.milliseconds), updated_at = \(bind: account.updated.milliseconds) \
                 WHERE id = \(bind: Self.key(id))
-                """).run()
+                """
+            ).run()
             try await appendAudit(events, on: database)
             return account
         }
@@ -70,7 +74,7 @@ extension SQLStore: AccountStore {
 
     static func account(_ row: any SQLRow) throws -> StoredAccount {
         guard let id = UUID(text: try row.string("id")),
-              let status = Account.Status(rawValue: try row.string("status"))
+            let status = Account.Status(rawValue: try row.string("status"))
         else { throw SQLStoreError(.corrupt, "an account row cannot be read") }
         return StoredAccount(
             id: id, username: try row.string("username"), usernameKey: try row.string("username_key"),

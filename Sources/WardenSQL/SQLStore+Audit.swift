@@ -20,22 +20,28 @@ extension SQLStore: AuditAppender, AuditLogReader {
         let (entries, newHead) = chain.append(events, after: head)
         for entry in entries {
             let event = entry.event
-            try await database.raw("""
+            try await database.raw(
+                """
                 INSERT INTO warden_audit (seq, at_ms, action, outcome, actor, subject, source_address, request_id, details, previous_hash, hash, mac) \
                 VALUES (\(bind: entry.sequence), \(bind: event.timeMilliseconds), \(bind: event.action), \(bind: event.outcome.rawValue), \
                 \(bind: event.actor), \(bind: event.subject), \(bind: event.sourceAddress), \(bind: event.requestID), \
                 \(bind: Self.encodeDetails(event.details)), \(bind: Self.hex(entry.previousHash)), \(bind: Self.hex(entry.hash)), \(bind: Self.hex(entry.mac)))
-                """).run()
+                """
+            ).run()
         }
         guard let newHead else { return }
         if head == nil {
-            try await database.raw("""
+            try await database.raw(
+                """
                 INSERT INTO warden_audit_head (id, seq, hash, mac) VALUES (1, \(bind: newHead.sequence), \(bind: Self.hex(newHead.hash)), \(bind: Self.hex(newHead.mac)))
-                """).run()
+                """
+            ).run()
         } else {
-            try await database.raw("""
+            try await database.raw(
+                """
                 UPDATE warden_audit_head SET seq = \(bind: newHead.sequence), hash = \(bind: Self.hex(newHead.hash)), mac = \(bind: Self.hex(newHead.mac)) WHERE id = 1
-                """).run()
+                """
+            ).run()
         }
     }
 

@@ -44,7 +44,8 @@ extension SQLStore: KeyringStore {
         guard SecureFile.exists(path) else { return false }
         let backend = try await SQLiteBackend.open(path: path)
         let count = try await backend.withConnection { database -> Int64 in
-            let table = try await database.raw("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'warden_keyring'").first()?
+            let table =
+                try await database.raw("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'warden_keyring'").first()?
                 .decode(column: "n", as: Int64.self) ?? 0
             guard table > 0 else { return 0 }
             return try await database.raw("SELECT COUNT(*) AS n FROM warden_keyring").first()?.decode(column: "n", as: Int64.self) ?? 0

@@ -59,14 +59,16 @@ extension SQLStore: RateLimitStore {
         let end = now.addingTimeInterval(window).milliseconds
         // One statement, atomic on both databases: a new window when the old one has ended, else `events` more.
         let row = try await onConnection(.rateLimit) { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 INSERT INTO warden_rate_limits (key, window_start, window_end, count) VALUES (\(bind: key), \(bind: start), \(bind: end), \(bind: events))
                 ON CONFLICT (key) DO UPDATE SET
                   count = CASE WHEN warden_rate_limits.window_end <= \(bind: start) THEN \(bind: events) ELSE warden_rate_limits.count + \(bind: events) END,
                   window_start = CASE WHEN warden_rate_limits.window_end <= \(bind: start) THEN \(bind: start) ELSE warden_rate_limits.window_start END,
                   window_end = CASE WHEN warden_rate_limits.window_end <= \(bind: start) THEN \(bind: end) ELSE warden_rate_limits.window_end END
                 RETURNING count, window_end
-                """).first()
+                """
+            ).first()
         }
         guard let row else { throw SQLStoreError(.corrupt, "the rate-limit counter did not answer") }
         return (Int(try row.int("count")), try row.date("window_end"))

@@ -1,7 +1,7 @@
 public import Foundation
+import SQLKit
 public import WardenAudit
 import WardenCore
-import SQLKit
 
 /// How many values of one column were found under one key version (or legacy format) at a count.
 public struct KeyUsage: Sendable, Hashable {
@@ -28,10 +28,12 @@ extension SQLStore {
         try await inTransaction(.maintenance) { database in
             try await database.raw("DELETE FROM warden_key_usage WHERE location = \(bind: location)").run()
             for (version, count) in counts.sorted(by: { $0.key < $1.key }) {
-                try await database.raw("""
+                try await database.raw(
+                    """
                     INSERT INTO warden_key_usage (location, key_version, value_count, counted_at) \
                     VALUES (\(bind: location), \(bind: version), \(bind: count), \(bind: millis))
-                    """).run()
+                    """
+                ).run()
             }
         }
     }

@@ -19,12 +19,14 @@ extension SQLStore: SessionStore {
                 evicted = Array(live.prefix(live.count - limit + 1))
                 for hash in evicted { try await database.raw("DELETE FROM warden_sessions WHERE id_hash = \(bind: hash)").run() }
             }
-            try await database.raw("""
+            try await database.raw(
+                """
                 INSERT INTO warden_sessions (id_hash, account_id, user_agent, address, fingerprint, created_at, last_activity, idle_ms, absolute_expiry, level, refresh_id) \
                 VALUES (\(bind: session.idHash), \(bind: account), \(bind: session.device.userAgent), \(bind: session.device.address), \
                 \(bind: session.device.fingerprint), \(bind: session.created.milliseconds), \(bind: session.lastActivity.milliseconds), \
                 \(bind: Int64(session.idleTimeout * 1000)), \(bind: session.absoluteExpiry.milliseconds), \(bind: session.level.rawValue), \(bind: session.refreshTokenID))
-                """).run()
+                """
+            ).run()
             return evicted
         }
     }
@@ -32,7 +34,7 @@ extension SQLStore: SessionStore {
     public func validate(sessionHash: String, accountID: UUID, tokenID: String, now: Date) async throws -> SessionRecord? {
         try await inTransaction(.sessions) { [self] database in
             guard var session = try await usableSession(sessionHash, accountID: accountID, now: now, on: database),
-                  try await database.raw("SELECT id FROM warden_revoked_tokens WHERE id = \(bind: tokenID) AND until_ms > \(bind: now.milliseconds)").first() == nil
+                try await database.raw("SELECT id FROM warden_revoked_tokens WHERE id = \(bind: tokenID) AND until_ms > \(bind: now.milliseconds)").first() == nil
             else { return nil }
             session.lastActivity = now
             try await database.raw("UPDATE warden_sessions SET last_activity = \(bind: now.milliseconds) WHERE id_hash = \(bind: sessionHash)").run()
@@ -65,9 +67,11 @@ extension SQLStore: SessionStore {
             let account = Self.key(accountID)
             try await WriterLock.sessions(of: account, on: database, kind: backend.kind)
             if let watermark { try await Self.raiseWatermark(account, to: watermark, on: database) }
-            return try await database.raw("""
+            return try await database.raw(
+                """
                 DELETE FROM warden_sessions WHERE account_id = \(bind: account) AND id_hash <> \(bind: except ?? "") RETURNING id_hash
-                """).all().map { try $0.string("id_hash") }
+                """
+            ).all().map { try $0.string("id_hash") }
         }
     }
 
@@ -100,9 +104,11 @@ extension SQLStore: SessionStore {
             }
             session.refreshTokenID = next
             session.lastActivity = now
-            try await database.raw("""
+            try await database.raw(
+                """
                 UPDATE warden_sessions SET refresh_id = \(bind: next), last_activity = \(bind: now.milliseconds) WHERE id_hash = \(bind: sessionHash)
-                """).run()
+                """
+            ).run()
             return .rotated(session)
         }
     }
@@ -134,15 +140,17 @@ extension SQLStore: SessionStore {
     }
 
     private static func pruneSessions(account: String, now: Date, on database: any SQLDatabase) async throws {
-        try await database.raw("""
+        try await database.raw(
+            """
             DELETE FROM warden_sessions WHERE account_id = \(bind: account) AND \
             (absolute_expiry <= \(bind: now.milliseconds) OR last_activity + idle_ms <= \(bind: now.milliseconds))
-            """).run()
+            """
+        ).run()
     }
 
     static func session(_ row: any SQLRow) throws -> SessionRecord {
         guard let accountID = UUID(text: try row.string("account_id")),
-              let level = AuthenticationLevel(rawValue: try row.string("level"))
+            let level = AuthenticationLevel(rawValue: try row.string("level"))
         else { throw SQLStoreError(.corrupt, "a session row cannot be read") }
         return SessionRecord(
             idHash: try row.string("id_hash"), accountID: accountID,
@@ -162,11 +170,15 @@ extension SQLStore: ActivityStore {
             let previous = try known.first { try $0.string("fingerprint") == device.fingerprint }
             let firstSeen = try previous?.int("first_seen") ?? now.milliseconds
             try await database.raw("DELETE FROM warden_devices WHERE account_id = \(bind: account) AND fingerprint = \(bind: device.fingerprint)").run()
-            try await database.raw("""
+            try await database.raw(
+                """
                 INSERT INTO warden_devices (account_id, fingerprint, user_agent, first_seen, last_seen) \
                 VALUES (\(bind: account), \(bind: device.fingerprint), \(bind: device.userAgent), \(bind: firstSeen), \(bind: now.milliseconds))
-                """).run()
-            try await database.raw("DELETE FROM warden_login_addresses WHERE account_id = \(bind: account) AND (address = \(bind: device.address) OR seen <= \(bind: now.addingTimeInterval(-window).milliseconds))").run()
+                """
+            ).run()
+            try await database.raw(
+                "DELETE FROM warden_login_addresses WHERE account_id = \(bind: account) AND (address = \(bind: device.address) OR seen <= \(bind: now.addingTimeInterval(-window).milliseconds))"
+            ).run()
             try await database.raw("INSERT INTO warden_login_addresses (account_id, address, seen) VALUES (\(bind: account), \(bind: device.address), \(bind: now.milliseconds))").run()
             let addresses = try await database.raw("SELECT COUNT(*) AS n FROM warden_login_addresses WHERE account_id = \(bind: account)").first()?.int("n") ?? 1
             return LoginActivity(isNewDevice: !known.isEmpty && previous == nil, distinctAddresses: Int(addresses))
@@ -202,14 +214,18 @@ extension SQLStore: RevocationLedger {
             try await WriterLock.sessions(of: account, on: database, kind: backend.kind)
             for hash in hashes {
                 // Insert if absent; an existing row is extended only if it is this account's: never re-owned.
-                try await database.raw("""
+                try await database.raw(
+                    """
                     INSERT INTO warden_revoked_sessions (id_hash, account_id, until_ms, revoked_at) \
                     VALUES (\(bind: hash), \(bind: account), \(bind: until.milliseconds), \(bind: at.milliseconds)) ON CONFLICT (id_hash) DO NOTHING
-                    """).run()
-                try await database.raw("""
+                    """
+                ).run()
+                try await database.raw(
+                    """
                     UPDATE warden_revoked_sessions SET until_ms = \(bind: until.milliseconds) \
                     WHERE id_hash = \(bind: hash) AND account_id = \(bind: account) AND until_ms < \(bind: until.milliseconds)
-                    """).run()
+                    """
+                ).run()
             }
             try await Self.foldRevokedSessions(account, keepingAtMost: limit, now: at, on: database)
         }
@@ -219,14 +235,19 @@ extension SQLStore: RevocationLedger {
     /// their revocation time), deletes the oldest and raises the account's watermark to the newest
     /// deleted revocation time: every folded session was created before it, so it stays revoked.
     private static func foldRevokedSessions(_ account: String, keepingAtMost limit: Int, now: Date, on database: any SQLDatabase) async throws {
-        let count = try await database.raw("""
-            SELECT COUNT(*) AS n FROM warden_revoked_sessions WHERE account_id = \(bind: account) AND revoked_at IS NOT NULL AND until_ms > \(bind: now.milliseconds)
-            """).first()?.int("n") ?? 0
+        let count =
+            try await database.raw(
+                """
+                SELECT COUNT(*) AS n FROM warden_revoked_sessions WHERE account_id = \(bind: account) AND revoked_at IS NOT NULL AND until_ms > \(bind: now.milliseconds)
+                """
+            ).first()?.int("n") ?? 0
         guard count > Int64(limit) else { return }
-        let rows = try await database.raw("""
+        let rows = try await database.raw(
+            """
             SELECT id_hash, revoked_at FROM warden_revoked_sessions \
             WHERE account_id = \(bind: account) AND revoked_at IS NOT NULL AND until_ms > \(bind: now.milliseconds) ORDER BY revoked_at DESC, id_hash DESC
-            """).all().dropFirst(max(0, limit))
+            """
+        ).all().dropFirst(max(0, limit))
         var newest: Date?
         for row in rows {
             let revoked = try row.date("revoked_at")
@@ -248,17 +269,21 @@ extension SQLStore: RevocationLedger {
         try await inTransaction(.sessions) { database in
             let account = Self.key(accountID)
             // Compare and swap on the one row per session: concurrent rotations of one token move it once.
-            let moved = try await database.raw("""
+            let moved = try await database.raw(
+                """
                 UPDATE warden_refresh_rotations SET refresh_id = \(bind: next), generation = \(bind: generation), until_ms = \(bind: until.milliseconds) \
                 WHERE id_hash = \(bind: sessionHash) AND account_id = \(bind: account) AND refresh_id = \(bind: presented) RETURNING id_hash
-                """).all()
+                """
+            ).all()
             if !moved.isEmpty { return true }
             // The session's first recorded rotation. (Rows outlive their sessions by at most one lifetime.)
-            let created = try await database.raw("""
+            let created = try await database.raw(
+                """
                 INSERT INTO warden_refresh_rotations (id_hash, account_id, refresh_id, generation, until_ms) \
                 VALUES (\(bind: sessionHash), \(bind: account), \(bind: next), \(bind: generation), \(bind: until.milliseconds)) \
                 ON CONFLICT (id_hash) DO NOTHING RETURNING id_hash
-                """).all()
+                """
+            ).all()
             guard !created.isEmpty else { return false }
             try await database.raw("DELETE FROM warden_refresh_rotations WHERE until_ms <= \(bind: Date().milliseconds)").run()
             return true
@@ -267,11 +292,13 @@ extension SQLStore: RevocationLedger {
 
     public func adoptRefreshRotation(sessionHash: String, accountID: UUID, presented: String, next: String, storeGeneration: Int64, until: Date) async throws -> Int64? {
         try await inTransaction(.sessions) { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 UPDATE warden_refresh_rotations SET refresh_id = \(bind: next), generation = generation + 1, until_ms = \(bind: until.milliseconds) \
                 WHERE id_hash = \(bind: sessionHash) AND account_id = \(bind: Self.key(accountID)) AND refresh_id = \(bind: presented) \
                 AND generation > \(bind: storeGeneration) RETURNING generation
-                """).first()?.int("generation")
+                """
+            ).first()?.int("generation")
         }
     }
 
@@ -310,9 +337,11 @@ extension SQLStore: SigningKeyStore {
             let newer = try await database.raw("SELECT kid FROM warden_signing_keys WHERE created_at >= \(bind: ifNoneSince == .distantPast ? Int64.min : ifNoneSince.milliseconds)").first()
             guard newer == nil else { return false }
             try await database.raw("UPDATE warden_signing_keys SET retired_at = \(bind: key.created.milliseconds) WHERE retired_at IS NULL").run()
-            try await database.raw("""
+            try await database.raw(
+                """
                 INSERT INTO warden_signing_keys (kid, created_at, retired_at, sealed_key) VALUES (\(bind: key.kid), \(bind: key.created.milliseconds), NULL, \(bind: key.sealedPrivateKey))
-                """).run()
+                """
+            ).run()
             try await appendAudit([AuditEvent(time: key.created, action: "token_key.rotated", outcome: .success, actor: keyringActor, subject: "signing-key:\(key.kid)")], on: database)
             return true
         }

@@ -1,12 +1,12 @@
 public import CoreMetrics
 import Foundation
-import Synchronization
-import SQLKit
-public import WardenAudit
 import PostgresNIO
+import SQLKit
 import SQLiteNIO
-import WardenCore
+import Synchronization
 import WardenAccess
+public import WardenAudit
+import WardenCore
 
 /// Warden's state in SQL: the keyring, accounts, roles and grants, and the audit log, on SQLite or
 /// PostgreSQL with one implementation.
@@ -46,11 +46,12 @@ public final class SQLStore: Sendable {
     public static func open(
         url: String?, sqlitePath: String, auditChain: AuditChain, keyringActor: String, migrate: Bool = true, connectionWait: Duration = .seconds(10)
     ) async throws -> SQLStore {
-        let backend: any SQLBackend = if let url {
-            try await PostgresBackend.open(url: url, leaseTimeout: connectionWait)
-        } else {
-            try await SQLiteBackend.open(path: sqlitePath)
-        }
+        let backend: any SQLBackend =
+            if let url {
+                try await PostgresBackend.open(url: url, leaseTimeout: connectionWait)
+            } else {
+                try await SQLiteBackend.open(path: sqlitePath)
+            }
         do {
             if migrate {
                 try await Migrations.migrate(backend)

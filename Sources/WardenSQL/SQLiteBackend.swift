@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 public import SQLiteKit
+import Synchronization
 import WardenCore
 
 /// SQLite through one connection, serialised by a lock; other connections (other processes) wait on
@@ -136,7 +136,12 @@ public final class SQLiteBackend: SQLBackend {
     }
 
     public func close() async throws {
-        guard closed.withLock({ state in defer { state = true }; return !state }) else { return }
+        guard
+            closed.withLock({ state in
+                defer { state = true }
+                return !state
+            })
+        else { return }
         try await connection.close()
         try await threadPool.shutdownGracefully()
     }

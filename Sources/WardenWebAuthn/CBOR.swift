@@ -151,7 +151,10 @@ public struct CBORDecoder: Sendable {
     private mutating func bigEndian(_ count: Int) throws(WebAuthnError) -> UInt64 {
         guard remaining >= count else { throw .malformed("truncated CBOR") }
         var value: UInt64 = 0
-        for _ in 0..<count { value = value << 8 | UInt64(bytes[index]); index += 1 }
+        for _ in 0..<count {
+            value = value << 8 | UInt64(bytes[index])
+            index += 1
+        }
         return value
     }
 

@@ -12,12 +12,12 @@ enum AccessBenchmarks {
         var benchmarks = [
             Benchmark(name: "password.hash", size: nil, unit: .millisecondsPerOp) { n in
                 for _ in 0..<n { blackHole(try await hasher.hash("correct horse battery staple")) }
-            },
+            }
         ]
         let masterKey = MasterKey.generate().key
         let chain = AuditChain(key: masterKey.auditKey)
         var stores: [(String, SQLStore)] = [
-            ("store.account.get", try await SQLStore.open(url: nil, sqlitePath: scratch + "/bench.db", auditChain: chain, keyringActor: "bench")),
+            ("store.account.get", try await SQLStore.open(url: nil, sqlitePath: scratch + "/bench.db", auditChain: chain, keyringActor: "bench"))
         ]
         if let databaseURL {
             stores.append(("store.account.get.postgres", try await SQLStore.open(url: databaseURL, sqlitePath: "", auditChain: chain, keyringActor: "bench")))
@@ -28,9 +28,10 @@ enum AccessBenchmarks {
                 store: store, hasher: PasswordHasher(parameters: ScryptParameters(logN: 10, blockSize: 8, parallelism: 1)), cipher: cipher)
             let username = "bench-\(UUID().uuidString.prefix(8))"
             let account = try await accounts.create(username: username, email: "bench@example.com", context: AuditContext(actor: "bench"))
-            benchmarks.append(Benchmark(name: name, size: nil, unit: .opsPerSecond) { n in
-                for _ in 0..<n { blackHole(try await store.account(id: account.id)) }
-            })
+            benchmarks.append(
+                Benchmark(name: name, size: nil, unit: .opsPerSecond) { n in
+                    for _ in 0..<n { blackHole(try await store.account(id: account.id)) }
+                })
         }
         return benchmarks
     }

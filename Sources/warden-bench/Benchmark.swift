@@ -1,3 +1,5 @@
+import Foundation
+
 /// One named measurement: `run(n)` performs the operation `n` times.
 struct Benchmark {
     enum Unit: String {
@@ -35,8 +37,6 @@ struct Record {
     }
 }
 
-import Foundation
-
 /// Measures benchmarks: calibrates each to run 0.3–0.5 s, warms up once, then repeats.
 struct Runner {
     let reps: Int
@@ -67,8 +67,9 @@ struct Runner {
         }
         values.sort()
         let median = values.count % 2 == 1 ? values[values.count / 2] : (values[values.count / 2 - 1] + values[values.count / 2]) / 2
-        return Record(name: benchmark.name, size: benchmark.size, unit: benchmark.unit.rawValue,
-                      median: median, min: values.first!, max: values.last!, reps: reps,
-                      p50: benchmark.latencies?.percentile(0.50), p99: benchmark.latencies?.percentile(0.99), concurrency: benchmark.concurrency)
+        return Record(
+            name: benchmark.name, size: benchmark.size, unit: benchmark.unit.rawValue,
+            median: median, min: values.first!, max: values.last!, reps: reps,
+            p50: benchmark.latencies?.percentile(0.50), p99: benchmark.latencies?.percentile(0.99), concurrency: benchmark.concurrency)
     }
 }

@@ -23,39 +23,47 @@ enum CryptoBenchmarks {
             let plaintext = Data((0..<size).map { UInt8(truncatingIfNeeded: $0) })
             let rawBox = try AES.GCM.seal(plaintext, using: rawKey, authenticating: aad)
             let envelope = try await cipher.seal(plaintext, context: context)
-            benchmarks.append(Benchmark(name: "aesgcm.raw.seal", size: size, unit: .opsPerSecond) { n in
-                for _ in 0..<n { blackHole(try AES.GCM.seal(plaintext, using: rawKey, authenticating: aad)) }
-            })
-            benchmarks.append(Benchmark(name: "aesgcm.raw.open", size: size, unit: .opsPerSecond) { n in
-                for _ in 0..<n { blackHole(try AES.GCM.open(rawBox, using: rawKey, authenticating: aad)) }
-            })
-            benchmarks.append(Benchmark(name: "field.seal", size: size, unit: .opsPerSecond) { n in
-                for _ in 0..<n { blackHole(try await cipher.seal(plaintext, context: context)) }
-            })
-            benchmarks.append(Benchmark(name: "field.open", size: size, unit: .opsPerSecond) { n in
-                for _ in 0..<n { blackHole(try cipher.open(envelope, context: context)) }
-            })
+            benchmarks.append(
+                Benchmark(name: "aesgcm.raw.seal", size: size, unit: .opsPerSecond) { n in
+                    for _ in 0..<n { blackHole(try AES.GCM.seal(plaintext, using: rawKey, authenticating: aad)) }
+                })
+            benchmarks.append(
+                Benchmark(name: "aesgcm.raw.open", size: size, unit: .opsPerSecond) { n in
+                    for _ in 0..<n { blackHole(try AES.GCM.open(rawBox, using: rawKey, authenticating: aad)) }
+                })
+            benchmarks.append(
+                Benchmark(name: "field.seal", size: size, unit: .opsPerSecond) { n in
+                    for _ in 0..<n { blackHole(try await cipher.seal(plaintext, context: context)) }
+                })
+            benchmarks.append(
+                Benchmark(name: "field.open", size: size, unit: .opsPerSecond) { n in
+                    for _ in 0..<n { blackHole(try cipher.open(envelope, context: context)) }
+                })
         }
 
         let plaintext = Data(repeating: 0x61, count: 256)
         let text = try await cipher.seal(plaintext, context: context).text
-        benchmarks.append(Benchmark(name: "field.seal.text", size: 256, unit: .opsPerSecond) { n in
-            for _ in 0..<n { blackHole(try await cipher.seal(plaintext, context: context).text) }
-        })
-        benchmarks.append(Benchmark(name: "field.open.text", size: 256, unit: .opsPerSecond) { n in
-            for _ in 0..<n { blackHole(try cipher.open(text, context: context)) }
-        })
+        benchmarks.append(
+            Benchmark(name: "field.seal.text", size: 256, unit: .opsPerSecond) { n in
+                for _ in 0..<n { blackHole(try await cipher.seal(plaintext, context: context).text) }
+            })
+        benchmarks.append(
+            Benchmark(name: "field.open.text", size: 256, unit: .opsPerSecond) { n in
+                for _ in 0..<n { blackHole(try cipher.open(text, context: context)) }
+            })
 
         let seedEnvelope = try LegacyWriters.jsonEnvelope(plaintext, version: "v_20250829_120000_0a1b2c3d", keys: legacyKeys)
         _ = try cipher.open(seedEnvelope, context: context)  // derives and caches the version key
-        benchmarks.append(Benchmark(name: "legacy.seed.open", size: 256, unit: .opsPerSecond) { n in
-            for _ in 0..<n { blackHole(try cipher.open(seedEnvelope, context: context)) }
-        })
+        benchmarks.append(
+            Benchmark(name: "legacy.seed.open", size: 256, unit: .opsPerSecond) { n in
+                for _ in 0..<n { blackHole(try cipher.open(seedEnvelope, context: context)) }
+            })
         let token = try LegacyWriters.fernetToken(
             plaintext, keys: legacyKeys, timestamp: UInt64(Date().timeIntervalSince1970), iv: Array(repeating: 1, count: 16))
-        benchmarks.append(Benchmark(name: "legacy.fernet.open", size: 256, unit: .opsPerSecond) { n in
-            for _ in 0..<n { blackHole(try cipher.open(token, context: context)) }
-        })
+        benchmarks.append(
+            Benchmark(name: "legacy.fernet.open", size: 256, unit: .opsPerSecond) { n in
+                for _ in 0..<n { blackHole(try cipher.open(token, context: context)) }
+            })
         return benchmarks
     }
 }

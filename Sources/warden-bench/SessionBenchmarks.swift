@@ -1,14 +1,14 @@
 import Crypto
 import Foundation
+import QRCode
 import Synchronization
 import WardenAudit
 import WardenCore
 import WardenCrypto
+@_spi(Benchmarks) import WardenHTTP
 import WardenMFA
-import QRCode
 import WardenRedis
 import WardenSessions
-@_spi(Benchmarks) import WardenHTTP
 
 /// Token issue and verification, and the full access-token check against Redis under concurrency.
 enum SessionBenchmarks {
@@ -72,12 +72,14 @@ enum SessionBenchmarks {
                 created: now - 3_600, lastActivity: now - 60, idleTimeout: 1_800, absoluteExpiry: now + 86_400, level: .multiFactor,
                 refreshTokenID: "r\(index)")
         }
-        benchmarks.append(Benchmark(name: "http.json.sessions", size: 10, unit: .opsPerSecond) { n in
-            for _ in 0..<n { blackHole(ResponseBenchmarks.sessionListing(sessions, current: sessions[3].idHash)) }
-        })
-        benchmarks.append(Benchmark(name: "http.json.sessions.foundation", size: 10, unit: .opsPerSecond) { n in
-            for _ in 0..<n { blackHole(ResponseBenchmarks.sessionListingWithFoundation(sessions, current: sessions[3].idHash)) }
-        })
+        benchmarks.append(
+            Benchmark(name: "http.json.sessions", size: 10, unit: .opsPerSecond) { n in
+                for _ in 0..<n { blackHole(ResponseBenchmarks.sessionListing(sessions, current: sessions[3].idHash)) }
+            })
+        benchmarks.append(
+            Benchmark(name: "http.json.sessions.foundation", size: 10, unit: .opsPerSecond) { n in
+                for _ in 0..<n { blackHole(ResponseBenchmarks.sessionListingWithFoundation(sessions, current: sessions[3].idHash)) }
+            })
         benchmarks += try await sessionValidate(redisURL: redisURL, tokens: tokens)
         return benchmarks
     }

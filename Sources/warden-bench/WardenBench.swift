@@ -25,7 +25,9 @@ struct WardenBench: AsyncParsableCommand {
     @Option(help: "Redis for session.validate (skipped with a message when unreachable).")
     var redisURL = "redis://127.0.0.1:6379"
 
-    @Option(help: ArgumentHelp("Instead of benchmarking, serve a bare Hummingbird application on this port (GET /health answers a fixed JSON body): the framework's floor under Warden's own routes.", valueName: "port"))
+    @Option(
+        help: ArgumentHelp(
+            "Instead of benchmarking, serve a bare Hummingbird application on this port (GET /health answers a fixed JSON body): the framework's floor under Warden's own routes.", valueName: "port"))
     var serveFloor: Int?
 
     /// Tasks run on NIO's event loops, as in `warden serve` (`WARDEN_EXECUTOR=swift`: Swift's own pool).
@@ -47,7 +49,8 @@ struct WardenBench: AsyncParsableCommand {
         print("warning: this is a debug build; measure with `swift run -c release warden-bench`")
         #endif
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let benchmarks = (try await CryptoBenchmarks.all(scratch: scratch) + AccessBenchmarks.all(scratch: scratch, databaseURL: databaseURL)
+        let benchmarks =
+            (try await CryptoBenchmarks.all(scratch: scratch) + AccessBenchmarks.all(scratch: scratch, databaseURL: databaseURL)
             + SessionBenchmarks.all(redisURL: redisURL) + TracingBenchmarks.all())
             .filter { filter == nil || $0.name.hasPrefix(filter!) }
         let runner = Runner(reps: reps)
@@ -57,10 +60,11 @@ struct WardenBench: AsyncParsableCommand {
             let record = try await runner.measure(benchmark)
             records.append(record)
             let size = record.size.map(String.init) ?? "-"
-            print(record.name.padding(toLength: 28, withPad: " ", startingAt: 0)
-                + String(repeating: " ", count: max(0, 8 - size.count)) + size
-                + String(format: " %13.1f %13.1f %13.1f  %@", record.median, record.min, record.max, record.unit)
-                + (record.concurrency.map { String(format: "  (concurrency %d, p50 %.0f µs, p99 %.0f µs)", $0, record.p50 ?? 0, record.p99 ?? 0) } ?? ""))
+            print(
+                record.name.padding(toLength: 28, withPad: " ", startingAt: 0)
+                    + String(repeating: " ", count: max(0, 8 - size.count)) + size
+                    + String(format: " %13.1f %13.1f %13.1f  %@", record.median, record.min, record.max, record.unit)
+                    + (record.concurrency.map { String(format: "  (concurrency %d, p50 %.0f µs, p99 %.0f µs)", $0, record.p50 ?? 0, record.p99 ?? 0) } ?? ""))
         }
         if let json {
             let body = "{\"records\": [\n  " + records.map(\.json).joined(separator: ",\n  ") + "\n]}\n"

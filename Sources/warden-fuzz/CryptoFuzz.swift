@@ -1,5 +1,6 @@
 import Foundation
 import WardenCore
+
 @testable import WardenCrypto
 
 /// One fuzzing input pushed through every parser WardenCrypto owns, with the properties they must keep.
@@ -11,10 +12,11 @@ enum FuzzEntry {
     private static let fixture: (keyring: Keyring, legacy: LegacyReader) = {
         let masterKey = try! MasterKey(bytes: [UInt8](repeating: 0x42, count: 32))
         let document = try! KeyringDocument.create(masterKey: masterKey, now: Date(timeIntervalSince1970: 1_800_000_000))
-        let legacy = LegacyReader(keys: try! LegacyKeys(
-            masterKey: Base64.encode([UInt8](repeating: 1, count: 32)),
-            encryptionKey: Base64.encode((0..<32).map { UInt8($0) }, alphabet: .url),
-            allowedVersions: ["v_20250829_120000_0a1b2c3d"]))
+        let legacy = LegacyReader(
+            keys: try! LegacyKeys(
+                masterKey: Base64.encode([UInt8](repeating: 1, count: 32)),
+                encryptionKey: Base64.encode((0..<32).map { UInt8($0) }, alphabet: .url),
+                allowedVersions: ["v_20250829_120000_0a1b2c3d"]))
         return (try! Keyring(document: document, masterKey: masterKey), legacy)
     }()
 

@@ -1,4 +1,5 @@
 import NIOCore
+
 @testable import WardenDelivery
 
 /// One fuzzing input pushed through the SMTP client's reply parsing, with the properties it must keep.

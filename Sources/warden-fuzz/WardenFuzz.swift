@@ -7,7 +7,6 @@
 import Foundation
 import NIOCore
 import WardenCrypto
-
 import WardenRedis
 
 /// Every parser Warden owns, on one input.
@@ -69,10 +68,11 @@ enum WardenFuzz {
         #if WARDEN_LIBFUZZER
         var argc = CommandLine.argc
         var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-            fuzz(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
-            return 0
-        })
+        exit(
+            LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+                fuzz(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+                return 0
+            })
         #else
         var count = 0
         for path in CommandLine.arguments.dropFirst() {

@@ -23,18 +23,24 @@ struct ConfigCommand: AsyncParsableCommand {
             let configuration = try await options.settings(configFile: config)
             var problems = [ConfigurationError.Problem]()
             if let key = configuration.masterKeySettings[MasterKey.environmentVariable], (try? MasterKey(base64: key)) == nil {
-                problems.append(.init(setting: MasterKey.environmentVariable, source: configuration.sources[MasterKey.environmentVariable],
-                                      message: "must be the base64 of exactly 32 bytes"))
+                problems.append(
+                    .init(
+                        setting: MasterKey.environmentVariable, source: configuration.sources[MasterKey.environmentVariable],
+                        message: "must be the base64 of exactly 32 bytes"))
             }
             if let path = configuration.masterKeySettings[MasterKey.fileEnvironmentVariable] {
                 do { _ = try MasterKey.resolve(environment: configuration.masterKeySettings, dataDirectory: configuration.dataDirectory, keyringExists: true, allowGenerate: false) } catch {
-                    problems.append(.init(setting: MasterKey.fileEnvironmentVariable, source: configuration.sources[MasterKey.environmentVariable],
-                                          message: "\(path) could not be used: \(error.message)"))
+                    problems.append(
+                        .init(
+                            setting: MasterKey.fileEnvironmentVariable, source: configuration.sources[MasterKey.environmentVariable],
+                            message: "\(path) could not be used: \(error.message)"))
                 }
             }
             if !configuration.isEmbedded, configuration.masterKeySettings.isEmpty {
-                problems.append(.init(setting: MasterKey.environmentVariable, source: nil,
-                                      message: "with WARDEN_DATABASE_URL a master key must be configured (WARDEN_MASTER_KEY or WARDEN_MASTER_KEY_FILE)"))
+                problems.append(
+                    .init(
+                        setting: MasterKey.environmentVariable, source: nil,
+                        message: "with WARDEN_DATABASE_URL a master key must be configured (WARDEN_MASTER_KEY or WARDEN_MASTER_KEY_FILE)"))
             }
             if let url = configuration.redisURL {
                 do { _ = try RedisConfiguration(url: url) } catch {
@@ -62,9 +68,10 @@ struct ConfigCommand: AsyncParsableCommand {
         func run() async throws {
             let lines = try await options.settings(configFile: config).report()
             if json {
-                try Terminal.printJSON(lines.map { line in
-                    ["key": line.setting.key, "environment": line.setting.environment, "value": line.value, "source": line.source, "secret": line.setting.isSecret] as [String: Any]
-                })
+                try Terminal.printJSON(
+                    lines.map { line in
+                        ["key": line.setting.key, "environment": line.setting.environment, "value": line.value, "source": line.source, "secret": line.setting.isSecret] as [String: Any]
+                    })
                 return
             }
             let width = (lines.map(\.setting.environment.count).max() ?? 0) + 2

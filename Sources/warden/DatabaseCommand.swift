@@ -18,9 +18,10 @@ struct DatabaseCommand: AsyncParsableCommand {
             let backend = try await options.settings().openBackend()
             defer { Task { try? await backend.close() } }
             let applied = try await Migrations.migrate(backend)
-            print(applied.isEmpty
-                ? "up to date: schema version \(Migrations.latestVersion)"
-                : "applied: " + applied.map(String.init).joined(separator: ", ") + "; schema version \(Migrations.latestVersion)")
+            print(
+                applied.isEmpty
+                    ? "up to date: schema version \(Migrations.latestVersion)"
+                    : "applied: " + applied.map(String.init).joined(separator: ", ") + "; schema version \(Migrations.latestVersion)")
             try await backend.close()
         }
     }

@@ -79,7 +79,11 @@ struct KeysCommand: AsyncParsableCommand {
                     .filter { $0.key >= runtime.cipher.keyring.minimumDecryptionVersion }
                 guard inUse.isEmpty || force else {
                     let list = inUse.sorted { $0.key < $1.key }.map { "version \($0.key): \($0.value) values" }.joined(separator: ", ")
-                    return Result<Keyring, RetireRefused>.failure(RetireRefused(message: "migrated columns still use \(list) (counted by `warden migrate`; see `warden keys status`); rewrap them first (`warden migrate run --rewrap-old-versions`), or add --force"))
+                    return Result<Keyring, RetireRefused>.failure(
+                        RetireRefused(
+                            message:
+                                "migrated columns still use \(list) (counted by `warden migrate`; see `warden keys status`); rewrap them first (`warden migrate run --rewrap-old-versions`), or add --force"
+                        ))
                 }
                 return .success(try await runtime.cipher.retire(below: below))
             }.get()

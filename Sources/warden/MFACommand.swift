@@ -22,27 +22,35 @@ struct MFACommand: AsyncParsableCommand {
                 let account = try await runtime.account(named: username)
                 return (
                     try await runtime.mfa.factors(accountID: account.id), try await runtime.mfa.remainingBackupCodes(accountID: account.id),
-                    try await runtime.database.mfaState(accountID: account.id) ?? MFAState())
+                    try await runtime.database.mfaState(accountID: account.id) ?? MFAState()
+                )
             }
-            let lock = state.failures.stopped != nil ? "stopped (run `warden mfa reset`)"
+            let lock =
+                state.failures.stopped != nil
+                ? "stopped (run `warden mfa reset`)"
                 : state.failures.lockedUntil.map { $0 > Date() ? "locked until \(KeyringReport.timestamp($0))" : "none" } ?? "none"
             if json {
-                try Terminal.printJSON([
-                    "factors": factors.map { factor -> [String: Any] in
-                        var object: [String: Any] = ["id": factor.id.uuidString.lowercased(), "kind": factor.kind.rawValue, "name": factor.name,
-                                                     "created": KeyringReport.timestamp(factor.created)]
-                        object["confirmed"] = factor.confirmed.map(KeyringReport.timestamp)
-                        object["last_used"] = factor.lastUsed.map(KeyringReport.timestamp)
-                        return object
-                    },
-                    "backup_codes_remaining": remaining,
-                    "consecutive_failures": state.failures.consecutive,
-                    "lock": lock,
-                ] as [String: Any])
+                try Terminal.printJSON(
+                    [
+                        "factors": factors.map { factor -> [String: Any] in
+                            var object: [String: Any] = [
+                                "id": factor.id.uuidString.lowercased(), "kind": factor.kind.rawValue, "name": factor.name,
+                                "created": KeyringReport.timestamp(factor.created),
+                            ]
+                            object["confirmed"] = factor.confirmed.map(KeyringReport.timestamp)
+                            object["last_used"] = factor.lastUsed.map(KeyringReport.timestamp)
+                            return object
+                        },
+                        "backup_codes_remaining": remaining,
+                        "consecutive_failures": state.failures.consecutive,
+                        "lock": lock,
+                    ] as [String: Any])
             } else {
                 print("factors: \(factors.isEmpty ? "none" : "")")
                 for factor in factors {
-                    print("  \(factor.kind.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(factor.name)  \(factor.confirmed == nil ? "unconfirmed" : "confirmed")  \(factor.id.uuidString.lowercased())")
+                    print(
+                        "  \(factor.kind.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(factor.name)  \(factor.confirmed == nil ? "unconfirmed" : "confirmed")  \(factor.id.uuidString.lowercased())"
+                    )
                 }
                 print("backup codes remaining: \(remaining)")
                 print("consecutive failures: \(state.failures.consecutive)")

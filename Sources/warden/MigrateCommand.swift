@@ -31,7 +31,10 @@ struct MigrateCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("An application database (SQLite path or postgres:// URL) whose --column values to migrate.", valueName: "location"))
         var database: String?
 
-        @Option(help: ArgumentHelp("A column of --database (or, without it, of --twin-db besides the detected ones): table.column, or table.column:key when the primary key is not `id` (repeatable).", valueName: "table.column[:key]"))
+        @Option(
+            help: ArgumentHelp(
+                "A column of --database (or, without it, of --twin-db besides the detected ones): table.column, or table.column:key when the primary key is not `id` (repeatable).",
+                valueName: "table.column[:key]"))
         var column: [String] = []
 
         @Option(help: ArgumentHelp("Context bound to each value of the --column columns; {table}, {column}, {key} are replaced.", valueName: "template"))

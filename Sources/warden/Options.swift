@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
 import WardenAccess
+import WardenApp
 import WardenCore
 import WardenCrypto
 import WardenSQL
-import WardenApp
 
 #if canImport(Glibc)
 import Glibc

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import WardenApp
 import WardenAccess
+import WardenApp
 
 struct RolesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,10 +21,11 @@ struct RolesCommand: AsyncParsableCommand {
             }
             print("ROLE".padding(toLength: 26, withPad: " ", startingAt: 0) + "PARENT".padding(toLength: 22, withPad: " ", startingAt: 0) + "DIRECT  EFFECTIVE")
             for role in sorted {
-                print(role.name.padding(toLength: 26, withPad: " ", startingAt: 0)
-                    + (role.parent ?? "-").padding(toLength: 22, withPad: " ", startingAt: 0)
-                    + String(role.permissions.count).padding(toLength: 8, withPad: " ", startingAt: 0)
-                    + String(roles.effectivePermissions(of: role.name).count))
+                print(
+                    role.name.padding(toLength: 26, withPad: " ", startingAt: 0)
+                        + (role.parent ?? "-").padding(toLength: 22, withPad: " ", startingAt: 0)
+                        + String(role.permissions.count).padding(toLength: 8, withPad: " ", startingAt: 0)
+                        + String(roles.effectivePermissions(of: role.name).count))
             }
         }
     }

@@ -2,7 +2,11 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import NIOSSL
+import ServiceLifecycle
+import UnixSignals
 import WardenAccess
+import WardenApp
 import WardenAuth
 import WardenCore
 import WardenCrypto
@@ -14,10 +18,6 @@ import WardenRedis
 import WardenSQL
 import WardenSessions
 import WardenTLS
-import WardenApp
-import NIOSSL
-import ServiceLifecycle
-import UnixSignals
 
 /// `warden serve`: the HTTP API.
 struct ServeCommand: AsyncParsableCommand {
@@ -40,7 +40,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Also accept TLS 1.2 (env WARDEN_TLS_MIN=1.2).") var allowTLS12 = false
     @Option(help: ArgumentHelp("Redis for sessions and rate limits (env WARDEN_REDIS_URL; default: the database).", valueName: "url")) var redisURL: String?
     @Option(help: ArgumentHelp("open, invite or admin (env WARDEN_REGISTRATION, default admin).", valueName: "policy")) var registration: String?
-    @Option(help: ArgumentHelp("A proxy whose X-Forwarded-For is believed: address or CIDR block, IPv4 or IPv6 (repeatable; env WARDEN_TRUSTED_PROXIES, comma-separated).", valueName: "address")) var trustedProxy: [String] = []
+    @Option(help: ArgumentHelp("A proxy whose X-Forwarded-For is believed: address or CIDR block, IPv4 or IPv6 (repeatable; env WARDEN_TRUSTED_PROXIES, comma-separated).", valueName: "address"))
+    var trustedProxy: [String] = []
     @Option(help: ArgumentHelp("A browser origin allowed by CORS (repeatable; env WARDEN_CORS_ORIGINS).", valueName: "origin")) var corsOrigin: [String] = []
     @Option(help: ArgumentHelp("json or text (env WARDEN_LOG_FORMAT; default text when standard error is a terminal, json otherwise).", valueName: "format")) var logFormat: String?
 
@@ -64,14 +65,18 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = try await options.settings(configFile: config, flags: flags, notes: { notes.append($0) })
         // Log lines go to standard error from a thread of their own: a request never waits for the output.
         let logWriter = LogWriter()
-        LoggingSystem.bootstrap({ label, provider in
-            BufferedLogHandler(label: label, writer: logWriter, level: configuration.logLevel, format: configuration.logFormat, metadataProvider: provider)
-        }, metadataProvider: RequestLogMetadata.provider)
+        LoggingSystem.bootstrap(
+            { label, provider in
+                BufferedLogHandler(label: label, writer: logWriter, level: configuration.logLevel, format: configuration.logFormat, metadataProvider: provider)
+            }, metadataProvider: RequestLogMetadata.provider)
         defer { logWriter.stop() }
         let logger = Logger(label: "warden")
         Terminal.logger = logger
         Notices.route { logger.warning("\($0)") }
-        defer { Terminal.logger = nil; Notices.route(to: nil) }
+        defer {
+            Terminal.logger = nil
+            Notices.route(to: nil)
+        }
         for note in notes { logger.notice("\(note)") }
 
         // Before the stores open: they take the process's metrics factory when they are made.

@@ -1,9 +1,9 @@
 import Foundation
-import WardenApp
 import Logging
 import OTel
 import ServiceLifecycle
 import Tracing
+import WardenApp
 import WardenCore
 
 /// The trace exporter of `warden serve`: swift-otel's tracer, sending spans over OTLP/HTTP (protobuf) to

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import WardenApp
 import WardenAccess
+import WardenApp
 import WardenAuth
 import WardenCrypto
 
@@ -62,8 +62,9 @@ struct UsersCommand: AsyncParsableCommand {
             } else {
                 print("USERNAME".padding(toLength: 24, withPad: " ", startingAt: 0) + "STATUS    ID")
                 for account in accounts {
-                    print(account.username.padding(toLength: 24, withPad: " ", startingAt: 0)
-                        + account.status.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + account.id.uuidString.lowercased())
+                    print(
+                        account.username.padding(toLength: 24, withPad: " ", startingAt: 0)
+                            + account.status.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + account.id.uuidString.lowercased())
                 }
             }
         }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import WardenApp
 import NIOCore
 import NIOPosix
+import WardenApp
 
 @main
 struct Warden: AsyncParsableCommand {

@@ -1,5 +1,6 @@
-@testable import QRCode
 import Testing
+
+@testable import QRCode
 
 @Suite("Data bit stream and interleaving")
 struct DataCodewordsTests {
@@ -7,8 +8,10 @@ struct DataCodewordsTests {
     func shortPayload() {
         let layout = SymbolLayout(version: 1, errorCorrection: .medium)
         // 0100 | 00000101 | 'hello' | 0000, which ends on a byte boundary: no padding bits, no 0x00 byte.
-        let expected: [UInt8] = [0x40, 0x56, 0x86, 0x56, 0xC6, 0xC6, 0xF0, 0xEC, 0x11, 0xEC, 0x11, 0xEC,
-                                 0x11, 0xEC, 0x11, 0xEC]
+        let expected: [UInt8] = [
+            0x40, 0x56, 0x86, 0x56, 0xC6, 0xC6, 0xF0, 0xEC, 0x11, 0xEC, 0x11, 0xEC,
+            0x11, 0xEC, 0x11, 0xEC,
+        ]
         #expect(DataCodewords.byteMode(Array("hello".utf8), layout: layout) == expected)
     }
 

@@ -1,19 +1,40 @@
-@testable import QRCode
 import Testing
+
+@testable import QRCode
 
 @Suite("Format and version information")
 struct FormatInformationTests {
     /// ISO/IEC 18004 annex C, table C.1: the 15-bit format information (after the 0x5412 mask) for every
     /// level and mask, masks 0 to 7 in order.
     static let formatTable: [(QRErrorCorrection, [String])] = [
-        (.low, ["111011111000100", "111001011110011", "111110110101010", "111100010011101",
-                "110011000101111", "110001100011000", "110110001000001", "110100101110110"]),
-        (.medium, ["101010000010010", "101000100100101", "101111001111100", "101101101001011",
-                   "100010111111001", "100000011001110", "100111110010111", "100101010100000"]),
-        (.quartile, ["011010101011111", "011000001101000", "011111100110001", "011101000000110",
-                     "010010010110100", "010000110000011", "010111011011010", "010101111101101"]),
-        (.high, ["001011010001001", "001001110111110", "001110011100111", "001100111010000",
-                 "000011101100010", "000001001010101", "000110100001100", "000100000111011"]),
+        (
+            .low,
+            [
+                "111011111000100", "111001011110011", "111110110101010", "111100010011101",
+                "110011000101111", "110001100011000", "110110001000001", "110100101110110",
+            ]
+        ),
+        (
+            .medium,
+            [
+                "101010000010010", "101000100100101", "101111001111100", "101101101001011",
+                "100010111111001", "100000011001110", "100111110010111", "100101010100000",
+            ]
+        ),
+        (
+            .quartile,
+            [
+                "011010101011111", "011000001101000", "011111100110001", "011101000000110",
+                "010010010110100", "010000110000011", "010111011011010", "010101111101101",
+            ]
+        ),
+        (
+            .high,
+            [
+                "001011010001001", "001001110111110", "001110011100111", "001100111010000",
+                "000011101100010", "000001001010101", "000110100001100", "000100000111011",
+            ]
+        ),
     ]
 
     @Test("format information matches the standard's table for all 32 level and mask pairs")
@@ -70,8 +91,10 @@ struct FormatInformationTests {
             let code = try QRCode(text: "format \(mask)", errorCorrection: level, mask: mask)
             let n = code.size
             // Bit 14 (most significant) first, read along the paths the standard's figure 25 shows.
-            let firstCopy: [(Int, Int)] = [(0, 8), (1, 8), (2, 8), (3, 8), (4, 8), (5, 8), (7, 8), (8, 8),
-                                            (8, 7), (8, 5), (8, 4), (8, 3), (8, 2), (8, 1), (8, 0)]
+            let firstCopy: [(Int, Int)] = [
+                (0, 8), (1, 8), (2, 8), (3, 8), (4, 8), (5, 8), (7, 8), (8, 8),
+                (8, 7), (8, 5), (8, 4), (8, 3), (8, 2), (8, 1), (8, 0),
+            ]
             let secondCopy: [(Int, Int)] = (0..<7).map { (8, n - 1 - $0) } + (0..<8).map { (n - 8 + $0, 8) }
             let expected = FormatInformation.formatBits(errorCorrection: level, mask: mask)
             for copy in [firstCopy, secondCopy] {
@@ -87,7 +110,8 @@ struct FormatInformationTests {
         let code = try QRCode(text: "v7", minimumVersion: 7)
         #expect(code.version == 7)
         let n = code.size
-        var bottomLeft = 0, topRight = 0
+        var bottomLeft = 0
+        var topRight = 0
         // Bit 17 first: the bottom-left block is 6 columns × 3 rows, bit i at column i / 3, row n − 11 + i % 3.
         for bit in stride(from: 17, through: 0, by: -1) {
             bottomLeft = bottomLeft << 1 | (code[bit / 3, n - 11 + bit % 3] ? 1 : 0)

@@ -1,5 +1,6 @@
-@testable import QRCode
 import Testing
+
+@testable import QRCode
 
 @Suite("Mask penalty (ISO/IEC 18004 table 11)")
 struct MaskPenaltyTests {
@@ -41,7 +42,8 @@ struct MaskPenaltyTests {
             let size = 12
             var rows = (0..<size).map { y in String((0..<size).map { x in (x + y) % 2 == 0 ? "1" : "0" }) }
             // Row 0 becomes: runLength dark modules, then alternating starting light.
-            rows[0] = String(repeating: "1", count: runLength)
+            rows[0] =
+                String(repeating: "1", count: runLength)
                 + String((runLength..<size).map { x in (x - runLength) % 2 == 0 ? "0" : "1" })
             let (modules, side) = grid(rows)
             return MaskPenalty.score(modules, size: side).runs
@@ -74,10 +76,11 @@ struct MaskPenaltyTests {
     func finderLikeNeedsFourLight() {
         let (modules, size) = lightGrid(size: 15, row: 7, contents: "1000" + "1011101" + "0001")
         #expect(MaskPenalty.score(modules, size: size).finderLike == 0)
-        let (columns, side) = grid((0..<15).map { y in
-            let pattern = Array("1000" + "1011101" + "0001")
-            return String(repeating: "0", count: 7) + String(pattern[y]) + String(repeating: "0", count: 7)
-        })
+        let (columns, side) = grid(
+            (0..<15).map { y in
+                let pattern = Array("1000" + "1011101" + "0001")
+                return String(repeating: "0", count: 7) + String(pattern[y]) + String(repeating: "0", count: 7)
+            })
         #expect(MaskPenalty.score(columns, size: side).finderLike == 0)
     }
 
@@ -94,18 +97,22 @@ struct MaskPenaltyTests {
         #expect(MaskPenalty.score(modules, size: size).finderLike == 40)
     }
 
-    @Test("balance: 10 points per whole 5 % step away from 50 %", arguments: [
-        (180, 10), (181, 0), (200, 0), (219, 0), (220, 10), (240, 20), (260, 30), (0, 100), (400, 100),
-    ])
+    @Test(
+        "balance: 10 points per whole 5 % step away from 50 %",
+        arguments: [
+            (180, 10), (181, 0), (200, 0), (219, 0), (220, 10), (240, 20), (260, 30), (0, 100), (400, 100),
+        ])
     func balance(dark: Int, expected: Int) {
         let modules = (0..<400).map { $0 < dark }
         #expect(MaskPenalty.score(modules, size: 20).balance == expected)
     }
 
-    @Test("automatic selection keeps the lowest-scoring of all eight complete symbols", arguments: [
-        "hello", "otpauth://totp/Warden:alice%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Warden",
-        String(repeating: "0123456789", count: 30), "",
-    ])
+    @Test(
+        "automatic selection keeps the lowest-scoring of all eight complete symbols",
+        arguments: [
+            "hello", "otpauth://totp/Warden:alice%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Warden",
+            String(repeating: "0123456789", count: 30), "",
+        ])
     func selectionIsMinimum(text: String) throws {
         for level in QRErrorCorrection.allCases {
             let automatic = try QRCode(text: text, errorCorrection: level)

@@ -1,5 +1,6 @@
-@testable import QRCode
 import Testing
+
+@testable import QRCode
 
 /// Reads PNG files with code written for the test, sharing nothing with the writer: a bit-by-bit CRC-32,
 /// a per-byte modulo Adler-32 and a parser for zlib streams of stored deflate blocks.
@@ -15,7 +16,8 @@ struct PNGTests {
     }
 
     private func slowAdler32(_ bytes: [UInt8]) -> UInt32 {
-        var a: UInt32 = 1, b: UInt32 = 0
+        var a: UInt32 = 1
+        var b: UInt32 = 0
         for byte in bytes {
             a = (a + UInt32(byte)) % 65521
             b = (b + a) % 65521
@@ -123,7 +125,8 @@ struct PNGTests {
         var mismatches = 0
         for y in 0..<side {
             for x in 0..<side {
-                let moduleX = x / moduleSize - quietZone, moduleY = y / moduleSize - quietZone
+                let moduleX = x / moduleSize - quietZone
+                let moduleY = y / moduleSize - quietZone
                 let inside = (0..<code.size).contains(moduleX) && (0..<code.size).contains(moduleY)
                 if isBlack(image, x: x, y: y) != (inside && code[moduleX, moduleY]) { mismatches += 1 }
             }

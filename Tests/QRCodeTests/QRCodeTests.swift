@@ -1,6 +1,7 @@
-@testable import QRCode
 import Foundation
 import Testing
+
+@testable import QRCode
 
 @Suite("Encoding: capacity, version selection and argument checks")
 struct QRCodeTests {
@@ -113,9 +114,10 @@ struct QRCodeTests {
         let runs = 20
         var version = 0
         // CPU time of this thread, so other tests running in parallel do not count against it.
-        let microseconds = try threadCPUTime {
-            for _ in 0..<runs { version = try QRCode(bytes: payload, errorCorrection: .medium).version }
-        } / Double(runs)
+        let microseconds =
+            try threadCPUTime {
+                for _ in 0..<runs { version = try QRCode(bytes: payload, errorCorrection: .medium).version }
+            } / Double(runs)
         #expect(version == 10)
         print("version 10 with mask selection: \(Int(microseconds)) µs of CPU time per symbol")
         #if DEBUG
@@ -129,7 +131,8 @@ struct QRCodeTests {
 
     /// The CPU time `body` takes on the calling thread, in microseconds.
     private func threadCPUTime(_ body: () throws -> Void) rethrows -> Double {
-        var start = timespec(), end = timespec()
+        var start = timespec()
+        var end = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
         try body()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)

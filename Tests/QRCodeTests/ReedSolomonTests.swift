@@ -1,12 +1,14 @@
-@testable import QRCode
 import Testing
+
+@testable import QRCode
 
 @Suite("Reed–Solomon over GF(256)")
 struct ReedSolomonTests {
     /// Multiplication by shift-and-add with reduction by 0x11D, independent of the log tables.
     private func slowMultiply(_ a: UInt8, _ b: UInt8) -> UInt8 {
         var product = 0
-        var a = Int(a), b = Int(b)
+        var a = Int(a)
+        var b = Int(b)
         while b != 0 {
             if b & 1 == 1 { product ^= a }
             a <<= 1

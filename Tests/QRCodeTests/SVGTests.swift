@@ -1,6 +1,8 @@
-@testable import QRCode
 import Foundation
 import Testing
+
+@testable import QRCode
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -18,8 +20,9 @@ struct SVGTests {
         }
     }
 
-    @Test("well-formed, one path, crisp edges, white background, and the path draws exactly the dark modules",
-          arguments: [(1, 4), (5, 0), (10, 2), (40, 4)])
+    @Test(
+        "well-formed, one path, crisp edges, white background, and the path draws exactly the dark modules",
+        arguments: [(1, 4), (5, 0), (10, 2), (40, 4)])
     func document(version: Int, quietZone: Int) throws {
         let code = try QRCode(text: "svg \(version)", errorCorrection: .low, minimumVersion: version)
         let svg = code.svg(moduleSize: 3, quietZone: quietZone)

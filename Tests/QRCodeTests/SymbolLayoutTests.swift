@@ -1,5 +1,6 @@
-@testable import QRCode
 import Testing
+
+@testable import QRCode
 
 @Suite("Block structure and geometry tables")
 struct SymbolLayoutTests {
@@ -55,11 +56,15 @@ struct SymbolLayoutTests {
 
     @Test("total codewords and remainder bits for each version")
     func totalsAndRemainders() {
-        let totals = [26, 44, 70, 100, 134, 172, 196, 242, 292, 346, 404, 466, 532, 581, 655, 733, 815, 901,
-                      991, 1085, 1156, 1258, 1364, 1474, 1588, 1706, 1828, 1921, 2051, 2185, 2323, 2465, 2611,
-                      2761, 2876, 3034, 3196, 3362, 3532, 3706]
-        let remainders = [0, 7, 7, 7, 7, 7, 0, 0, 0, 0, 0, 0, 0, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 3, 3,
-                          3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0]
+        let totals = [
+            26, 44, 70, 100, 134, 172, 196, 242, 292, 346, 404, 466, 532, 581, 655, 733, 815, 901,
+            991, 1085, 1156, 1258, 1364, 1474, 1588, 1706, 1828, 1921, 2051, 2185, 2323, 2465, 2611,
+            2761, 2876, 3034, 3196, 3362, 3532, 3706,
+        ]
+        let remainders = [
+            0, 7, 7, 7, 7, 7, 0, 0, 0, 0, 0, 0, 0, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 3, 3,
+            3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0,
+        ]
         #expect((1...40).map { SymbolLayout.totalCodewords(version: $0) } == totals)
         #expect((1...40).map { SymbolLayout.remainderBits(version: $0) } == remainders)
     }

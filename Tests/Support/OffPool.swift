@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 /// Runs blocking work (waiting for a child process, reading its pipes) on a thread of its own, so tests
 /// that do it never hold one of the cooperative pool's few threads while other tests need them.
@@ -21,7 +22,9 @@ public func runProcess(
         process.arguments = arguments
         if let environment { process.environment = environment }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
@@ -49,5 +52,3 @@ public func runProcess(
         return (process.terminationStatus, output, errors.withLock { $0 })
     }
 }
-
-import Synchronization

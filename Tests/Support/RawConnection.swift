@@ -1,4 +1,5 @@
 public import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -83,7 +84,10 @@ public final class RawConnection: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while Date() < end {
             let count = recv(fd, &buffer, buffer.count, 0)
-            if count > 0 { total += count; continue }
+            if count > 0 {
+                total += count
+                continue
+            }
             if count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) { return (total, true) }
         }
         return (total, false)

@@ -95,10 +95,16 @@ public final class RedisClusterServers: Sendable {
             var healthy = true
             for port in ports where processes.withLock({ $0[port] != nil }) {
                 let (_, stdout, _) = try await runProcess("/usr/bin/env", ["redis-cli", "-p", String(port), "CLUSTER", "INFO"])
-                if !String(decoding: stdout, as: UTF8.self).contains("cluster_state:ok") { healthy = false; break }
+                if !String(decoding: stdout, as: UTF8.self).contains("cluster_state:ok") {
+                    healthy = false
+                    break
+                }
                 let (_, replication, _) = try await runProcess("/usr/bin/env", ["redis-cli", "-p", String(port), "INFO", "replication"])
                 let text = String(decoding: replication, as: UTF8.self)
-                if text.contains("role:slave"), !text.contains("master_link_status:up") { healthy = false; break }
+                if text.contains("role:slave"), !text.contains("master_link_status:up") {
+                    healthy = false
+                    break
+                }
             }
             if healthy { return }
             try await Task.sleep(for: .milliseconds(100))

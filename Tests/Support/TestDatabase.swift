@@ -22,10 +22,13 @@ public enum TestDatabase: String, CaseIterable, Sendable {
         let name = "warden_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased())"
         let adminBackend = try PostgresBackend.connect(url: admin, maxConnections: 1)
         try await adminBackend.withConnection { try await $0.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
-        return (admin.replacingOccurrences(of: "/postgres?", with: "/\(name)?"), {
-            try? await adminBackend.withConnection { try await $0.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
-            try? await adminBackend.close()
-        })
+        return (
+            admin.replacingOccurrences(of: "/postgres?", with: "/\(name)?"),
+            {
+                try? await adminBackend.withConnection { try await $0.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
+                try? await adminBackend.close()
+            }
+        )
     }
 
     public func makeBackend() async throws -> Made {
@@ -33,10 +36,13 @@ public enum TestDatabase: String, CaseIterable, Sendable {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-sql-\(UUID().uuidString)").path
             let backend = try await SQLiteBackend.open(path: directory + "/warden.db")
-            return (backend, { try await SQLiteBackend.open(path: directory + "/warden.db") }, {
-                try? await backend.close()
-                try? FileManager.default.removeItem(atPath: directory)
-            })
+            return (
+                backend, { try await SQLiteBackend.open(path: directory + "/warden.db") },
+                {
+                    try? await backend.close()
+                    try? FileManager.default.removeItem(atPath: directory)
+                }
+            )
         case .postgres:
             guard let admin = Self.postgresURL else {
                 throw SetupError(description: "WARDEN_TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh, which starts PostgreSQL")
@@ -46,11 +52,14 @@ public enum TestDatabase: String, CaseIterable, Sendable {
             try await adminBackend.withConnection { try await $0.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
             let url = admin.replacingOccurrences(of: "/postgres?", with: "/\(name)?")
             let backend = try PostgresBackend.connect(url: url)
-            return (backend, { try PostgresBackend.connect(url: url) }, {
-                try? await backend.close()
-                try? await adminBackend.withConnection { try await $0.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
-                try? await adminBackend.close()
-            })
+            return (
+                backend, { try PostgresBackend.connect(url: url) },
+                {
+                    try? await backend.close()
+                    try? await adminBackend.withConnection { try await $0.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
+                    try? await adminBackend.close()
+                }
+            )
         }
     }
 
@@ -59,4 +68,3 @@ public enum TestDatabase: String, CaseIterable, Sendable {
 struct TestSetupError: Error, CustomStringConvertible {
     let description: String
 }
-

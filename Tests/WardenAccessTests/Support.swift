@@ -1,9 +1,9 @@
 import Foundation
-import WardenTestSupport
 import WardenAccess
 import WardenAudit
 import WardenCore
 import WardenCrypto
+import WardenTestSupport
 
 let testMasterKey = try! MasterKey(bytes: [UInt8](repeating: 0x42, count: 32))
 let fastHashes = ScryptParameters(logN: 10, blockSize: 8, parallelism: 1)

@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import Testing
 import WardenAccess
-@testable import WardenApp
 import WardenHTTP
 import WardenMFA
 import WardenSessions
+
+@testable import WardenApp
 
 #if canImport(Glibc)
 import Glibc

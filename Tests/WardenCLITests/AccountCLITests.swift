@@ -33,8 +33,9 @@ struct AccountCLITests {
     @Test func usersLifecycle() async throws {
         let cli = try cli()
         defer { cli.cleanup() }
-        let created = try await cli.run(["users", "create", "ada", "--email", "ada@example.com", "--phone", "+447700900123", "--password-stdin"],
-                                  input: Data("correct horse battery staple\n".utf8))
+        let created = try await cli.run(
+            ["users", "create", "ada", "--email", "ada@example.com", "--phone", "+447700900123", "--password-stdin"],
+            input: Data("correct horse battery staple\n".utf8))
         #expect(created.status == 0, "\(created.stderr)")
         #expect(created.line.hasPrefix("created: ada ("))
         let weak = try await cli.run(["users", "create", "bob", "--password-stdin"], input: Data("password\n".utf8))
@@ -80,10 +81,11 @@ struct AccountCLITests {
         let actions = tail.output.split(separator: "\n").compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["action"] as? String
         }
-        #expect(actions == [
-            "keyring.created", "account.created", "role.granted", "role.granted", "role.revoked", "account.disabled", "session.revoked_all",
-            "account.enabled", "password.changed", "session.revoked_all", "session.revoked_all", "account.deleted",
-        ])
+        #expect(
+            actions == [
+                "keyring.created", "account.created", "role.granted", "role.granted", "role.revoked", "account.disabled", "session.revoked_all",
+                "account.enabled", "password.changed", "session.revoked_all", "session.revoked_all", "account.deleted",
+            ])
         #expect(tail.output.contains("\"actor\":\"cli:tester\""))
         #expect(!tail.output.contains("correct horse"))
         #expect(try await cli.run(["audit", "verify"]).line == "intact: 12 entries")

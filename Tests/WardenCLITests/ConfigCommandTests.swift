@@ -8,9 +8,11 @@ struct ConfigCommandTests {
         defer { cli.cleanup() }
         try Data(#"{"server": {"portt": 1}, "sessions": {"maximum": 0}}"#.utf8).write(to: URL(fileURLWithPath: cli.file("warden.json")))
         let secret = "pw-9d1c0ffee"
-        let bad = try await cli.run(["config", "check", "--config", "warden.json"], environment: [
-            "WARDEN_PORT": "eighty", "WARDEN_REGISTRATION": "everyone", "WARDEN_DATABASE_URL": "mysql://u:\(secret)@db/x",
-        ])
+        let bad = try await cli.run(
+            ["config", "check", "--config", "warden.json"],
+            environment: [
+                "WARDEN_PORT": "eighty", "WARDEN_REGISTRATION": "everyone", "WARDEN_DATABASE_URL": "mysql://u:\(secret)@db/x",
+            ])
         #expect(bad.status == 1)
         for expected in [
             "the configuration has 5 problems", "WARDEN_PORT (from environment WARDEN_PORT): must be a whole number, 0–65535",
@@ -31,10 +33,12 @@ struct ConfigCommandTests {
         #expect(!badKey.stderr.contains("not-a-key"))
 
         // A PostgreSQL URL whose CA file is missing: named with the path, the password not repeated.
-        let badCA = try await cli.run(["config", "check"], environment: [
-            "WARDEN_MASTER_KEY": "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
-            "WARDEN_DATABASE_URL": "postgres://u:\(secret)@db.example.com/x?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
-        ])
+        let badCA = try await cli.run(
+            ["config", "check"],
+            environment: [
+                "WARDEN_MASTER_KEY": "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
+                "WARDEN_DATABASE_URL": "postgres://u:\(secret)@db.example.com/x?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+            ])
         #expect(badCA.status == 1)
         #expect(badCA.stderr.contains("WARDEN_DATABASE_URL (from environment WARDEN_DATABASE_URL): sslrootcert in WARDEN_DATABASE_URL: /nonexistent/ca.pem does not exist"), "\(badCA.stderr)")
         #expect(!badCA.stderr.contains(secret) && !badCA.output.contains(secret))
@@ -49,9 +53,11 @@ struct ConfigCommandTests {
         defer { cli.cleanup() }
         try Data("server:\n  port: 9000\n  host: 0.0.0.0\nsmtp:\n  host: mail.example.org\n".utf8).write(to: URL(fileURLWithPath: cli.file("warden.yaml")))
         let secret = "smtp-pw-51a7e"
-        let shown = try await cli.run(["config", "show", "--config", "warden.yaml", "--data-dir", "state", "--json"], environment: [
-            "WARDEN_PORT": "9100", "WARDEN_SMTP_PASSWORD": secret,
-        ])
+        let shown = try await cli.run(
+            ["config", "show", "--config", "warden.yaml", "--data-dir", "state", "--json"],
+            environment: [
+                "WARDEN_PORT": "9100", "WARDEN_SMTP_PASSWORD": secret,
+            ])
         #expect(shown.status == 0, "\(shown.stderr)")
         let lines = try #require(try JSONSerialization.jsonObject(with: shown.stdout) as? [[String: Any]])
         func line(_ variable: String) -> (value: String, source: String)? {

@@ -86,11 +86,12 @@ struct LogSecretsTests {
     }
 
     /// A log format or level that is not one of the allowed values stops the server at start, naming the setting.
-    @Test(arguments: [
-        (["--log-format", "xml"], [:], "--log-format"),
-        ([], ["WARDEN_LOG_FORMAT": "yaml"], "WARDEN_LOG_FORMAT"),
-        ([], ["WARDEN_LOG_LEVEL": "loud"], "WARDEN_LOG_LEVEL"),
-    ] as [([String], [String: String], String)])
+    @Test(
+        arguments: [
+            (["--log-format", "xml"], [:], "--log-format"),
+            ([], ["WARDEN_LOG_FORMAT": "yaml"], "WARDEN_LOG_FORMAT"),
+            ([], ["WARDEN_LOG_LEVEL": "loud"], "WARDEN_LOG_LEVEL"),
+        ] as [([String], [String: String], String)])
     func anInvalidLogSettingIsRefusedAtStart(_ arguments: [String], _ environment: [String: String], _ setting: String) async throws {
         let cli = try CLI()
         defer { cli.cleanup() }

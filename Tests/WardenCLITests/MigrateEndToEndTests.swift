@@ -65,8 +65,17 @@ import WardenTestSupport
             """
         let generated = try await runProcess("/usr/bin/env", ["python3", "-c", generator])
         #expect(generated.status == 0, "\(String(decoding: generated.stderr, as: UTF8.self))")
-        struct Row: Decodable { let id: Int64; let blob: String; let text: String?; let plain: String? }
-        struct Fixture: Decodable { let encryption_key: String; let master_key: String; let rows: [Row] }
+        struct Row: Decodable {
+            let id: Int64
+            let blob: String
+            let text: String?
+            let plain: String?
+        }
+        struct Fixture: Decodable {
+            let encryption_key: String
+            let master_key: String
+            let rows: [Row]
+        }
         let fixture = try JSONDecoder().decode(Fixture.self, from: generated.stdout)
         let backend = try PostgresBackend.connect(url: database.url, maxConnections: 1)
         do {
@@ -82,28 +91,37 @@ import WardenTestSupport
                 try await backend.withConnection { sql in
                     try await sql.raw("SELECT id, encode(secret, 'hex') AS s, note FROM app_secrets ORDER BY id").all().map {
                         "\(try $0.decode(column: "id", as: Int64.self))|\(try $0.decode(column: "s", as: String.self))|\(try $0.decode(column: "note", as: String?.self) ?? "NULL")"
-                    } + (try await sql.raw("SELECT code, value FROM app_codes ORDER BY code").all().map {
-                        "\(try $0.decode(column: "code", as: String.self))|\(try $0.decode(column: "value", as: String?.self) ?? "NULL")"
-                    })
+                    }
+                        + (try await sql.raw("SELECT code, value FROM app_codes ORDER BY code").all().map {
+                            "\(try $0.decode(column: "code", as: String.self))|\(try $0.decode(column: "value", as: String?.self) ?? "NULL")"
+                        })
                 }
             }
             let before = try await cells()
             cli.environment = ["DIGITAL_TWIN_ENCRYPTION_KEY": fixture.encryption_key, "DIGITAL_TWIN_MASTER_KEY": fixture.master_key, "USER": "tester"]
-            let sources = ["--database", database.url, "--column", "app_secrets.secret", "--column", "app_secrets.note",
-                           "--backup-dir", cli.file("backup"), "--quiet"]
+            let sources = [
+                "--database", database.url, "--column", "app_secrets.secret", "--column", "app_secrets.note",
+                "--backup-dir", cli.file("backup"), "--quiet",
+            ]
             let run = try await cli.run(["migrate", "run"] + sources)
             #expect(run.status == 0, "\(run.output)\(run.stderr)")
             #expect(!run.output.contains(database.url) || !database.url.contains("@"), "the URL with its password was printed")
-            let codes = try await cli.run(["migrate", "run", "--database", database.url, "--column", "app_codes.value:code",
-                                           "--backup-dir", cli.file("backup-codes"), "--quiet"])
+            let codes = try await cli.run([
+                "migrate", "run", "--database", database.url, "--column", "app_codes.value:code",
+                "--backup-dir", cli.file("backup-codes"), "--quiet",
+            ])
             #expect(codes.status == 0, "\(codes.output)\(codes.stderr)")
-            let verify = try await cli.run(["migrate", "verify", "--database", database.url, "--column", "app_secrets.secret", "--column", "app_secrets.note", "--column", "app_codes.value:code", "--json"])
+            let verify = try await cli.run([
+                "migrate", "verify", "--database", database.url, "--column", "app_secrets.secret", "--column", "app_secrets.note", "--column", "app_codes.value:code", "--json",
+            ])
             #expect(verify.status == 0, "\(verify.output)\(verify.stderr)")
             // Every value opens under its documented context (the CLI binds the caller domain as the HTTP API does).
             let rows: [(Int64, Data?, String?, String?)] = try await backend.withConnection { sql in
                 try await sql.raw("SELECT s.id, s.secret, s.note, c.value FROM app_secrets s JOIN app_codes c ON c.code = 'code-' || s.id ORDER BY s.id").all().map {
-                    (try $0.decode(column: "id", as: Int64.self), try $0.decode(column: "secret", as: Data?.self),
-                     try $0.decode(column: "note", as: String?.self), try $0.decode(column: "value", as: String?.self))
+                    (
+                        try $0.decode(column: "id", as: Int64.self), try $0.decode(column: "secret", as: Data?.self),
+                        try $0.decode(column: "note", as: String?.self), try $0.decode(column: "value", as: String?.self)
+                    )
                 }
             }
             for (row, expected) in zip(rows, fixture.rows) {

@@ -14,9 +14,10 @@ struct OriginalEnvironmentTests {
 
     @Test func theTableListsEveryVariableOnce() {
         #expect(OriginalEnvironment.variables.map(\.name) == Self.names)
-        #expect(Set(OriginalEnvironment.variables.filter { $0.use == .fallback }.map(\.name)) == [
-            "DIGITAL_TWIN_MASTER_KEY", "DIGITAL_TWIN_ENCRYPTION_KEY", "REDIS_URL", "TLS_CERT_FILE", "TLS_KEY_FILE",
-        ])
+        #expect(
+            Set(OriginalEnvironment.variables.filter { $0.use == .fallback }.map(\.name)) == [
+                "DIGITAL_TWIN_MASTER_KEY", "DIGITAL_TWIN_ENCRYPTION_KEY", "REDIS_URL", "TLS_CERT_FILE", "TLS_KEY_FILE",
+            ])
         // A fallback stands in for exactly one Warden variable.
         for variable in OriginalEnvironment.variables where variable.use == .fallback {
             #expect(variable.replacement.hasPrefix("WARDEN_") && !variable.replacement.contains(" "), "\(variable.name)")
@@ -48,7 +49,8 @@ struct OriginalEnvironmentTests {
             #expect(!note.contains("value-of-") && !note.contains("mine.pem"), "\(note)")
             #expect(!note.contains("\n"))
         }
-        #expect(notes.contains("REDIS_URL is the original system's setting; Warden reads WARDEN_REDIS_URL (used REDIS_URL because WARDEN_REDIS_URL is unset): sessions and rate limits go to that Redis"))
+        #expect(
+            notes.contains("REDIS_URL is the original system's setting; Warden reads WARDEN_REDIS_URL (used REDIS_URL because WARDEN_REDIS_URL is unset): sessions and rate limits go to that Redis"))
         #expect(notes.contains { $0.hasPrefix("TLS_CERT_FILE is the original system's setting; Warden reads WARDEN_TLS_CERT (ignored TLS_CERT_FILE because WARDEN_TLS_CERT is set)") })
         let secret = try #require(notes.first { $0.hasPrefix("API_SECRET_KEY") })
         #expect(secret.contains("does not read it") && secret.contains("never becomes a Warden signing or verification key"))
@@ -113,8 +115,10 @@ struct OriginalEnvironmentTests {
         cli.environment = ["DIGITAL_TWIN_ENCRYPTION_KEY": "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=", "API_SECRET_KEY": "hs256-secret-value"]
         let opened = try await cli.run(["decrypt", "--context", "c"], input: Data(token.utf8))
         #expect(opened.output == "hello", "\(opened.stderr)")
-        #expect(opened.stderr.contains(
-            "warden: note: DIGITAL_TWIN_ENCRYPTION_KEY is the original system's setting; Warden reads WARDEN_LEGACY_ENCRYPTION_KEY (used DIGITAL_TWIN_ENCRYPTION_KEY because WARDEN_LEGACY_ENCRYPTION_KEY is unset)"),
+        #expect(
+            opened.stderr.contains(
+                "warden: note: DIGITAL_TWIN_ENCRYPTION_KEY is the original system's setting; Warden reads WARDEN_LEGACY_ENCRYPTION_KEY (used DIGITAL_TWIN_ENCRYPTION_KEY because WARDEN_LEGACY_ENCRYPTION_KEY is unset)"
+            ),
             "\(opened.stderr)")
         #expect(opened.stderr.contains("warden: note: API_SECRET_KEY is the original system's setting"))
         #expect(!opened.stderr.contains("hs256-secret-value") && !opened.stderr.contains("cw_0x689"))

@@ -22,7 +22,8 @@ struct SameRulesTests {
             let shown = try await cli.run(["users", "show", name, "--json"])
             return try #require((try JSONSerialization.jsonObject(with: shown.stdout) as? [String: Any])?["id"] as? String)
         }
-        let ada = try await id("ada"), bob = try await id("bob")
+        let ada = try await id("ada")
+        let bob = try await id("bob")
 
         // ada through the command line.
         for arguments in [["users", "grant", "ada", "auditor"], ["users", "revoke", "ada", "auditor"], ["users", "disable", "ada"], ["users", "enable", "ada"]] {
@@ -70,7 +71,8 @@ struct SameRulesTests {
                 return "\(event["action"] ?? "") \(event["outcome"] ?? "") \(details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))"
             }
         }
-        let viaCLI = entries(ada), viaHTTP = entries(bob)
+        let viaCLI = entries(ada)
+        let viaHTTP = entries(bob)
         #expect(!viaCLI.isEmpty)
         #expect(viaCLI == viaHTTP, "CLI: \(viaCLI)\nHTTP: \(viaHTTP)")
         #expect(viaCLI.contains { $0.hasPrefix("session.revoked_all") })

@@ -35,9 +35,10 @@ struct ServeEndToEndTests {
             let certs = try await cli.run(["certs", "generate", "--cert", cli.file("cert.pem"), "--key", cli.file("key.pem")])
             #expect(certs.status == 0, "\(certs.stderr)")
             for _ in 0..<2 {
-                nodes.append(try await ServeProcess.start(
-                    CLI.executable, ["serve", "--port", "0", "--tls-cert", cli.file("cert.pem"), "--tls-key", cli.file("key.pem")],
-                    environment: cli.processEnvironment, directory: cli.directory))
+                nodes.append(
+                    try await ServeProcess.start(
+                        CLI.executable, ["serve", "--port", "0", "--tls-cert", cli.file("cert.pem"), "--tls-key", cli.file("key.pem")],
+                        environment: cli.processEnvironment, directory: cli.directory))
             }
             let result = try await runProcess(
                 "/usr/bin/env", ["python3", Self.flow, cli.file("cert.pem"), nodes[0].url, nodes[1].url, "root", "correct horse battery staple"])
@@ -46,9 +47,10 @@ struct ServeEndToEndTests {
             #expect(output.contains("e2e flow passed"))
             // Nothing secret reached the logs (at debug level): no password, token, code or challenge the flow
             // sent or received.
-            let report = try #require(String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").last.flatMap {
-                try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-            })
+            let report = try #require(
+                String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").last.flatMap {
+                    try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+                })
             let secrets = try #require(report["secrets"] as? [String]) + [try #require(cli.environment["WARDEN_MASTER_KEY"])]
             #expect(secrets.count > 20)
             for node in nodes {

@@ -46,7 +46,10 @@ struct ServeShutdownTests {
         // After the drain: new connections are refused.
         var refusedAfter: Duration?
         while ContinuousClock.now - signalled < .seconds(8) {
-            if RawConnection.isRefused(port: port) { refusedAfter = ContinuousClock.now - signalled; break }
+            if RawConnection.isRefused(port: port) {
+                refusedAfter = ContinuousClock.now - signalled
+                break
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         let refused = try #require(refusedAfter, "new connections were still accepted 8 s after SIGTERM")

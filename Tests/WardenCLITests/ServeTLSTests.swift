@@ -59,10 +59,12 @@ struct ServeTLSTests {
     /// what s_client printed. `timeout` ends a client that the server never closes on.
     static func get(port: String, caFile: String, session: [String]) async throws -> String {
         let request = Data("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
-        let result = try await runProcess("/usr/bin/env", [
-            "timeout", "30", "openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-tls1_3", "-CAfile", caFile,
-            "-verify_return_error", "-verify_hostname", "localhost", "-servername", "localhost", "-ign_eof",
-        ] + session, input: request)
+        let result = try await runProcess(
+            "/usr/bin/env",
+            [
+                "timeout", "30", "openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-tls1_3", "-CAfile", caFile,
+                "-verify_return_error", "-verify_hostname", "localhost", "-servername", "localhost", "-ign_eof",
+            ] + session, input: request)
         let output = String(decoding: result.stdout, as: UTF8.self)
         #expect(result.status == 0, "\(output)\n\(String(decoding: result.stderr, as: UTF8.self))")
         return output

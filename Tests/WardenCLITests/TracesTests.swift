@@ -116,10 +116,12 @@ struct TracesTests {
     /// `POST /auth/login` with curl (an independent client), sending `traceparent`.
     static func login(_ url: String, traceparent: String) async throws -> (status: Int, body: String) {
         let body = #"{"username":"\#(username)","password":"\#(password)"}"#
-        let result = try await runProcess("/usr/bin/env", [
-            "curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "-H", "traceparent: \(traceparent)",
-            "--data-binary", body, url + "/auth/login",
-        ])
+        let result = try await runProcess(
+            "/usr/bin/env",
+            [
+                "curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "-H", "traceparent: \(traceparent)",
+                "--data-binary", body, url + "/auth/login",
+            ])
         let output = String(decoding: result.stdout, as: UTF8.self)
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
         return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
@@ -148,7 +150,7 @@ struct ExportedSpan: Sendable {
 
     init?(_ object: [String: Any]) {
         guard let traceID = object["trace_id"] as? String, let spanID = object["span_id"] as? String,
-              let parent = object["parent_span_id"] as? String, let name = object["name"] as? String
+            let parent = object["parent_span_id"] as? String, let name = object["name"] as? String
         else { return nil }
         self.traceID = traceID
         self.spanID = spanID

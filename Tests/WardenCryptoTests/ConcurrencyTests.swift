@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenCore
+
 @testable import WardenCrypto
 
 /// Many tasks at once: unique nonces, exact counters, one rotation when several notice it is due.
@@ -13,7 +14,8 @@ struct ConcurrencyTests {
         configuration.policy = KeyringPolicy(sealReservation: 64)
         let store = FileKeyringStore(directory: directory.path)
         let cipher = try await FieldCipher.load(store: store, masterKey: testMasterKey(), configuration: configuration)
-        let tasks = 64, perTask = 500
+        let tasks = 64
+        let perTask = 500
         let nonces = try await withThrowingTaskGroup(of: [[UInt8]].self) { group in
             for task in 0..<tasks {
                 group.addTask {

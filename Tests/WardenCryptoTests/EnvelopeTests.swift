@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import WardenCore
+
 @testable import WardenCrypto
 
 /// The envelope format: round trips, binding to header and context, and strict parsing.
@@ -184,7 +185,8 @@ struct EnvelopeTests {
 /// The values docs/formats.md shows for its envelope vector (computed independently with Python's
 /// `cryptography` AESGCM: key 00…01, nonce 00…00, associated data = header ‖ "users/email/42").
 enum FormatsDocument {
-    static let vectorBinaryHex = "570100000001" + "000000000000000000000000"
+    static let vectorBinaryHex =
+        "570100000001" + "000000000000000000000000"
         + "38f30cefad1a2aa2204d24ada172e0" + "0af7edd3fb9ddac621a25fb433243674"
     static let vectorText = "wd1:1:AAAAAAAAAAAAAAAAOPMM760aKqIgTSStoXLgCvft0_ud2sYhol-0MyQ2dA"
 }

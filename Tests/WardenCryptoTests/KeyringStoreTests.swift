@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenCore
+
 @testable import WardenCrypto
 
 /// Persistence: restarts, the master key check, tampering, and counters across crashes.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenCore
+
 @testable import WardenCrypto
 
 /// Key versions, states, rotation, retirement and the grace period.

@@ -4,6 +4,7 @@ import Foundation
 import Synchronization
 import Testing
 import WardenCore
+
 @_spi(LegacyWriters) @testable import WardenCrypto
 
 /// Reading the original system's data: strict detection, key handling, and the defects not repeated.
@@ -13,8 +14,9 @@ struct LegacyTests {
     static let version = "v_20250829_120000_0a1b2c3d"
 
     func fixture(allowedVersions: Set<String>? = nil, ttl: TimeInterval? = nil) async throws -> CipherFixture {
-        try await CipherFixture.make(legacyKeys: LegacyKeys(
-            masterKey: Self.master, encryptionKey: Self.encryption, allowedVersions: allowedVersions, fernetTimeToLive: ttl))
+        try await CipherFixture.make(
+            legacyKeys: LegacyKeys(
+                masterKey: Self.master, encryptionKey: Self.encryption, allowedVersions: allowedVersions, fernetTimeToLive: ttl))
     }
 
     @Test(arguments: [
@@ -160,10 +162,11 @@ struct LegacyTests {
         #expect(try LegacyKeys.fromEnvironment([:]) == nil)
         let original = try #require(try LegacyKeys.fromEnvironment(["DIGITAL_TWIN_MASTER_KEY": Self.master]))
         #expect(original.masterKey == Array(repeating: 0x11, count: 32))
-        let warden = try #require(try LegacyKeys.fromEnvironment([
-            "DIGITAL_TWIN_MASTER_KEY": Self.master, "WARDEN_LEGACY_MASTER_KEY": Base64.encode([UInt8](repeating: 0x22, count: 32)),
-            "WARDEN_LEGACY_KEY_VERSIONS": "v_20250829_120000_0a1b2c3d, v_20250101_000000_00000000",
-        ]))
+        let warden = try #require(
+            try LegacyKeys.fromEnvironment([
+                "DIGITAL_TWIN_MASTER_KEY": Self.master, "WARDEN_LEGACY_MASTER_KEY": Base64.encode([UInt8](repeating: 0x22, count: 32)),
+                "WARDEN_LEGACY_KEY_VERSIONS": "v_20250829_120000_0a1b2c3d, v_20250101_000000_00000000",
+            ]))
         #expect(warden.masterKey == Array(repeating: 0x22, count: 32))
         #expect(warden.allowedVersions == ["v_20250829_120000_0a1b2c3d", "v_20250101_000000_00000000"])
     }
@@ -175,7 +178,10 @@ struct LegacyTests {
         for second in 0..<3 {
             let version = "v_20250829_12000\(second)_0a1b2c3d"
             let envelope = try LegacyWriters.jsonEnvelope(Data("x".utf8), version: version, keys: keys)
-            guard case .opened = try reader.openJSON(envelope) else { Issue.record("did not open"); continue }
+            guard case .opened = try reader.openJSON(envelope) else {
+                Issue.record("did not open")
+                continue
+            }
         }
         #expect(reader.cachedVersionCount == 3)
         #expect(LegacyReader.versionCacheLimit == 256)
@@ -198,7 +204,8 @@ struct LegacyTests {
     /// A JSON envelope of "x" under the stand-in key for `version`.
     static func envelope(_ version: String) throws -> Data {
         let box = try AES.GCM.seal(Data("x".utf8), using: CountingDerivation.key(version))
-        let json = "{\"version\": \"\(version)\", \"iv\": \"\(Base64.encode(Array(box.nonce)))\", \"tag\": \"\(Base64.encode(Array(box.tag)))\", "
+        let json =
+            "{\"version\": \"\(version)\", \"iv\": \"\(Base64.encode(Array(box.nonce)))\", \"tag\": \"\(Base64.encode(Array(box.tag)))\", "
             + "\"data\": \"\(Base64.encode(Array(box.ciphertext)))\", \"algorithm\": \"AES-256-GCM\"}"
         return Data(json.utf8)
     }
@@ -216,8 +223,14 @@ struct LegacyTests {
         let hotEnvelope = try Self.envelope(hot)
         var sizes: [Int] = []
         for number in 1...(4 * LegacyReader.versionCacheLimit) {
-            guard case .opened = try await reader.openJSONOffPool(hotEnvelope) else { Issue.record("hot key did not open"); return }
-            guard case .opened = try await reader.openJSONOffPool(try Self.envelope(Self.version(number))) else { Issue.record("did not open"); return }
+            guard case .opened = try await reader.openJSONOffPool(hotEnvelope) else {
+                Issue.record("hot key did not open")
+                return
+            }
+            guard case .opened = try await reader.openJSONOffPool(try Self.envelope(Self.version(number))) else {
+                Issue.record("did not open")
+                return
+            }
             sizes.append(reader.cachedVersionCount)
         }
         #expect(sizes.allSatisfy { $0 <= LegacyReader.versionCacheLimit })
@@ -233,7 +246,10 @@ struct LegacyTests {
         // The synchronous path shares the cache and its bound.
         for number in 5000..<5300 { _ = try reader.openJSON(try Self.envelope(Self.version(number))) }
         #expect(reader.cachedVersionCount == LegacyReader.versionCacheLimit)
-        guard case .opened = try reader.openJSON(hotEnvelope) else { Issue.record("hot key did not open"); return }
+        guard case .opened = try reader.openJSON(hotEnvelope) else {
+            Issue.record("hot key did not open")
+            return
+        }
     }
 
     /// The least recently used entry is the one evicted.

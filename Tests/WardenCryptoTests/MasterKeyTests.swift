@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import WardenCore
+
 @testable import WardenCrypto
 
 /// Loading the master key: environment, key file, generation, and refusals.

@@ -1,21 +1,29 @@
 import Crypto
 import CryptoExtras
 import Foundation
+import Synchronization
 import Testing
 import WardenCore
 import WardenTestSupport
+
 @testable import WardenCrypto
 
 /// scrypt password hashes: the primitive's vectors, the stored format, bounds, and where hashing runs.
 struct PasswordHasherTests {
     /// RFC 7914 §12 (the 2^20 case needs 1 GiB and is left out).
     static let rfc7914: [(password: String, salt: String, n: Int, r: Int, p: Int, hex: String)] = [
-        ("", "", 16, 1, 1,
-         "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906"),
-        ("password", "NaCl", 1024, 8, 16,
-         "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b3731622eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640"),
-        ("pleaseletmein", "SodiumChloride", 16384, 8, 1,
-         "7023bdcb3afd7348461c06cd81fd38ebfda8fbba904f8e3ea9b543f6545da1f2d5432955613f0fcf62d49705242a9af9e61e85dc0d651e40dfcf017b45575887"),
+        (
+            "", "", 16, 1, 1,
+            "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906"
+        ),
+        (
+            "password", "NaCl", 1024, 8, 16,
+            "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b3731622eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640"
+        ),
+        (
+            "pleaseletmein", "SodiumChloride", 16384, 8, 1,
+            "7023bdcb3afd7348461c06cd81fd38ebfda8fbba904f8e3ea9b543f6545da1f2d5432955613f0fcf62d49705242a9af9e61e85dc0d651e40dfcf017b45575887"
+        ),
     ]
 
     @Test(arguments: 0..<rfc7914.count)
@@ -93,7 +101,10 @@ struct PasswordHasherTests {
         let threads = WorkerThreads(count: 8, name: "test-blocking")
         let gate = DispatchSemaphore(value: 0)
         let (finishedWhileBlocked, results) = try await poolStaysFree(8, gate: gate) { _ in
-            try await threads.run { gate.wait(); return "done" }
+            try await threads.run {
+                gate.wait()
+                return "done"
+            }
         }
         #expect(finishedWhileBlocked)
         #expect(results == Array(repeating: "done", count: 8))
@@ -107,6 +118,3 @@ struct PasswordHasherTests {
         #expect(Set(results).count == 12)
     }
 }
-
-import Synchronization
-

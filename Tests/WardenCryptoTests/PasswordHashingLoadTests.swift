@@ -1,9 +1,10 @@
 import Dispatch
+import Foundation
+import Synchronization
 import Testing
 import WardenCore
 import WardenCrypto
 import WardenTestSupport
-import Synchronization
 
 /// The hashing pool's bound: a full queue refuses at once, refuses everything alike, and frees its places.
 struct PasswordHashingLoadTests {
@@ -89,8 +90,6 @@ struct PasswordHashingLoadTests {
         #expect(PasswordHasher(parameters: Self.cheap).maxQueued == nil)
     }
 }
-
-import Foundation
 
 /// A counter tasks and worker threads may share.
 final class Tally: Sendable {

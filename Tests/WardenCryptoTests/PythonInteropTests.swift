@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import WardenCore
+
 @testable import WardenCrypto
 
 /// Interoperability with Python's `cryptography`: data the original system wrote opens in Warden, and the

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenCore
+
 @_spi(LegacyWriters) @testable import WardenCrypto
 
 /// `openUpgrading`: every format opens, and only values that are not current come back sealed anew.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WardenDelivery
 
 struct ConfigurationTests {
@@ -55,8 +56,9 @@ struct ConfigurationTests {
     }
 
     @Test func unreadableTrustedCertificatesAreMisconfigured() async {
-        let sender = SMTPSender(configuration: SMTPConfiguration(
-            host: "127.0.0.1", port: 9, additionalTrustedCertificatesPEM: ["-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"]))
+        let sender = SMTPSender(
+            configuration: SMTPConfiguration(
+                host: "127.0.0.1", port: 9, additionalTrustedCertificatesPEM: ["-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"]))
         let error = await #expect(throws: DeliveryError.self) {
             try await sender.send(EmailMessage(from: "a@example.com", to: "b@example.org", subject: "s", body: "b"))
         }
@@ -83,9 +85,10 @@ struct ConfigurationTests {
         #expect(error.description == "delivery.rejected: SMTP server x rejected the recipient (550 5.1.1)")
         let event = DeliveryEvent(time: Date(timeIntervalSince1970: 0), channel: .email, transport: "smtp", error: error)
         #expect(event.action == "delivery.failed")
-        #expect(event.details == [
-            "channel": "email", "transport": "smtp", "code": "delivery.rejected",
-            "reason": "SMTP server x rejected the recipient (550 5.1.1)",
-        ])
+        #expect(
+            event.details == [
+                "channel": "email", "transport": "smtp", "code": "delivery.rejected",
+                "reason": "SMTP server x rejected the recipient (550 5.1.1)",
+            ])
     }
 }

@@ -33,10 +33,11 @@ struct FileSenderTests {
         try await sender.send(EmailMessage(from: "warden@example.com", to: "ada@example.org", subject: "Grüße", body: "Code: 123456\nline \"two\""))
         try await sender.send(SMSMessage(to: "+447700900123", body: "Code 654321 🔐"))
 
-        #expect(try Self.lines(sender.outboxPath) == [
-            Line(time: "2025-06-03T09:04:05Z", channel: "email", to: "ada@example.org", subject: "Grüße", body: "Code: 123456\nline \"two\""),
-            Line(time: "2025-06-03T09:04:05Z", channel: "sms", to: "+447700900123", subject: nil, body: "Code 654321 🔐"),
-        ])
+        #expect(
+            try Self.lines(sender.outboxPath) == [
+                Line(time: "2025-06-03T09:04:05Z", channel: "email", to: "ada@example.org", subject: "Grüße", body: "Code: 123456\nline \"two\""),
+                Line(time: "2025-06-03T09:04:05Z", channel: "sms", to: "+447700900123", subject: nil, body: "Code 654321 🔐"),
+            ])
         #expect(try Self.mode(sender.outboxPath) == 0o600)
         #expect(try Self.mode("\(directory.path)/data") == 0o700)
         #expect(events.all.map(\.action) == ["delivery.sent", "delivery.sent"])

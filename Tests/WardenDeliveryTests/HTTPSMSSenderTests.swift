@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WardenDelivery
 
 /// HTTPSMSSender against a local capture server standing in for the provider.
@@ -38,10 +39,12 @@ struct HTTPSMSSenderTests {
         }
     }
 
-    @Test(.requiresPython, arguments: [
-        (400, DeliveryError.Code.rejected), (404, .rejected), (401, .misconfigured), (403, .misconfigured),
-        (429, .unavailable), (500, .unavailable), (503, .unavailable), (302, .misconfigured),
-    ])
+    @Test(
+        .requiresPython,
+        arguments: [
+            (400, DeliveryError.Code.rejected), (404, .rejected), (401, .misconfigured), (403, .misconfigured),
+            (429, .unavailable), (500, .unavailable), (503, .unavailable), (302, .misconfigured),
+        ])
     func answersMapToCodes(_ status: Int, _ expected: DeliveryError.Code) async throws {
         let directory = try TestDirectory()
         defer { directory.remove() }
@@ -122,7 +125,14 @@ struct HTTPSMSSenderTests {
         #expect(throws: DeliveryError.self) { try bad.validate() }
         #expect(Self.configuration("https://api.twilio.com").messagesURL == "https://api.twilio.com/2010-04-01/Accounts/\(Self.sid)/Messages.json")
         let configuration = Self.configuration("https://api.twilio.com")
-        for text in ["\(configuration)", String(reflecting: configuration), { var s = ""; dump(configuration, to: &s); return s }()] {
+        for text in [
+            "\(configuration)", String(reflecting: configuration),
+            {
+                var s = ""
+                dump(configuration, to: &s)
+                return s
+            }(),
+        ] {
             #expect(!text.contains(Self.token))
         }
     }

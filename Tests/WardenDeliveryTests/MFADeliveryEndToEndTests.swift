@@ -29,10 +29,11 @@ struct MFADeliveryEndToEndTests {
         let certificates = try await TestCertificates.make(in: directory)
         let options = ["--starttls", certificates.certificatePath, certificates.keyPath, "--auth", "warden", "s3cret-pass"]
         try await SMTPTestServer.with(options, in: directory) { server in
-            let smtp = SMTPSender(configuration: SMTPConfiguration(
-                host: "localhost", port: server.port, security: .startTLS, username: "warden", password: "s3cret-pass",
-                heloName: "warden.test", connectTimeout: .seconds(5), commandTimeout: .seconds(10),
-                additionalTrustedCertificatesPEM: [certificates.caPEM]))
+            let smtp = SMTPSender(
+                configuration: SMTPConfiguration(
+                    host: "localhost", port: server.port, security: .startTLS, username: "warden", password: "s3cret-pass",
+                    heloName: "warden.test", connectTimeout: .seconds(5), commandTimeout: .seconds(10),
+                    additionalTrustedCertificatesPEM: [certificates.caPEM]))
             let mfa = try await service(DeliveryMessenger(email: smtp, sms: nil, from: "security@warden.test"))
             let account = UUID()
             let factor = try await mfa.enrollDestination(.email, destination: "ada@example.org", accountID: account, name: "work", proof: .passwordOnly, context: Self.context)
@@ -59,9 +60,10 @@ struct MFADeliveryEndToEndTests {
         let directory = try TestDirectory()
         defer { directory.remove() }
         try await CaptureServer.with(in: directory) { server in
-            let sms = HTTPSMSSender(configuration: HTTPSMSConfiguration(
-                accountSID: "AC0123456789abcdef0123456789abcdef", authToken: "token-for-tests", from: "+15005550006", baseURL: server.baseURL,
-                timeout: .seconds(10)))
+            let sms = HTTPSMSSender(
+                configuration: HTTPSMSConfiguration(
+                    accountSID: "AC0123456789abcdef0123456789abcdef", authToken: "token-for-tests", from: "+15005550006", baseURL: server.baseURL,
+                    timeout: .seconds(10)))
             let mfa = try await service(DeliveryMessenger(email: nil, sms: sms, from: "security@warden.test"))
             let account = UUID()
             let factor = try await mfa.enrollDestination(.sms, destination: "+14155550123", accountID: account, name: "mobile", proof: .passwordOnly, context: Self.context)
@@ -78,9 +80,10 @@ struct MFADeliveryEndToEndTests {
         let directory = try TestDirectory()
         defer { directory.remove() }
         try await CaptureServer.with(status: 503, in: directory) { server in
-            let sms = HTTPSMSSender(configuration: HTTPSMSConfiguration(
-                accountSID: "AC0123456789abcdef0123456789abcdef", authToken: "token-for-tests", from: "+15005550006", baseURL: server.baseURL,
-                timeout: .seconds(10)))
+            let sms = HTTPSMSSender(
+                configuration: HTTPSMSConfiguration(
+                    accountSID: "AC0123456789abcdef0123456789abcdef", authToken: "token-for-tests", from: "+15005550006", baseURL: server.baseURL,
+                    timeout: .seconds(10)))
             let mfa = try await service(DeliveryMessenger(email: nil, sms: sms, from: "security@warden.test"))
             let error = try await #require(throws: MFAError.self) {
                 try await mfa.enrollDestination(.sms, destination: "+14155550123", accountID: UUID(), name: "mobile", proof: .passwordOnly, context: Self.context)

@@ -4,6 +4,7 @@ import NIOCore
 import NIOEmbedded
 import NIOSSL
 import Testing
+
 @testable import WardenDelivery
 
 /// The channel handler on an EmbeddedChannel: what it writes, and what it does with hostile input.

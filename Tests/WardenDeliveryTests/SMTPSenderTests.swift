@@ -221,17 +221,19 @@ struct SMTPSenderTests {
     func anUntrustedCertificateStopsDelivery(_ problem: TrustProblem) async throws {
         let directory = try TestDirectory()
         defer { directory.remove() }
-        let names: [String] = switch problem {
-        case .certificateForAnotherName: ["mail.example.com"]
-        case .certificateOnlyForLocalhostReachedByAddress: ["localhost"]
-        default: []
-        }
+        let names: [String] =
+            switch problem {
+            case .certificateForAnotherName: ["mail.example.com"]
+            case .certificateOnlyForLocalhostReachedByAddress: ["localhost"]
+            default: []
+            }
         let certificates = try await TestCertificates.make(in: directory, names: names)
-        let ca: String? = switch problem {
-        case .noExtraCA: nil
-        case .anotherCA: try await TestCertificates.make(in: directory).caPEM
-        default: certificates.caPEM
-        }
+        let ca: String? =
+            switch problem {
+            case .noExtraCA: nil
+            case .anotherCA: try await TestCertificates.make(in: directory).caPEM
+            default: certificates.caPEM
+            }
         try await SMTPTestServer.with(["--starttls", certificates.certificatePath, certificates.keyPath], in: directory) { server in
             let sender = SMTPSender(configuration: Self.configuration(server.port, .startTLS, ca: ca))
             let error = try await #require(throws: DeliveryError.self) {

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOFoundationEssentialsCompat
 import Prometheus
+import Synchronization
 import Testing
 import WardenAccess
 import WardenApp
@@ -62,7 +63,11 @@ struct APIFixture: Sendable {
         let runtime = try await Runtime.make(configuration: configuration, stores: stores, masterKey: masterKey, hasher: hasher)
         try await runtime.keys.load()
         let api = try WardenApplication.api(
-            configuration: configuration, runtime: runtime, metrics: Self.metrics(), databaseHealthy: { await databaseProbes?.probe(); return true }, clock: clock)
+            configuration: configuration, runtime: runtime, metrics: Self.metrics(),
+            databaseHealthy: {
+                await databaseProbes?.probe()
+                return true
+            }, clock: clock)
         return APIFixture(api: api, audit: audit, directory: directory, accounts: runtime.accounts, access: runtime.access, sessionStore: store, ledger: ledger)
     }
 
@@ -98,28 +103,49 @@ final class SwitchableSessionStore: SessionStore, ActivityStore {
 
     private func check() throws { if down.value { throw CancellationError() } }
     func create(_ session: SessionRecord, limit: Int, whenFull: SessionPolicy.WhenFull, now: Date) async throws -> [String] {
-        try check(); return try await inner.create(session, limit: limit, whenFull: whenFull, now: now)
+        try check()
+        return try await inner.create(session, limit: limit, whenFull: whenFull, now: now)
     }
     func validate(sessionHash: String, accountID: UUID, tokenID: String, now: Date) async throws -> SessionRecord? {
-        try check(); return await inner.validate(sessionHash: sessionHash, accountID: accountID, tokenID: tokenID, now: now)
+        try check()
+        return await inner.validate(sessionHash: sessionHash, accountID: accountID, tokenID: tokenID, now: now)
     }
-    func session(hash: String, accountID: UUID) async throws -> SessionRecord? { try check(); return await inner.session(hash: hash, accountID: accountID) }
-    func sessions(accountID: UUID, now: Date) async throws -> [SessionRecord] { try check(); return await inner.sessions(accountID: accountID, now: now) }
-    func revoke(sessionHash: String, accountID: UUID) async throws -> Bool { try check(); return await inner.revoke(sessionHash: sessionHash, accountID: accountID) }
+    func session(hash: String, accountID: UUID) async throws -> SessionRecord? {
+        try check()
+        return await inner.session(hash: hash, accountID: accountID)
+    }
+    func sessions(accountID: UUID, now: Date) async throws -> [SessionRecord] {
+        try check()
+        return await inner.sessions(accountID: accountID, now: now)
+    }
+    func revoke(sessionHash: String, accountID: UUID) async throws -> Bool {
+        try check()
+        return await inner.revoke(sessionHash: sessionHash, accountID: accountID)
+    }
     func revokeAll(accountID: UUID, except: String?, watermark: Date?) async throws -> [String] {
-        try check(); return await inner.revokeAll(accountID: accountID, except: except, watermark: watermark)
+        try check()
+        return await inner.revokeAll(accountID: accountID, except: except, watermark: watermark)
     }
-    func revokeToken(id: String, accountID: UUID, until: Date) async throws { try check(); await inner.revokeToken(id: id, accountID: accountID, until: until) }
+    func revokeToken(id: String, accountID: UUID, until: Date) async throws {
+        try check()
+        await inner.revokeToken(id: id, accountID: accountID, until: until)
+    }
     func rotateRefresh(sessionHash: String, accountID: UUID, presented: String, next: String, now: Date) async throws -> RefreshRotation {
-        try check(); return await inner.rotateRefresh(sessionHash: sessionHash, accountID: accountID, presented: presented, next: next, now: now)
+        try check()
+        return await inner.rotateRefresh(sessionHash: sessionHash, accountID: accountID, presented: presented, next: next, now: now)
     }
     func recordLogin(accountID: UUID, device: Device, now: Date, window: TimeInterval) async throws -> LoginActivity {
-        try check(); return await inner.recordLogin(accountID: accountID, device: device, now: now, window: window)
+        try check()
+        return await inner.recordLogin(accountID: accountID, device: device, now: now, window: window)
     }
     func recordFailedLogin(accountID: UUID, now: Date, window: TimeInterval) async throws -> Int {
-        try check(); return await inner.recordFailedLogin(accountID: accountID, now: now, window: window)
+        try check()
+        return await inner.recordFailedLogin(accountID: accountID, now: now, window: window)
     }
-    func devices(accountID: UUID) async throws -> [DeviceSighting] { try check(); return await inner.devices(accountID: accountID) }
+    func devices(accountID: UUID) async throws -> [DeviceSighting] {
+        try check()
+        return await inner.devices(accountID: accountID)
+    }
 }
 
 final class AtomicFlag: Sendable {
@@ -127,8 +153,6 @@ final class AtomicFlag: Sendable {
     var value: Bool { storage.withLock { $0 } }
     func set(_ value: Bool) { storage.withLock { $0 = value } }
 }
-
-import Synchronization
 
 extension TestClientProtocol {
     /// Sends JSON and returns the status, the headers and the decoded JSON object (if any).

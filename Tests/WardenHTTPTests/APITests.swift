@@ -69,7 +69,10 @@ struct APITests {
             #expect(weak.status == .badRequest)
             #expect(!"\(weak.body)".contains("\"password\""))
         }
-        let invite = try await APIFixture.make { $0.registration = .invite; $0.inviteCodes = ["let-me-in-7f3a"] }
+        let invite = try await APIFixture.make {
+            $0.registration = .invite
+            $0.inviteCodes = ["let-me-in-7f3a"]
+        }
         try await invite.app.test(.router) { client async throws in
             #expect(try await client.json(.post, "/auth/register", ["username": "eve", "password": "correct horse battery staple"]).status == .forbidden)
             #expect(try await client.json(.post, "/auth/register", ["username": "eve", "password": "correct horse battery staple", "invite_code": "wrong"]).status == .forbidden)
@@ -218,9 +221,13 @@ struct APITests {
             let moved = try await client.json(.post, "/v1/crypto/decrypt", ["context": "users/email/43", "ciphertext": ciphertext], token: app)
             #expect(moved.status == .badRequest && (moved.body["error"] as? [String: Any])?["code"] as? String == "decryption_failed")
             // A batch: each item on its own.
-            let batch = try await client.json(.post, "/v1/crypto/decrypt", ["items": [
-                ["context": "users/email/42", "ciphertext": ciphertext], ["context": "users/email/43", "ciphertext": ciphertext],
-            ]], token: app)
+            let batch = try await client.json(
+                .post, "/v1/crypto/decrypt",
+                [
+                    "items": [
+                        ["context": "users/email/42", "ciphertext": ciphertext], ["context": "users/email/43", "ciphertext": ciphertext],
+                    ]
+                ], token: app)
             let items = try #require(batch.body["items"] as? [[String: Any]])
             #expect(items.count == 2 && items[0]["plaintext"] as? String == secret && items[1]["error"] != nil)
             #expect(try await client.json(.get, "/v1/keys", token: app).status == .ok)

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Synchronization
 import Testing
 import WardenAccess
 import WardenAudit
@@ -11,8 +12,8 @@ import WardenCore
 import WardenCrypto
 import WardenMFA
 import WardenSessions
+
 @testable import WardenHTTP
-import Synchronization
 
 /// The account rules of the use-case layer, attacked over HTTP (issue: account security as one layer).
 /// Each test failed on the code before `WardenAuth` existed.
@@ -75,7 +76,10 @@ struct AccountSecurityTests {
 
     /// Item 3: a password lock stops password logins only; it ends by itself; a trusted device passes.
     @Test func passwordLockoutIsNotADenialOfService() async throws {
-        let f = try await APIFixture.make { $0.accountLoginLimit = RateLimit(limit: 1000, window: 60); $0.authAddressLimit = RateLimit(limit: 1000, window: 60) }
+        let f = try await APIFixture.make {
+            $0.accountLoginLimit = RateLimit(limit: 1000, window: 60)
+            $0.authAddressLimit = RateLimit(limit: 1000, window: 60)
+        }
         try await f.account("ada")
         try await f.app.test(.router) { client async throws in
             let first = try await client.login("ada")
@@ -192,8 +196,10 @@ struct AccountSecurityTests {
                 body: ByteBuffer(string: #"{"username":"admin","password":"correct horse battery staple"}"#))
             #expect(plain.status == .unsupportedMediaType)
             // Duplicate keys, also through escapes: 400.
-            for body in [#"{"username":"nobody","username":"admin","password":"correct horse battery staple"}"#,
-                         #"{"username":"nobody","\u0075sername":"admin","password":"correct horse battery staple"}"#] {
+            for body in [
+                #"{"username":"nobody","username":"admin","password":"correct horse battery staple"}"#,
+                #"{"username":"nobody","\u0075sername":"admin","password":"correct horse battery staple"}"#,
+            ] {
                 let duplicate = try await client.execute(uri: "/auth/login", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
                 #expect(duplicate.status == .badRequest)
             }
@@ -279,19 +285,26 @@ struct AccountSecurityTests {
     }
 
     @Test func anIPv6ClientRotatingAddressesInItsSlash64IsStillLimited() async throws {
-        let f = try await APIFixture.make { $0.trustedProxies = ["::1", "127.0.0.1"]; $0.authAddressLimit = RateLimit(limit: 3, window: 60) }
+        let f = try await APIFixture.make {
+            $0.trustedProxies = ["::1", "127.0.0.1"]
+            $0.authAddressLimit = RateLimit(limit: 3, window: 60)
+        }
         try await f.app.test(.live) { client async throws in
             var statuses: [HTTPResponse.Status] = []
             for host in 1...5 {
-                statuses.append(try await client.json(
-                    .post, "/auth/login", ["username": "nobody", "password": "a wrong guess here"],
-                    headers: [HTTPField.Name("X-Forwarded-For")!: "2001:db8:1:2::\(host)"]).status)
+                statuses.append(
+                    try await client.json(
+                        .post, "/auth/login", ["username": "nobody", "password": "a wrong guess here"],
+                        headers: [HTTPField.Name("X-Forwarded-For")!: "2001:db8:1:2::\(host)"]
+                    ).status)
             }
             #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .tooManyRequests, .tooManyRequests])
             // Another /64 is another client.
-            #expect(try await client.json(
-                .post, "/auth/login", ["username": "nobody", "password": "a wrong guess here"],
-                headers: [HTTPField.Name("X-Forwarded-For")!: "2001:db8:1:3::1"]).status == .unauthorized)
+            #expect(
+                try await client.json(
+                    .post, "/auth/login", ["username": "nobody", "password": "a wrong guess here"],
+                    headers: [HTTPField.Name("X-Forwarded-For")!: "2001:db8:1:3::1"]
+                ).status == .unauthorized)
         }
     }
 

@@ -55,7 +55,10 @@ struct BodyDeadlineTests {
                 let started = Date()
                 var closedAfter: TimeInterval?
                 while Date().timeIntervalSince(started) < 10 {
-                    if stalled.isClosedByPeer() { closedAfter = Date().timeIntervalSince(started); break }
+                    if stalled.isClosedByPeer() {
+                        closedAfter = Date().timeIntervalSince(started)
+                        break
+                    }
                     Thread.sleep(forTimeInterval: 0.1)
                 }
                 // A body sent in two parts a second apart, well within the limits, is answered.

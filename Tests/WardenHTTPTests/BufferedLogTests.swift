@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+
 @testable import WardenHTTP
 
 /// Access-log lines leave the request path: buffered, written by a thread of their own, in order, and

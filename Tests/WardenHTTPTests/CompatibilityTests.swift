@@ -101,9 +101,11 @@ struct CompatibilityTests {
             #expect(required.body["error"] as? String == "MFA verification required" && required.body["mfa_required"] as? Bool == true)
             #expect(required.body["available_methods"] as? [String] == ["totp"] && required.body["access_token"] == nil)
             // The challenge rides along: a Warden-aware client can still complete it.
-            let done = try await client.json(.post, "/auth/mfa/verify", [
-                "challenge": required.body["challenge"] as! String, "method": "totp", "code": totp.code(at: Date().addingTimeInterval(30)),
-            ])
+            let done = try await client.json(
+                .post, "/auth/mfa/verify",
+                [
+                    "challenge": required.body["challenge"] as! String, "method": "totp", "code": totp.code(at: Date().addingTimeInterval(30)),
+                ])
             #expect(done.status == .ok && done.body["mfa_verified"] as? Bool == true, "\(done.body)")
 
             // The original's POST disable with `{method, password}`: the password alone no longer suffices

@@ -71,7 +71,8 @@ struct CookieJar {
             received.append(cookie)
             let pair = cookie.split(separator: ";", maxSplits: 1)[0]
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(parts[0]), value = parts.count > 1 ? String(parts[1]) : ""
+            let name = String(parts[0])
+            let value = parts.count > 1 ? String(parts[1]) : ""
             if value.isEmpty || cookie.contains("Max-Age=0") { values[name] = nil } else { values[name] = value }
         }
     }

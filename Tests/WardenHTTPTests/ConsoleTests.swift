@@ -32,7 +32,8 @@ import WardenHTTP
         let f = try await Self.fixture { $0.registration = .open }
         try await f.account("root", roles: ["security_admin"])
         try await f.app.test(.router) { client async throws in
-            var visitor = CookieJar(), root = CookieJar()
+            var visitor = CookieJar()
+            var root = CookieJar()
             let css = try await client.page("/console/assets/console.css", &visitor)
             let js = try await client.page("/console/assets/console.js", &visitor)
             #expect(css.status == .ok && css.contentType.hasPrefix("text/css") && !css.body.isEmpty)
@@ -104,7 +105,9 @@ import WardenHTTP
             for (name, status, page) in answers {
                 #expect(page.status == status, "\(name): \(page.status)")
                 #expect(page.isHTML, "\(name): \(page.contentType)")
-                #expect(page.headers[HTTPField.Name("Content-Security-Policy")!] == "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'", "\(name)")
+                #expect(
+                    page.headers[HTTPField.Name("Content-Security-Policy")!]
+                        == "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'", "\(name)")
                 #expect(page.body.hasPrefix("<!doctype html>") && page.body.contains("Back to the console"), "\(name)")
             }
             let api = try await client.send(.get, "/auth/no-such-route", body: nil, headers: [:], &jar)
@@ -148,7 +151,9 @@ import WardenHTTP
         let new = "a brand new passphrase 42"
         let fields: KeyValuePairs<String, String> = ["current_password": Self.password, "new_password": new, "new_password_confirmation": new]
         try await f.app.test(.router) { client async throws in
-            var jar = CookieJar(), other = CookieJar(), stranger = CookieJar()
+            var jar = CookieJar()
+            var other = CookieJar()
+            var stranger = CookieJar()
             try await client.consoleSignIn("ada", &jar)
             try await client.consoleSignIn("ada", &other)
             let action = "/console/account/password"
@@ -214,7 +219,8 @@ import WardenHTTP
         let f = try await Self.fixture()
         try await f.account("ada")
         try await f.app.test(.router) { client async throws in
-            var mine = CookieJar(), theirs = CookieJar()
+            var mine = CookieJar()
+            var theirs = CookieJar()
             let token = try await client.page("/console/sign-in", &theirs).csrf("/console/sign-in")
             _ = try await client.page("/console/sign-in", &mine)
             let refused = try await client.post("/console/sign-in", formEncoded(["username": "ada", "password": Self.password, "csrf": token]), &mine)
@@ -292,20 +298,32 @@ import WardenHTTP
             let cases: [(String, (String) async throws -> ConsolePage, String)] = [
                 ("empty fields", { token in try await client.post("/console/sign-in", formEncoded(["username": "", "password": "", "csrf": token]), &jar) }, "Enter your username."),
                 ("only whitespace", { token in try await client.post("/console/sign-in", formEncoded(["username": "   ", "password": typed, "csrf": token]), &jar) }, "Enter your username."),
-                ("over 64 KiB", { token in
-                    try await client.post("/console/sign-in", formEncoded(["username": String(repeating: "a", count: 70_000), "password": typed, "csrf": token]), &jar)
-                }, "too large"),
-                ("JSON", { token in
-                    let body = String(decoding: try JSONSerialization.data(withJSONObject: ["username": "ada", "password": typed, "csrf": token]), as: UTF8.self)
-                    return try await client.post("/console/sign-in", body, headers: json, &jar)
-                }, "could not be read"),
-                ("a repeated field", { token in
-                    try await client.post("/console/sign-in", formEncoded(["username": "ada", "username": "root", "password": typed, "csrf": token]), &jar)
-                }, "could not be read"),
+                (
+                    "over 64 KiB",
+                    { token in
+                        try await client.post("/console/sign-in", formEncoded(["username": String(repeating: "a", count: 70_000), "password": typed, "csrf": token]), &jar)
+                    }, "too large"
+                ),
+                (
+                    "JSON",
+                    { token in
+                        let body = String(decoding: try JSONSerialization.data(withJSONObject: ["username": "ada", "password": typed, "csrf": token]), as: UTF8.self)
+                        return try await client.post("/console/sign-in", body, headers: json, &jar)
+                    }, "could not be read"
+                ),
+                (
+                    "a repeated field",
+                    { token in
+                        try await client.post("/console/sign-in", formEncoded(["username": "ada", "username": "root", "password": typed, "csrf": token]), &jar)
+                    }, "could not be read"
+                ),
                 ("invalid percent-encoding", { token in try await client.post("/console/sign-in", "username=%zz&password=\(typed)&csrf=" + (token), &jar) }, "could not be read"),
-                ("a 10,000-character username", { token in
-                    try await client.post("/console/sign-in", formEncoded(["username": String(repeating: "u", count: 10_000), "password": typed, "csrf": token]), &jar)
-                }, "at most 64 characters"),
+                (
+                    "a 10,000-character username",
+                    { token in
+                        try await client.post("/console/sign-in", formEncoded(["username": String(repeating: "u", count: 10_000), "password": typed, "csrf": token]), &jar)
+                    }, "at most 64 characters"
+                ),
             ]
             for (name, send, message) in cases {
                 let fresh = try await token()
@@ -396,7 +414,8 @@ import WardenHTTP
         try await f.account("ada")
         try await f.account("root", roles: ["security_admin"])
         try await f.app.test(.router) { client async throws in
-            var ada = CookieJar(), root = CookieJar()
+            var ada = CookieJar()
+            var root = CookieJar()
             try await client.consoleSignIn("ada", &ada)
             try await client.consoleSignIn("root", &root)
             for path in ["/console/admin", "/console/admin/accounts", "/console/admin/audit"] {

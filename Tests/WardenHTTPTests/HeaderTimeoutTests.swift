@@ -27,7 +27,10 @@ struct HeaderTimeoutTests {
                 let started = Date()
                 var closedAfter: TimeInterval?
                 for byte in Array("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Padding: \(String(repeating: "a", count: 60))\r\n".utf8) {
-                    if !slow.send([byte]) || slow.isClosedByPeer() { closedAfter = Date().timeIntervalSince(started); break }
+                    if !slow.send([byte]) || slow.isClosedByPeer() {
+                        closedAfter = Date().timeIntervalSince(started)
+                        break
+                    }
                     Thread.sleep(forTimeInterval: 0.2)
                 }
                 // A connection that never sends anything.

@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 import WardenSessions
 import WardenTestSupport
+
 @testable import WardenHTTP
 
 /// The response writer against two independent JSON implementations: Python's strict `json` module reads
@@ -78,8 +79,10 @@ struct JSONWriterTests {
                 "id": session.idHash, "created_at": JSONResponse.timestamp(session.created), "last_activity": JSONResponse.timestamp(session.lastActivity),
                 "expires_at": JSONResponse.timestamp(session.absoluteExpiry), "authentication_level": "mfa", "device": device, "current": isCurrent,
                 "session_id": session.idHash, "is_current": isCurrent,
-                "device_info": ["user_agent": String(String.UnicodeScalarView(agent.unicodeScalars.prefix(100))), "ip_address": "2001:db8::1",
-                                "device_fingerprint": session.device.fingerprint] as [String: Any],
+                "device_info": [
+                    "user_agent": String(String.UnicodeScalarView(agent.unicodeScalars.prefix(100))), "ip_address": "2001:db8::1",
+                    "device_fingerprint": session.device.fingerprint,
+                ] as [String: Any],
             ]
             let foundation = try JSONSerialization.data(withJSONObject: ["sessions": [expected]])
             #expect(try await canonical(written(["sessions": [WardenAPI.session(session, current: current)]])) == canonical(String(decoding: foundation, as: UTF8.self)))
@@ -158,7 +161,7 @@ struct CryptoBodyReadingTests {
             #expect(JSONShape.check(Array(body.utf8), maxDepth: 32) == .malformed, "\(number)")
         }
         for number in ["0", "-0", "12", "1.5", "-1.25e+10", "3E-2"] {
-            #expect(JSONShape.tree(Array(#"{"x":"# .utf8) + Array(number.utf8) + [0x7D], maxDepth: 32).verdict == .valid, "\(number)")
+            #expect(JSONShape.tree(Array(#"{"x":"#.utf8) + Array(number.utf8) + [0x7D], maxDepth: 32).verdict == .valid, "\(number)")
         }
         #expect((try? JSONDecoder().decode(CryptoBody.self, from: Data(#"{"context":"\ud83d","plaintext":"aGk="}"#.utf8))) == nil)
     }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import Testing
+
 @testable import WardenHTTP
 
 /// Log lines as a collector reads them: one JSON object per line whatever the metadata holds, the request's
@@ -107,22 +108,23 @@ struct LogLineTests {
         #expect(lines[1]["request_id"] as? String == "r9" && lines[1]["trace_id"] as? String == "4bf92f3577b34da6a3ce929d0e0e4736")
     }
 
-    @Test(arguments: [
-        ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "4bf92f3577b34da6a3ce929d0e0e4736"),
-        ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00", "4bf92f3577b34da6a3ce929d0e0e4736"),
-        ("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", nil),  // another version
-        ("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", nil),
-        ("00-00000000000000000000000000000000-00f067aa0ba902b7-01", nil),  // all-zero trace id
-        ("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", nil),  // all-zero parent id
-        ("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", nil),  // upper case
-        ("00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01", nil),  // 31 digits
-        ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-", nil),  // trailing text
-        ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g", nil),
-        ("00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", nil),
-        (" 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-01", nil),
-        ("00-4bf92f3577b34da6a3ce929d0e0e4736\n00f067aa0ba902b7-01", nil),
-        ("", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "4bf92f3577b34da6a3ce929d0e0e4736"),
+            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00", "4bf92f3577b34da6a3ce929d0e0e4736"),
+            ("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", nil),  // another version
+            ("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", nil),
+            ("00-00000000000000000000000000000000-00f067aa0ba902b7-01", nil),  // all-zero trace id
+            ("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", nil),  // all-zero parent id
+            ("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", nil),  // upper case
+            ("00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01", nil),  // 31 digits
+            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-", nil),  // trailing text
+            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g", nil),
+            ("00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", nil),
+            (" 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-01", nil),
+            ("00-4bf92f3577b34da6a3ce929d0e0e4736\n00f067aa0ba902b7-01", nil),
+            ("", nil),
+        ] as [(String, String?)])
     func traceparentIsReadStrictly(_ header: String, _ expected: String?) {
         #expect(TraceParent.traceID(header) == expected)
     }

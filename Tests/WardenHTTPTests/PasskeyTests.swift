@@ -94,11 +94,14 @@ import WardenHTTP
                 ("wrong origin", { try authenticator.register($0, origin: "https://evil.example") }),
                 ("wrong rp id hash", { try authenticator.register($0, rpID: "evil.example") }),
                 ("user not present", { try authenticator.register($0, flags: SoftAuthenticator.uv) }),
-                ("another challenge", { options in
-                    var other = options
-                    other["challenge"] = SoftAuthenticator.b64((0..<32).map { _ in UInt8.random(in: 0...255) })
-                    return try authenticator.register(other)
-                }),
+                (
+                    "another challenge",
+                    { options in
+                        var other = options
+                        other["challenge"] = SoftAuthenticator.b64((0..<32).map { _ in UInt8.random(in: 0...255) })
+                        return try authenticator.register(other)
+                    }
+                ),
             ]
             for (name, lie) in lies {
                 let (ceremony, options) = try await client.registrationOptions(token)
@@ -143,7 +146,8 @@ import WardenHTTP
         let adaAccount = try await f.account("ada")
         try await f.account("bob")
         try await f.app.test(.router) { client async throws in
-            let ada = SoftAuthenticator(), bob = SoftAuthenticator()
+            let ada = SoftAuthenticator()
+            let bob = SoftAuthenticator()
             try await client.registerPasskey(ada, for: "ada")
             try await client.registerPasskey(bob, for: "bob")
             let stranger = SoftAuthenticator()

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Testing
+
 @testable import WardenHTTP
 
 /// The request's lines, through the real router and middleware: the request id the response names, the

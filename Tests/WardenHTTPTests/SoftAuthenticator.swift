@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import Synchronization
+import Testing
 import WardenCore
 
 /// A software passkey and the browser around it (P-256, attestation `none`), built by hand so a test can
@@ -54,7 +56,8 @@ final class SoftAuthenticator: Sendable {
         let client = Self.clientData(type: "webauthn.create", challenge: challenge, origin: origin)
         let data = authData(rpID: rpID, flags: flags, signCount: 0, attested: true)
         // {"fmt": "none", "attStmt": {}, "authData": bytes}
-        let attestation = [0xA3, 0x63] + Array("fmt".utf8) + [0x64] + Array("none".utf8) + [0x67] + Array("attStmt".utf8) + [0xA0]
+        let attestation =
+            [0xA3, 0x63] + Array("fmt".utf8) + [0x64] + Array("none".utf8) + [0x67] + Array("attStmt".utf8) + [0xA0]
             + [0x68] + Array("authData".utf8) + Self.byteStringHead(data.count) + data
         return [
             "id": credentialIDText, "rawId": credentialIDText, "type": "public-key",
@@ -70,7 +73,12 @@ final class SoftAuthenticator: Sendable {
         challenge override: [UInt8]? = nil, userHandle handle: [UInt8]? = nil
     ) throws -> [String: Any] {
         let challenge = try override ?? Self.challenge(options)
-        let count = signCount ?? counter.withLock { $0 += 1; return $0 }
+        let count =
+            signCount
+            ?? counter.withLock {
+                $0 += 1
+                return $0
+            }
         let client = Self.clientData(type: "webauthn.get", challenge: challenge, origin: origin)
         let data = authData(rpID: rpID, flags: flags, signCount: count, attested: false)
         let signature = Array(try key.signature(for: data + Array(SHA256.hash(data: client))).derRepresentation)
@@ -106,6 +114,3 @@ final class SoftAuthenticator: Sendable {
         Array(try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
     }
 }
-
-import Synchronization
-import Testing

@@ -47,37 +47,50 @@ struct MFALockoutTests {
         // Admission
         Transition(name: "fresh: proceed", from: failures(0), event: .admit(after: 0), outcome: .admission(.proceed), to: failures(0)),
         Transition(name: "counted failures alone: proceed", from: failures(4), event: .admit(after: 0), outcome: .admission(.proceed), to: failures(4)),
-        Transition(name: "locked: refused until the lock ends", from: failures(5, locks: 1, lockedUntil: 300), event: .admit(after: 299),
-                   outcome: .admission(.locked(until: now.addingTimeInterval(300))), to: failures(5, locks: 1, lockedUntil: 300)),
-        Transition(name: "lock over at its end: proceed", from: failures(5, locks: 1, lockedUntil: 300), event: .admit(after: 300),
-                   outcome: .admission(.proceed), to: failures(5, locks: 1, lockedUntil: 300)),
-        Transition(name: "stopped: refused, whatever the lock says", from: failures(100, locks: 19, lockedUntil: -1, stopped: -1), event: .admit(after: 86_400 * 30),
-                   outcome: .admission(.stopped), to: failures(100, locks: 19, lockedUntil: -1, stopped: -1)),
+        Transition(
+            name: "locked: refused until the lock ends", from: failures(5, locks: 1, lockedUntil: 300), event: .admit(after: 299),
+            outcome: .admission(.locked(until: now.addingTimeInterval(300))), to: failures(5, locks: 1, lockedUntil: 300)),
+        Transition(
+            name: "lock over at its end: proceed", from: failures(5, locks: 1, lockedUntil: 300), event: .admit(after: 300),
+            outcome: .admission(.proceed), to: failures(5, locks: 1, lockedUntil: 300)),
+        Transition(
+            name: "stopped: refused, whatever the lock says", from: failures(100, locks: 19, lockedUntil: -1, stopped: -1), event: .admit(after: 86_400 * 30),
+            outcome: .admission(.stopped), to: failures(100, locks: 19, lockedUntil: -1, stopped: -1)),
 
         // Failures that count, per method and in all
         Transition(name: "first failure: counted", from: failures(0), event: .fail("totp"), outcome: .failure(.counted), to: failures(1)),
-        Transition(name: "failures of every method count together", from: failures(3, byKind: ["totp": 2, "sms": 1]), event: .fail("backup_code"),
-                   outcome: .failure(.counted), to: failures(4, byKind: ["totp": 2, "sms": 1, "backup_code": 1])),
-        Transition(name: "fifth failure: first lock, 5 minutes", from: failures(4), event: .fail("totp"),
-                   outcome: .failure(.locked(until: now.addingTimeInterval(300), seconds: 300, failures: 5)), to: failures(5, locks: 1, lockedUntil: 300)),
-        Transition(name: "a lock running out resets nothing", from: failures(5, locks: 1, lockedUntil: -1), event: .fail("totp"),
-                   outcome: .failure(.counted), to: failures(6, locks: 1, lockedUntil: -1)),
-        Transition(name: "tenth failure: second lock, twice as long", from: failures(9, locks: 1, lockedUntil: -1), event: .fail("totp"),
-                   outcome: .failure(.locked(until: now.addingTimeInterval(600), seconds: 600, failures: 10)), to: failures(10, locks: 2, lockedUntil: 600)),
-        Transition(name: "ninth lock: 300 s × 2^8", from: failures(44, locks: 8, lockedUntil: -1), event: .fail("totp"),
-                   outcome: .failure(.locked(until: now.addingTimeInterval(76_800), seconds: 76_800, failures: 45)), to: failures(45, locks: 9, lockedUntil: 76_800)),
-        Transition(name: "tenth lock: capped at a day", from: failures(49, locks: 9, lockedUntil: -1), event: .fail("totp"),
-                   outcome: .failure(.locked(until: now.addingTimeInterval(86_400), seconds: 86_400, failures: 50)), to: failures(50, locks: 10, lockedUntil: 86_400)),
-        Transition(name: "95th failure: the nineteenth lock, still a day", from: failures(94, locks: 18, lockedUntil: -1), event: .fail("totp"),
-                   outcome: .failure(.locked(until: now.addingTimeInterval(86_400), seconds: 86_400, failures: 95)), to: failures(95, locks: 19, lockedUntil: 86_400)),
-        Transition(name: "100th failure: stopped instead of locked", from: failures(99, locks: 19, lockedUntil: -1), event: .fail("totp"),
-                   outcome: .failure(.stopped(failures: 100)), to: failures(100, locks: 19, lockedUntil: -1, stopped: 0)),
+        Transition(
+            name: "failures of every method count together", from: failures(3, byKind: ["totp": 2, "sms": 1]), event: .fail("backup_code"),
+            outcome: .failure(.counted), to: failures(4, byKind: ["totp": 2, "sms": 1, "backup_code": 1])),
+        Transition(
+            name: "fifth failure: first lock, 5 minutes", from: failures(4), event: .fail("totp"),
+            outcome: .failure(.locked(until: now.addingTimeInterval(300), seconds: 300, failures: 5)), to: failures(5, locks: 1, lockedUntil: 300)),
+        Transition(
+            name: "a lock running out resets nothing", from: failures(5, locks: 1, lockedUntil: -1), event: .fail("totp"),
+            outcome: .failure(.counted), to: failures(6, locks: 1, lockedUntil: -1)),
+        Transition(
+            name: "tenth failure: second lock, twice as long", from: failures(9, locks: 1, lockedUntil: -1), event: .fail("totp"),
+            outcome: .failure(.locked(until: now.addingTimeInterval(600), seconds: 600, failures: 10)), to: failures(10, locks: 2, lockedUntil: 600)),
+        Transition(
+            name: "ninth lock: 300 s × 2^8", from: failures(44, locks: 8, lockedUntil: -1), event: .fail("totp"),
+            outcome: .failure(.locked(until: now.addingTimeInterval(76_800), seconds: 76_800, failures: 45)), to: failures(45, locks: 9, lockedUntil: 76_800)),
+        Transition(
+            name: "tenth lock: capped at a day", from: failures(49, locks: 9, lockedUntil: -1), event: .fail("totp"),
+            outcome: .failure(.locked(until: now.addingTimeInterval(86_400), seconds: 86_400, failures: 50)), to: failures(50, locks: 10, lockedUntil: 86_400)),
+        Transition(
+            name: "95th failure: the nineteenth lock, still a day", from: failures(94, locks: 18, lockedUntil: -1), event: .fail("totp"),
+            outcome: .failure(.locked(until: now.addingTimeInterval(86_400), seconds: 86_400, failures: 95)), to: failures(95, locks: 19, lockedUntil: 86_400)),
+        Transition(
+            name: "100th failure: stopped instead of locked", from: failures(99, locks: 19, lockedUntil: -1), event: .fail("totp"),
+            outcome: .failure(.stopped(failures: 100)), to: failures(100, locks: 19, lockedUntil: -1, stopped: 0)),
 
         // Failures that should not have been attempted change nothing
-        Transition(name: "failure while locked: ignored", from: failures(5, locks: 1, lockedUntil: 300), event: .fail("totp"),
-                   outcome: .failure(.ignored), to: failures(5, locks: 1, lockedUntil: 300)),
-        Transition(name: "failure while stopped: ignored", from: failures(100, locks: 19, lockedUntil: -1, stopped: -1), event: .fail("totp"),
-                   outcome: .failure(.ignored), to: failures(100, locks: 19, lockedUntil: -1, stopped: -1)),
+        Transition(
+            name: "failure while locked: ignored", from: failures(5, locks: 1, lockedUntil: 300), event: .fail("totp"),
+            outcome: .failure(.ignored), to: failures(5, locks: 1, lockedUntil: 300)),
+        Transition(
+            name: "failure while stopped: ignored", from: failures(100, locks: 19, lockedUntil: -1, stopped: -1), event: .fail("totp"),
+            outcome: .failure(.ignored), to: failures(100, locks: 19, lockedUntil: -1, stopped: -1)),
 
         // Success and reset: a clean slate
         Transition(name: "success clears counts and lock history", from: failures(7, locks: 1, lockedUntil: -1), event: .succeed, outcome: .none, to: failures(0)),
@@ -92,8 +105,12 @@ struct MFALockoutTests {
         switch row.event {
         case .admit(let after): outcome = .admission(lockout.admit(at: Self.now.addingTimeInterval(after)))
         case .fail(let method): outcome = .failure(lockout.failed(method: method, at: Self.now))
-        case .succeed: lockout.succeeded(); outcome = .none
-        case .reset: lockout.reset(); outcome = .none
+        case .succeed:
+            lockout.succeeded()
+            outcome = .none
+        case .reset:
+            lockout.reset()
+            outcome = .none
         }
         #expect(outcome == row.outcome)
         #expect(lockout.failures == row.to)

@@ -109,7 +109,9 @@ struct MFAServiceTests {
         let totp = try TOTP(secret: Base32.decode(enrollment.secret)!)
         await #expect(throws: MFAError.invalidCode) { try await f.service.verify(accountID: f.account, method: .totp, code: totp.code(at: f.now), context: context) }
         // A wrong code does not confirm it; a right one does.
-        await #expect(throws: MFAError.invalidCode) { try await f.service.confirm(accountID: f.account, factorID: enrollment.factorID, code: "000000" == totp.code(at: f.now) ? "111111" : "000000", context: context) }
+        await #expect(throws: MFAError.invalidCode) {
+            try await f.service.confirm(accountID: f.account, factorID: enrollment.factorID, code: "000000" == totp.code(at: f.now) ? "111111" : "000000", context: context)
+        }
         try await f.service.confirm(accountID: f.account, factorID: enrollment.factorID, code: totp.code(at: f.now), context: context)
         #expect(try await f.service.methods(accountID: f.account) == [.totp])
         // An enrolment left unconfirmed expires.

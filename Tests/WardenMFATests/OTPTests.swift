@@ -41,11 +41,12 @@ struct OTPTests {
             for counter in [UInt64(0), 1, 255, 1 << 32, .max] {
                 var message = counter.bigEndian
                 let data = withUnsafeBytes(of: &message) { Data($0) }
-                let mac: [UInt8] = switch algorithm {
-                case .sha1: Array(HMAC<Insecure.SHA1>.authenticationCode(for: data, using: SymmetricKey(data: key)))
-                case .sha256: Array(HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: key)))
-                case .sha512: Array(HMAC<SHA512>.authenticationCode(for: data, using: SymmetricKey(data: key)))
-                }
+                let mac: [UInt8] =
+                    switch algorithm {
+                    case .sha1: Array(HMAC<Insecure.SHA1>.authenticationCode(for: data, using: SymmetricKey(data: key)))
+                    case .sha256: Array(HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: key)))
+                    case .sha512: Array(HMAC<SHA512>.authenticationCode(for: data, using: SymmetricKey(data: key)))
+                    }
                 let offset = Int(mac.last! & 0x0F)
                 let value = (UInt32(mac[offset] & 0x7F) << 24 | UInt32(mac[offset + 1]) << 16 | UInt32(mac[offset + 2]) << 8 | UInt32(mac[offset + 3])) % 100_000_000
                 #expect(hotp.value(counter: counter) == value, "key \(length) counter \(counter)")
@@ -75,8 +76,10 @@ struct OTPTests {
         let totp = try TOTP(secret: Self.seed20)
         let now = Date(timeIntervalSince1970: 1_800_000_015)
         let code = totp.code(at: now)
-        for bad in ["", String(code.dropLast()), code + "0", " " + code, code + " ", code.replacingOccurrences(of: code.prefix(1), with: "a"),
-                    "١٢٣٤٥٦", "-12345", "+12345", "123 456", "000000\u{0}"] where bad != code {
+        for bad in [
+            "", String(code.dropLast()), code + "0", " " + code, code + " ", code.replacingOccurrences(of: code.prefix(1), with: "a"),
+            "١٢٣٤٥٦", "-12345", "+12345", "123 456", "000000\u{0}",
+        ] where bad != code {
             #expect(totp.match(bad, at: now) == nil, "\(bad.debugDescription)")
         }
     }

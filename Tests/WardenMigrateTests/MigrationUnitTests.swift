@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import WardenAudit
 import WardenCore
 import WardenCrypto
-import WardenAudit
 import WardenSQL
 import WardenTestSupport
+
 @testable import WardenMigrate
 
 #if canImport(Glibc)
@@ -104,7 +105,8 @@ struct MigrationUnitTests {
         ]
         let chunk = try backup.writeChunk(columnIndex: 0, index: 0, entries: entries)
         let other = try backup.writeChunk(columnIndex: 1, index: 0, entries: [entries[0]])
-        let manifest = MigrationBackup.Manifest(created: Date(timeIntervalSince1970: 1_700_000_000), columns: [.init(location: "app/t/c", chunks: [chunk]), .init(location: "app/t/d", chunks: [other])], files: [])
+        let manifest = MigrationBackup.Manifest(
+            created: Date(timeIntervalSince1970: 1_700_000_000), columns: [.init(location: "app/t/c", chunks: [chunk]), .init(location: "app/t/d", chunks: [other])], files: [])
         try backup.writeManifest(manifest)
         #expect(try backup.verify(try #require(try backup.readManifest())) == 3)
         #expect(try backup.readChunk(chunk) == entries)

@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+
 @testable import WardenRedis
 
 /// The RESP decoder, fed all at once, one byte at a time and split at every offset, with RESP2 and RESP3

@@ -23,7 +23,10 @@ struct RedisClientTests {
             let client = RedisClient(configuration: try RedisConfiguration(url: server.url))
             #expect(try await client.send("PING").string == "PONG")
             #expect(try await client.send("SET", "k", RedisArgument(bytes: [0, 255, 13, 10])).string == "OK")
-            guard case .bulkString(var value?) = try await client.send("GET", "k") else { Issue.record("not a bulk string"); return }
+            guard case .bulkString(var value?) = try await client.send("GET", "k") else {
+                Issue.record("not a bulk string")
+                return
+            }
             #expect(value.readBytes(length: value.readableBytes) == [0, 255, 13, 10])
             #expect(try await client.send("GET", "missing").isNull)
             let replies = try await client.pipeline((0..<100).map { _ in ["INCR", "counter"] } + [["LPUSH", "counter", "x"]])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WardenRedis
 
 /// Cluster URLs and slots, without a server (RedisClusterTests runs a real cluster).

@@ -1,12 +1,12 @@
 import Foundation
 import SQLKit
 import Testing
-import WardenTestSupport
 import WardenAccess
 import WardenAudit
 import WardenCore
 import WardenCrypto
 import WardenSQL
+import WardenTestSupport
 
 /// Accounts, roles and the audit log through the SQL store, on both databases.
 struct AccountStoreSQLTests {

@@ -2,18 +2,19 @@ import Crypto
 import Foundation
 import SQLKit
 import Testing
-import WardenTestSupport
 import WardenAccess
 import WardenAudit
 import WardenCore
 import WardenCrypto
 import WardenSQL
+import WardenTestSupport
 
 /// The audit log in SQL: one chain across nodes, fail-closed writes, and tampering detected.
 struct AuditSQLTests {
     static func event(_ n: Int, actor: String = "test") -> AuditEvent {
-        AuditEvent(time: Date(timeIntervalSince1970: 1_800_000_000 + Double(n)), action: "test.event", outcome: .success, actor: actor,
-                   subject: "thing:\(n)", sourceAddress: "198.51.100.\(n % 250)", requestID: "r\(n)", details: ["n": String(n)])
+        AuditEvent(
+            time: Date(timeIntervalSince1970: 1_800_000_000 + Double(n)), action: "test.event", outcome: .success, actor: actor,
+            subject: "thing:\(n)", sourceAddress: "198.51.100.\(n % 250)", requestID: "r\(n)", details: ["n": String(n)])
     }
 
     func filled(_ database: TestDatabase, count: Int = 10) async throws -> StoreFixture {
@@ -80,11 +81,12 @@ struct AuditSQLTests {
             case .deleteMiddle: ["DELETE FROM warden_audit WHERE seq = 5"]
             case .deleteFirst: ["DELETE FROM warden_audit WHERE seq = 1"]
             case .deleteLast: ["DELETE FROM warden_audit WHERE seq = 10"]
-            case .swapRows: [
-                "UPDATE warden_audit SET seq = -3 WHERE seq = 3",
-                "UPDATE warden_audit SET seq = 3 WHERE seq = 7",
-                "UPDATE warden_audit SET seq = 7 WHERE seq = -3",
-            ]
+            case .swapRows:
+                [
+                    "UPDATE warden_audit SET seq = -3 WHERE seq = 3",
+                    "UPDATE warden_audit SET seq = 3 WHERE seq = 7",
+                    "UPDATE warden_audit SET seq = 7 WHERE seq = -3",
+                ]
             case .renumber: ["UPDATE warden_audit SET seq = seq + 100 WHERE seq >= 8"]
             case .forgeHash: ["UPDATE warden_audit SET hash = previous_hash WHERE seq = 3"]
             case .editHead: ["UPDATE warden_audit_head SET seq = 9"]

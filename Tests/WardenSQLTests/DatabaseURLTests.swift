@@ -73,23 +73,31 @@ struct DatabaseURLTests {
 
     static let cases: [Case] = [
         Case(testDescription: "unknown sslmode", query: { _ in "sslmode=sometimes" }, says: { _ in ["sslmode", "verify-full"] }),
-        Case(testDescription: "sslrootcert that does not exist", query: { "sslmode=verify-full&sslrootcert=\($0.directory)/missing.pem" },
-             says: { ["sslrootcert", "\($0.directory)/missing.pem", "does not exist"] }),
-        Case(testDescription: "sslrootcert that is a directory", query: { "sslmode=verify-full&sslrootcert=\($0.directory)" },
-             says: { ["sslrootcert", $0.directory, "directory"] }),
-        Case(testDescription: "sslrootcert that is not PEM", query: { "sslmode=verify-full&sslrootcert=\($0.notPEM)" },
-             says: { ["sslrootcert", $0.notPEM] }),
+        Case(
+            testDescription: "sslrootcert that does not exist", query: { "sslmode=verify-full&sslrootcert=\($0.directory)/missing.pem" },
+            says: { ["sslrootcert", "\($0.directory)/missing.pem", "does not exist"] }),
+        Case(
+            testDescription: "sslrootcert that is a directory", query: { "sslmode=verify-full&sslrootcert=\($0.directory)" },
+            says: { ["sslrootcert", $0.directory, "directory"] }),
+        Case(
+            testDescription: "sslrootcert that is not PEM", query: { "sslmode=verify-full&sslrootcert=\($0.notPEM)" },
+            says: { ["sslrootcert", $0.notPEM] }),
         Case(testDescription: "empty sslrootcert", query: { _ in "sslmode=verify-full&sslrootcert=" }, says: { _ in ["sslrootcert"] }),
-        Case(testDescription: "sslcert without sslkey", query: { "sslmode=verify-full&sslcert=\($0.certificate)" },
-             says: { _ in ["sslcert", "sslkey"] }),
-        Case(testDescription: "sslkey that others may read", query: { "sslmode=verify-full&sslcert=\($0.certificate)&sslkey=\($0.openKey)" },
-             says: { ["sslkey", $0.openKey, "0600"] }),
-        Case(testDescription: "sslkey that does not exist", query: { "sslmode=verify-full&sslcert=\($0.certificate)&sslkey=\($0.directory)/nokey" },
-             says: { _ in ["sslkey", "does not exist"] }),
-        Case(testDescription: "sslcert that is not PEM", query: { "sslmode=verify-full&sslcert=\($0.notPEM)&sslkey=\($0.key)" },
-             says: { ["sslcert", $0.notPEM] }),
-        Case(testDescription: "certificates with sslmode=disable", query: { "sslmode=disable&sslrootcert=\($0.certificate)" },
-             says: { _ in ["sslrootcert", "sslmode=disable"] }),
+        Case(
+            testDescription: "sslcert without sslkey", query: { "sslmode=verify-full&sslcert=\($0.certificate)" },
+            says: { _ in ["sslcert", "sslkey"] }),
+        Case(
+            testDescription: "sslkey that others may read", query: { "sslmode=verify-full&sslcert=\($0.certificate)&sslkey=\($0.openKey)" },
+            says: { ["sslkey", $0.openKey, "0600"] }),
+        Case(
+            testDescription: "sslkey that does not exist", query: { "sslmode=verify-full&sslcert=\($0.certificate)&sslkey=\($0.directory)/nokey" },
+            says: { _ in ["sslkey", "does not exist"] }),
+        Case(
+            testDescription: "sslcert that is not PEM", query: { "sslmode=verify-full&sslcert=\($0.notPEM)&sslkey=\($0.key)" },
+            says: { ["sslcert", $0.notPEM] }),
+        Case(
+            testDescription: "certificates with sslmode=disable", query: { "sslmode=disable&sslrootcert=\($0.certificate)" },
+            says: { _ in ["sslrootcert", "sslmode=disable"] }),
     ]
 
     @Test(arguments: cases)

@@ -1,10 +1,10 @@
 import Foundation
 import Testing
-import WardenTestSupport
 import WardenAudit
 import WardenCore
 import WardenCrypto
 import WardenSQL
+import WardenTestSupport
 
 /// The keyring in SQL: persistence, nodes noticing each other's changes, and keyring events audited.
 struct KeyringStoreSQLTests {

@@ -1,8 +1,8 @@
 import Foundation
 import SQLKit
 import Testing
-import WardenTestSupport
 import WardenSQL
+import WardenTestSupport
 
 /// Schema migrations on both databases: fresh, re-run, concurrent, and too new.
 struct MigrationTests {

@@ -21,10 +21,10 @@ struct TLSServer: Sendable {
     static let current: TLSServer? = {
         let environment = ProcessInfo.processInfo.environment
         guard let url = environment["WARDEN_TEST_POSTGRES_TLS_URL"].flatMap(URLComponents.init(string:)),
-              let ca = environment["WARDEN_TEST_POSTGRES_TLS_CA"],
-              let otherCA = environment["WARDEN_TEST_POSTGRES_TLS_OTHER_CA"],
-              let certificate = environment["WARDEN_TEST_POSTGRES_TLS_CLIENT_CERT"],
-              let key = environment["WARDEN_TEST_POSTGRES_TLS_CLIENT_KEY"]
+            let ca = environment["WARDEN_TEST_POSTGRES_TLS_CA"],
+            let otherCA = environment["WARDEN_TEST_POSTGRES_TLS_OTHER_CA"],
+            let certificate = environment["WARDEN_TEST_POSTGRES_TLS_CLIENT_CERT"],
+            let key = environment["WARDEN_TEST_POSTGRES_TLS_CLIENT_KEY"]
         else { return nil }
         return TLSServer(url: url, caPath: ca, otherCAPath: otherCA, clientCertificatePath: certificate, clientKeyPath: key)
     }()
@@ -35,8 +35,10 @@ struct TLSServer: Sendable {
     var password: String { url.password ?? "" }
 
     /// The server's URL with `host`, `user`, `database` and query items replaced (nil removes an item).
-    func url(host: String? = nil, user: String? = nil, password: String?? = nil, database: String? = nil,
-             _ query: [String: String?] = [:]) -> String {
+    func url(
+        host: String? = nil, user: String? = nil, password: String?? = nil, database: String? = nil,
+        _ query: [String: String?] = [:]
+    ) -> String {
         var url = url
         if let host { url.host = host }
         if let user { url.user = user }
@@ -105,9 +107,11 @@ struct PostgresTLSTests {
     }
 
     @Test func aClientCertificateLogsIn() async throws {
-        let url = server.url(user: "warden_cert", password: .some(nil), [
-            "sslcert": server.clientCertificatePath, "sslkey": server.clientKeyPath,
-        ])
+        let url = server.url(
+            user: "warden_cert", password: .some(nil),
+            [
+                "sslcert": server.clientCertificatePath, "sslkey": server.clientKeyPath,
+            ])
         let backend = try await PostgresBackend.open(url: url, maxConnections: 1)
         let user = try await backend.withConnection {
             try await $0.raw("SELECT current_user AS name").first(decodingColumn: "name", as: String.self)
@@ -124,20 +128,27 @@ struct PostgresTLSTests {
     }
 
     static let refusals: [Refusal] = [
-        Refusal(testDescription: "verify-full with a CA that did not sign the server's certificate",
-                url: { $0.url(["sslrootcert": $0.otherCAPath]) }, reason: "CERTIFICATE_VERIFY_FAILED"),
-        Refusal(testDescription: "verify-full with the system store (the throwaway CA is not in it)",
-                url: { $0.url(["sslrootcert": nil]) }, reason: "CERTIFICATE_VERIFY_FAILED"),
-        Refusal(testDescription: "verify-full to 127.0.0.1, an address the certificate does not name",
-                url: { $0.url(host: "127.0.0.1") }, reason: "failedToValidateHostname"),
-        Refusal(testDescription: "require verifies as verify-full does (a wrong CA)",
-                url: { $0.url(["sslmode": "require", "sslrootcert": $0.otherCAPath]) }, reason: "CERTIFICATE_VERIFY_FAILED"),
-        Refusal(testDescription: "require verifies the host name too",
-                url: { $0.url(host: "127.0.0.1", ["sslmode": "require"]) }, reason: "failedToValidateHostname"),
-        Refusal(testDescription: "sslmode=disable, refused by the server's pg_hba.conf",
-                url: { $0.url(["sslmode": "disable", "sslrootcert": nil]) }, reason: "no encryption"),
-        Refusal(testDescription: "the client-certificate role without its certificate",
-                url: { $0.url(user: "warden_cert") }, reason: "the server refused"),
+        Refusal(
+            testDescription: "verify-full with a CA that did not sign the server's certificate",
+            url: { $0.url(["sslrootcert": $0.otherCAPath]) }, reason: "CERTIFICATE_VERIFY_FAILED"),
+        Refusal(
+            testDescription: "verify-full with the system store (the throwaway CA is not in it)",
+            url: { $0.url(["sslrootcert": nil]) }, reason: "CERTIFICATE_VERIFY_FAILED"),
+        Refusal(
+            testDescription: "verify-full to 127.0.0.1, an address the certificate does not name",
+            url: { $0.url(host: "127.0.0.1") }, reason: "failedToValidateHostname"),
+        Refusal(
+            testDescription: "require verifies as verify-full does (a wrong CA)",
+            url: { $0.url(["sslmode": "require", "sslrootcert": $0.otherCAPath]) }, reason: "CERTIFICATE_VERIFY_FAILED"),
+        Refusal(
+            testDescription: "require verifies the host name too",
+            url: { $0.url(host: "127.0.0.1", ["sslmode": "require"]) }, reason: "failedToValidateHostname"),
+        Refusal(
+            testDescription: "sslmode=disable, refused by the server's pg_hba.conf",
+            url: { $0.url(["sslmode": "disable", "sslrootcert": nil]) }, reason: "no encryption"),
+        Refusal(
+            testDescription: "the client-certificate role without its certificate",
+            url: { $0.url(user: "warden_cert") }, reason: "the server refused"),
     ]
 
     @Test(arguments: refusals)

@@ -1,4 +1,3 @@
-import WardenTestSupport
 import Foundation
 import SQLKit
 import Testing
@@ -6,6 +5,7 @@ import WardenAudit
 import WardenCore
 import WardenCrypto
 import WardenSQL
+import WardenTestSupport
 
 let testMasterKey = try! MasterKey(bytes: [UInt8](repeating: 0x42, count: 32))
 let testChain = AuditChain(key: testMasterKey.auditKey)

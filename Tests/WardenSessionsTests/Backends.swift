@@ -4,8 +4,8 @@ import WardenAudit
 import WardenCore
 import WardenCrypto
 import WardenRedis
-import WardenSessions
 import WardenSQL
+import WardenSessions
 import WardenTestSupport
 
 /// The session store backends the shared suite runs against.
@@ -95,9 +95,12 @@ func makeSession(
     device: Device = Device(userAgent: "Mozilla/5.0 (Test)", address: "192.0.2.1"), refresh: String = SessionID.make()
 ) -> (id: String, record: SessionRecord) {
     let id = SessionID.make()
-    return (id, SessionRecord(
-        idHash: SessionID.hash(id), accountID: account, device: device, created: created, lastActivity: created,
-        idleTimeout: idle, absoluteExpiry: created.addingTimeInterval(lifetime), level: .password, refreshTokenID: refresh))
+    return (
+        id,
+        SessionRecord(
+            idHash: SessionID.hash(id), accountID: account, device: device, created: created, lastActivity: created,
+            idleTimeout: idle, absoluteExpiry: created.addingTimeInterval(lifetime), level: .password, refreshTokenID: refresh)
+    )
 }
 
 /// Whole-millisecond "now", as the stores keep it.

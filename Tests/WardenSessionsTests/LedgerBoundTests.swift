@@ -15,7 +15,8 @@ struct LedgerBoundTests {
         policy.maximumRevokedSessions = 3
         let fixture = try await Fixture.make(kind, policy: policy, durableLedger: true)
         let alice = UUID()
-        var backups: [SessionRecord] = [], revoked: [String] = []
+        var backups: [SessionRecord] = []
+        var revoked: [String] = []
         for _ in 0..<6 {
             let issued = try await fixture.service.start(accountID: alice, device: SessionServiceTests.device, level: .password, context: SessionServiceTests.context)
             let hash = SessionID.hash(issued.sessionID)

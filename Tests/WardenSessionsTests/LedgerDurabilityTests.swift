@@ -4,8 +4,8 @@ import Testing
 import WardenAudit
 import WardenCore
 import WardenRedis
-import WardenSessions
 import WardenSQL
+import WardenSessions
 
 /// The durable ledger against the fast store losing or rolling back data: who may write it, what a replay
 /// may end, and refresh rotations surviving a Redis snapshot restore.
@@ -31,10 +31,12 @@ struct LedgerDurabilityTests {
     @Test(arguments: SessionBackend.allCases)
     func anotherAccountsRevokeNeitherRewritesTheLedgerNorRevivesASession(_ kind: SessionBackend) async throws {
         let fixture = try await Fixture.make(kind, durableLedger: true)
-        let alice = UUID(), mallory = UUID()
+        let alice = UUID()
+        let mallory = UUID()
         let revoked = try await fixture.service.start(accountID: alice, device: Self.device, level: .password, context: Self.context)
         let live = try await fixture.service.start(accountID: alice, device: Self.device, level: .password, context: Self.context)
-        let revokedHash = SessionID.hash(revoked.sessionID), liveHash = SessionID.hash(live.sessionID)
+        let revokedHash = SessionID.hash(revoked.sessionID)
+        let liveHash = SessionID.hash(live.sessionID)
         let backup = try #require(try await fixture.backend.store.session(hash: revokedHash, accountID: alice))
         try await fixture.service.revoke(sessionHash: revokedHash, accountID: alice, context: Self.context)
 
@@ -91,7 +93,10 @@ struct LedgerDurabilityTests {
         let first = try await fixture.service.start(accountID: alice, device: Self.device, level: .password, context: Self.context)
         let key = RedisArgument("t:{\(alice.lowercasedText)}:s:" + SessionID.hash(first.sessionID))
         // The backup holds the session as it was at login: the first refresh token is the current one.
-        guard case .bulkString(let dumped?) = try await redis.client.send("DUMP", key) else { Issue.record("no dump"); return }
+        guard case .bulkString(let dumped?) = try await redis.client.send("DUMP", key) else {
+            Issue.record("no dump")
+            return
+        }
         let snapshot = Array(buffer: dumped)
         let second = try await fixture.service.refresh(refreshToken: first.refreshToken, context: Self.context)
         let third = try await fixture.service.refresh(refreshToken: second.refreshToken, context: Self.context)

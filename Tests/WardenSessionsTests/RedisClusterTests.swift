@@ -61,7 +61,8 @@ struct RedisClusterTests {
         defer { Task { await client.close() } }
         let (service, _) = try await Self.service(client)
         // 24 accounts, each with a live and a revoked session.
-        var liveTokens: [String] = [], revokedTokens: [String] = []
+        var liveTokens: [String] = []
+        var revokedTokens: [String] = []
         for _ in 0..<24 {
             let account = UUID()
             let kept = try await service.start(accountID: account, device: SessionServiceTests.device, level: .password, context: SessionServiceTests.context)
@@ -84,10 +85,16 @@ struct RedisClusterTests {
                         index += 8
                         do {
                             _ = try await service.authenticate(accessToken: token)
-                            tally.withLock { valid ? ($0.ok += 1) : ($0.wrong += 1) }
+                            tally.withLock { counts in
+                                if valid { counts.ok += 1 } else { counts.wrong += 1 }
+                            }
                         } catch let error as SessionError {
                             switch error.code {
-                            case .unavailable: tally.withLock { $0.unavailable += 1; $0.lastUnavailable = .now }
+                            case .unavailable:
+                                tally.withLock {
+                                    $0.unavailable += 1
+                                    $0.lastUnavailable = .now
+                                }
                             case .invalidToken where !valid: tally.withLock { $0.ok += 1 }
                             default: tally.withLock { $0.wrong += 1 }
                             }

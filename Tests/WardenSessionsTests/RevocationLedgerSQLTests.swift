@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import WardenAudit
 import WardenCrypto
-import WardenSessions
 import WardenSQL
+import WardenSessions
 import WardenTestSupport
 
 /// The SQL revocation ledger on both databases: owners, the per-account bound, durable refresh rotations.
@@ -21,7 +21,9 @@ struct RevocationLedgerSQLTests {
     @Test(arguments: TestDatabase.allCases)
     func aRowNeverChangesOwner(_ database: TestDatabase) async throws {
         let (store, cleanup) = try await Self.store(database)
-        let alice = UUID(), mallory = UUID(), now = Self.now()
+        let alice = UUID()
+        let mallory = UUID()
+        let now = Self.now()
         try await store.recordRevokedSessions(["h1"], accountID: alice, at: now, until: now.addingTimeInterval(60), limit: 10)
         try await store.recordRevokedSessions(["h1"], accountID: mallory, at: now, until: now.addingTimeInterval(120), limit: 10)
         let rows = try await store.activeRevocations(now: now).sessions
@@ -35,7 +37,9 @@ struct RevocationLedgerSQLTests {
     @Test(arguments: TestDatabase.allCases)
     func pastTheLimitTheOldestRowsFoldIntoTheWatermark(_ database: TestDatabase) async throws {
         let (store, cleanup) = try await Self.store(database)
-        let alice = UUID(), bob = UUID(), now = Self.now()
+        let alice = UUID()
+        let bob = UUID()
+        let now = Self.now()
         for index in 0..<5 {
             try await store.recordRevokedSessions(
                 ["a\(index)"], accountID: alice, at: now.addingTimeInterval(Double(index)), until: now.addingTimeInterval(3600), limit: 3)
@@ -53,7 +57,8 @@ struct RevocationLedgerSQLTests {
     @Test(arguments: TestDatabase.allCases)
     func twentyConcurrentRotationsOfOneTokenAreRecordedOnce(_ database: TestDatabase) async throws {
         let (store, cleanup) = try await Self.store(database)
-        let alice = UUID(), until = Self.now().addingTimeInterval(3600)
+        let alice = UUID()
+        let until = Self.now().addingTimeInterval(3600)
         var presented = "r0"
         for round in 0..<2 {
             // Round 0 creates the session's row, round 1 moves it.
@@ -62,8 +67,10 @@ struct RevocationLedgerSQLTests {
                 for index in 0..<20 {
                     group.addTask {
                         let next = "r\(round + 1)-\(index)"
-                        return (try await store.recordRefreshRotation(
-                            sessionHash: "s", accountID: alice, presented: from, next: next, generation: Int64(round + 1), until: until), next)
+                        return (
+                            try await store.recordRefreshRotation(
+                                sessionHash: "s", accountID: alice, presented: from, next: next, generation: Int64(round + 1), until: until), next
+                        )
                     }
                 }
                 return try await group.reduce(into: [(Bool, String)]()) { $0.append($1) }
@@ -78,7 +85,8 @@ struct RevocationLedgerSQLTests {
     @Test(arguments: TestDatabase.allCases)
     func aStoreBehindTheLedgerIsBroughtForwardOnlyByTheNewestToken(_ database: TestDatabase) async throws {
         let (store, cleanup) = try await Self.store(database)
-        let alice = UUID(), until = Self.now().addingTimeInterval(3600)
+        let alice = UUID()
+        let until = Self.now().addingTimeInterval(3600)
         #expect(try await store.recordRefreshRotation(sessionHash: "s", accountID: alice, presented: "r0", next: "r1", generation: 1, until: until))
         #expect(try await store.recordRefreshRotation(sessionHash: "s", accountID: alice, presented: "r1", next: "r2", generation: 2, until: until))
         // A store restored to generation 0 reports r2 as stale: the ledger knows it as the newest.

@@ -37,7 +37,8 @@ struct RevokeOthersLedgerTests {
         let alice = UUID()
         let kept = try await service.start(accountID: alice, device: SessionServiceTests.device, level: .password, context: SessionServiceTests.context)
         let other = try await service.start(accountID: alice, device: SessionServiceTests.device, level: .password, context: SessionServiceTests.context)
-        let keptHash = SessionID.hash(kept.sessionID), otherHash = SessionID.hash(other.sessionID)
+        let keptHash = SessionID.hash(kept.sessionID)
+        let otherHash = SessionID.hash(other.sessionID)
 
         let error = try await #require(throws: SessionError.self) {
             try await service.revokeOthers(accountID: alice, keeping: keptHash, reason: "password_changed", context: SessionServiceTests.context)

@@ -13,7 +13,8 @@ struct SessionCheckTests {
     func theCheckListsWhatTheListingWould(_ backend: SessionBackend) async throws {
         let fixture = try await backend.make()
         let now = wholeMilliseconds()
-        let account = UUID(), other = UUID()
+        let account = UUID()
+        let other = UUID()
         var hashes: [String] = []
         for offset in 0..<3 {
             let (_, session) = makeSession(account: account, created: now.addingTimeInterval(Double(offset)))

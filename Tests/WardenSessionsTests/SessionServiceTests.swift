@@ -5,8 +5,8 @@ import WardenAudit
 import WardenCore
 import WardenCrypto
 import WardenRedis
-import WardenSessions
 import WardenSQL
+import WardenSessions
 import WardenTestSupport
 
 /// Sessions end to end: logins, tokens, refresh rotation, revocation, rules, outages — on every backend.
@@ -235,7 +235,8 @@ struct SessionServiceTests {
     @Test func aFlushedOrRolledBackRedisNeverRevivesARevokedToken() async throws {
         let fixture = try await Fixture.make(.redis)
         let redis = try #require(fixture.backend.redis)
-        let alice = UUID(), bob = UUID()
+        let alice = UUID()
+        let bob = UUID()
         let aliceTokens = try await fixture.service.start(accountID: alice, device: Self.device, level: .password, context: Self.context)
         let bobTokens = try await fixture.service.start(accountID: bob, device: Self.device, level: .password, context: Self.context)
         let aliceKey = "t:{\(alice.lowercasedText)}:s:" + SessionID.hash(aliceTokens.sessionID)
@@ -253,7 +254,10 @@ struct SessionServiceTests {
         }
         // Rolled back to the backup: the revoked sessions reappear in Redis ...
         for (key, dump) in [(aliceKey, aliceDump), (bobKey, bobDump)] {
-            guard case .bulkString(let bytes?) = dump else { Issue.record("no dump"); continue }
+            guard case .bulkString(let bytes?) = dump else {
+                Issue.record("no dump")
+                continue
+            }
             try await redis.client.send(["RESTORE", RedisArgument(key), "0", RedisArgument(bytes: Array(buffer: bytes))])
         }
         // ... and the durable ledger, replayed as every node does at start, revokes them again.
@@ -304,7 +308,10 @@ struct SessionServiceTests {
         try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<24 {
                 group.addTask {
-                    do { _ = try await service.authenticate(accessToken: issued.accessToken); return true } catch let error as SessionError {
+                    do {
+                        _ = try await service.authenticate(accessToken: issued.accessToken)
+                        return true
+                    } catch let error as SessionError {
                         #expect(error == .invalidToken)
                         return false
                     }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WardenCore
 import WardenCrypto
+
 @testable import WardenSessions
 
 /// Re-reading the signing keys: one store read for a burst of callers, and never an older key set

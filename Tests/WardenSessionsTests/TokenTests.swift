@@ -68,7 +68,8 @@ struct TokenTests {
         attacks["unknown kid"] = signed(["alg": "EdDSA", "kid": "not-a-warden-key"], payload)
         attacks["no kid"] = signed(["alg": "EdDSA"], payload)
         attacks["attacker key under our kid"] = signed(["alg": "EdDSA", "kid": kid], payload)
-        attacks["embedded jwk"] = signed(["alg": "EdDSA", "kid": kid, "jwk": ["kty": "OKP", "crv": "Ed25519", "x": Base64.encode(Array(attacker.publicKey.rawRepresentation), alphabet: .url, padded: false)]], payload)
+        attacks["embedded jwk"] = signed(
+            ["alg": "EdDSA", "kid": kid, "jwk": ["kty": "OKP", "crv": "Ed25519", "x": Base64.encode(Array(attacker.publicKey.rawRepresentation), alphabet: .url, padded: false)]], payload)
         attacks["jku"] = signed(["alg": "EdDSA", "kid": kid, "jku": "https://attacker.example/jwks.json"], payload)
         attacks["crit"] = signed(["alg": "EdDSA", "kid": kid, "crit": ["exp"]], payload)
         // Edited claims under the original signature.
@@ -83,7 +84,9 @@ struct TokenTests {
         // Encoding games.
         let pieces = token.split(separator: ".").map(String.init)
         attacks["padded segment"] = pieces[0] + "=." + pieces[1] + "." + pieces[2]
-        attacks["standard base64 signature"] = pieces[0] + "." + pieces[1] + "." + pieces[2].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + (pieces[2].contains("-") || pieces[2].contains("_") ? "" : "+")
+        attacks["standard base64 signature"] =
+            pieces[0] + "." + pieces[1] + "." + pieces[2].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            + (pieces[2].contains("-") || pieces[2].contains("_") ? "" : "+")
         attacks["extra segment"] = token + ".e30"
         attacks["two segments"] = pieces[0] + "." + pieces[1]
         attacks["whitespace"] = " " + token

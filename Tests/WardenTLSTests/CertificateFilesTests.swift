@@ -1,7 +1,7 @@
 import Foundation
+import SwiftASN1
 import Testing
 import WardenTLS
-import SwiftASN1
 import X509
 
 @Suite("Writing certificate files and the embedded default")
@@ -169,9 +169,10 @@ struct CertificateFilesTests {
             #expect(try Fixture.mode(first.keyPath) == 0o600)
             #expect(try Fixture.mode(first.certificatePath) == 0o644)
             let certificate = try Certificate(pemEncoded: String(contentsOfFile: first.certificatePath, encoding: .utf8))
-            #expect(try certificate.extensions.subjectAlternativeNames.map(Array.init) == [
-                .dnsName("warden.local"), .ipAddress(.init(contentBytes: [10, 1, 2, 3])),
-            ])
+            #expect(
+                try certificate.extensions.subjectAlternativeNames.map(Array.init) == [
+                    .dnsName("warden.local"), .ipAddress(.init(contentBytes: [10, 1, 2, 3])),
+                ])
             _ = try TLSSettings(certificatePath: first.certificatePath, keyPath: first.keyPath).makeServerContext()
 
             let second = try CertificateGenerator.ensure(directory: data, dnsNames: ["warden.local"], ipAddresses: [])

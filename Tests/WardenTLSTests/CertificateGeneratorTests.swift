@@ -37,12 +37,13 @@ struct CertificateGeneratorTests {
     func subjectAlternativeNames() throws {
         let names = try #require(try parsed().extensions.subjectAlternativeNames)
         let loopback6: [UInt8] = Array(repeating: 0, count: 15) + [1]
-        #expect(Array(names) == [
-            .dnsName("localhost"),
-            .dnsName("warden.example"),
-            .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
-            .ipAddress(ASN1OctetString(contentBytes: loopback6[...])),
-        ])
+        #expect(
+            Array(names) == [
+                .dnsName("localhost"),
+                .dnsName("warden.example"),
+                .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
+                .ipAddress(ASN1OctetString(contentBytes: loopback6[...])),
+            ])
     }
 
     @Test("Extensions: not a CA, digitalSignature and keyEncipherment, serverAuth, subject key identifier")
@@ -127,8 +128,10 @@ struct CertificateGeneratorTests {
             #expect(report.serial_positive && report.serial_bytes <= 20)
             #expect(report.subject == "CN=warden" && report.issuer == "CN=warden")
             #expect(report.basic_constraints == .init(ca: false, critical: true))
-            #expect(report.key_usage == .init(
-                digital_signature: true, key_encipherment: keyType == .rsa4096, key_cert_sign: false, critical: true))
+            #expect(
+                report.key_usage
+                    == .init(
+                        digital_signature: true, key_encipherment: keyType == .rsa4096, key_cert_sign: false, critical: true))
             #expect(report.extended_key_usage == ["serverAuth"])
             #expect(report.subject_key_identifier_bytes == 20)
             #expect(report.not_before == Int(Fixture.now.timeIntervalSince1970) - 300)
@@ -200,7 +203,8 @@ struct CertificateGeneratorTests {
         try await Fixture.withFiles(keyType) { files in
             for check in [["-verify_hostname", "localhost"], ["-verify_ip", "::1"]] {
                 let result = try await ExternalProcess.runOnPath(
-                    "openssl", ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", files.certificatePath]
+                    "openssl",
+                    ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", files.certificatePath]
                         + check + [files.certificatePath])
                 #expect(result.status == 0, "\(result.combined)")
                 #expect(result.stdout == "\(files.certificatePath): OK\n", "\(result.combined)")

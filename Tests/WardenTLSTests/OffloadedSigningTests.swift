@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import WardenTLS
 
 /// Handshake signatures made off the event loop (`OffloadedSigningKey`): every signature scheme the key

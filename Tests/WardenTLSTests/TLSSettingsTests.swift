@@ -106,9 +106,10 @@ struct TLSSettingsTests {
             // A 2048-bit key is enough to be wrong, and much quicker to generate than another 4096-bit one.
             let otherKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
             let otherKeyPath = files.directory + "/other.key"
-            #expect(FileManager.default.createFile(
-                atPath: otherKeyPath, contents: Data(otherKey.pkcs8PEMRepresentation.utf8),
-                attributes: [.posixPermissions: 0o600]))
+            #expect(
+                FileManager.default.createFile(
+                    atPath: otherKeyPath, contents: Data(otherKey.pkcs8PEMRepresentation.utf8),
+                    attributes: [.posixPermissions: 0o600]))
             let error = #expect(throws: TLSSetupError.self) {
                 try TLSSettings(certificatePath: files.certificatePath, keyPath: otherKeyPath).makeServerContext()
             }

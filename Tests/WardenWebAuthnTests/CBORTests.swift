@@ -73,17 +73,21 @@ let rfc8949AppendixA: [CBORVector] = [
     CBORVector(name: "\"\\ud800\\udd51\"", hex: "64f0908591", value: text("\u{10151}")),
     CBORVector(name: "[]", hex: "80", value: .array([])),
     CBORVector(name: "[1, 2, 3]", hex: "83010203", value: .array([.unsigned(1), .unsigned(2), .unsigned(3)])),
-    CBORVector(name: "[1, [2, 3], [4, 5]]", hex: "8301820203820405",
-               value: .array([.unsigned(1), .array([.unsigned(2), .unsigned(3)]), .array([.unsigned(4), .unsigned(5)])])),
-    CBORVector(name: "[1, 2, ..., 25]", hex: "98190102030405060708090a0b0c0d0e0f101112131415161718181819",
-               value: .array((1...25).map { .unsigned(UInt64($0)) })),
+    CBORVector(
+        name: "[1, [2, 3], [4, 5]]", hex: "8301820203820405",
+        value: .array([.unsigned(1), .array([.unsigned(2), .unsigned(3)]), .array([.unsigned(4), .unsigned(5)])])),
+    CBORVector(
+        name: "[1, 2, ..., 25]", hex: "98190102030405060708090a0b0c0d0e0f101112131415161718181819",
+        value: .array((1...25).map { .unsigned(UInt64($0)) })),
     CBORVector(name: "{}", hex: "a0", value: .map([])),
     CBORVector(name: "{1: 2, 3: 4}", hex: "a201020304", value: map([(.unsigned(1), .unsigned(2)), (.unsigned(3), .unsigned(4))])),
-    CBORVector(name: "{\"a\": 1, \"b\": [2, 3]}", hex: "a26161016162820203",
-               value: map([(text("a"), .unsigned(1)), (text("b"), .array([.unsigned(2), .unsigned(3)]))])),
+    CBORVector(
+        name: "{\"a\": 1, \"b\": [2, 3]}", hex: "a26161016162820203",
+        value: map([(text("a"), .unsigned(1)), (text("b"), .array([.unsigned(2), .unsigned(3)]))])),
     CBORVector(name: "[\"a\", {\"b\": \"c\"}]", hex: "826161a161626163", value: .array([text("a"), map([(text("b"), text("c"))])])),
-    CBORVector(name: "{\"a\": \"A\", ..., \"e\": \"E\"}", hex: "a56161614161626142616361436164614461656145",
-               value: map(["a", "b", "c", "d", "e"].map { (text($0), text($0.uppercased())) })),
+    CBORVector(
+        name: "{\"a\": \"A\", ..., \"e\": \"E\"}", hex: "a56161614161626142616361436164614461656145",
+        value: map(["a", "b", "c", "d", "e"].map { (text($0), text($0.uppercased())) })),
 ]
 
 struct CBORTests {
@@ -112,36 +116,37 @@ struct CBORTests {
     }
 
     /// Each refusal: a name, the input, the error code.
-    @Test(arguments: [
-        ("indefinite-length byte string", "5f42010243030405ff", WebAuthnError.Code.malformed),
-        ("indefinite-length array", "9f018202039f0405ffff", .malformed),
-        ("indefinite-length map", "bf61610161629f0203ffff", .malformed),
-        ("indefinite-length text", "7f657374726561646d696e67ff", .malformed),
-        ("a lone break", "ff", .malformed),
-        ("reserved additional information 28", "1c", .malformed),
-        ("reserved additional information 29", "3d", .malformed),
-        ("reserved additional information 30", "5e", .malformed),
-        ("simple value 16", "f0", .malformed),
-        ("simple value 255", "f8ff", .malformed),
-        ("truncated head", "19", .malformed),
-        ("truncated integer", "1a0001", .malformed),
-        ("truncated byte string", "44010203", .malformed),
-        ("truncated array", "830102", .malformed),
-        ("truncated map", "a2010203", .malformed),
-        ("trailing bytes", "0000", .malformed),
-        ("empty input", "", .malformed),
-        ("byte string of length 2^63", "5b8000000000000000", .tooLarge),
-        ("text of length 2^64-1", "7bffffffffffffffff", .tooLarge),
-        ("array of 2^63 items", "9b8000000000000000", .tooLarge),
-        ("map of 2^32-1 entries", "baffffffff", .tooLarge),
-        ("byte string longer than the input", "59ffff00", .malformed),
-        ("array longer than the input", "99010000", .malformed),
-        ("duplicate map key", "a201020103", .malformed),
-        ("duplicate text map key", "a2616101616102", .malformed),
-        ("invalid UTF-8", "62c328", .malformed),
-        ("UTF-8 surrogate", "63eda080", .malformed),
-        ("overlong UTF-8", "62c0af", .malformed),
-    ] as [(String, String, WebAuthnError.Code)])
+    @Test(
+        arguments: [
+            ("indefinite-length byte string", "5f42010243030405ff", WebAuthnError.Code.malformed),
+            ("indefinite-length array", "9f018202039f0405ffff", .malformed),
+            ("indefinite-length map", "bf61610161629f0203ffff", .malformed),
+            ("indefinite-length text", "7f657374726561646d696e67ff", .malformed),
+            ("a lone break", "ff", .malformed),
+            ("reserved additional information 28", "1c", .malformed),
+            ("reserved additional information 29", "3d", .malformed),
+            ("reserved additional information 30", "5e", .malformed),
+            ("simple value 16", "f0", .malformed),
+            ("simple value 255", "f8ff", .malformed),
+            ("truncated head", "19", .malformed),
+            ("truncated integer", "1a0001", .malformed),
+            ("truncated byte string", "44010203", .malformed),
+            ("truncated array", "830102", .malformed),
+            ("truncated map", "a2010203", .malformed),
+            ("trailing bytes", "0000", .malformed),
+            ("empty input", "", .malformed),
+            ("byte string of length 2^63", "5b8000000000000000", .tooLarge),
+            ("text of length 2^64-1", "7bffffffffffffffff", .tooLarge),
+            ("array of 2^63 items", "9b8000000000000000", .tooLarge),
+            ("map of 2^32-1 entries", "baffffffff", .tooLarge),
+            ("byte string longer than the input", "59ffff00", .malformed),
+            ("array longer than the input", "99010000", .malformed),
+            ("duplicate map key", "a201020103", .malformed),
+            ("duplicate text map key", "a2616101616102", .malformed),
+            ("invalid UTF-8", "62c328", .malformed),
+            ("UTF-8 surrogate", "63eda080", .malformed),
+            ("overlong UTF-8", "62c0af", .malformed),
+        ] as [(String, String, WebAuthnError.Code)])
     func refuses(_ name: String, _ encoding: String, _ code: WebAuthnError.Code) {
         let error = #expect(throws: WebAuthnError.self, "\(name)") { try CBORDecoder.decode(hex(encoding)) }
         #expect(error?.code == code, "\(name)")

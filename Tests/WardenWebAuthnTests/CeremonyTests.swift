@@ -39,21 +39,24 @@ struct CeremonyTests {
 
     @Test func authenticatesWithEd25519() throws {
         let key = Curve25519.Signing.PrivateKey()
-        let cose = CBOREncoder.encode(CBOREncoder.map([
-            (.unsigned(1), .unsigned(1)), (.unsigned(3), CBORValue(-8)), (CBORValue(-1), .unsigned(6)),
-            (CBORValue(-2), .bytes(Array(key.publicKey.rawRepresentation))),
-        ]))
+        let cose = CBOREncoder.encode(
+            CBOREncoder.map([
+                (.unsigned(1), .unsigned(1)), (.unsigned(3), CBORValue(-8)), (CBORValue(-1), .unsigned(6)),
+                (CBORValue(-2), .bytes(Array(key.publicKey.rawRepresentation))),
+            ]))
         let authData = device.authData(flags: 0x01)
         let client = TestAuthenticator.clientData(type: "webauthn.get", challenge: challenge)
         let signature = Array(try key.signature(for: authData + Array(SHA256.hash(data: client))))
-        let response = try AssertionResponse(json: TestAuthenticator.assertionJSON(
-            id: device.credentialID, clientDataJSON: client, authenticatorData: authData, signature: signature))
+        let response = try AssertionResponse(
+            json: TestAuthenticator.assertionJSON(
+                id: device.credentialID, clientDataJSON: client, authenticatorData: authData, signature: signature))
         let stored = StoredCredential(credentialID: device.credentialID, publicKey: cose, signCount: 0)
         #expect(try authenticate(response, stored: stored).signCount == 0)
         var bad = signature
         bad[0] ^= 1
-        let forged = try AssertionResponse(json: TestAuthenticator.assertionJSON(
-            id: device.credentialID, clientDataJSON: client, authenticatorData: authData, signature: bad))
+        let forged = try AssertionResponse(
+            json: TestAuthenticator.assertionJSON(
+                id: device.credentialID, clientDataJSON: client, authenticatorData: authData, signature: bad))
         #expect(code { () throws(WebAuthnError) in try authenticate(forged, stored: stored) } == .badSignature)
     }
 
@@ -63,9 +66,10 @@ struct CeremonyTests {
         let signature = Array(try device.key.signature(for: authData + Array(SHA256.hash(data: client))).derRepresentation)
         func response(alg: Int64) throws -> RegistrationResponse {
             let statement = CBOREncoder.map([(.text("alg"), CBORValue(alg)), (.text("sig"), .bytes(signature))])
-            return try RegistrationResponse(json: TestAuthenticator.registrationJSON(
-                id: device.credentialID, clientDataJSON: client,
-                attestationObject: TestAuthenticator.attestationObject(format: "packed", statement: statement, authData: authData)))
+            return try RegistrationResponse(
+                json: TestAuthenticator.registrationJSON(
+                    id: device.credentialID, clientDataJSON: client,
+                    attestationObject: TestAuthenticator.attestationObject(format: "packed", statement: statement, authData: authData)))
         }
         #expect(try register(response(alg: -7)).attestationFormat == "packed")
         // alg must be the credential key's.
@@ -123,7 +127,8 @@ struct CeremonyTests {
     }
 
     @Test func oversizedClientDataIsRefused() {
-        let big = Array(#"{"type":"webauthn.get","challenge":"AAAA","origin":"https://example.org","x":""#.utf8)
+        let big =
+            Array(#"{"type":"webauthn.get","challenge":"AAAA","origin":"https://example.org","x":""#.utf8)
             + [UInt8](repeating: 0x61, count: 20_000) + Array(#""}"#.utf8)
         #expect((#expect(throws: WebAuthnError.self) { try ClientData(json: big) })?.code == .tooLarge)
     }
@@ -149,15 +154,16 @@ struct CeremonyTests {
         #expect(try authenticate(assertion).userVerified == false)
     }
 
-    @Test(arguments: [
-        (stored: 0, new: 0, regressed: false),
-        (stored: 0, new: 1, regressed: false),
-        (stored: 5, new: 6, regressed: false),
-        (stored: 5, new: 5, regressed: true),
-        (stored: 5, new: 3, regressed: true),
-        (stored: 5, new: 0, regressed: true),
-        (stored: UInt32.max - 1, new: UInt32.max, regressed: false),
-    ] as [(stored: UInt32, new: UInt32, regressed: Bool)])
+    @Test(
+        arguments: [
+            (stored: 0, new: 0, regressed: false),
+            (stored: 0, new: 1, regressed: false),
+            (stored: 5, new: 6, regressed: false),
+            (stored: 5, new: 5, regressed: true),
+            (stored: 5, new: 3, regressed: true),
+            (stored: 5, new: 0, regressed: true),
+            (stored: UInt32.max - 1, new: UInt32.max, regressed: false),
+        ] as [(stored: UInt32, new: UInt32, regressed: Bool)])
     func counterRegressionIsReportedNotThrown(_ counters: (stored: UInt32, new: UInt32, regressed: Bool)) throws {
         let outcome = try authenticate(device.assertion(challenge: challenge, signCount: counters.new), stored: device.stored(signCount: counters.stored))
         #expect(outcome.counterRegressed == counters.regressed)
@@ -225,8 +231,9 @@ struct CeremonyTests {
         let client = TestAuthenticator.clientData(type: "webauthn.get", challenge: challenge)
         let data = device.authData(flags: 0x05)
         let signature = Array(try device.key.signature(for: data + Array(SHA256.hash(data: client))).derRepresentation)
-        let response = try AssertionResponse(json: TestAuthenticator.assertionJSON(
-            id: device.credentialID, clientDataJSON: client, authenticatorData: data, signature: signature, userHandle: [1, 2, 3]))
+        let response = try AssertionResponse(
+            json: TestAuthenticator.assertionJSON(
+                id: device.credentialID, clientDataJSON: client, authenticatorData: data, signature: signature, userHandle: [1, 2, 3]))
         #expect(response.userHandle == [1, 2, 3])
         let mine = StoredCredential(credentialID: device.credentialID, publicKey: device.coseKey, signCount: 0, userHandle: [1, 2, 3])
         #expect(try authenticate(response, stored: mine).signCount == 0)
@@ -240,9 +247,10 @@ struct CeremonyTests {
         let client = TestAuthenticator.clientData(type: "webauthn.create", challenge: challenge)
         let authData = device.authData(flags: 0x01, attested: true)
         func register(format: String, statement: CBORValue) throws -> WebAuthnError.Code? {
-            let response = try RegistrationResponse(json: TestAuthenticator.registrationJSON(
-                id: device.credentialID, clientDataJSON: client,
-                attestationObject: TestAuthenticator.attestationObject(format: format, statement: statement, authData: authData)))
+            let response = try RegistrationResponse(
+                json: TestAuthenticator.registrationJSON(
+                    id: device.credentialID, clientDataJSON: client,
+                    attestationObject: TestAuthenticator.attestationObject(format: format, statement: statement, authData: authData)))
             return code { () throws(WebAuthnError) in try self.register(response) }
         }
         for format in ["fido-u2f", "tpm", "android-key", "android-safetynet", "apple", "unknown"] {
@@ -290,10 +298,11 @@ struct CeremonyTests {
         #expect(try COSEKey(cose: device.coseKey).algorithm == .es256)
         let raw = Array(device.key.publicKey.rawRepresentation)
         func es256(kty: Int64 = 2, alg: Int64 = -7, crv: Int64 = 1, x: [UInt8]? = nil, y: [UInt8]? = nil) -> [UInt8] {
-            CBOREncoder.encode(CBOREncoder.map([
-                (.unsigned(1), CBORValue(kty)), (.unsigned(3), CBORValue(alg)), (CBORValue(-1), CBORValue(crv)),
-                (CBORValue(-2), .bytes(x ?? Array(raw[0..<32]))), (CBORValue(-3), .bytes(y ?? Array(raw[32..<64]))),
-            ]))
+            CBOREncoder.encode(
+                CBOREncoder.map([
+                    (.unsigned(1), CBORValue(kty)), (.unsigned(3), CBORValue(alg)), (CBORValue(-1), CBORValue(crv)),
+                    (CBORValue(-2), .bytes(x ?? Array(raw[0..<32]))), (CBORValue(-3), .bytes(y ?? Array(raw[32..<64]))),
+                ]))
         }
         func refusal(_ bytes: [UInt8]) -> WebAuthnError.Code? {
             (#expect(throws: WebAuthnError.self) { try COSEKey(cose: bytes) })?.code
@@ -309,10 +318,11 @@ struct CeremonyTests {
         #expect(refusal(CBOREncoder.encode(CBOREncoder.map([(.unsigned(1), .unsigned(2))]))) == .malformed)  // no alg
         #expect(refusal(device.coseKey + [0]) == .malformed)  // trailing byte
         // An RSA key of 1024 bits.
-        let small = CBOREncoder.encode(CBOREncoder.map([
-            (.unsigned(1), .unsigned(3)), (.unsigned(3), CBORValue(-257)),
-            (CBORValue(-1), .bytes([0xC0] + [UInt8](repeating: 0x11, count: 127))), (CBORValue(-2), .bytes([1, 0, 1])),
-        ]))
+        let small = CBOREncoder.encode(
+            CBOREncoder.map([
+                (.unsigned(1), .unsigned(3)), (.unsigned(3), CBORValue(-257)),
+                (CBORValue(-1), .bytes([0xC0] + [UInt8](repeating: 0x11, count: 127))), (CBORValue(-2), .bytes([1, 0, 1])),
+            ]))
         #expect(refusal(small) == .unsupportedAlgorithm)
         // A signature that is not DER never verifies, and never crashes.
         let key = try COSEKey(cose: device.coseKey)

@@ -60,7 +60,8 @@ struct ReedSolomonEncoder {
     func remainder(of data: some Sequence<UInt8>) -> [UInt8] {
         let degree = generatorLogs.count
         var remainder = [UInt8](repeating: 0, count: degree)
-        let exponents = GaloisField.exponents, logarithms = GaloisField.logarithms
+        let exponents = GaloisField.exponents
+        let logarithms = GaloisField.logarithms
         for byte in data {
             // One step of long division: the leading term leaves, and the generator times it is
             // subtracted (added: this is characteristic 2) from what remains.

@@ -76,7 +76,8 @@ enum MaskPenalty {
 
     /// N1 and N3 for every row of `grid`.
     private static func scoreLines(_ grid: UnsafeBufferPointer<UInt8>, size: Int, into score: inout Score) {
-        var runs = 0, finderLike = 0
+        var runs = 0
+        var finderLike = 0
         for row in stride(from: 0, to: size * size, by: size) {
             var run = 0
             var previous: UInt8 = 2
@@ -106,7 +107,8 @@ enum MaskPenalty {
     /// The N3 points for patterns that end within 4 modules of a line's end, where the light area after
     /// them lies partly beyond the edge: four light modules are fed in after the last one.
     private static func finderLikeAtEnd(_ recent: UInt32) -> Int {
-        var recent = recent, points = 0
+        var recent = recent
+        var points = 0
         for _ in 0..<4 {
             recent = (recent << 1) & 0x7FFF
             if isFinderLike(recent) { points += finderLikeWeight }

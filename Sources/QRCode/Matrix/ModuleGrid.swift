@@ -33,7 +33,8 @@ struct ModuleGrid {
         if let first = positions.first, let last = positions.last {
             for y in positions {
                 for x in positions {
-                    let overlapsFinder = (x == first && y == first) || (x == first && y == last)
+                    let overlapsFinder =
+                        (x == first && y == first) || (x == first && y == last)
                         || (x == last && y == first)
                     if !overlapsFinder { drawAlignment(centerX: x, centerY: y) }
                 }
@@ -93,7 +94,8 @@ struct ModuleGrid {
     private mutating func drawFinder(centerX: Int, centerY: Int) {
         for dy in -4...4 {
             for dx in -4...4 {
-                let x = centerX + dx, y = centerY + dy
+                let x = centerX + dx
+                let y = centerY + dy
                 guard (0..<size).contains(x), (0..<size).contains(y) else { continue }
                 let ring = max(abs(dx), abs(dy))
                 setFunction(x: x, y: y, dark: ring != 2 && ring != 4)
@@ -134,7 +136,8 @@ struct ModuleGrid {
         let bits = FormatInformation.versionBits(version: version)
         for index in 0..<18 {
             let dark = (bits >> index) & 1 == 1
-            let near = index / 3, far = size - 11 + index % 3
+            let near = index / 3
+            let far = size - 11 + index % 3
             setFunction(x: near, y: far, dark: dark)
             setFunction(x: far, y: near, dark: dark)
         }

@@ -20,7 +20,8 @@ enum Checksums {
     /// Adler-32 of `bytes`.
     static func adler32(_ bytes: some Sequence<UInt8>) -> UInt32 {
         let modulus: UInt32 = 65521
-        var a: UInt32 = 1, b: UInt32 = 0
+        var a: UInt32 = 1
+        var b: UInt32 = 0
         // 5552 is the most bytes whose sums cannot overflow 32 bits before the modulo is taken.
         var pending = 0
         for byte in bytes {

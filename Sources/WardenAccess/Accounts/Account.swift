@@ -1,5 +1,5 @@
-import WardenCore
 public import Foundation
+import WardenCore
 
 /// An account as the rest of Warden sees it: contact details already opened.
 public struct Account: Sendable, Hashable, Identifiable {

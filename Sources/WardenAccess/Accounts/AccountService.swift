@@ -1,8 +1,8 @@
 public import Foundation
+import Synchronization
 import WardenAudit
 public import WardenCore
 public import WardenCrypto
-import Synchronization
 
 /// Accounts and password logins.
 ///
@@ -152,9 +152,11 @@ public final class AccountService: Sendable {
             account.failedLogins = 0
             account.lockedUntil = nil
             account.updated = now
-            return [context.event(
-                status == .active ? "account.enabled" : "account.disabled", subject: account.subjectString,
-                details: ["previous_status": before.rawValue], at: now)]
+            return [
+                context.event(
+                    status == .active ? "account.enabled" : "account.disabled", subject: account.subjectString,
+                    details: ["previous_status": before.rawValue], at: now)
+            ]
         }
         return try await open(stored)
     }
@@ -249,9 +251,11 @@ public final class AccountService: Sendable {
         guard let key, let stored = try await store.account(usernameKey: key), let hash = stored.passwordHash else {
             try await shedding("password_check", context) { try await hasher.verifyNothing() }
             let now = now()
-            try await store.append([context.event(
-                "login.failed", .failure, subject: nil,
-                details: ["reason": "unknown_user", "username_tag": usernameTag(rawUsername)], at: now)])
+            try await store.append([
+                context.event(
+                    "login.failed", .failure, subject: nil,
+                    details: ["reason": "unknown_user", "username_tag": usernameTag(rawUsername)], at: now)
+            ])
             return .refused(accountID: nil)
         }
         let policy = configuration.loginPolicy
@@ -260,8 +264,10 @@ public final class AccountService: Sendable {
             // Refused unverified (same time as a verification) and not counted: a lock cannot be extended
             // by guessing during it.
             try await shedding("password_check", context) { try await hasher.verifyNothing() }
-            try await store.append([context.event(
-                "login.failed", .failure, subject: stored.subjectString, details: ["reason": lock], at: before)])
+            try await store.append([
+                context.event(
+                    "login.failed", .failure, subject: stored.subjectString, details: ["reason": lock], at: before)
+            ])
             return .refused(accountID: stored.id)
         }
         let verification = try await shedding("password_check", context) { try await hasher.verify(password, against: hash) }
@@ -269,20 +275,24 @@ public final class AccountService: Sendable {
         guard case .valid(let needsRehash) = verification, stored.status != .disabled else {
             let wrongPassword = verification == .invalid
             _ = try await store.update(id: stored.id) { account in
-                var events = [context.event(
-                    "login.failed", .failure, subject: account.subjectString,
-                    details: ["reason": account.status == .disabled ? "disabled" : "wrong_password"], at: now)]
+                var events = [
+                    context.event(
+                        "login.failed", .failure, subject: account.subjectString,
+                        details: ["reason": account.status == .disabled ? "disabled" : "wrong_password"], at: now)
+                ]
                 if wrongPassword {
                     account.failedLogins += 1
                     if let until = policy.lockStart(failures: account.failedLogins, now: now) {
                         account.lockedUntil = until
-                        events.append(context.event(
-                            "account.locked", .success, subject: account.subjectString,
-                            details: ["failed_logins": String(account.failedLogins), "until": until.formatted(.iso8601)], at: now))
+                        events.append(
+                            context.event(
+                                "account.locked", .success, subject: account.subjectString,
+                                details: ["failed_logins": String(account.failedLogins), "until": until.formatted(.iso8601)], at: now))
                     } else if account.failedLogins == policy.failureCeiling {
-                        events.append(context.event(
-                            "account.password_logins_stopped", .success, subject: account.subjectString,
-                            details: ["failed_logins": String(account.failedLogins)], at: now))
+                        events.append(
+                            context.event(
+                                "account.password_logins_stopped", .success, subject: account.subjectString,
+                                details: ["failed_logins": String(account.failedLogins)], at: now))
                     }
                     account.updated = now
                 }
@@ -334,8 +344,10 @@ public final class AccountService: Sendable {
             let every = max(1, configuration.shedAuditSampling)
             if sheds.add(1, ordering: .relaxed).oldValue % every == 0 {
                 // Best effort: the caller's answer is the refusal whether or not the log takes the entry.
-                try? await store.append([context.event(
-                    "password_hashing.shed", .denied, details: ["operation": operation, "sampled": "1/\(every)"], at: now())])
+                try? await store.append([
+                    context.event(
+                        "password_hashing.shed", .denied, details: ["operation": operation, "sampled": "1/\(every)"], at: now())
+                ])
             }
             throw error
         }

@@ -5,7 +5,7 @@ public enum Contact {
         if let email {
             let parts = email.split(separator: "@", omittingEmptySubsequences: false)
             guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-                  !email.contains(where: { $0.isWhitespace || $0 == ":" || $0 == "/" || $0.asciiValue.map { $0 < 0x20 } ?? false })
+                !email.contains(where: { $0.isWhitespace || $0 == ":" || $0 == "/" || $0.asciiValue.map { $0 < 0x20 } ?? false })
             else { throw AccessError(.invalidContact, "the email address is not valid") }
         }
         if let phone {

@@ -42,7 +42,8 @@ public struct PasswordPolicy: Sendable, Equatable {
             throw AccessError(.weakPassword, "the password must not be a run of consecutive characters")
         }
         if let username, username.count >= 3,
-           normalized.lowercased().contains(username.precomposedStringWithCompatibilityMapping.lowercased()) {
+            normalized.lowercased().contains(username.precomposedStringWithCompatibilityMapping.lowercased())
+        {
             throw AccessError(.weakPassword, "the password must not contain the username")
         }
     }

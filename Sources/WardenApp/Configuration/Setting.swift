@@ -65,15 +65,19 @@ extension Setting {
     public static let all: [Setting] = [
         // Storage
         Setting("WARDEN_DATA_DIR", "dataDir", flag: "--data-dir", .storage, default: "./.warden", "a directory (created with mode 0700)"),
-        Setting("WARDEN_DATABASE_URL", "database.url", .storage, default: "SQLite in the data directory",
-                "postgres://user:password@host:port/database?sslmode=disable|prefer|require|verify-ca|verify-full&sslrootcert=CA.pem", secret: true),
-        Setting("WARDEN_DATABASE_WAIT_SECONDS", "database.waitSeconds", .storage, default: "5",
-                "1–60: how long a request waits for a pooled PostgreSQL connection before answering 503"),
-        Setting("WARDEN_REDIS_URL", "redis.url", flag: "--redis-url", .storage, default: "none: sessions and rate limits in the database",
-                "redis://[user:password@]host[:port][/db], rediss:// (TLS), or a cluster: redis+cluster://[user:password@]host:port[,host:port…]", secret: true),
+        Setting(
+            "WARDEN_DATABASE_URL", "database.url", .storage, default: "SQLite in the data directory",
+            "postgres://user:password@host:port/database?sslmode=disable|prefer|require|verify-ca|verify-full&sslrootcert=CA.pem", secret: true),
+        Setting(
+            "WARDEN_DATABASE_WAIT_SECONDS", "database.waitSeconds", .storage, default: "5",
+            "1–60: how long a request waits for a pooled PostgreSQL connection before answering 503"),
+        Setting(
+            "WARDEN_REDIS_URL", "redis.url", flag: "--redis-url", .storage, default: "none: sessions and rate limits in the database",
+            "redis://[user:password@]host[:port][/db], rediss:// (TLS), or a cluster: redis+cluster://[user:password@]host:port[,host:port…]", secret: true),
         // Keys
-        Setting("WARDEN_MASTER_KEY", "masterKey", .keys, default: "generated in the data directory (embedded setup only)",
-                "base64 of 32 random bytes", secret: true, fileAllowed: false),
+        Setting(
+            "WARDEN_MASTER_KEY", "masterKey", .keys, default: "generated in the data directory (embedded setup only)",
+            "base64 of 32 random bytes", secret: true, fileAllowed: false),
         Setting("WARDEN_KEY_ROTATION_DAYS", "keys.rotationDays", flag: "--rotation-days", .keys, default: "30", "more than 0, at most 3650 (fractions allowed)"),
         Setting("WARDEN_KEY_GRACE_DAYS", "keys.graceDays", .keys, default: "twice the rotation period", "0–3650"),
         Setting("WARDEN_SEAL_LIMIT", "keys.sealLimit", .keys, default: "1073741824", "1–4294967296"),
@@ -121,15 +125,19 @@ extension Setting {
         Setting("WARDEN_IDLE_TIMEOUT_SECONDS", "server.idleTimeoutSeconds", .server, default: "60", "1–3600"),
         Setting("WARDEN_HEADER_TIMEOUT_SECONDS", "server.headerTimeoutSeconds", .server, default: "10", "1–3600"),
         Setting("WARDEN_BODY_TIMEOUT_SECONDS", "server.bodyTimeoutSeconds", .server, default: "30", "1–3600: a request body, from its head to its end"),
-        Setting("WARDEN_BODY_MIN_BYTES_PER_SECOND", "server.bodyMinimumBytesPerSecond", .server, default: "1024",
-                "0–1048576: a body's average rate after the grace period (0: no minimum)"),
+        Setting(
+            "WARDEN_BODY_MIN_BYTES_PER_SECOND", "server.bodyMinimumBytesPerSecond", .server, default: "1024",
+            "0–1048576: a body's average rate after the grace period (0: no minimum)"),
         Setting("WARDEN_BODY_RATE_GRACE_SECONDS", "server.bodyRateGraceSeconds", .server, default: "5", "1–3600"),
-        Setting("WARDEN_RESPONSE_TIMEOUT_SECONDS", "server.responseTimeoutSeconds", .server, default: "30",
-                "1–3600: a response, from its head to its last byte written to the client"),
-        Setting("WARDEN_SHUTDOWN_DRAIN_SECONDS", "server.shutdownDrainSeconds", .server, default: "5",
-                "0–20: at shutdown, readiness answers 503 this long before new connections are refused"),
-        Setting("WARDEN_SHUTDOWN_GRACE_SECONDS", "server.shutdownGraceSeconds", .server, default: "15",
-                "1–20: then requests in flight get this long to finish (drain + grace at most 25)"),
+        Setting(
+            "WARDEN_RESPONSE_TIMEOUT_SECONDS", "server.responseTimeoutSeconds", .server, default: "30",
+            "1–3600: a response, from its head to its last byte written to the client"),
+        Setting(
+            "WARDEN_SHUTDOWN_DRAIN_SECONDS", "server.shutdownDrainSeconds", .server, default: "5",
+            "0–20: at shutdown, readiness answers 503 this long before new connections are refused"),
+        Setting(
+            "WARDEN_SHUTDOWN_GRACE_SECONDS", "server.shutdownGraceSeconds", .server, default: "15",
+            "1–20: then requests in flight get this long to finish (drain + grace at most 25)"),
         Setting("WARDEN_EXECUTOR", "server.executor", .server, default: "nio", "nio or swift (read from the environment only, before anything starts)", fileAllowed: false),
         // Limits
         Setting("WARDEN_RATE_LIMIT_PER_MINUTE", "limits.perMinute", .limits, default: "600", "1–1000000 requests per client address"),

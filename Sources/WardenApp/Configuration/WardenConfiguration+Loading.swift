@@ -7,8 +7,8 @@ import WardenCore
 import WardenCrypto
 import WardenHTTP
 import WardenMFA
-import WardenSessions
 import WardenSQL
+import WardenSessions
 import WardenTLS
 import WardenWebAuthn
 import Yams
@@ -171,7 +171,7 @@ extension WardenConfiguration {
         let certificate = r.text("WARDEN_TLS_CERT")
         let key = r.text("WARDEN_TLS_KEY")
         switch (certificate, key) {
-        case let (certificate?, key?): tlsFiles = (certificate, key)
+        case (let certificate?, let key?): tlsFiles = (certificate, key)
         case (nil, nil): tlsFiles = nil
         case (nil, _?): r.problem("WARDEN_TLS_CERT", "a key was given without its certificate (set both, or neither)")
         case (_?, nil): r.problem("WARDEN_TLS_KEY", "a certificate was given without its key (set both, or neither)")
@@ -213,7 +213,8 @@ extension WardenConfiguration {
         if let every = r.whole("WARDEN_ACCESS_LOG_SAMPLE", 1...1_000_000) { server.accessLogSampling = every }
         if let text = r.text("WARDEN_OTEL_ENDPOINT") {
             if var url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-               let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil, url.user == nil {
+                let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil, url.user == nil
+            {
                 if url.path.isEmpty || url.path == "/" { url.path = "/v1/traces" }
                 traces = Traces(endpoint: url.string ?? text)
             } else {
@@ -280,17 +281,25 @@ struct SettingsReader {
         // The environment under Warden's variable names: a file key maps to its variable.
         let secretNames = Set(Setting.all.filter(\.isSecret).flatMap { [$0.environment, $0.fileEnvironment!] })
         let variables = EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(secretNames))
-        providers.append((KeyMappingProvider(upstream: variables) { key in Self.variableKey(for: key) }, { setting, fileVariant in
-            .environment(fileVariant ? setting.fileEnvironment! : setting.environment)
-        }))
+        providers.append(
+            (
+                KeyMappingProvider(upstream: variables) { key in Self.variableKey(for: key) },
+                { setting, fileVariant in
+                    .environment(fileVariant ? setting.fileEnvironment! : setting.environment)
+                }
+            ))
         if let file {
             let path = FilePath(file)
             // The file's keys, then variable names at the top level (as configuration files were written before).
             func add<Provider: ConfigProvider>(_ provider: Provider) {
                 providers.append((provider, { setting, fileVariant in .file(path: file, key: fileVariant ? setting.fileKey! : setting.key) }))
-                providers.append((KeyMappingProvider(upstream: provider) { key in Self.flatKey(for: key) }, { setting, fileVariant in
-                    .file(path: file, key: fileVariant ? setting.fileEnvironment! : setting.environment)
-                }))
+                providers.append(
+                    (
+                        KeyMappingProvider(upstream: provider) { key in Self.flatKey(for: key) },
+                        { setting, fileVariant in
+                            .file(path: file, key: fileVariant ? setting.fileEnvironment! : setting.environment)
+                        }
+                    ))
             }
             do {
                 if file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
@@ -334,7 +343,10 @@ struct SettingsReader {
                 let origin = source(setting, true)
                 sources[variable] = origin
                 secretFiles[variable] = path
-                if variable == "WARDEN_MASTER_KEY" { texts[variable] = "(file \(path))"; return nil }
+                if variable == "WARDEN_MASTER_KEY" {
+                    texts[variable] = "(file \(path))"
+                    return nil
+                }
                 do {
                     let bytes = try SecureFile.readRegularFile(path, what: "the file of \(variable)", maximumSize: 64 * 1024, ownerOnly: true)
                     let value = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .newlines)

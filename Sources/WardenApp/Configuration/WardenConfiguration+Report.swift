@@ -1,4 +1,5 @@
 import Foundation
+
 extension WardenConfiguration {
     /// One line per setting for `warden config show`: its effective value (a secret only as `(secret, set)`)
     /// and where it came from.

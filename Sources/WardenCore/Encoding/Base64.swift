@@ -55,7 +55,9 @@ public enum Base64 {
                 var out = 0
                 var index = 0
                 for _ in 0..<fullGroups {
-                    let b0 = bytes[index], b1 = bytes[index + 1], b2 = bytes[index + 2]
+                    let b0 = bytes[index]
+                    let b1 = bytes[index + 1]
+                    let b2 = bytes[index + 2]
                     output[out] = table[Int(b0 >> 2)]
                     output[out + 1] = table[Int((b0 & 0x03) << 4 | b1 >> 4)]
                     output[out + 2] = table[Int((b1 & 0x0F) << 2 | b2 >> 6)]
@@ -126,8 +128,10 @@ public enum Base64 {
                 var out = 0
                 var bad: UInt8 = 0
                 while index + 4 <= body.count {
-                    let a = table[Int(body[index])], b = table[Int(body[index + 1])]
-                    let c = table[Int(body[index + 2])], d = table[Int(body[index + 3])]
+                    let a = table[Int(body[index])]
+                    let b = table[Int(body[index + 1])]
+                    let c = table[Int(body[index + 2])]
+                    let d = table[Int(body[index + 3])]
                     bad |= a | b | c | d
                     output[out] = a << 2 | b >> 4
                     output[out + 1] = (b & 0x0F) << 4 | c >> 2
@@ -137,14 +141,17 @@ public enum Base64 {
                 }
                 switch remainder {
                 case 2:
-                    let a = table[Int(body[index])], b = table[Int(body[index + 1])]
+                    let a = table[Int(body[index])]
+                    let b = table[Int(body[index + 1])]
                     bad |= a | b
                     // The unused low bits of the last character must be zero (canonical form).
                     if b & 0x0F != 0 { bad |= 0xC0 }
                     output[out] = a << 2 | b >> 4
                     out += 1
                 case 3:
-                    let a = table[Int(body[index])], b = table[Int(body[index + 1])], c = table[Int(body[index + 2])]
+                    let a = table[Int(body[index])]
+                    let b = table[Int(body[index + 1])]
+                    let c = table[Int(body[index + 2])]
                     bad |= a | b | c
                     if c & 0x03 != 0 { bad |= 0xC0 }
                     output[out] = a << 2 | b >> 4

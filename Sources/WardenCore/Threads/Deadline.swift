@@ -9,7 +9,12 @@ public func finishes(within limit: Duration, _ operation: @escaping @Sendable ()
     await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
         let resumed = Mutex(false)
         let resume: @Sendable (Bool) -> Void = { finished in
-            guard resumed.withLock({ state in defer { state = true }; return !state }) else { return }
+            guard
+                resumed.withLock({ state in
+                    defer { state = true }
+                    return !state
+                })
+            else { return }
             continuation.resume(returning: finished)
         }
         Task {

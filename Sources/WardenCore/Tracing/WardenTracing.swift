@@ -1,6 +1,6 @@
-public import Tracing
 // Public: the flag is read from inlinable code in the modules that open spans.
 public import Synchronization
+public import Tracing
 
 /// Spans around Warden's units of work (a use case, a store round trip, a Redis command), made through
 /// swift-distributed-tracing only while tracing is on.

@@ -44,21 +44,24 @@ private enum State: @unchecked Sendable {
         let opad = block.map { $0 ^ 0x5C }
         switch algorithm {
         case .sha1:
-            var inner = SHA_CTX(), outer = SHA_CTX()
+            var inner = SHA_CTX()
+            var outer = SHA_CTX()
             CCryptoBoringSSL_SHA1_Init(&inner)
             CCryptoBoringSSL_SHA1_Init(&outer)
             CCryptoBoringSSL_SHA1_Update(&inner, ipad, ipad.count)
             CCryptoBoringSSL_SHA1_Update(&outer, opad, opad.count)
             self = .sha1(inner: inner, outer: outer)
         case .sha256:
-            var inner = SHA256_CTX(), outer = SHA256_CTX()
+            var inner = SHA256_CTX()
+            var outer = SHA256_CTX()
             CCryptoBoringSSL_SHA256_Init(&inner)
             CCryptoBoringSSL_SHA256_Init(&outer)
             CCryptoBoringSSL_SHA256_Update(&inner, ipad, ipad.count)
             CCryptoBoringSSL_SHA256_Update(&outer, opad, opad.count)
             self = .sha256(inner: inner, outer: outer)
         case .sha512:
-            var inner = SHA512_CTX(), outer = SHA512_CTX()
+            var inner = SHA512_CTX()
+            var outer = SHA512_CTX()
             CCryptoBoringSSL_SHA512_Init(&inner)
             CCryptoBoringSSL_SHA512_Init(&outer)
             CCryptoBoringSSL_SHA512_Update(&inner, ipad, ipad.count)

@@ -108,7 +108,7 @@ public struct FieldEnvelope: Sendable, Hashable {
         guard digitCount > 0, index < utf8.count, version > 0 else { return nil }
         guard digitCount == 1 || utf8[digitsStart] != UInt8(ascii: "0") else { return nil }
         guard let body = Base64.decode(utf8: utf8[(index + 1)...], alphabet: .url, padding: .forbidden),
-              body.count >= nonceSize + tagSize
+            body.count >= nonceSize + tagSize
         else { return nil }
         var binary = Data(capacity: headerSize + body.count)
         binary.append(contentsOf: header(keyVersion: UInt32(version)))

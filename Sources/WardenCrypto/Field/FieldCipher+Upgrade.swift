@@ -63,7 +63,7 @@ extension FieldCipher {
         let opened: OpenedField
         do {
             opened = try await openOffPool(bytes: bytes, context: context)
-        } catch where error.code == .unknownKeyVersion {
+        } catch  where error.code == .unknownKeyVersion {
             try await refresh()
             opened = try await openOffPool(bytes: bytes, context: context)
         }

@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 import Synchronization
 public import WardenCore
 
@@ -71,9 +71,10 @@ public final class FieldCipher: Sendable {
         self.configuration = configuration
         self.clock = clock
         legacy = configuration.legacyKeys.map { LegacyReader(keys: $0) }
-        state = Mutex(State(
-            keyring: keyring, rotationDue: Self.rotationDue(keyring, configuration.policy),
-            primaryKey: keyring.dataKeys[keyring.primaryVersion]))
+        state = Mutex(
+            State(
+                keyring: keyring, rotationDue: Self.rotationDue(keyring, configuration.policy),
+                primaryKey: keyring.dataKeys[keyring.primaryVersion]))
     }
 
     /// Loads the keyring from `store` (creating it if the store is empty) and rotates it if it is due.
@@ -224,7 +225,7 @@ public final class FieldCipher: Sendable {
     public func openRefreshingKeyring(_ text: String, context: String) async throws -> OpenedField {
         do {
             return try await openOffPool(text, context: context)
-        } catch where error.code == .unknownKeyVersion {
+        } catch  where error.code == .unknownKeyVersion {
             try await refresh()
             return try await openOffPool(text, context: context)
         }

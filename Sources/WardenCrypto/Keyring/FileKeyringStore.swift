@@ -40,18 +40,20 @@ public struct FileKeyringStore: KeyringStore, CustomStringConvertible {
     ) async throws -> (document: KeyringDocument?, result: Result) {
         do {
             try SecureFile.createPrivateDirectory(directory)
-            return try await gate.withLock { try await FileLock.withExclusiveLock(lockPath) {
-                let original = try load()
-                var document = original
-                let result = try transform(&document)
-                if document != original {
-                    guard let document else {
-                        throw WardenCryptoError(.invalidOperation, "a keyring cannot be deleted through the store")
+            return try await gate.withLock {
+                try await FileLock.withExclusiveLock(lockPath) {
+                    let original = try load()
+                    var document = original
+                    let result = try transform(&document)
+                    if document != original {
+                        guard let document else {
+                            throw WardenCryptoError(.invalidOperation, "a keyring cannot be deleted through the store")
+                        }
+                        try SecureFile.replaceAtomically(documentPath, bytes: document.json(), mode: 0o600)
                     }
-                    try SecureFile.replaceAtomically(documentPath, bytes: document.json(), mode: 0o600)
+                    return (document, result)
                 }
-                return (document, result)
-            } }
+            }
         } catch let error as FileError {
             throw WardenCryptoError(.storeFailure, error.message, cause: error)
         }

@@ -48,8 +48,8 @@ public struct Keyring: Sendable {
         try document.verify(with: masterKey)
         let numbers = document.versions.map(\.version)
         guard !numbers.isEmpty, numbers == numbers.sorted(), Set(numbers).count == numbers.count,
-              numbers.contains(document.primaryVersion),
-              document.minimumDecryptionVersion >= 1, document.minimumDecryptionVersion <= document.primaryVersion
+            numbers.contains(document.primaryVersion),
+            document.minimumDecryptionVersion >= 1, document.minimumDecryptionVersion <= document.primaryVersion
         else {
             throw WardenCryptoError(.keyringCorrupt, "the keyring document is inconsistent")
         }
@@ -72,9 +72,10 @@ public struct Keyring: Sendable {
             if state == .primary || state == .active, let wrapped = entry.wrappedKey {
                 keys[entry.version] = AESGCMContext(key: try KeyringDocument.unwrap(wrapped, version: entry.version, masterKey: masterKey))
             }
-            infos.append(KeyVersionInfo(
-                version: entry.version, state: state, created: entry.created,
-                sealCount: entry.sealsReserved, destroyed: entry.destroyed))
+            infos.append(
+                KeyVersionInfo(
+                    version: entry.version, state: state, created: entry.created,
+                    sealCount: entry.sealsReserved, destroyed: entry.destroyed))
         }
         generation = document.generation
         primaryVersion = document.primaryVersion

@@ -32,9 +32,10 @@ extension KeyringDocument {
         }
         let version = highest + 1
         let dataKey = SymmetricKey(size: .bits256)
-        versions.append(Entry(
-            version: version, created: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)),
-            sealsReserved: 0, wrappedKey: try Self.wrap(dataKey, version: version, masterKey: masterKey), destroyed: nil))
+        versions.append(
+            Entry(
+                version: version, created: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)),
+                sealsReserved: 0, wrappedKey: try Self.wrap(dataKey, version: version, masterKey: masterKey), destroyed: nil))
         primaryVersion = version
     }
 
@@ -124,8 +125,8 @@ extension KeyringDocument {
 
     static func unwrap(_ wrapped: String, version: UInt32, masterKey: MasterKey) throws(WardenCryptoError) -> SymmetricKey {
         guard let combined = Base64.decode(wrapped), combined.count == 12 + 32 + 16,
-              let box = try? AES.GCM.SealedBox(combined: combined),
-              let bytes = try? AES.GCM.open(box, using: masterKey.wrappingKey, authenticating: wrappingAssociatedData(version: version))
+            let box = try? AES.GCM.SealedBox(combined: combined),
+            let bytes = try? AES.GCM.open(box, using: masterKey.wrappingKey, authenticating: wrappingAssociatedData(version: version))
         else {
             throw WardenCryptoError(.keyringCorrupt, "key version \(version) cannot be unwrapped")
         }

@@ -41,14 +41,14 @@ extension KeyringDocument {
     /// written), then the MAC.
     func verify(with masterKey: MasterKey) throws(WardenCryptoError) {
         guard let check = Base64.decode(masterKeyCheck),
-              constantTimeEqual(check, Array(masterKey.checkValue))
+            constantTimeEqual(check, Array(masterKey.checkValue))
         else {
             throw WardenCryptoError(
                 .wrongMasterKey,
                 "the master key does not match this keyring (check value mismatch); nothing was changed")
         }
         guard let tag = Base64.decode(mac),
-              HMAC<SHA256>.isValidAuthenticationCode(tag, authenticating: canonicalBytes(), using: masterKey.integrityKey)
+            HMAC<SHA256>.isValidAuthenticationCode(tag, authenticating: canonicalBytes(), using: masterKey.integrityKey)
         else {
             throw WardenCryptoError(.keyringCorrupt, "the keyring document failed its integrity check (edited outside Warden?)")
         }

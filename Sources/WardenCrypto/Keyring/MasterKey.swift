@@ -58,8 +58,9 @@ public struct MasterKey: Sendable {
     ///   message never repeats the text.
     public init(base64 text: String) throws(WardenCryptoError) {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let bytes = Base64.decode(trimmed, alphabet: .standard, padding: .optional)
-            ?? Base64.decode(trimmed, alphabet: .url, padding: .optional)
+        guard
+            let bytes = Base64.decode(trimmed, alphabet: .standard, padding: .optional)
+                ?? Base64.decode(trimmed, alphabet: .url, padding: .optional)
         else {
             throw WardenCryptoError(.invalidMasterKey, "the master key is not valid base64")
         }

@@ -43,8 +43,8 @@ enum Fernet {
         /// Decodes the token text: strict padded base64url, version byte, and a whole number of blocks.
         init?(text: some Collection<UInt8>) {
             guard let bytes = Base64.decode(utf8: text, alphabet: .url, padding: .required),
-                  bytes.count >= Fernet.minimumLength, (bytes.count - Fernet.minimumLength) % 16 == 0,
-                  bytes[0] == Fernet.version
+                bytes.count >= Fernet.minimumLength, (bytes.count - Fernet.minimumLength) % 16 == 0,
+                bytes[0] == Fernet.version
             else { return nil }
             self.bytes = bytes
         }
@@ -66,7 +66,7 @@ enum Fernet {
         if let ttl, timestamp + ttl < current { throw .expired }
         if timestamp > current + maxClockSkew { throw .timestampInFuture }
         guard let iv = try? AES._CBC.IV(ivBytes: token.iv),
-              let plaintext = try? AES._CBC.decrypt(token.ciphertext, using: key.encryptionKey, iv: iv)
+            let plaintext = try? AES._CBC.decrypt(token.ciphertext, using: key.encryptionKey, iv: iv)
         else { throw .malformed }
         return plaintext
     }

@@ -19,12 +19,12 @@ struct LegacyJSONEnvelope {
     ///   failures can be told apart in the audit trail.
     init?(json: some DataProtocol) {
         guard let fields = try? JSONDecoder().decode([String: String].self, from: Data(json)),
-              Set(fields.keys) == Self.keys,
-              fields["algorithm"] == "AES-256-GCM",
-              let version = fields["version"],
-              let iv = fields["iv"].flatMap({ Base64.decode($0) }), iv.count == 12,
-              let tag = fields["tag"].flatMap({ Base64.decode($0) }), tag.count == 16,
-              let ciphertext = fields["data"].flatMap({ Base64.decode($0) })
+            Set(fields.keys) == Self.keys,
+            fields["algorithm"] == "AES-256-GCM",
+            let version = fields["version"],
+            let iv = fields["iv"].flatMap({ Base64.decode($0) }), iv.count == 12,
+            let tag = fields["tag"].flatMap({ Base64.decode($0) }), tag.count == 16,
+            let ciphertext = fields["data"].flatMap({ Base64.decode($0) })
         else { return nil }
         self.version = version
         self.iv = iv
@@ -39,7 +39,7 @@ struct LegacyJSONEnvelope {
     static func versionIsValid(_ version: String) -> Bool {
         let bytes = Array(version.utf8)
         guard bytes.count == 26 || bytes.count == 22, bytes[0] == UInt8(ascii: "v"), bytes[1] == UInt8(ascii: "_"),
-              bytes[10] == UInt8(ascii: "_"), bytes[17] == UInt8(ascii: "_")
+            bytes[10] == UInt8(ascii: "_"), bytes[17] == UInt8(ascii: "_")
         else { return false }
         func number(_ range: Range<Int>) -> Int? {
             var value = 0
@@ -50,8 +50,8 @@ struct LegacyJSONEnvelope {
             return value
         }
         guard let year = number(2..<6), let month = number(6..<8), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(13..<15), let second = number(15..<17),
-              (2000...2999).contains(year), (1...12).contains(month), hour < 24, minute < 60, second < 60
+            let hour = number(11..<13), let minute = number(13..<15), let second = number(15..<17),
+            (2000...2999).contains(year), (1...12).contains(month), hour < 24, minute < 60, second < 60
         else { return false }
         let daysInMonth = [31, year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
         guard (1...daysInMonth[month - 1]).contains(day) else { return false }

@@ -47,8 +47,9 @@ public struct LegacyKeys: Sendable {
     public init(masterKey: String? = nil, encryptionKey: String? = nil, allowedVersions: Set<String>? = nil, fernetTimeToLive: TimeInterval? = nil) throws(WardenCryptoError) {
         if let masterKey {
             let text = masterKey.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard let bytes = Base64.decode(text, alphabet: .url, padding: .optional)
-                ?? Base64.decode(text, alphabet: .standard, padding: .optional), !bytes.isEmpty
+            guard
+                let bytes = Base64.decode(text, alphabet: .url, padding: .optional)
+                    ?? Base64.decode(text, alphabet: .standard, padding: .optional), !bytes.isEmpty
             else { throw WardenCryptoError(.invalidLegacyKey, "the legacy master key (DIGITAL_TWIN_MASTER_KEY) is not base64") }
             self.masterKey = bytes
         } else {
@@ -88,9 +89,10 @@ public struct LegacyKeys: Sendable {
     func deriveTwinFernetKey() -> FernetKey? {
         guard let twinKeyMaterial else { return nil }
         // The original's iteration count is below swift-crypto's floor, hence the unchecked variant.
-        guard let derived = try? KDF.Insecure.PBKDF2.deriveKey(
-            from: twinKeyMaterial, salt: Array("digital_twin_salt_aivillage_2025".utf8),
-            using: .sha256, outputByteCount: 32, unsafeUncheckedRounds: 100_000)
+        guard
+            let derived = try? KDF.Insecure.PBKDF2.deriveKey(
+                from: twinKeyMaterial, salt: Array("digital_twin_salt_aivillage_2025".utf8),
+                using: .sha256, outputByteCount: 32, unsafeUncheckedRounds: 100_000)
         else { return nil }
         return derived.withUnsafeBytes { FernetKey(bytes: Array($0)) }
     }

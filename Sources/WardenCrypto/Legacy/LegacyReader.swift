@@ -87,8 +87,8 @@ final class LegacyReader: Sendable {
 
     private func open(_ envelope: LegacyJSONEnvelope, key: SymmetricKey) -> Outcome {
         guard let nonce = try? AES.GCM.Nonce(data: envelope.iv),
-              let box = try? AES.GCM.SealedBox(nonce: nonce, ciphertext: envelope.ciphertext, tag: envelope.tag),
-              let plaintext = try? AES.GCM.open(box, using: key)
+            let box = try? AES.GCM.SealedBox(nonce: nonce, ciphertext: envelope.ciphertext, tag: envelope.tag),
+            let plaintext = try? AES.GCM.open(box, using: key)
         else { return .failed(.authenticationFailed) }
         return .opened(plaintext, .legacyJSON(version: envelope.version))
     }
@@ -140,7 +140,7 @@ final class LegacyReader: Sendable {
         }
         // The digital-twin database wrapped each value as {"data": str(value), "meta": {...}}.
         guard let object = try? JSONSerialization.jsonObject(with: plaintext) as? [String: Any],
-              let value = object["data"] as? String
+            let value = object["data"] as? String
         else { return .failed(.invalidPayload) }
         return .opened(Data(value.utf8), .legacyTwinFernet)
     }
@@ -160,7 +160,8 @@ final class LegacyReader: Sendable {
         } else {
             return .failed(.authenticationFailed)
         }
-        let timestamp = TimeInterval(token.timestamp), current = now.timeIntervalSince1970.rounded(.down)
+        let timestamp = TimeInterval(token.timestamp)
+        let current = now.timeIntervalSince1970.rounded(.down)
         if let ttl = keys.fernetTimeToLive, timestamp + ttl < current { return .failed(.expired) }
         if timestamp > current + Fernet.maxClockSkew { return .failed(.timestampInFuture) }
         return .opened(Data(), source)

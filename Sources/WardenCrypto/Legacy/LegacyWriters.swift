@@ -16,7 +16,8 @@ public enum LegacyWriters {
         }
         let nonce = try iv.map { try AES.GCM.Nonce(data: $0) } ?? AES.GCM.Nonce()
         let box = try AES.GCM.seal(plaintext, using: key, nonce: nonce)
-        let json = "{\"version\": \"\(version)\", \"iv\": \"\(Base64.encode(Array(nonce)))\", "
+        let json =
+            "{\"version\": \"\(version)\", \"iv\": \"\(Base64.encode(Array(nonce)))\", "
             + "\"tag\": \"\(Base64.encode(Array(box.tag)))\", \"data\": \"\(Base64.encode(Array(box.ciphertext)))\", "
             + "\"algorithm\": \"AES-256-GCM\"}"
         return Data(json.utf8)

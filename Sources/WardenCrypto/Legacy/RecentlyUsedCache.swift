@@ -26,7 +26,8 @@ struct RecentlyUsedCache<Key: Hashable, Value> {
     /// Caches `value` for `key` as the most recently used, evicting the least recently used entry if full.
     mutating func insert(_ value: Value, for key: Key) {
         if entries[key] == nil, entries.count >= capacity,
-           let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
+            let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
+        {
             entries[oldest] = nil
         }
         uses += 1

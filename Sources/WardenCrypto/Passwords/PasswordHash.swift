@@ -36,20 +36,20 @@ public enum PasswordHash: Sendable, Hashable {
             guard values.count == 3, let logN = values["ln"], let r = values["r"], let p = values["p"] else { return nil }
             let parameters = ScryptParameters(logN: logN, blockSize: r, parallelism: p)
             guard parameters.isWithinBounds,
-                  let salt = Base64.decode(parts[3], padding: .forbidden), salt.count >= 8,
-                  let hash = Base64.decode(parts[4], padding: .forbidden), hash.count >= 16
+                let salt = Base64.decode(parts[3], padding: .forbidden), salt.count >= 8,
+                let hash = Base64.decode(parts[4], padding: .forbidden), hash.count >= 16
             else { return nil }
             self = .scrypt(parameters, salt: salt, hash: hash)
         case "aivillage-pbkdf2-sha256":
             guard parts[2].hasPrefix("i="), let iterations = Int(parts[2].dropFirst(2)), (1_000...10_000_000).contains(iterations),
-                  let salt = Base64.decode(parts[3], padding: .forbidden),
-                  let digest = Self.hexBytes(parts[4]), digest.count == 32
+                let salt = Base64.decode(parts[3], padding: .forbidden),
+                let digest = Self.hexBytes(parts[4]), digest.count == 32
             else { return nil }
             self = .legacyPBKDF2(iterations: iterations, salt: salt, digest: digest)
         case "aivillage-pbkdf2-sha256-hexsalt":
             guard parts[2].hasPrefix("i="), let iterations = Int(parts[2].dropFirst(2)), (1_000...10_000_000).contains(iterations),
-                  let salt = Self.hexBytes(parts[3]), !salt.isEmpty,
-                  let digest = Self.hexBytes(parts[4]), digest.count == 32
+                let salt = Self.hexBytes(parts[3]), !salt.isEmpty,
+                let digest = Self.hexBytes(parts[4]), digest.count == 32
             else { return nil }
             self = .legacyPBKDF2HexSalt(iterations: iterations, saltHex: String(parts[3]), digest: digest)
         default:
@@ -74,7 +74,7 @@ public enum PasswordHash: Sendable, Hashable {
     public static func rbac(salt: String, hexDigest: String) -> PasswordHash? {
         let saltHex = salt.lowercased()
         guard let digest = hexBytes(Substring(hexDigest.lowercased())), digest.count == 32,
-              let saltBytes = hexBytes(Substring(saltHex)), !saltBytes.isEmpty, saltBytes.count <= 1024
+            let saltBytes = hexBytes(Substring(saltHex)), !saltBytes.isEmpty, saltBytes.count <= 1024
         else { return nil }
         return .legacyPBKDF2HexSalt(iterations: 100_000, saltHex: saltHex, digest: digest)
     }

@@ -48,7 +48,8 @@ public final class PasswordHasher: Sendable {
     ///   - maxQueued: hashes that may wait for a thread; past it, ``hash(_:)``, ``verify(_:against:)`` and
     ///     ``verifyNothing()`` throw ``WardenCryptoError/busy`` (default: no limit).
     public convenience init(parameters: ScryptParameters = .owasp, maxConcurrent: Int? = nil, maxQueued: Int? = nil) {
-        let threads = maxConcurrent == nil && maxQueued == nil
+        let threads =
+            maxConcurrent == nil && maxQueued == nil
             ? Self.sharedThreads
             : WorkerThreads(count: maxConcurrent ?? Self.defaultThreadCount, queueLimit: maxQueued, name: "warden-password")
         self.init(parameters: parameters, threads: threads)

@@ -38,7 +38,8 @@ enum MIMEEncoding {
     /// A header value: `text` itself when it is short ASCII that cannot be mistaken for an encoded word,
     /// otherwise RFC 2047 `=?UTF-8?B?…?=` words of at most 75 characters, folded onto continuation lines.
     static func headerText(_ text: String, fieldName: String) -> String {
-        let plainFits = text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F } && !text.contains("=?")
+        let plainFits =
+            text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F } && !text.contains("=?")
             && fieldName.utf8.count + 2 + text.utf8.count <= 78
         if plainFits { return text }
         // 45 bytes make 60 base64 characters: with `=?UTF-8?B?` and `?=` a word is 72 characters.

@@ -46,13 +46,15 @@ public struct SMTPConfiguration: Sendable {
     ) {
         self.host = host
         self.security = security
-        self.port = port ?? {
-            switch security {
-            case .startTLS: 587
-            case .implicitTLS: 465
-            case .none: 25
-            }
-        }()
+        self.port =
+            port
+            ?? {
+                switch security {
+                case .startTLS: 587
+                case .implicitTLS: 465
+                case .none: 25
+                }
+            }()
         self.username = username
         self.password = password
         self.heloName = heloName

@@ -101,7 +101,7 @@ extension WardenAPI {
             var principal: Principal?
             do {
                 principal = try await services.security.authenticate(accessToken: access!, context: context.audit)
-            } catch where !Self.isOutage(error) {
+            } catch  where !Self.isOutage(error) {
                 principal = nil
             }
             if principal == nil, let refresh = ConsoleCookie.value(request, ConsoleCookie.refresh) {
@@ -110,7 +110,7 @@ extension WardenAPI {
                     console.cookies += ConsoleCookie.issued(issued)
                     access = issued.accessToken
                     principal = try await services.security.authenticate(accessToken: issued.accessToken, context: context.audit)
-                } catch where !Self.isOutage(error) {
+                } catch  where !Self.isOutage(error) {
                     principal = nil
                 }
             }
@@ -255,17 +255,28 @@ extension WardenAPI {
         return page.text
     }
 
-    static let logo = "<svg width=\"22\" height=\"22\" viewBox=\"0 0 24 24\" aria-hidden=\"true\"><path d=\"M12 2 4 5v6c0 5 3.4 9.3 8 11 4.6-1.7 8-6 8-11V5l-8-3z\" fill=\"#7ea2ff\"/><path d=\"m8.5 12 2.5 2.5 4.5-5\" stroke=\"#111a2e\" stroke-width=\"2\" fill=\"none\"/></svg>"
+    static let logo =
+        "<svg width=\"22\" height=\"22\" viewBox=\"0 0 24 24\" aria-hidden=\"true\"><path d=\"M12 2 4 5v6c0 5 3.4 9.3 8 11 4.6-1.7 8-6 8-11V5l-8-3z\" fill=\"#7ea2ff\"/><path d=\"m8.5 12 2.5 2.5 4.5-5\" stroke=\"#111a2e\" stroke-width=\"2\" fill=\"none\"/></svg>"
 
     /// A labelled input with its error beneath. Password fields never carry a value back.
-    static func field(_ name: String, _ label: String, type: String = "text", value: String? = nil, errors: FieldErrors, hint: String? = nil, autocomplete: String? = nil, required: Bool = true, maxLength: Int = 256) -> String {
+    static func field(
+        _ name: String, _ label: String, type: String = "text", value: String? = nil, errors: FieldErrors, hint: String? = nil, autocomplete: String? = nil, required: Bool = true, maxLength: Int = 256
+    ) -> String {
         var html = HTML(raw: "<label for=\"\(name)\">")
         html.text(label)
-        if let hint { html.raw(" <span class=\"hint\">"); html.text(hint); html.raw("</span>") }
+        if let hint {
+            html.raw(" <span class=\"hint\">")
+            html.text(hint)
+            html.raw("</span>")
+        }
         html.raw("</label><input id=\"\(name)\" name=\"\(name)\" type=\"\(type)\" maxlength=\"\(maxLength)\"")
         if let autocomplete { html.raw(" autocomplete=\"\(autocomplete)\"") }
         if required { html.raw(" required") }
-        if type != "password", let value { html.raw(" value=\""); html.text(value); html.raw("\"") }
+        if type != "password", let value {
+            html.raw(" value=\"")
+            html.text(value)
+            html.raw("\"")
+        }
         if let error = errors[name] {
             html.raw(" class=\"invalid\" aria-invalid=\"true\" aria-describedby=\"\(name)-error\"><p class=\"field-error\" id=\"\(name)-error\">")
             html.text(error)
@@ -284,10 +295,22 @@ extension WardenAPI {
 
     static func deviceName(_ userAgent: String) -> String {
         let agent = userAgent.lowercased()
-        let browser = agent.contains("edg/") ? "Edge" : agent.contains("chrome") || agent.contains("chromium") ? "Chrome" : agent.contains("firefox") ? "Firefox"
-            : agent.contains("safari") ? "Safari" : agent.contains("curl") ? "curl" : agent.contains("python") ? "Python client" : agent.isEmpty ? "Unknown client" : "Other client"
-        let system = agent.contains("windows") ? "Windows" : agent.contains("android") ? "Android" : agent.contains("iphone") || agent.contains("ipad") ? "iOS"
-            : agent.contains("mac os") ? "macOS" : agent.contains("linux") ? "Linux" : nil
+        let browser =
+            agent.contains("edg/")
+            ? "Edge"
+            : agent.contains("chrome") || agent.contains("chromium")
+                ? "Chrome"
+                : agent.contains("firefox")
+                    ? "Firefox"
+                    : agent.contains("safari") ? "Safari" : agent.contains("curl") ? "curl" : agent.contains("python") ? "Python client" : agent.isEmpty ? "Unknown client" : "Other client"
+        let system =
+            agent.contains("windows")
+            ? "Windows"
+            : agent.contains("android")
+                ? "Android"
+                : agent.contains("iphone") || agent.contains("ipad")
+                    ? "iOS"
+                    : agent.contains("mac os") ? "macOS" : agent.contains("linux") ? "Linux" : nil
         return system.map { "\(browser) on \($0)" } ?? browser
     }
 }
@@ -295,6 +318,9 @@ extension WardenAPI {
 extension AccountSecurity {
     /// Whether the principal holds `permission` now (for showing pages; each use case checks again).
     func holds(_ permission: String, _ principal: Principal) async -> Bool {
-        do { try await require(permission, principal); return true } catch { return false }
+        do {
+            try await require(permission, principal)
+            return true
+        } catch { return false }
     }
 }

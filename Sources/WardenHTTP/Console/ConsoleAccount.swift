@@ -25,7 +25,9 @@ extension WardenAPI {
                 return try await totpStartPage(console, name: name, errors: Self.proofErrors(error, fallback: "name"), status: APIError.from(error).status)
             }
         }
-        consoleForm(router, "/console/account/totp/confirm", refused: { console, message in try await totpStartPage(console, flash: [.error(message + " Start the setup again.")], status: .badRequest) }) { console, form in
+        consoleForm(
+            router, "/console/account/totp/confirm", refused: { console, message in try await totpStartPage(console, flash: [.error(message + " Start the setup again.")], status: .badRequest) }
+        ) { console, form in
             guard let factor = form["factor"].flatMap({ UUID(text: $0) }) else { return try await totpStartPage(console, flash: [.error("Start the setup again.")], status: .badRequest) }
             let code = (form["code"] ?? "").trimmingCharacters(in: .whitespaces)
             do {
@@ -34,18 +36,21 @@ extension WardenAPI {
                 return ConsoleResponse.redirect("/console/account?done=totp-enrolled")
             } catch {
                 if Self.isOutage(error) { throw error }
-                return try await totpStartPage(console, flash: [.error(Self.message(error) + " Start the setup again: the secret shown before is no longer valid once you leave its page.")], status: APIError.from(error).status)
+                return try await totpStartPage(
+                    console, flash: [.error(Self.message(error) + " Start the setup again: the secret shown before is no longer valid once you leave its page.")], status: APIError.from(error).status)
             }
         }
         console(router, .get, "/console/account/contact") { console in
             let kind = console.request.uri.queryParameters.get("kind") == "sms" ? MFAState.Factor.Kind.sms : .email
             return try await contactStartPage(console, kind: kind)
         }
-        consoleForm(router, "/console/account/contact", refused: { console, message in try await contactStartPage(console, kind: .email, flash: [.error(message)], status: .badRequest) }) { console, form in
+        consoleForm(router, "/console/account/contact", refused: { console, message in try await contactStartPage(console, kind: .email, flash: [.error(message)], status: .badRequest) }) {
+            console, form in
             let kind: MFAState.Factor.Kind = form["kind"] == "sms" ? .sms : .email
             let destination = form.trimmed("destination") ?? ""
             guard !destination.isEmpty, destination.utf8.count <= 254 else {
-                return try await contactStartPage(console, kind: kind, errors: ["destination": kind == .sms ? "Enter a phone number, like +14155550123." : "Enter an email address."], status: .badRequest)
+                return try await contactStartPage(
+                    console, kind: kind, errors: ["destination": kind == .sms ? "Enter a phone number, like +14155550123." : "Enter an email address."], status: .badRequest)
             }
             do {
                 let factor = try await services.security.enrollDestination(
@@ -80,7 +85,8 @@ extension WardenAPI {
         }
         console(router, .get, "/console/account/password") { console in passwordPage(console) }
         consoleForm(router, "/console/account/password", refused: { console, message in passwordPage(console, flash: [.error(message)], status: .badRequest) }) { console, form in
-            let current = form["current_password"] ?? "", new = form["new_password"] ?? ""
+            let current = form["current_password"] ?? ""
+            let new = form["new_password"] ?? ""
             var errors: FieldErrors = [:]
             if current.isEmpty { errors["current_password"] = "Enter your current password." }
             if new.isEmpty { errors["new_password"] = "Choose a new password." } else if new.utf8.count > 256 { errors["new_password"] = "A password has at most 256 bytes." }
@@ -188,9 +194,13 @@ extension WardenAPI {
         body.raw("<div class=\"card\"><h2>Sign-in strength</h2>")
         let level = Self.levelBadge(principal.session?.level ?? .password)
         body.raw("<p>This session: \(level)</p>")
-        body.raw(methods.isEmpty ? "<p class=\"flash warn\">Your account has no second factor. Add one below: a password alone is easy to steal.</p>"
-            : "<p><span class=\"badge ok\">Two-step verification is on</span></p>")
-        body.raw("<p><a href=\"/console/account/sessions\">\(sessions.count) active session\(sessions.count == 1 ? "" : "s")</a> · <a href=\"/console/account/passkeys\">\(passkeys.count) passkey\(passkeys.count == 1 ? "" : "s")</a></p></div></div>")
+        body.raw(
+            methods.isEmpty
+                ? "<p class=\"flash warn\">Your account has no second factor. Add one below: a password alone is easy to steal.</p>"
+                : "<p><span class=\"badge ok\">Two-step verification is on</span></p>")
+        body.raw(
+            "<p><a href=\"/console/account/sessions\">\(sessions.count) active session\(sessions.count == 1 ? "" : "s")</a> · <a href=\"/console/account/passkeys\">\(passkeys.count) passkey\(passkeys.count == 1 ? "" : "s")</a></p></div></div>"
+        )
 
         body.raw("<div class=\"card\"><h2>Second factors</h2>")
         if factors.isEmpty {
@@ -198,8 +208,11 @@ extension WardenAPI {
         } else {
             body.raw("<table><thead><tr><th>Factor</th><th>Kind</th><th>Added</th><th>Last used</th></tr></thead><tbody>")
             for factor in factors {
-                body.raw("<tr><td>"); body.text(factor.name)
-                body.raw("</td><td>\(factor.kind == .totp ? "Authenticator app" : factor.kind == .sms ? "SMS" : "Email")</td><td>\(Self.time(factor.confirmed))</td><td>\(Self.time(factor.lastUsed))</td></tr>")
+                body.raw("<tr><td>")
+                body.text(factor.name)
+                body.raw(
+                    "</td><td>\(factor.kind == .totp ? "Authenticator app" : factor.kind == .sms ? "SMS" : "Email")</td><td>\(Self.time(factor.confirmed))</td><td>\(Self.time(factor.lastUsed))</td></tr>"
+                )
             }
             body.raw("</tbody></table>")
         }
@@ -222,7 +235,10 @@ extension WardenAPI {
 
     func totpStartPage(_ console: ConsoleRequest, name: String? = nil, errors: FieldErrors = [:], flash: [Flash] = [], status: HTTPResponse.Status = .ok) async throws -> Response {
         let methods = try await services.security.mfa.methods(accountID: console.principal!.accountID!)
-        var body = HTML(raw: "<div class=\"card\"><h1>Set up an authenticator app</h1><p>Use any app that shows 6-digit codes (TOTP), such as a password manager or an authenticator app. You will scan a QR code or type a secret, then enter one code to finish.</p>")
+        var body = HTML(
+            raw:
+                "<div class=\"card\"><h1>Set up an authenticator app</h1><p>Use any app that shows 6-digit codes (TOTP), such as a password manager or an authenticator app. You will scan a QR code or type a secret, then enter one code to finish.</p>"
+        )
         body.raw("<form method=\"post\" action=\"/console/account/totp\" novalidate>\(csrfField(console))")
         body.raw(Self.field("name", "Name for this app", value: name ?? "Authenticator app", errors: errors, maxLength: 64))
         body.raw(proofFields(console, methods: methods, errors: errors))
@@ -242,7 +258,9 @@ extension WardenAPI {
         return ConsoleResponse.page(layout(title: "Scan the code", console: console, current: "/console/account", body: body))
     }
 
-    func contactStartPage(_ console: ConsoleRequest, kind: MFAState.Factor.Kind, destination: String? = nil, errors: FieldErrors = [:], flash: [Flash] = [], status: HTTPResponse.Status = .ok) async throws -> Response {
+    func contactStartPage(_ console: ConsoleRequest, kind: MFAState.Factor.Kind, destination: String? = nil, errors: FieldErrors = [:], flash: [Flash] = [], status: HTTPResponse.Status = .ok)
+        async throws -> Response
+    {
         let methods = try await services.security.mfa.methods(accountID: console.principal!.accountID!)
         var body = HTML(raw: "<div class=\"card\"><h1>\(kind == .sms ? "Add a phone for codes by SMS" : "Add an email address for codes")</h1>")
         guard services.channels.contains(kind) else {
@@ -250,8 +268,10 @@ extension WardenAPI {
             return ConsoleResponse.page(layout(title: "Add a factor", console: console, current: "/console/account", flash: flash, body: body), status: status)
         }
         body.raw("<form method=\"post\" action=\"/console/account/contact\" novalidate>\(csrfField(console))<input type=\"hidden\" name=\"kind\" value=\"\(kind.rawValue)\">")
-        body.raw(Self.field("destination", kind == .sms ? "Phone number" : "Email address", type: kind == .sms ? "tel" : "email", value: destination, errors: errors,
-                            hint: kind == .sms ? "in international form, like +14155550123" : nil, autocomplete: kind == .sms ? "tel" : "email", maxLength: 254))
+        body.raw(
+            Self.field(
+                "destination", kind == .sms ? "Phone number" : "Email address", type: kind == .sms ? "tel" : "email", value: destination, errors: errors,
+                hint: kind == .sms ? "in international form, like +14155550123" : nil, autocomplete: kind == .sms ? "tel" : "email", maxLength: 254))
         body.raw(proofFields(console, methods: methods, errors: errors))
         body.raw("<div class=\"actions\"><button type=\"submit\">Send a code</button><a href=\"/console/account\">Cancel</a></div></form></div>")
         return ConsoleResponse.page(layout(title: "Add a factor", console: console, current: "/console/account", flash: flash, body: body), status: status)
@@ -259,19 +279,30 @@ extension WardenAPI {
 
     func contactConfirmPage(_ console: ConsoleRequest, kind: MFAState.Factor.Kind, factorID: UUID, errors: FieldErrors = [:], status: HTTPResponse.Status = .ok) -> Response {
         var body = HTML(raw: "<div class=\"card\"><h1>Enter the code</h1><p>We sent a code to the \(kind == .sms ? "phone number" : "address") you entered. It expires in a few minutes.</p>")
-        body.raw("<form method=\"post\" action=\"/console/account/contact/confirm\" novalidate>\(csrfField(console))<input type=\"hidden\" name=\"factor\" value=\"\(factorID.lowercasedText)\"><input type=\"hidden\" name=\"kind\" value=\"\(kind.rawValue)\">")
+        body.raw(
+            "<form method=\"post\" action=\"/console/account/contact/confirm\" novalidate>\(csrfField(console))<input type=\"hidden\" name=\"factor\" value=\"\(factorID.lowercasedText)\"><input type=\"hidden\" name=\"kind\" value=\"\(kind.rawValue)\">"
+        )
         body.raw(Self.field("code", "Code", errors: errors, autocomplete: "one-time-code", maxLength: 16))
         body.raw("<div class=\"actions\"><button type=\"submit\">Confirm</button></div></form></div>")
         return ConsoleResponse.page(layout(title: "Enter the code", console: console, current: "/console/account", body: body), status: status)
     }
 
     func backupCodesPage(_ console: ConsoleRequest, codes: [String]) -> Response {
-        var body = HTML(raw: "<div class=\"card\"><h1>Your new backup codes</h1><p>Keep these somewhere safe, away from your devices. Each code works once. <strong>They are shown only now</strong>; the old codes no longer work.</p><ul class=\"codes\" id=\"backup-code-list\">")
-        for code in codes { body.raw("<li>"); body.text(code); body.raw("</li>") }
+        var body = HTML(
+            raw:
+                "<div class=\"card\"><h1>Your new backup codes</h1><p>Keep these somewhere safe, away from your devices. Each code works once. <strong>They are shown only now</strong>; the old codes no longer work.</p><ul class=\"codes\" id=\"backup-code-list\">"
+        )
+        for code in codes {
+            body.raw("<li>")
+            body.text(code)
+            body.raw("</li>")
+        }
         body.raw("</ul>")
         let text = "Warden backup codes for \(console.account?.username ?? "your account")\nGenerated \(Self.time(console.now))\nEach code works once.\n\n" + codes.joined(separator: "\n") + "\n"
         let encoded = text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        body.raw("<div class=\"actions\"><a class=\"button\" download=\"warden-backup-codes.txt\" href=\"data:text/plain;charset=utf-8,\(encoded)\">Download as text</a><a class=\"button secondary\" href=\"/console/account\">I have saved them</a></div></div>")
+        body.raw(
+            "<div class=\"actions\"><a class=\"button\" download=\"warden-backup-codes.txt\" href=\"data:text/plain;charset=utf-8,\(encoded)\">Download as text</a><a class=\"button secondary\" href=\"/console/account\">I have saved them</a></div></div>"
+        )
         return ConsoleResponse.page(layout(title: "Backup codes", console: console, current: "/console/account", body: body))
     }
 
@@ -288,8 +319,11 @@ extension WardenAPI {
     func sessionsPage(_ console: ConsoleRequest, flash: [Flash] = [], status: HTTPResponse.Status = .ok) async throws -> Response {
         let principal = console.principal!
         let current = principal.session?.sessionHash
-        let sessions = try await services.security.ownSessions(principal).sorted { ($0.idHash == current ? 0 : 1, -$0.lastActivity.timeIntervalSince1970) < ($1.idHash == current ? 0 : 1, -$1.lastActivity.timeIntervalSince1970) }
-        var body = HTML(raw: "<h1>Sessions</h1><div class=\"card\"><p class=\"muted\">Every place your account is signed in. Sign out any you do not recognise, and change your password if you find one.</p>")
+        let sessions = try await services.security.ownSessions(principal).sorted {
+            ($0.idHash == current ? 0 : 1, -$0.lastActivity.timeIntervalSince1970) < ($1.idHash == current ? 0 : 1, -$1.lastActivity.timeIntervalSince1970)
+        }
+        var body = HTML(
+            raw: "<h1>Sessions</h1><div class=\"card\"><p class=\"muted\">Every place your account is signed in. Sign out any you do not recognise, and change your password if you find one.</p>")
         body.raw("<table id=\"sessions\"><thead><tr><th>Device</th><th>Address</th><th>Signed in</th><th>Last activity</th><th>Strength</th><th></th></tr></thead><tbody>")
         for session in sessions {
             let mine = session.idHash == current
@@ -300,7 +334,9 @@ extension WardenAPI {
             body.raw("</span></td><td class=\"nowrap\">")
             body.text(session.device.address)
             body.raw("</td><td>\(Self.time(session.created))</td><td>\(Self.time(session.lastActivity))</td><td>\(Self.levelBadge(session.level))</td><td>")
-            body.raw("<form class=\"inline\" method=\"post\" action=\"/console/account/sessions/revoke\">\(csrfField(console))<input type=\"hidden\" name=\"session\" value=\"\(session.idHash)\"><button class=\"secondary small\" type=\"submit\">\(mine ? "Sign out" : "Revoke")</button></form></td></tr>")
+            body.raw(
+                "<form class=\"inline\" method=\"post\" action=\"/console/account/sessions/revoke\">\(csrfField(console))<input type=\"hidden\" name=\"session\" value=\"\(session.idHash)\"><button class=\"secondary small\" type=\"submit\">\(mine ? "Sign out" : "Revoke")</button></form></td></tr>"
+            )
         }
         body.raw("</tbody></table></div><div class=\"card\"><h2>Sign out everywhere</h2><p>Ends every session of your account, this one included.</p>")
         body.raw("<form method=\"post\" action=\"/console/account/sessions/revoke-all\">\(csrfField(console))<button class=\"danger\" type=\"submit\">Sign out everywhere</button></form></div>")

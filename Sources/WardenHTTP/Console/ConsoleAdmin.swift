@@ -71,7 +71,10 @@ extension WardenAPI {
         let checks = postureChecks(readiness: readiness)
         let passed = checks.filter(\.passed).count
         let rating = passed == checks.count ? "strong" : Double(passed) / Double(checks.count) >= 0.75 ? "fair" : "weak"
-        var body = HTML(raw: "<h1>Security</h1><div class=\"grid\"><div class=\"card\"><h2>Posture</h2><p class=\"stat rating-\(rating)\" id=\"rating\">\(rating)</p><p class=\"muted\">\(passed) of \(checks.count) checks pass</p><table><tbody>")
+        var body = HTML(
+            raw:
+                "<h1>Security</h1><div class=\"grid\"><div class=\"card\"><h2>Posture</h2><p class=\"stat rating-\(rating)\" id=\"rating\">\(rating)</p><p class=\"muted\">\(passed) of \(checks.count) checks pass</p><table><tbody>"
+        )
         for check in checks {
             body.raw("<tr><td>\(check.passed ? "<span class=\"badge ok\">pass</span>" : "<span class=\"badge bad\">fail</span>")</td><td>")
             body.text(check.detail)
@@ -82,7 +85,8 @@ extension WardenAPI {
         // Activity over the last 24 hours, from the audit log.
         let entries = (try? await services.security.auditLog(limit: 1000, reader: services.auditReader, principal)) ?? []
         let now = console.now
-        var signIns = [Int](repeating: 0, count: 24), failures = [Int](repeating: 0, count: 24)
+        var signIns = [Int](repeating: 0, count: 24)
+        var failures = [Int](repeating: 0, count: 24)
         for entry in entries {
             let age = now.timeIntervalSince(entry.event.time)
             guard age >= 0, age < 86_400 else { continue }
@@ -93,8 +97,12 @@ extension WardenAPI {
             default: break
             }
         }
-        body.raw("<div class=\"card\"><h2>Last 24 hours</h2><p><span class=\"stat\">\(signIns.reduce(0, +))</span> sessions started · <span class=\"stat\">\(failures.reduce(0, +))</span> failed sign-ins</p>")
-        body.raw("<div class=\"chart\">\(Self.barChart(signIns, color: "#1f4fd1", label: "Sessions started per hour"))</div><div class=\"chart\">\(Self.barChart(failures, color: "#b3261e", label: "Failed sign-ins per hour"))</div>")
+        body.raw(
+            "<div class=\"card\"><h2>Last 24 hours</h2><p><span class=\"stat\">\(signIns.reduce(0, +))</span> sessions started · <span class=\"stat\">\(failures.reduce(0, +))</span> failed sign-ins</p>"
+        )
+        body.raw(
+            "<div class=\"chart\">\(Self.barChart(signIns, color: "#1f4fd1", label: "Sessions started per hour"))</div><div class=\"chart\">\(Self.barChart(failures, color: "#b3261e", label: "Failed sign-ins per hour"))</div>"
+        )
         body.raw("<p class=\"muted\">Per hour, oldest on the left; from the latest 1,000 audit entries.</p></div></div>")
 
         body.raw("<div class=\"card\" id=\"keys\"><h2>Field-encryption keys</h2>")
@@ -103,13 +111,19 @@ extension WardenAPI {
             let period = services.cipher.configuration.policy.rotationPeriod
             let primary = keyring.primary
             let next = primary.created.addingTimeInterval(period)
-            body.raw("<p>Primary version <strong id=\"primary-version\">\(primary.version)</strong>, \(Int(now.timeIntervalSince(primary.created) / 86_400)) days old. Next rotation due \(Self.time(next)) (every \(Int(period / 86_400)) days).</p>")
+            body.raw(
+                "<p>Primary version <strong id=\"primary-version\">\(primary.version)</strong>, \(Int(now.timeIntervalSince(primary.created) / 86_400)) days old. Next rotation due \(Self.time(next)) (every \(Int(period / 86_400)) days).</p>"
+            )
             body.raw("<table><thead><tr><th>Version</th><th>State</th><th>Created</th><th>Age</th><th>Seals</th></tr></thead><tbody>")
             for version in keyring.versions.sorted(by: { $0.version > $1.version }) {
                 let badge = version.state == .primary ? "ok" : version.state == .active ? "brand" : ""
-                body.raw("<tr><td>\(version.version)</td><td><span class=\"badge \(badge)\">\(version.state.rawValue)</span></td><td>\(Self.time(version.created))</td><td>\(Int(now.timeIntervalSince(version.created) / 86_400)) d</td><td>\(version.sealCount)</td></tr>")
+                body.raw(
+                    "<tr><td>\(version.version)</td><td><span class=\"badge \(badge)\">\(version.state.rawValue)</span></td><td>\(Self.time(version.created))</td><td>\(Int(now.timeIntervalSince(version.created) / 86_400)) d</td><td>\(version.sealCount)</td></tr>"
+                )
             }
-            body.raw("</tbody></table><form method=\"post\" action=\"/console/admin/rotate\">\(csrfField(console))<div class=\"actions\"><button type=\"submit\">Rotate now</button><span class=\"muted\">A new version becomes primary; older ones keep decrypting.</span></div></form>")
+            body.raw(
+                "</tbody></table><form method=\"post\" action=\"/console/admin/rotate\">\(csrfField(console))<div class=\"actions\"><button type=\"submit\">Rotate now</button><span class=\"muted\">A new version becomes primary; older ones keep decrypting.</span></div></form>"
+            )
         } catch {
             if Self.isOutage(error) { throw error }
             body.raw("<p class=\"muted\">Your account may not read the keyring (keys:read).</p>")
@@ -127,7 +141,9 @@ extension WardenAPI {
 
     /// A small bar chart, drawn here as SVG (no script, no library).
     static func barChart(_ values: [Int], color: String, label: String) -> String {
-        let width = 480, height = 90, gap = 2
+        let width = 480
+        let height = 90
+        let gap = 2
         let barWidth = (width - gap * (values.count - 1)) / values.count
         let top = max(1, values.max() ?? 1)
         var svg = "<svg viewBox=\"0 0 \(width) \(height + 16)\" role=\"img\" aria-label=\"\(label.html)\"><title>\(label.html)</title>"
@@ -137,7 +153,8 @@ extension WardenAPI {
             let x = index * (barWidth + gap)
             svg += "<rect x=\"\(x)\" y=\"\(height - barHeight)\" width=\"\(barWidth)\" height=\"\(barHeight)\" rx=\"2\" fill=\"\(color)\"><title>\(value)</title></rect>"
         }
-        svg += "<text x=\"0\" y=\"\(height + 13)\" font-size=\"11\" fill=\"#5b6575\">24 h ago</text><text x=\"\(width)\" y=\"\(height + 13)\" font-size=\"11\" fill=\"#5b6575\" text-anchor=\"end\">now · peak \(top)</text></svg>"
+        svg +=
+            "<text x=\"0\" y=\"\(height + 13)\" font-size=\"11\" fill=\"#5b6575\">24 h ago</text><text x=\"\(width)\" y=\"\(height + 13)\" font-size=\"11\" fill=\"#5b6575\" text-anchor=\"end\">now · peak \(top)</text></svg>"
         return svg
     }
 
@@ -146,7 +163,10 @@ extension WardenAPI {
     func accountsPage(_ console: ConsoleRequest, query: String? = nil, flash: [Flash] = [], status: HTTPResponse.Status = .ok) async throws -> Response {
         try requireOperator(console)
         let query = query ?? console.request.uri.queryParameters.get("q").map { String($0.prefix(64)) } ?? ""
-        var body = HTML(raw: "<h1>Accounts</h1><div class=\"card\"><form method=\"get\" action=\"/console/admin/accounts\"><label for=\"q\">Find accounts</label><div class=\"actions\"><input type=\"search\" id=\"q\" name=\"q\" maxlength=\"64\" value=\"\(query.html)\" placeholder=\"part of a username\"><button type=\"submit\">Search</button></div></form></div>")
+        var body = HTML(
+            raw:
+                "<h1>Accounts</h1><div class=\"card\"><form method=\"get\" action=\"/console/admin/accounts\"><label for=\"q\">Find accounts</label><div class=\"actions\"><input type=\"search\" id=\"q\" name=\"q\" maxlength=\"64\" value=\"\(query.html)\" placeholder=\"part of a username\"><button type=\"submit\">Search</button></div></form></div>"
+        )
         let found: [(Account, [String])]
         do {
             found = try await services.security.searchAccounts(query, limit: 50, console.principal!)
@@ -158,13 +178,19 @@ extension WardenAPI {
         body.raw("<div class=\"card\"><table id=\"accounts\"><thead><tr><th>Username</th><th>Status</th><th>Roles</th><th>Created</th><th>Actions</th></tr></thead><tbody>")
         if found.isEmpty { body.raw("<tr><td colspan=\"5\" class=\"muted\">No account matches.</td></tr>") }
         for (account, roles) in found {
-            let status = account.status == .disabled ? "<span class=\"badge bad\">disabled</span>"
+            let status =
+                account.status == .disabled
+                ? "<span class=\"badge bad\">disabled</span>"
                 : account.lockedUntil.map { $0 > console.now } == true ? "<span class=\"badge warn\">locked</span>" : "<span class=\"badge ok\">active</span>"
-            body.raw("<tr><td><strong>"); body.text(account.username); body.raw("</strong><br><span class=\"muted mono\">\(account.id.lowercasedText)</span></td><td>\(status)</td><td>")
+            body.raw("<tr><td><strong>")
+            body.text(account.username)
+            body.raw("</strong><br><span class=\"muted mono\">\(account.id.lowercasedText)</span></td><td>\(status)</td><td>")
             body.text(roles.isEmpty ? "—" : roles.joined(separator: ", "))
             body.raw("</td><td>\(Self.time(account.created))</td><td>")
             func action(_ name: String, _ label: String, _ style: String = "secondary", role: String? = nil) {
-                body.raw("<form class=\"inline\" method=\"post\" action=\"/console/admin/accounts\">\(csrfField(console))<input type=\"hidden\" name=\"account\" value=\"\(account.id.lowercasedText)\"><input type=\"hidden\" name=\"action\" value=\"\(name)\"><input type=\"hidden\" name=\"q\" value=\"\(query.html)\">")
+                body.raw(
+                    "<form class=\"inline\" method=\"post\" action=\"/console/admin/accounts\">\(csrfField(console))<input type=\"hidden\" name=\"account\" value=\"\(account.id.lowercasedText)\"><input type=\"hidden\" name=\"action\" value=\"\(name)\"><input type=\"hidden\" name=\"q\" value=\"\(query.html)\">"
+                )
                 if let role { body.raw("<input type=\"hidden\" name=\"role\" value=\"\(role.html)\">") }
                 body.raw("<button class=\"\(style) small\" type=\"submit\">\(label.html)</button></form> ")
             }
@@ -172,7 +198,9 @@ extension WardenAPI {
             if account.status == .disabled { action("enable", "Enable") } else { action("disable", "Disable", "danger") }
             action("reset-mfa", "Reset MFA", "danger")
             for role in roles { action("revoke", "Remove \(role)", role: role) }
-            body.raw("<form class=\"inline\" method=\"post\" action=\"/console/admin/accounts\">\(csrfField(console))<input type=\"hidden\" name=\"account\" value=\"\(account.id.lowercasedText)\"><input type=\"hidden\" name=\"action\" value=\"grant\"><input type=\"hidden\" name=\"q\" value=\"\(query.html)\"><input type=\"text\" name=\"role\" aria-label=\"Role to grant\" placeholder=\"role\" maxlength=\"64\"> <button class=\"secondary small\" type=\"submit\">Grant</button></form>")
+            body.raw(
+                "<form class=\"inline\" method=\"post\" action=\"/console/admin/accounts\">\(csrfField(console))<input type=\"hidden\" name=\"account\" value=\"\(account.id.lowercasedText)\"><input type=\"hidden\" name=\"action\" value=\"grant\"><input type=\"hidden\" name=\"q\" value=\"\(query.html)\"><input type=\"text\" name=\"role\" aria-label=\"Role to grant\" placeholder=\"role\" maxlength=\"64\"> <button class=\"secondary small\" type=\"submit\">Grant</button></form>"
+            )
             body.raw("</td></tr>")
         }
         body.raw("</tbody></table><p class=\"muted\">At most 50 accounts are shown; refine the search to find others.</p></div>")
@@ -203,19 +231,27 @@ extension WardenAPI {
                 switch result {
                 case .intact(let count): body.raw("<div class=\"flash ok\" id=\"chain\">The chain is intact: \(count) entries link, hash and authenticate.</div>")
                 case .broken(let sequence, let reason):
-                    body.raw("<div class=\"flash error\" id=\"chain\">The chain is broken at entry \(sequence): "); body.text(reason); body.raw("</div>")
+                    body.raw("<div class=\"flash error\" id=\"chain\">The chain is broken at entry \(sequence): ")
+                    body.text(reason)
+                    body.raw("</div>")
                 }
             } else {
                 body.raw("<div class=\"flash info\" id=\"chain\">Chain verification is not available here; run `warden audit verify`.</div>")
             }
         }
-        body.raw("</div><div class=\"card\"><div class=\"scroll\"><table id=\"audit\" class=\"dense\"><thead><tr><th>#</th><th>Time</th><th>Action</th><th>Outcome</th><th>Actor</th><th>Subject</th><th>Address</th></tr></thead><tbody>")
+        body.raw(
+            "</div><div class=\"card\"><div class=\"scroll\"><table id=\"audit\" class=\"dense\"><thead><tr><th>#</th><th>Time</th><th>Action</th><th>Outcome</th><th>Actor</th><th>Subject</th><th>Address</th></tr></thead><tbody>"
+        )
         for entry in shown {
             let outcome = entry.event.outcome.rawValue
-            body.raw("<tr><td>\(entry.sequence)</td><td class=\"nowrap\">\(Self.time(entry.event.time))</td><td class=\"nowrap\"><code>"); body.text(entry.event.action)
-            body.raw("</code></td><td><span class=\"badge \(outcome == "success" ? "ok" : outcome == "failure" || outcome == "denied" ? "bad" : "")\">"); body.text(outcome)
-            body.raw("</span></td><td class=\"nowrap\">\(Self.shortIdentifier(entry.event.actor))</td><td class=\"nowrap\">\(Self.shortIdentifier(entry.event.subject ?? "—"))</td><td class=\"nowrap\">")
-            body.text(entry.event.sourceAddress ?? "—"); body.raw("</td></tr>")
+            body.raw("<tr><td>\(entry.sequence)</td><td class=\"nowrap\">\(Self.time(entry.event.time))</td><td class=\"nowrap\"><code>")
+            body.text(entry.event.action)
+            body.raw("</code></td><td><span class=\"badge \(outcome == "success" ? "ok" : outcome == "failure" || outcome == "denied" ? "bad" : "")\">")
+            body.text(outcome)
+            body.raw(
+                "</span></td><td class=\"nowrap\">\(Self.shortIdentifier(entry.event.actor))</td><td class=\"nowrap\">\(Self.shortIdentifier(entry.event.subject ?? "—"))</td><td class=\"nowrap\">")
+            body.text(entry.event.sourceAddress ?? "—")
+            body.raw("</td></tr>")
         }
         if shown.isEmpty { body.raw("<tr><td colspan=\"7\" class=\"muted\">No entry matches.</td></tr>") }
         body.raw("</tbody></table></div><div class=\"pager\">")

@@ -43,7 +43,9 @@ extension WardenAPI {
                 return try await signInPage(console, username: username, flash: [.error(Self.message(error))], status: APIError.from(error).status)
             }
         }
-        consoleForm(router, "/console/sign-in/factor", signedIn: false, refused: { console, message in try await signInPage(console, flash: [.error(message + " Sign in again.")], status: .badRequest) }) { console, form in
+        consoleForm(
+            router, "/console/sign-in/factor", signedIn: false, refused: { console, message in try await signInPage(console, flash: [.error(message + " Sign in again.")], status: .badRequest) }
+        ) { console, form in
             let challenge = form["challenge"] ?? ""
             let methods = (form["methods"] ?? "").split(separator: ",").compactMap { MFAService.Method(rawValue: String($0)) }
             guard challenge.utf8.count <= 128, let method = form["method"].flatMap(MFAService.Method.init(rawValue:)) else {
@@ -61,7 +63,8 @@ extension WardenAPI {
                 return await factorPage(console, challenge: challenge, methods: methods, selected: method, errors: ["code": Self.message(error)], status: APIError.from(error).status)
             }
         }
-        consoleForm(router, "/console/sign-in/send", signedIn: false, refused: { console, message in try await signInPage(console, flash: [.error(message + " Sign in again.")], status: .badRequest) }) { console, form in
+        consoleForm(router, "/console/sign-in/send", signedIn: false, refused: { console, message in try await signInPage(console, flash: [.error(message + " Sign in again.")], status: .badRequest) })
+        { console, form in
             let challenge = form["challenge"] ?? ""
             let methods = (form["methods"] ?? "").split(separator: ",").compactMap { MFAService.Method(rawValue: String($0)) }
             guard challenge.utf8.count <= 128, let method = form["method"].flatMap(MFAService.Method.init(rawValue:)), method == .sms || method == .email else {
@@ -69,7 +72,8 @@ extension WardenAPI {
             }
             do {
                 try await services.security.sendChallengeCode(token: challenge, method: method, device: console.device, context: console.context.audit)
-                return await factorPage(console, challenge: challenge, methods: methods, selected: method, flash: [.ok(method == .sms ? "A code is on its way by SMS." : "A code is on its way by email.")])
+                return await factorPage(
+                    console, challenge: challenge, methods: methods, selected: method, flash: [.ok(method == .sms ? "A code is on its way by SMS." : "A code is on its way by email.")])
             } catch {
                 if Self.isOutage(error) { throw error }
                 return await factorPage(console, challenge: challenge, methods: methods, selected: method, flash: [.error(Self.message(error))], status: APIError.from(error).status)
@@ -112,11 +116,17 @@ extension WardenAPI {
                 case "username_taken": errors["username"] = message
                 default:
                     let lowered = message.lowercased()
-                    if lowered.contains("password") { errors["password"] = message }
-                    else if lowered.contains("email") { errors["email"] = message }
-                    else if lowered.contains("invite") { errors["invite_code"] = message }
-                    else if lowered.contains("username") { errors["username"] = message }
-                    else { return signUpPage(console, values: values, flash: [.error(message)], status: APIError.from(error).status) }
+                    if lowered.contains("password") {
+                        errors["password"] = message
+                    } else if lowered.contains("email") {
+                        errors["email"] = message
+                    } else if lowered.contains("invite") {
+                        errors["invite_code"] = message
+                    } else if lowered.contains("username") {
+                        errors["username"] = message
+                    } else {
+                        return signUpPage(console, values: values, flash: [.error(message)], status: APIError.from(error).status)
+                    }
                 }
                 return signUpPage(console, values: values, errors: errors, status: APIError.from(error).status)
             }
@@ -194,7 +204,9 @@ extension WardenAPI {
             body.raw(Self.field("code", "Code", errors: errors, hint: "from your app, a message, or one of your backup codes", autocomplete: "one-time-code", maxLength: 64))
             body.raw("<div class=\"actions\"><button type=\"submit\">Verify</button></div></form>")
             for method in codeMethods where method == .sms || method == .email {
-                body.raw("<form class=\"actions\" method=\"post\" action=\"/console/sign-in/send\">\(csrfField(console))\(hidden)<input type=\"hidden\" name=\"method\" value=\"\(method.rawValue)\"><button class=\"secondary small\" type=\"submit\">Send me a code by \(method == .sms ? "SMS" : "email")</button></form>")
+                body.raw(
+                    "<form class=\"actions\" method=\"post\" action=\"/console/sign-in/send\">\(csrfField(console))\(hidden)<input type=\"hidden\" name=\"method\" value=\"\(method.rawValue)\"><button class=\"secondary small\" type=\"submit\">Send me a code by \(method == .sms ? "SMS" : "email")</button></form>"
+                )
             }
         }
         body.raw("<p class=\"muted\"><a href=\"/console/sign-in\">Start again</a></p></div>")

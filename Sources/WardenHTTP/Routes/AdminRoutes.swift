@@ -95,11 +95,15 @@ extension WardenAPI {
             var context = context
             let principal = try await authenticate(request, &context)
             let (sessions, analytics) = try await services.security.accountSessions(try await target(context), principal)
-            return JSONResponse.make(.ok, [
-                "sessions": sessions.map { Self.session($0, current: nil) },
-                "active_sessions": analytics.activeSessions,
-                "devices": analytics.devices.map { ["fingerprint": $0.fingerprint, "user_agent": $0.userAgent, "first_seen": JSONResponse.timestamp($0.firstSeen), "last_seen": JSONResponse.timestamp($0.lastSeen)] },
-            ])
+            return JSONResponse.make(
+                .ok,
+                [
+                    "sessions": sessions.map { Self.session($0, current: nil) },
+                    "active_sessions": analytics.activeSessions,
+                    "devices": analytics.devices.map {
+                        ["fingerprint": $0.fingerprint, "user_agent": $0.userAgent, "first_seen": JSONResponse.timestamp($0.firstSeen), "last_seen": JSONResponse.timestamp($0.lastSeen)]
+                    },
+                ])
         }
         on(router, .delete, "/admin/accounts/:id/sessions") { request, context in
             var context = context
@@ -113,16 +117,20 @@ extension WardenAPI {
             let principal = try await authenticate(request, &context)
             let limit = try Self.integerQuery(request, "limit", default: 100, range: 1...1000)
             let entries = try await services.security.auditLog(limit: limit, reader: services.auditReader, principal)
-            return JSONResponse.make(.ok, ["events": entries.map { entry -> [String: Any] in
-                var event: [String: Any] = [
-                    "sequence": Int(entry.sequence), "time": JSONResponse.timestamp(entry.event.time), "action": entry.event.action,
-                    "outcome": entry.event.outcome.rawValue, "actor": entry.event.actor, "details": entry.event.details,
-                ]
-                event["subject"] = entry.event.subject
-                event["source_address"] = entry.event.sourceAddress
-                event["request_id"] = entry.event.requestID
-                return event
-            }])
+            return JSONResponse.make(
+                .ok,
+                [
+                    "events": entries.map { entry -> [String: Any] in
+                        var event: [String: Any] = [
+                            "sequence": Int(entry.sequence), "time": JSONResponse.timestamp(entry.event.time), "action": entry.event.action,
+                            "outcome": entry.event.outcome.rawValue, "actor": entry.event.actor, "details": entry.event.details,
+                        ]
+                        event["subject"] = entry.event.subject
+                        event["source_address"] = entry.event.sourceAddress
+                        event["request_id"] = entry.event.requestID
+                        return event
+                    }
+                ])
         }
     }
 

@@ -48,11 +48,26 @@ struct CryptoOutcome {
             buffer.writeString("\":")
             first = false
         }
-        if let ciphertext { key("ciphertext"); JSONWriter.writeString(ciphertext, into: &buffer) }
-        if let plaintext { key("plaintext"); JSONWriter.writeString(plaintext, into: &buffer) }
-        if let source { key("source"); JSONWriter.writeString(source, into: &buffer) }
-        if let needsRewrap { key("needs_rewrap"); buffer.writeString(needsRewrap ? "true" : "false") }
-        if let keyVersion { key("key_version"); buffer.writeString(String(keyVersion)) }
+        if let ciphertext {
+            key("ciphertext")
+            JSONWriter.writeString(ciphertext, into: &buffer)
+        }
+        if let plaintext {
+            key("plaintext")
+            JSONWriter.writeString(plaintext, into: &buffer)
+        }
+        if let source {
+            key("source")
+            JSONWriter.writeString(source, into: &buffer)
+        }
+        if let needsRewrap {
+            key("needs_rewrap")
+            buffer.writeString(needsRewrap ? "true" : "false")
+        }
+        if let keyVersion {
+            key("key_version")
+            buffer.writeString(String(keyVersion))
+        }
         buffer.writeString(first ? "{}" : "}")
     }
 }
@@ -89,7 +104,9 @@ extension WardenAPI {
             try await batch(request, context, value: \.plaintext, named: "plaintext") { items, principal in
                 try await Self.perItem(items, read: { (try Self.base64($0.plaintext, "plaintext"), try Self.context($0)) }, placeholder: ([], "-")) {
                     try await services.security.encrypt($0, principal)
-                } output: { envelope in CryptoOutcome(ciphertext: envelope.text, keyVersion: Int(envelope.keyVersion)) }
+                } output: { envelope in
+                    CryptoOutcome(ciphertext: envelope.text, keyVersion: Int(envelope.keyVersion))
+                }
             }
         }
         on(router, .post, "/v1/crypto/decrypt") { request, context in
@@ -107,7 +124,9 @@ extension WardenAPI {
             try await batch(request, context, value: \.ciphertext, named: "ciphertext") { items, principal in
                 try await Self.perItem(items, read: { (try Self.text($0.ciphertext, "ciphertext"), try Self.context($0)) }, placeholder: ("", "-")) {
                     try await services.security.rewrap($0, principal)
-                } output: { envelope in CryptoOutcome(ciphertext: envelope.text, keyVersion: Int(envelope.keyVersion)) }
+                } output: { envelope in
+                    CryptoOutcome(ciphertext: envelope.text, keyVersion: Int(envelope.keyVersion))
+                }
             }
         }
         on(router, .get, "/v1/keys") { request, context in
@@ -129,7 +148,9 @@ extension WardenAPI {
             "algorithm": "AES-256-GCM", "primary_version": Int(keyring.primaryVersion), "minimum_decryption_version": Int(keyring.minimumDecryptionVersion),
             "primary_age_seconds": Int(now.timeIntervalSince(keyring.primary.created)),
             "next_rotation": JSONResponse.timestamp(keyring.primary.created.addingTimeInterval(period)),
-            "versions": keyring.versions.map { ["version": Int($0.version), "state": $0.state.rawValue, "created_at": JSONResponse.timestamp($0.created), "seal_count": Int($0.sealCount)] as [String: Any] },
+            "versions": keyring.versions.map {
+                ["version": Int($0.version), "state": $0.state.rawValue, "created_at": JSONResponse.timestamp($0.created), "seal_count": Int($0.sealCount)] as [String: Any]
+            },
         ]
     }
 

@@ -60,13 +60,15 @@ extension WardenAPI {
                 let enrollment = try await services.security.enrollTOTP(
                     deviceName: try Field.optional(body.name, "name", max: 64) ?? "authenticator", proof: proof, principal)
                 let png = Base64.encode(try enrollment.qrPNG())
-                return JSONResponse.make(.created, [
-                    "factor_id": enrollment.factorID.lowercasedText, "secret": enrollment.secret, "otpauth_uri": enrollment.uri,
-                    "qr_png": png, "qr_svg": try enrollment.qrSVG(),
-                    "expires_at": JSONResponse.timestamp(enrollment.expires),
-                    // The original system's names: the same QR code, and "not active until verified".
-                    "method": "totp", "qr_code": png, "setup_complete": false,
-                ])
+                return JSONResponse.make(
+                    .created,
+                    [
+                        "factor_id": enrollment.factorID.lowercasedText, "secret": enrollment.secret, "otpauth_uri": enrollment.uri,
+                        "qr_png": png, "qr_svg": try enrollment.qrSVG(),
+                        "expires_at": JSONResponse.timestamp(enrollment.expires),
+                        // The original system's names: the same QR code, and "not active until verified".
+                        "method": "totp", "qr_code": png, "setup_complete": false,
+                    ])
             case "sms", "email":
                 let channel: MFAState.Factor.Kind = body.method == "sms" ? .sms : .email
                 guard services.channels.contains(channel) else { throw APIError.badRequest("\(body.method) codes are not configured on this server") }
@@ -109,10 +111,12 @@ extension WardenAPI {
                 guard let kind = MFAState.Factor.Kind(rawValue: method) else { throw APIError.badRequest("`method` is one of totp, sms, email") }
                 confirmed = try await services.security.confirmPendingFactor(kind, code: code, principal)
             }
-            return JSONResponse.make(.ok, [
-                "confirmed": true, "methods": confirmed.methods.map(\.rawValue), "factor_id": confirmed.factorID.lowercasedText,
-                "verified": true, "method": confirmed.kind.rawValue,
-            ])
+            return JSONResponse.make(
+                .ok,
+                [
+                    "confirmed": true, "methods": confirmed.methods.map(\.rawValue), "factor_id": confirmed.factorID.lowercasedText,
+                    "verified": true, "method": confirmed.kind.rawValue,
+                ])
         }
         // Sends an SMS or email code for a login challenge.
         on(router, .post, "/auth/mfa/send") { request, context in

@@ -108,13 +108,19 @@ extension WardenAPI {
         if let caller, let account = caller.accountID, let session = caller.session {
             let methods = try await services.security.mfa.methods(accountID: account)
             let remaining = try await services.security.mfa.remainingBackupCodes(accountID: account)
-            mfaState = ["enabled": !methods.isEmpty, "methods": methods.map(\.rawValue), "backup_codes_remaining": remaining,
-                        "session_level": session.level.rawValue]
-            userStatus = [
-                "totp_enabled": methods.contains(.totp), "sms_enabled": methods.contains(.sms), "email_enabled": methods.contains(.email),
-                "backup_codes_count": remaining, "methods_available": methods.map(\.rawValue),
-            ] as [String: Any]
-            checks.append(["name": "caller_mfa", "passed": !methods.isEmpty, "detail": methods.isEmpty ? "your account has no second factor" : "your account uses \(methods.map(\.rawValue).joined(separator: ", "))"])
+            mfaState = [
+                "enabled": !methods.isEmpty, "methods": methods.map(\.rawValue), "backup_codes_remaining": remaining,
+                "session_level": session.level.rawValue,
+            ]
+            userStatus =
+                [
+                    "totp_enabled": methods.contains(.totp), "sms_enabled": methods.contains(.sms), "email_enabled": methods.contains(.email),
+                    "backup_codes_count": remaining, "methods_available": methods.map(\.rawValue),
+                ] as [String: Any]
+            checks.append([
+                "name": "caller_mfa", "passed": !methods.isEmpty,
+                "detail": methods.isEmpty ? "your account has no second factor" : "your account uses \(methods.map(\.rawValue).joined(separator: ", "))",
+            ])
         }
         let passed = checks.filter { $0["passed"] as? Bool == true }.count
         let rating = passed == checks.count ? "strong" : Double(passed) / Double(checks.count) >= 0.75 ? "fair" : "weak"
@@ -127,8 +133,10 @@ extension WardenAPI {
         let sessionStore = readiness["redis"] ?? readiness["database"] ?? "down"
         var body: [String: Any] = [
             "security_rating": rating, "tls_enabled": configuration.tls, "cors_enabled": !configuration.corsOrigins.isEmpty,
-            "session_management": ["status": sessionStore == "up" ? "healthy" : "degraded", "store": readiness["redis"] == nil ? "database" : "redis",
-                                   "redis_health": readiness["redis"] ?? "not_configured"],
+            "session_management": [
+                "status": sessionStore == "up" ? "healthy" : "degraded", "store": readiness["redis"] == nil ? "database" : "redis",
+                "redis_health": readiness["redis"] ?? "not_configured",
+            ],
             "mfa": ["available_methods": available, "user_status": userStatus] as [String: Any],
             "encryption": keyring, "readiness": readiness, "mfa_methods_available": available,
             "tls": ["enabled": configuration.tls, "minimum_version": configuration.tlsMinimumVersion],

@@ -27,7 +27,7 @@ public actor MemorySessionStore: SessionStore, ActivityStore {
 
     public func validate(sessionHash: String, accountID: UUID, tokenID: String, now: Date) -> SessionRecord? {
         guard var session = usable(sessionHash, accountID: accountID, now: now),
-              revokedTokens[tokenID].map({ $0 <= now }) ?? true
+            revokedTokens[tokenID].map({ $0 <= now }) ?? true
         else { return nil }
         session.lastActivity = now
         sessionsByHash[sessionHash] = session

@@ -1,5 +1,5 @@
-import Synchronization
 public import Foundation
+import Synchronization
 public import WardenAudit
 public import WardenCore
 
@@ -85,9 +85,11 @@ public final class SessionService: Sendable {
             refreshTokenID: refreshID)
         let evicted = try await guarded { try await store.create(session, limit: policy.maximumSessions, whenFull: policy.whenFull, now: now) }
         try await recordRevoked(evicted, accountID: accountID, now: now)
-        var events = [context.event(
-            "session.created", subject: subject(accountID),
-            details: ["session": String(session.idHash.prefix(12)), "level": level.rawValue, "device": device.fingerprint, "address": device.address], at: now)]
+        var events = [
+            context.event(
+                "session.created", subject: subject(accountID),
+                details: ["session": String(session.idHash.prefix(12)), "level": level.rawValue, "device": device.fingerprint, "address": device.address], at: now)
+        ]
         events += evicted.map { context.event("session.evicted", subject: subject(accountID), details: ["session": String($0.prefix(12))], at: now) }
         try await audit.append(events)
 
@@ -174,7 +176,8 @@ public final class SessionService: Sendable {
             case .stale(let generation):
                 // Not the store's current token: reuse, unless the ledger shows the store is behind and this is the newest.
                 if let adopted = try await ledger.adoptRefreshRotation(
-                    sessionHash: hash, accountID: accountID, presented: claims.jti, next: next, storeGeneration: generation, until: until) {
+                    sessionHash: hash, accountID: accountID, presented: claims.jti, next: next, storeGeneration: generation, until: until)
+                {
                     outcome = try await guarded {
                         try await store.adoptRefresh(sessionHash: hash, accountID: accountID, expectedGeneration: generation, next: next, generation: adopted, now: now)
                     }

@@ -1,7 +1,7 @@
 import Crypto
 public import Foundation
-import Synchronization
 import JWTKit
+import Synchronization
 public import WardenCore
 public import WardenCrypto
 
@@ -129,8 +129,10 @@ public actor TokenKeys {
     /// The public keys, as a JWKS document (RFC 7517, OKP / Ed25519 per RFC 8037).
     public func jwks() -> Data {
         let entries = keys.values.sorted { $0.record.created > $1.record.created }.map { key -> [String: String] in
-            ["kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": key.record.kid,
-             "x": Base64.encode(key.privateKey.publicKey.rawRepresentation, alphabet: .url, padded: false)]
+            [
+                "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": key.record.kid,
+                "x": Base64.encode(key.privateKey.publicKey.rawRepresentation, alphabet: .url, padded: false),
+            ]
         }
         // Force-try: string dictionaries always serialise.
         return try! JSONSerialization.data(withJSONObject: ["keys": entries], options: [.sortedKeys, .withoutEscapingSlashes])

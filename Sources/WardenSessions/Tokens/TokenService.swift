@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 import JWTKit
 import Synchronization
 public import WardenCore
@@ -73,9 +73,9 @@ public final class TokenService: Sendable {
         let leeway = configuration.leeway
         let lifetime = use == .access ? policy.accessTokenLifetime : policy.refreshTokenLifetime
         guard claims.iss == configuration.issuer, claims.aud == configuration.audience, claims.tokenUse == use,
-              Double(claims.exp) > now - leeway, Double(claims.nbf) <= now + leeway, Double(claims.iat) <= now + leeway,
-              claims.exp > claims.iat, Double(claims.exp - claims.iat) <= lifetime,
-              UUID(text: claims.sub) != nil, !claims.sid.isEmpty, !claims.jti.isEmpty
+            Double(claims.exp) > now - leeway, Double(claims.nbf) <= now + leeway, Double(claims.iat) <= now + leeway,
+            claims.exp > claims.iat, Double(claims.exp - claims.iat) <= lifetime,
+            UUID(text: claims.sub) != nil, !claims.sid.isEmpty, !claims.jti.isEmpty
         else { throw SessionError.invalidToken }
         return claims
     }
@@ -86,14 +86,14 @@ public final class TokenService: Sendable {
     private func verifySignature(_ token: String) async throws -> TokenClaims {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,
-              let headerBytes = Base64.decode(parts[0], alphabet: .url, padding: .forbidden),
-              let payloadBytes = Base64.decode(parts[1], alphabet: .url, padding: .forbidden),
-              let signature = Base64.decode(parts[2], alphabet: .url, padding: .forbidden), signature.count == 64,
-              let header = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any],
-              header["alg"] as? String == "EdDSA",
-              let kid = header["kid"] as? String,
-              (header["typ"] as? String).map({ $0 == "JWT" }) ?? true,
-              Set(header.keys).isSubset(of: ["alg", "kid", "typ"])
+            let headerBytes = Base64.decode(parts[0], alphabet: .url, padding: .forbidden),
+            let payloadBytes = Base64.decode(parts[1], alphabet: .url, padding: .forbidden),
+            let signature = Base64.decode(parts[2], alphabet: .url, padding: .forbidden), signature.count == 64,
+            let header = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any],
+            header["alg"] as? String == "EdDSA",
+            let kid = header["kid"] as? String,
+            (header["typ"] as? String).map({ $0 == "JWT" }) ?? true,
+            Set(header.keys).isSubset(of: ["alg", "kid", "typ"])
         else { throw SessionError.invalidToken }
         var verifier = keys.verifier(kid)
         if verifier == nil {
@@ -103,7 +103,7 @@ public final class TokenService: Sendable {
         }
         let signed = token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count)
         guard let verifier, verifier.isValidSignature(signature, for: Array(signed)),
-              let claims = try? JSONDecoder().decode(TokenClaims.self, from: Data(payloadBytes))
+            let claims = try? JSONDecoder().decode(TokenClaims.self, from: Data(payloadBytes))
         else { throw SessionError.invalidToken }
         verified.remember(token, kid: kid, claims: claims)
         return claims

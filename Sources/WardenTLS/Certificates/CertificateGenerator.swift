@@ -1,5 +1,5 @@
-public import Foundation
 internal import Crypto
+public import Foundation
 internal import SwiftASN1
 internal import X509
 
@@ -70,7 +70,8 @@ public enum CertificateGenerator {
             throw TLSSetupError(.invalidValidity, "the validity must be a positive number of seconds")
         }
 
-        let names = dnsNames.map { GeneralName.dnsName($0) }
+        let names =
+            dnsNames.map { GeneralName.dnsName($0) }
             + addresses.map { GeneralName.ipAddress(ASN1OctetString(contentBytes: $0[...])) }
 
         do {

@@ -65,7 +65,8 @@ enum PrivateFile {
         } catch {
             let code: TLSSetupError.Code = error.code == .insecurePermissions ? .insecurePermissions : .fileSystem
             // Read errors already name the file; the others get its role in front.
-            let message = error.message.hasPrefix("the \(what)") || error.message.contains(" the \(what) ")
+            let message =
+                error.message.hasPrefix("the \(what)") || error.message.contains(" the \(what) ")
                 ? error.message : "\(what): \(error.message)"
             throw TLSSetupError(code, message)
         }

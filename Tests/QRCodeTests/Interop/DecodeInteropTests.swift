@@ -1,6 +1,7 @@
-@testable import QRCode
 import Foundation
 import Testing
+
+@testable import QRCode
 
 /// zxing-cpp, an independent decoder, reads the PNG and SVG output back.
 @Suite("Interop: zxing-cpp decodes the images", .disabled(if: PythonChecks.skipped, "WARDEN_SKIP_PYTHON=1"))
@@ -43,7 +44,8 @@ struct DecodeInteropTests {
     /// UTF-8 text of exactly `count` bytes, mixing one-, two-, three- and four-byte characters.
     static func text(bytes count: Int) -> String {
         let pieces = ["Warden ", "Grüße ", "世界 ", "🔐 ", "ключ ", "é"]
-        var text = "", index = 0
+        var text = ""
+        var index = 0
         while true {
             let piece = pieces[index % pieces.count]
             if text.utf8.count + piece.utf8.count > count { break }
@@ -81,7 +83,8 @@ struct DecodeInteropTests {
             for level in QRErrorCorrection.allCases {
                 let capacity = SymbolLayout(version: version, errorCorrection: level).byteCapacity
                 // Binary bytes at L and Q, UTF-8 text at M and H; a full symbol selects `version` itself.
-                let payload = level == .low || level == .quartile
+                let payload =
+                    level == .low || level == .quartile
                     ? random.bytes(capacity) : Array(Self.text(bytes: capacity).utf8)
                 let code = try QRCode(bytes: payload, errorCorrection: level)
                 #expect(code.version == version)
@@ -137,8 +140,9 @@ struct DecodeInteropTests {
         }
     }
 
-    @Test("the PNG checks out in Python's zlib and Pillow: chunks, CRCs, Adler-32, pixels, quiet zone",
-          arguments: [(2, 8, 4), (40, 2, 4), (10, 1, 0)])
+    @Test(
+        "the PNG checks out in Python's zlib and Pillow: chunks, CRCs, Adler-32, pixels, quiet zone",
+        arguments: [(2, 8, 4), (40, 2, 4), (10, 1, 0)])
     func pngInPython(version: Int, moduleSize: Int, quietZone: Int) async throws {
         try await PythonChecks.withTemporaryDirectory { directory in
             let code = try QRCode(text: Self.otpauth, errorCorrection: .high, minimumVersion: version)

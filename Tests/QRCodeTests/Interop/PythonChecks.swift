@@ -35,15 +35,17 @@ enum PythonChecks {
         case 0:
             return result.stdout
         case 127:
-            throw Failure(description: """
-                '\(python)' was not found on PATH. The QR interop tests need Python 3 with zxing-cpp, segno and \
-                pillow: pip install -r scripts/requirements-test.txt, as scripts/test.sh does (or set WARDEN_SKIP_PYTHON=1 to skip them). \(errors)
-                """)
+            throw Failure(
+                description: """
+                    '\(python)' was not found on PATH. The QR interop tests need Python 3 with zxing-cpp, segno and \
+                    pillow: pip install -r scripts/requirements-test.txt, as scripts/test.sh does (or set WARDEN_SKIP_PYTHON=1 to skip them). \(errors)
+                    """)
         case 3:
             throw Failure(description: "A Python module the QR interop tests need is missing: \(errors)")
         default:
-            throw Failure(description: "qr_check.py \(arguments.prefix(2).joined(separator: " ")) "
-                + "exited with status \(result.status): \(errors)")
+            throw Failure(
+                description: "qr_check.py \(arguments.prefix(2).joined(separator: " ")) "
+                    + "exited with status \(result.status): \(errors)")
         }
     }
 

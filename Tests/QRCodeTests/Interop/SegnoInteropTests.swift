@@ -1,6 +1,7 @@
-@testable import QRCode
 import Foundation
 import Testing
+
+@testable import QRCode
 
 /// Module-for-module comparison with segno, an established Python encoder.
 ///
@@ -100,10 +101,12 @@ struct SegnoInteropTests {
         }
     }
 
-    @Test("short payloads differ only by segno's extra 0x00 codeword", arguments: [
-        ("", 1, QRErrorCorrection.medium), ("hello", 1, .medium), (DecodeInteropTests.otpauth, 7, .quartile),
-        ("Grüße — 世界 🔐", 10, .high), ("x", 40, .low),
-    ])
+    @Test(
+        "short payloads differ only by segno's extra 0x00 codeword",
+        arguments: [
+            ("", 1, QRErrorCorrection.medium), ("hello", 1, .medium), (DecodeInteropTests.otpauth, 7, .quartile),
+            ("Grüße — 世界 🔐", 10, .high), ("x", 40, .low),
+        ])
     func shortPayloads(text: String, minimumVersion: Int, level: QRErrorCorrection) async throws {
         let payload = Array(text.utf8)
         let version = try QRCode(bytes: payload, errorCorrection: level, minimumVersion: minimumVersion, mask: 0).version
@@ -153,8 +156,9 @@ struct SegnoInteropTests {
         (String(repeating: "abc", count: 300), 27, .low),
     ]
 
-    @Test("mask selection: ours is the lowest by segno's own scorer on complete symbols; segno's is the lowest with format information left out",
-          arguments: maskInputs)
+    @Test(
+        "mask selection: ours is the lowest by segno's own scorer on complete symbols; segno's is the lowest with format information left out",
+        arguments: maskInputs)
     func maskSelection(text: String, minimumVersion: Int, level: QRErrorCorrection) async throws {
         let payload = Array(text.utf8)
         let version = try QRCode(bytes: payload, errorCorrection: level, minimumVersion: minimumVersion, mask: 0).version

@@ -14,8 +14,9 @@ enum Python {
             "/usr/bin/env", ["python3", packageRoot.appendingPathComponent("Tests/Interop/legacy_interop.py").path] + arguments,
             environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
         guard status == 0 else {
-            throw Failure(description: "python3 interop script failed (is `cryptography` installed? scripts/test.sh installs it): "
-                + String(decoding: errors, as: UTF8.self))
+            throw Failure(
+                description: "python3 interop script failed (is `cryptography` installed? scripts/test.sh installs it): "
+                    + String(decoding: errors, as: UTF8.self))
         }
         return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -1,6 +1,8 @@
 import Foundation
+import Synchronization
 import Testing
 import WardenCore
+
 @testable import WardenCrypto
 
 /// The package's root directory (this file is `Tests/WardenCryptoTests/Support/TestSupport.swift`).
@@ -73,8 +75,6 @@ final class FailureLog: Sendable {
     var all: [DecryptionFailure] { entries.withLock { $0 } }
     func record(_ failure: DecryptionFailure) { entries.withLock { $0.append(failure) } }
 }
-
-import Synchronization
 
 /// A cipher over a memory store with a manual clock, and the pieces tests inspect.
 struct CipherFixture {

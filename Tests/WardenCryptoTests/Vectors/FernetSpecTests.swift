@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenCore
+
 @testable import WardenCrypto
 
 /// The Fernet specification's vectors (fernet/spec): generate, verify, and invalid tokens.

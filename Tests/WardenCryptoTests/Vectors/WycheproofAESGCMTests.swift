@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+
 @testable import WardenCrypto
 
 /// Project Wycheproof `aes_gcm_test.json`, the group Warden's envelope uses: 256-bit key, 96-bit IV,
@@ -43,7 +44,9 @@ struct WycheproofAESGCMTests {
     @Test(arguments: try cases())
     func contextPath(_ vector: Case) throws {
         let context = AESGCMContext(key: SymmetricKey(data: [UInt8](hex: vector.key)))
-        let iv = [UInt8](hex: vector.iv), aad = [UInt8](hex: vector.aad), msg = [UInt8](hex: vector.msg)
+        let iv = [UInt8](hex: vector.iv)
+        let aad = [UInt8](hex: vector.aad)
+        let msg = [UInt8](hex: vector.msg)
         let sealed = [UInt8](hex: vector.ct) + [UInt8](hex: vector.tag)
         var opened = [UInt8](repeating: 0, count: sealed.count - 16)
         let ok = sealed.withUnsafeBytes { sealedBytes in

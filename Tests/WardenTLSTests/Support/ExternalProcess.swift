@@ -53,7 +53,9 @@ enum ExternalProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
@@ -66,7 +68,8 @@ enum ExternalProcess {
         }
 
         let pipes = DispatchGroup()
-        let output = Collected(), errors = Collected()
+        let output = Collected()
+        let errors = Collected()
         for (pipe, sink) in [(stdout, output), (stderr, errors)] {
             pipes.enter()
             Thread {

@@ -27,16 +27,18 @@ enum Python {
                 throw Failure(description: "\(script) printed something that is not the expected JSON: \(result.stdout)")
             }
         case 127:
-            throw Failure(description: """
-                python3 was not found on PATH. The independent certificate and TLS checks need Python 3 with \
-                the 'cryptography' package (python3 -m pip install cryptography). \(result.stderr)
-                """)
+            throw Failure(
+                description: """
+                    python3 was not found on PATH. The independent certificate and TLS checks need Python 3 with \
+                    the 'cryptography' package (python3 -m pip install cryptography). \(result.stderr)
+                    """)
         case 3:
             throw Failure(description: "A Python package the TLS tests need is missing: \(result.stderr)")
         default:
-            throw Failure(description: """
-                \(script) \(result.timedOut ? "timed out" : "exited with status \(result.status)"): \(result.stderr)
-                """)
+            throw Failure(
+                description: """
+                    \(script) \(result.timedOut ? "timed out" : "exited with status \(result.status)"): \(result.stderr)
+                    """)
         }
     }
 }

@@ -19,10 +19,11 @@ struct TestAuthenticator {
     /// The credential key as COSE: {1: 2, 3: -7, -1: 1, -2: x, -3: y}.
     var coseKey: [UInt8] {
         let raw = Array(key.publicKey.rawRepresentation)
-        return CBOREncoder.encode(CBOREncoder.map([
-            (.unsigned(1), .unsigned(2)), (.unsigned(3), CBORValue(-7)), (CBORValue(-1), .unsigned(1)),
-            (CBORValue(-2), .bytes(Array(raw[0..<32]))), (CBORValue(-3), .bytes(Array(raw[32..<64]))),
-        ]))
+        return CBOREncoder.encode(
+            CBOREncoder.map([
+                (.unsigned(1), .unsigned(2)), (.unsigned(3), CBORValue(-7)), (CBORValue(-1), .unsigned(1)),
+                (CBORValue(-2), .bytes(Array(raw[0..<32]))), (CBORValue(-3), .bytes(Array(raw[32..<64]))),
+            ]))
     }
 
     func stored(signCount: UInt32 = 0) -> StoredCredential {
@@ -47,9 +48,10 @@ struct TestAuthenticator {
     }
 
     static func attestationObject(format: String = "none", statement: CBORValue = .map([]), authData: [UInt8]) -> [UInt8] {
-        CBOREncoder.encode(CBOREncoder.map([
-            (.text("fmt"), .text(format)), (.text("attStmt"), statement), (.text("authData"), .bytes(authData)),
-        ]))
+        CBOREncoder.encode(
+            CBOREncoder.map([
+                (.text("fmt"), .text(format)), (.text("attStmt"), statement), (.text("authData"), .bytes(authData)),
+            ]))
     }
 
     /// `PublicKeyCredential.toJSON()` of a registration.
@@ -88,8 +90,9 @@ struct TestAuthenticator {
         let client = Self.clientData(type: type, challenge: challenge, origin: origin, crossOrigin: crossOrigin)
         let data = override ?? authData(rpID: rpID, flags: flags, signCount: signCount)
         let signature = Array(try key.signature(for: data + Array(SHA256.hash(data: client))).derRepresentation)
-        return try AssertionResponse(json: Self.assertionJSON(
-            id: id ?? credentialID, clientDataJSON: tamper?(client) ?? client, authenticatorData: data, signature: signature))
+        return try AssertionResponse(
+            json: Self.assertionJSON(
+                id: id ?? credentialID, clientDataJSON: tamper?(client) ?? client, authenticatorData: data, signature: signature))
     }
 
     static func b64(_ bytes: [UInt8]) -> String { Base64.encode(bytes, alphabet: .url, padded: false) }
