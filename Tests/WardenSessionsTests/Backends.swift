@@ -37,43 +37,36 @@ public enum SessionBackend: String, CaseIterable, CustomTestStringConvertible, S
         case .redis:
             let server = try RedisServer()
             try await server.start()
-            var configuration = try RedisConfiguration(url: server.url)
-            configuration.initialBackoff = .milliseconds(20)
-            configuration.maximumBackoff = .milliseconds(100)
-            configuration.leaseTimeout = .seconds(30)
-            let settings = configuration
-            let client = RedisClient(configuration: settings)
-            let store = RedisSessionStore(client: client, prefix: "t")
-            return BackendFixture(
-                store: store, activity: store,
-                node: {
-                    let other = RedisSessionStore(client: RedisClient(configuration: settings), prefix: "t")
-                    return (other, other)
-                },
-                redis: (server, client), redisClient: client, sql: nil,
-                cleanup: {
-                    await client.close()
-                    await server.stop()
-                })
+            return try Self.redisFixture(url: server.url, server: server)
         case .redisCluster:
             // Three primaries and three replicas, shared by the tests (every account has keys of its own).
-            let cluster = try await RedisClusterServers.shared()
-            var configuration = try RedisConfiguration(url: cluster.url)
-            configuration.initialBackoff = .milliseconds(20)
-            configuration.maximumBackoff = .milliseconds(100)
-            configuration.leaseTimeout = .seconds(30)
-            let settings = configuration
-            let client = RedisClient(configuration: settings)
-            let store = RedisSessionStore(client: client, prefix: "t")
-            return BackendFixture(
-                store: store, activity: store,
-                node: {
-                    let other = RedisSessionStore(client: RedisClient(configuration: settings), prefix: "t")
-                    return (other, other)
-                },
-                redis: nil, redisClient: client, sql: nil,
-                cleanup: { await client.close() })
+            return try Self.redisFixture(url: try await RedisClusterServers.shared().url, server: nil)
         }
+    }
+}
+
+extension SessionBackend {
+    /// A Redis session store at `url` (one server, or a cluster), with another node on the same data;
+    /// `server` (a single server) is stopped at cleanup and offered to outage tests.
+    fileprivate static func redisFixture(url: String, server: RedisServer?) throws -> BackendFixture {
+        var configuration = try RedisConfiguration(url: url)
+        configuration.initialBackoff = .milliseconds(20)
+        configuration.maximumBackoff = .milliseconds(100)
+        configuration.leaseTimeout = .seconds(30)
+        let settings = configuration
+        let client = RedisClient(configuration: settings)
+        let store = RedisSessionStore(client: client, prefix: "t")
+        return BackendFixture(
+            store: store, activity: store,
+            node: {
+                let other = RedisSessionStore(client: RedisClient(configuration: settings), prefix: "t")
+                return (other, other)
+            },
+            redis: server.map { ($0, client) }, redisClient: client, sql: nil,
+            cleanup: {
+                await client.close()
+                await server?.stop()
+            })
     }
 }
 
