@@ -27,8 +27,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.virtual_authenticator import Protocol, Transport, VirtualAuthenticatorOptions
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
 CHECKS = []
 
@@ -58,6 +58,21 @@ def api(base, method, path, body=None, token=None):
         text = error.read()
         return error.code, (json.loads(text) if text and error.headers.get("Content-Type", "").startswith("application/json") else text), error.headers
 
+
+
+def gone(element):
+    """Whether `element` left the document (the form's page was replaced). Chromium reports an element of
+    a replaced document either as stale or, while the navigation is under way, as a node that "does not
+    belong to the document": both mean the page has changed."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
 
 class Console:
     def __init__(self, base, screenshots):
@@ -108,7 +123,7 @@ class Console:
         buttons = form.find_elements(By.CSS_SELECTOR, "button[type=submit]")
         button = next(b for b in buttons if button_text is None or b.text.strip() == button_text)
         button.click()
-        WebDriverWait(self.driver, 20).until(EC.staleness_of(button))
+        WebDriverWait(self.driver, 20).until(lambda driver: gone(button))
         self.settle()
 
     def settle(self):
