@@ -34,10 +34,16 @@ struct ServeShutdownTests {
         server.send(SIGTERM)
 
         // During the drain: connections are accepted, and readiness answers 503.
-        let ready = try await offPool { () -> String in
-            let probe = try RawConnection(port: port)
-            probe.send("GET /health/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            return probe.receive()
+        // The signal is handled a moment after it is sent (seconds on a loaded machine): probe until it is.
+        var ready = ""
+        while ContinuousClock.now - signalled < .milliseconds(1500) {
+            ready = try await offPool { () -> String in
+                let probe = try RawConnection(port: port)
+                probe.send("GET /health/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                return probe.receive()
+            }
+            if ready.hasPrefix("HTTP/1.1 503") { break }
+            try await Task.sleep(for: .milliseconds(50))
         }
         #expect(ready.hasPrefix("HTTP/1.1 503"), "\(ready)")
         #expect(ready.contains("shutting_down"), "\(ready)")
