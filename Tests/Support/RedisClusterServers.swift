@@ -24,7 +24,21 @@ public final class RedisClusterServers: Sendable {
         self.directory = directory
     }
 
+    /// Starts a cluster; a port taken by another test between choosing it and binding it (the tests run
+    /// in parallel, and each node also binds port + 10000) makes a node fail, so it retries on new ports.
     public static func start() async throws -> RedisClusterServers {
+        var failure: (any Error)?
+        for _ in 0..<3 {
+            do {
+                return try await attempt()
+            } catch {
+                failure = error
+            }
+        }
+        throw failure!
+    }
+
+    private static func attempt() async throws -> RedisClusterServers {
         var ports: [Int] = []
         while ports.count < 6 {
             let port = try RedisServer.freePort()
@@ -34,10 +48,18 @@ public final class RedisClusterServers: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-cluster-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let cluster = RedisClusterServers(ports: ports, directory: directory)
-        for port in ports { try await cluster.startNode(port) }
+        do {
+            for port in ports { try await cluster.startNode(port) }
+        } catch {
+            await cluster.stop()
+            throw error
+        }
         let (status, _, stderr) = try await runProcess(
             "/usr/bin/env", ["redis-cli", "--cluster", "create"] + ports.map { "127.0.0.1:\($0)" } + ["--cluster-replicas", "1", "--cluster-yes"])
-        guard status == 0 else { throw SetupError(description: "redis-cli --cluster create failed: \(String(decoding: stderr, as: UTF8.self))") }
+        guard status == 0 else {
+            await cluster.stop()
+            throw SetupError(description: "redis-cli --cluster create failed: \(String(decoding: stderr, as: UTF8.self))")
+        }
         try await cluster.waitUntilHealthy()
         return cluster
     }
@@ -60,6 +82,8 @@ public final class RedisClusterServers: Sendable {
         _ = Self.started.withLock { $0.insert(process.processIdentifier) }
         processes.withLock { $0[port] = process }
         for _ in 0..<200 {
+            // Our node, not another test's server on the same port: it must still be running.
+            guard process.isRunning else { throw SetupError(description: "redis-server (cluster node) exited on port \(port)") }
             if RedisServer.canConnect(port: port) { return }
             try await Task.sleep(for: .milliseconds(25))
         }
