@@ -367,7 +367,9 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenAppTests",
-            dependencies: ["WardenApp", "WardenHTTP", "WardenSessions"],
+            dependencies: [
+                "WardenApp", "WardenHTTP", "WardenSessions", "WardenAuth", "WardenAudit", "WardenCore", "WardenCrypto", "WardenSQL", "WardenTestSupport",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

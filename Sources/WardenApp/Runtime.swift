@@ -30,6 +30,9 @@ public struct WardenStores: Sendable {
     public var audit: any AuditAppender & AuditLogReader
     /// Records each failed decryption's reason in the audit log, once the store exists.
     public var decryptionFailures: DecryptionFailureRecorder?
+    /// Where nodes report the keys they hold: set when keys are shared by several processes (the SQL
+    /// store), which makes rotations two-phase (``KeyRollout``).
+    public var nodes: (any NodeRegistry)?
 
     public init(
         keyring: any KeyringStore, accounts: any AccountStore, access: any AccessStore, signingKeys: any SigningKeyStore, sessions: any SessionStore,
@@ -58,6 +61,8 @@ public struct Runtime: Sendable {
     public let keys: TokenKeys
     public let tokens: TokenService
     public let sessions: SessionService
+    /// Key rotations, in two phases when keys are shared.
+    public let rollout: KeyRollout
     public let limiter: any RateLimitStore
     public let audit: any AuditAppender & AuditLogReader
     /// Where second factors are stored (the server builds its own MFA service over it, with delivery).
@@ -71,14 +76,18 @@ public struct Runtime: Sendable {
 
     /// Wires the services over `stores` with the configuration's policies.
     ///
-    /// - Parameter hasher: a password hasher of the caller's own (its threads and queue), instead of one
-    ///   made from the configuration's scrypt cost and hashing pool.
+    /// - Parameters:
+    ///   - hasher: a password hasher of the caller's own (its threads and queue), instead of one made from
+    ///     the configuration's scrypt cost and hashing pool.
+    ///   - node: the server's name among the nodes (it reports the keys it holds and signs tokens); `nil`
+    ///     for a command.
     public static func make(
         configuration: WardenConfiguration, stores: WardenStores, masterKey: MasterKey, rotatingWhenDue: Bool = true, hasher given: PasswordHasher? = nil,
-        clock: any WallClock = SystemWallClock()
+        node: String? = nil, clock: any WallClock = SystemWallClock()
     ) async throws -> Runtime {
         var cipherConfiguration = configuration.cipher
         cipherConfiguration.rotatesWhenDue = rotatingWhenDue
+        cipherConfiguration.rotatesInTwoPhases = stores.nodes != nil
         if let failures = stores.decryptionFailures { cipherConfiguration.failureObserver = { failures.observe($0) } }
         let cipher = try await FieldCipher.load(store: stores.keyring, masterKey: masterKey, configuration: cipherConfiguration)
         let hashing = configuration.passwordHashing
@@ -87,7 +96,10 @@ public struct Runtime: Sendable {
         let policy = configuration.sessions
         // Signing keys are loaded by `warden serve` (which signs and verifies): revoking needs no signing
         // key, and a command must not create one.
-        let keys = TokenKeys(store: stores.signingKeys, cipher: cipher, overlap: policy.refreshTokenLifetime, clock: clock)
+        let keys = TokenKeys(
+            store: stores.signingKeys, cipher: cipher, overlap: policy.refreshTokenLifetime, clock: clock, rotatesInTwoPhases: stores.nodes != nil)
+        let rollout = KeyRollout(
+            cipher: cipher, keys: keys, registry: stores.nodes, node: node, managesSigningKeys: node != nil, policy: configuration.keyRollout, clock: clock)
         let tokens = TokenService(keys: keys, policy: policy)
         let sessions = SessionService(
             store: stores.sessions, activity: stores.activity, ledger: stores.ledger, tokens: tokens, policy: policy, audit: stores.audit, clock: clock)
@@ -95,7 +107,7 @@ public struct Runtime: Sendable {
             store: stores.mfa, cipher: cipher, hashKey: masterKey.secretHashKey, limiter: stores.limiter, policy: configuration.mfa, clock: clock)
         return Runtime(
             cipher: cipher, accounts: accounts, access: AccessService(store: stores.access, clock: clock), authorizer: Authorizer(store: stores.access, clock: clock),
-            mfa: mfa, keys: keys, tokens: tokens, sessions: sessions, limiter: stores.limiter, audit: stores.audit, mfaStore: stores.mfa, masterKey: masterKey,
+            mfa: mfa, keys: keys, tokens: tokens, sessions: sessions, rollout: rollout, limiter: stores.limiter, audit: stores.audit, mfaStore: stores.mfa, masterKey: masterKey,
             context: AuditContext(actor: configuration.actor), configuration: configuration)
     }
 
@@ -103,7 +115,7 @@ public struct Runtime: Sendable {
     public func security(mfa: MFAService? = nil, policy: AccountSecurity.Policy = AccountSecurity.Policy()) -> AccountSecurity {
         AccountSecurity(
             accounts: accounts, access: access, authorizer: authorizer, sessions: sessions, tokens: tokens,
-            mfa: mfa ?? self.mfa, cipher: cipher, limiter: limiter, audit: audit, policy: policy)
+            mfa: mfa ?? self.mfa, cipher: cipher, limiter: limiter, audit: audit, policy: policy, rollout: rollout)
     }
 
     /// The command line's operator, as the use cases see it.
@@ -151,7 +163,7 @@ extension WardenConfiguration {
     ///
     /// In the embedded default a master key is generated on the very first run; with a database URL
     /// (production) a master key must be configured.
-    public func open(rotatingWhenDue: Bool = true) async throws -> Runtime {
+    public func open(rotatingWhenDue: Bool = true, node: String? = nil) async throws -> Runtime {
         let legacyFile = FileKeyringStore(directory: dataDirectory)
         var keyringExists = legacyFile.exists
         if !keyringExists, isEmbedded { keyringExists = try await SQLStore.sqliteHasKeyring(path: sqlitePath) }
@@ -176,13 +188,14 @@ extension WardenConfiguration {
             var stores = WardenStores(
                 keyring: store, accounts: store, access: store, signingKeys: store, sessions: store, activity: store, ledger: store,
                 limiter: store, mfa: store, audit: store)
+            stores.nodes = store
             if let redis {
                 let sessions = RedisSessionStore(client: redis)
                 (stores.sessions, stores.activity, stores.limiter) = (sessions, sessions, RedisRateLimitStore(client: redis))
             }
             let failures = DecryptionFailureRecorder()
             stores.decryptionFailures = failures
-            var runtime = try await Runtime.make(configuration: self, stores: stores, masterKey: masterKey, rotatingWhenDue: rotatingWhenDue)
+            var runtime = try await Runtime.make(configuration: self, stores: stores, masterKey: masterKey, rotatingWhenDue: rotatingWhenDue, node: node)
             failures.attach(store)
             runtime.store = store
             runtime.redis = redis

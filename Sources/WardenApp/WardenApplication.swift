@@ -61,9 +61,11 @@ public enum WardenApplication {
         var configuration = configuration
         configuration.cipher.policy.sealReservation = FieldCipher.Configuration().policy.sealReservation
         configuration.passwordHashing.sheds = true
-        let runtime = try await configuration.open()
+        let runtime = try await configuration.open(node: KeyRollout.makeNodeName())
         do {
             try await runtime.keys.load()
+            // Report the keys this node holds, and promote what every node now holds.
+            try await runtime.rollout.step()
             guard let store = runtime.store else { preconditionFailure("an opened runtime has its SQL store") }
             var redisHealthy: (@Sendable () async -> Bool)?
             if let redis = runtime.redis {
@@ -98,13 +100,18 @@ public enum WardenApplication {
     /// Background work, as services of the application's group: started with it, cancelled and awaited
     /// at shutdown, failures logged.
     static func backgroundJobs(runtime: Runtime, store: SQLStore, configuration: WardenConfiguration, logger: Logger) -> [any Service] {
-        let (cipher, sessions, keys, grace) = (runtime.cipher, runtime.sessions, runtime.keys, configuration.keyGrace)
+        let (cipher, sessions, rollout, grace) = (runtime.cipher, runtime.sessions, runtime.rollout, configuration.keyGrace)
         let graceContext = AuditContext(actor: "system")
         return [
-            // The keyring: versions added or retired by another node or the CLI, and rotation when due.
-            PeriodicService(name: "keyring refresh and rotation", every: .seconds(60), logger: logger) {
-                try await cipher.refresh()
-                if cipher.configuration.rotatesWhenDue { try await cipher.rotateIfDue() }
+            // Keys: changes made by another node or the CLI, two-phase rotation when due (KeyRollout), at
+            // every reload interval and at once when PostgreSQL announces a change.
+            TaskService(name: "key rollout") {
+                await rollout.run { error in
+                    logger.error("background job failed", metadata: ["job": "key rollout", "error": .string(String(describing: type(of: error)))])
+                }
+            },
+            TaskService(name: "key change notifications") {
+                try? await store.listenForKeyChanges { rollout.wake() }
             },
             // A restarted or emptied session store gets the revocation ledger replayed.
             PeriodicService(name: "revocation ledger replay", every: .seconds(5), logger: logger) { try await sessions.replayIfRestarted() },
@@ -112,7 +119,6 @@ public enum WardenApplication {
             PeriodicService(name: "key grace closing", every: .seconds(600), waitFirst: false, logger: logger) {
                 _ = try await KeyAccounting.closeGraceIfDue(cipher: cipher, store: store, grace: grace, context: graceContext)
             },
-            PeriodicService(name: "signing keys refresh", every: .seconds(300), logger: logger) { try await keys.refresh() },
             PeriodicService(name: "rate-limit pruning", every: .seconds(300), logger: logger) { try await store.pruneRateLimits(now: Date()) },
         ]
     }

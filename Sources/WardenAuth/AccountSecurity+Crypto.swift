@@ -76,11 +76,14 @@ extension AccountSecurity {
         return cipher.keyring
     }
 
-    /// Creates a new primary key version (`keys:manage`); the audit log names the caller.
+    /// Rotates the field key (`keys:manage`); the audit log names the caller. With keys shared by nodes
+    /// the new version is published first and becomes primary once every live node holds it
+    /// (``KeyRollout``); the keyring returned then shows it `published`.
     public func rotateKeys(_ principal: Principal) async throws -> Keyring {
         try await require("keys:manage", principal)
         return try await KeyringAttribution.$actor.withValue(principal.context.actor) {
-            try await cipher.rotate()
+            if let rollout { return try await rollout.rotateFieldKey() }
+            return try await cipher.rotate()
         }
     }
 

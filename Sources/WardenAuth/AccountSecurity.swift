@@ -47,12 +47,15 @@ public final class AccountSecurity: Sendable {
     public let policy: Policy
     let clock: any WallClock
     let sampler = Sampler()
+    /// Rotations in two phases when keys are shared by nodes; without it a rotation takes effect at once.
+    let rollout: KeyRollout?
 
     public init(
         accounts: AccountService, access: AccessService, authorizer: Authorizer, sessions: SessionService, tokens: TokenService,
         mfa: MFAService, cipher: FieldCipher, limiter: any RateLimitStore, audit: any AuditAppender, policy: Policy = Policy(),
-        clock: any WallClock = SystemWallClock()
+        rollout: KeyRollout? = nil, clock: any WallClock = SystemWallClock()
     ) {
+        self.rollout = rollout
         self.accounts = accounts
         self.access = access
         self.authorizer = authorizer

@@ -39,3 +39,27 @@ public struct PeriodicService: Service, CustomStringConvertible {
         }
     }
 }
+
+/// Runs `body` once, as a service of the application's group, cancelled at graceful shutdown: for work
+/// that keeps its own loop (a listener, a loop woken by notifications). When `body` returns before the
+/// shutdown (a listener with nothing to listen to), the service waits for the shutdown.
+public struct TaskService: Service, CustomStringConvertible {
+    public let name: String
+    let body: @Sendable () async -> Void
+
+    public init(name: String, body: @escaping @Sendable () async -> Void) {
+        self.name = name
+        self.body = body
+    }
+
+    public var description: String { name }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await body()
+            // A service that ends early ends the whole group: work with nothing (more) to do waits for
+            // the shutdown instead.
+            while (try? await Task.sleep(for: .seconds(3600))) != nil {}
+        }
+    }
+}

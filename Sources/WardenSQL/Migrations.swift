@@ -187,6 +187,23 @@ public enum Migrations {
                     """)
             ).run()
         },
+        Migration(version: 8, name: "two-phase key rollouts: signing keys that do not sign yet, and the nodes' acknowledgements") { database, _ in
+            for statement in [
+                // When a signing key began to sign; NULL while it is published only. Existing keys signed
+                // from their creation.
+                "ALTER TABLE warden_signing_keys ADD COLUMN signs_from BIGINT",
+                "UPDATE warden_signing_keys SET signs_from = created_at",
+                """
+                CREATE TABLE warden_nodes (
+                    node_id TEXT PRIMARY KEY,
+                    field_key_version BIGINT NOT NULL,
+                    signing_kids TEXT NOT NULL,
+                    seen_at BIGINT NOT NULL)
+                """,
+            ] {
+                try await database.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 
     /// The newest schema version this binary knows.

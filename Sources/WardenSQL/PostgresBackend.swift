@@ -90,6 +90,47 @@ public final class PostgresBackend: SQLBackend {
     ///
     /// - Throws: `SQLStoreError.Code.unavailable`, with the reason and without the password.
     public func checkConnection() async throws {
+        let configuration = try connectionConfiguration()
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try? await connection.close()
+        } catch {
+            throw SQLStoreError(
+                .unavailable,
+                "cannot connect to PostgreSQL at \(target.host):\(target.port) "
+                    + "(sslmode=\(target.tlsMode.rawValue)): \(reason(error))")
+        }
+    }
+
+    /// Holds a connection of its own (outside the pool) that `LISTEN`s on `channel`, calling
+    /// `onNotification` for each notification, until cancelled. After a lost connection it reconnects
+    /// (waiting a second between attempts) and calls `onNotification` once, for what it may have missed.
+    public func listen(channel: String, onNotification: @escaping @Sendable () async -> Void) async throws {
+        let configuration = try connectionConfiguration()
+        var reconnecting = false
+        while !Task.isCancelled {
+            do {
+                let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+                do {
+                    try await connection.listen(on: channel) { notifications in
+                        if reconnecting { await onNotification() }
+                        reconnecting = true
+                        for try await _ in notifications { await onNotification() }
+                    }
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+                try? await connection.close()
+            } catch {
+                if Task.isCancelled { break }
+                reconnecting = true
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    private func connectionConfiguration() throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS
         do {
             tls =
@@ -101,18 +142,9 @@ public final class PostgresBackend: SQLBackend {
         } catch {
             throw SQLStoreError(.invalidConfiguration, "the TLS settings in WARDEN_DATABASE_URL cannot be used (\(error))")
         }
-        let configuration = PostgresConnection.Configuration(
+        return PostgresConnection.Configuration(
             host: target.host, port: target.port, username: target.username, password: target.password,
             database: target.database, tls: tls)
-        do {
-            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-            try? await connection.close()
-        } catch {
-            throw SQLStoreError(
-                .unavailable,
-                "cannot connect to PostgreSQL at \(target.host):\(target.port) "
-                    + "(sslmode=\(target.tlsMode.rawValue)): \(reason(error))")
-        }
     }
 
     public func withConnection<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {

@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import SQLKit
-import WardenCore
+public import WardenCore
 public import WardenCrypto
 
 /// The keyring document in one row; changes take a row lock and record keyring events in the audit log
@@ -34,6 +34,7 @@ extension SQLStore: KeyringStore {
                     subject: "keyring", details: change.details)
             }
             try await appendAudit(events, on: database)
+            try await notifyKeyChange(on: database)
             return (document, result)
         }
     }
@@ -66,5 +67,58 @@ extension SQLStore: KeyringStore {
             return nil
         }
         return try KeyringDocument(json: Data(try row.string("document").utf8))
+    }
+}
+
+/// Key changes announced to every node: on PostgreSQL a `NOTIFY warden_keys` in the changing transaction
+/// (delivered at commit, never for a rolled-back change), which nodes `LISTEN` for; periodic reloads
+/// remain the fallback (and the only way on SQLite, which serves one machine).
+extension SQLStore {
+    /// The notification channel.
+    public static let keyChannel = "warden_keys"
+
+    func notifyKeyChange(on database: any SQLDatabase) async throws {
+        guard backend.kind == .postgres else { return }
+        try await database.raw("NOTIFY warden_keys").run()
+    }
+
+    /// Calls `onChange` for every key change committed by any node, until cancelled; reconnects after
+    /// a lost connection (calling `onChange` then too, for changes missed meanwhile). Returns at once on
+    /// SQLite.
+    public func listenForKeyChanges(onChange: @escaping @Sendable () async -> Void) async throws {
+        guard let postgres = backend as? PostgresBackend else { return }
+        try await postgres.listen(channel: Self.keyChannel, onNotification: onChange)
+    }
+}
+
+/// The nodes' acknowledgements of the keys they hold, one row per node.
+extension SQLStore: NodeRegistry {
+    public func report(_ report: NodeKeyReport) async throws {
+        try await onConnection(.keyring) { database in
+            try await database.raw(
+                """
+                INSERT INTO warden_nodes (node_id, field_key_version, signing_kids, seen_at)
+                VALUES (\(bind: report.node), \(bind: Int64(report.fieldKeyVersion)), \(bind: report.signingKeys.joined(separator: ",")), \(bind: report.seen.milliseconds))
+                ON CONFLICT (node_id) DO UPDATE SET field_key_version = excluded.field_key_version,
+                    signing_kids = excluded.signing_kids, seen_at = excluded.seen_at
+                """
+            ).run()
+        }
+    }
+
+    public func nodes(seenSince date: Date) async throws -> [NodeKeyReport] {
+        try await onConnection(.keyring) { database in
+            try await database.raw("SELECT * FROM warden_nodes WHERE seen_at >= \(bind: date.milliseconds) ORDER BY node_id").all().map { row in
+                NodeKeyReport(
+                    node: try row.string("node_id"), fieldKeyVersion: UInt32(clamping: try row.int("field_key_version")),
+                    signingKeys: try row.string("signing_kids").split(separator: ",").map(String.init), seen: try row.date("seen_at"))
+            }
+        }
+    }
+
+    public func forget(node: String, staleBefore: Date) async throws {
+        try await onConnection(.keyring) { database in
+            try await database.raw("DELETE FROM warden_nodes WHERE node_id = \(bind: node) OR seen_at < \(bind: staleBefore.milliseconds)").run()
+        }
     }
 }

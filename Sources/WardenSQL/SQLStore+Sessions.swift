@@ -326,7 +326,7 @@ extension SQLStore: SigningKeyStore {
             try await database.raw("SELECT * FROM warden_signing_keys ORDER BY created_at").all().map { row in
                 SigningKeyRecord(
                     kid: try row.string("kid"), created: try row.date("created_at"), retired: try row.optionalDate("retired_at"),
-                    sealedPrivateKey: try row.string("sealed_key"))
+                    sealedPrivateKey: try row.string("sealed_key"), signsFrom: try row.optionalDate("signs_from"))
             }
         }
     }
@@ -339,10 +339,44 @@ extension SQLStore: SigningKeyStore {
             try await database.raw("UPDATE warden_signing_keys SET retired_at = \(bind: key.created.milliseconds) WHERE retired_at IS NULL").run()
             try await database.raw(
                 """
-                INSERT INTO warden_signing_keys (kid, created_at, retired_at, sealed_key) VALUES (\(bind: key.kid), \(bind: key.created.milliseconds), NULL, \(bind: key.sealedPrivateKey))
+                INSERT INTO warden_signing_keys (kid, created_at, retired_at, sealed_key, signs_from)
+                VALUES (\(bind: key.kid), \(bind: key.created.milliseconds), NULL, \(bind: key.sealedPrivateKey), \(bind: key.created.milliseconds))
                 """
             ).run()
             try await appendAudit([AuditEvent(time: key.created, action: "token_key.rotated", outcome: .success, actor: keyringActor, subject: "signing-key:\(key.kid)")], on: database)
+            try await notifyKeyChange(on: database)
+            return true
+        }
+    }
+
+    public func publishSigningKey(_ key: SigningKeyRecord) async throws -> Bool {
+        try await inTransaction(.sessions) { [self] database in
+            try await WriterLock.signingKeys.acquire(on: database, kind: backend.kind)
+            let waiting = try await database.raw("SELECT kid FROM warden_signing_keys WHERE signs_from IS NULL AND retired_at IS NULL").first()
+            guard waiting == nil else { return false }
+            try await database.raw(
+                """
+                INSERT INTO warden_signing_keys (kid, created_at, retired_at, sealed_key, signs_from)
+                VALUES (\(bind: key.kid), \(bind: key.created.milliseconds), NULL, \(bind: key.sealedPrivateKey), NULL)
+                """
+            ).run()
+            try await appendAudit(
+                [AuditEvent(time: key.created, action: "token_key.published", outcome: .success, actor: keyringActor, subject: "signing-key:\(key.kid)")],
+                on: database)
+            try await notifyKeyChange(on: database)
+            return true
+        }
+    }
+
+    public func promoteSigningKey(kid: String, at date: Date) async throws -> Bool {
+        try await inTransaction(.sessions) { [self] database in
+            try await WriterLock.signingKeys.acquire(on: database, kind: backend.kind)
+            let waiting = try await database.raw("SELECT kid FROM warden_signing_keys WHERE kid = \(bind: kid) AND signs_from IS NULL AND retired_at IS NULL").first()
+            guard waiting != nil else { return false }
+            try await database.raw("UPDATE warden_signing_keys SET retired_at = \(bind: date.milliseconds) WHERE retired_at IS NULL AND signs_from IS NOT NULL").run()
+            try await database.raw("UPDATE warden_signing_keys SET signs_from = \(bind: date.milliseconds) WHERE kid = \(bind: kid)").run()
+            try await appendAudit([AuditEvent(time: date, action: "token_key.rotated", outcome: .success, actor: keyringActor, subject: "signing-key:\(kid)")], on: database)
+            try await notifyKeyChange(on: database)
             return true
         }
     }

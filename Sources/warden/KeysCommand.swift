@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WardenApp
+import WardenAuth
 import WardenCrypto
 import WardenMigrate
 import WardenSQL
@@ -34,7 +35,12 @@ struct KeysCommand: AsyncParsableCommand {
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a new key version and make it primary.",
-            discussion: "Always rotates, whatever the age of the current primary, unless --if-due is given.")
+            discussion: """
+                Always rotates, whatever the age of the current primary, unless --if-due is given. While \
+                `warden serve` nodes are running, the new version is published first (every node opens \
+                with it) and becomes primary once every running node holds it, or after \
+                WARDEN_KEY_PROPAGATION_SECONDS; the command waits up to 5 seconds for that.
+                """)
 
         @OptionGroup var options: KeyringOptions
 
@@ -44,17 +50,31 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let settings = try await options.settings()
             let message = try await Runtime.with(settings, rotatingWhenDue: false) { runtime -> String in
-                let cipher = runtime.cipher
+                let (cipher, rollout) = (runtime.cipher, runtime.rollout)
                 let before = cipher.keyring.primaryVersion
-                guard ifDue else {
-                    let keyring = try await cipher.rotate()
-                    return "rotated: the primary key version is now \(keyring.primaryVersion) (was \(before))"
+                if ifDue {
+                    guard try await cipher.rotateIfDue() else {
+                        let due = cipher.keyring.primary.created.addingTimeInterval(settings.cipher.policy.rotationPeriod)
+                        return "not due: primary key version \(before) rotates at \(KeyringReport.timestamp(due))"
+                    }
+                    try await rollout.step(publishingWhenDue: false)
+                } else {
+                    _ = try await rollout.rotateFieldKey()
                 }
-                guard try await cipher.rotateIfDue() else {
-                    let due = cipher.keyring.primary.created.addingTimeInterval(settings.cipher.policy.rotationPeriod)
-                    return "not due: primary key version \(before) rotates at \(KeyringReport.timestamp(due))"
+                // Running nodes hear of the new version at once on PostgreSQL; give them a moment to hold it.
+                for _ in 0..<20 where cipher.keyring.publishedVersion != nil {
+                    try await Task.sleep(for: .milliseconds(250))
+                    try await rollout.step(publishingWhenDue: false)
                 }
-                return "rotated: the primary key version is now \(cipher.keyring.primaryVersion) (was \(before))"
+                let keyring = cipher.keyring
+                if let published = keyring.publishedVersion, keyring.primaryVersion == before {
+                    return """
+                        published: key version \(published.version) opens data on every node that has re-read the keyring; \
+                        it becomes primary once every running node holds it (at most \(Int(settings.keyRollout.propagationInterval)) s \
+                        after a node first sees it). The primary is still \(before).
+                        """
+                }
+                return "rotated: the primary key version is now \(keyring.primaryVersion) (was \(before))"
             }
             print(message)
         }

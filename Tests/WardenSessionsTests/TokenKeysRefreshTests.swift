@@ -41,6 +41,14 @@ struct TokenKeysRefreshTests {
             await inner.addSigningKey(key, ifNoneSince: ifNoneSince)
         }
 
+        func publishSigningKey(_ key: SigningKeyRecord) async throws -> Bool {
+            await inner.publishSigningKey(key)
+        }
+
+        func promoteSigningKey(kid: String, at date: Date) async throws -> Bool {
+            await inner.promoteSigningKey(kid: kid, at: date)
+        }
+
         func deleteSigningKeys(retiredBefore date: Date) async throws -> Int {
             await inner.deleteSigningKeys(retiredBefore: date)
         }

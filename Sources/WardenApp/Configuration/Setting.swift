@@ -80,6 +80,12 @@ extension Setting {
             "base64 of 32 random bytes", secret: true, fileAllowed: false),
         Setting("WARDEN_KEY_ROTATION_DAYS", "keys.rotationDays", flag: "--rotation-days", .keys, default: "30", "more than 0, at most 3650 (fractions allowed)"),
         Setting("WARDEN_KEY_GRACE_DAYS", "keys.graceDays", .keys, default: "twice the rotation period", "0–3650"),
+        Setting(
+            "WARDEN_KEY_RELOAD_SECONDS", "keys.reloadSeconds", .keys, default: "30",
+            "1–3600: how often a node re-reads the keys when no change notification comes (PostgreSQL notifies at once)"),
+        Setting(
+            "WARDEN_KEY_PROPAGATION_SECONDS", "keys.propagationSeconds", .keys, default: "twice the reload interval",
+            "0–86400: the longest a published key waits for every live node before it seals or signs"),
         Setting("WARDEN_SEAL_LIMIT", "keys.sealLimit", .keys, default: "1073741824", "1–4294967296"),
         Setting("WARDEN_MAX_PLAINTEXT_BYTES", "keys.maxPlaintextBytes", .keys, default: "1048576", "1–1073741824"),
         Setting("WARDEN_LEGACY_MASTER_KEY", "legacy.masterKey", .keys, default: "none", "the original system's master key", secret: true),

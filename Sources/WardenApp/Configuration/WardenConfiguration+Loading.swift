@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SystemPackage
 import WardenAccess
+import WardenAuth
 import WardenCore
 import WardenCrypto
 import WardenHTTP
@@ -86,6 +87,8 @@ extension WardenConfiguration {
             r.problem("WARDEN_LEGACY_MASTER_KEY", "the original system's keys could not be read: \(error.message)")
         }
         keyGrace = (r.number("WARDEN_KEY_GRACE_DAYS", 0...3650) ?? 2 * days) * 86_400
+        let reload = r.whole("WARDEN_KEY_RELOAD_SECONDS", 1...3600) ?? 30
+        keyRollout = KeyRollout.Policy(reloadInterval: TimeInterval(reload), propagationInterval: r.whole("WARDEN_KEY_PROPAGATION_SECONDS", 0...86_400).map(TimeInterval.init))
         // Accounts
         if let minimum = r.whole("WARDEN_PASSWORD_MIN_LENGTH", 8...128) { accounts.passwordPolicy = PasswordPolicy(minimumLength: minimum) }
         if let logN = r.whole("WARDEN_SCRYPT_LOG_N", 10...22) { scrypt.logN = logN }

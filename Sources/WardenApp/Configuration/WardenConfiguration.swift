@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 public import WardenAccess
+public import WardenAuth
 public import WardenCrypto
 public import WardenHTTP
 public import WardenMFA
@@ -40,6 +41,8 @@ public struct WardenConfiguration: Sendable {
     public var tlsFiles: (certificate: String, key: String)?
     /// Handshake signatures on a thread of their own (`WARDEN_TLS_SIGN_OFF_LOOP`).
     public var tlsSignsOffLoop = true
+    /// How keys roll out across nodes: reload interval and propagation interval (``KeyRollout``).
+    public var keyRollout = KeyRollout.Policy()
     /// How often `warden serve` checks the certificate and key files for a new pair (``TLSReload``).
     public var tlsReloadSeconds = 60
     /// Where passkeys are registered and used, or nil when they are off (`WARDEN_WEBAUTHN_RP_ID=off`).

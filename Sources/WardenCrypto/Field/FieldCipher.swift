@@ -37,6 +37,11 @@ public final class FieldCipher: Sendable {
         public var maxContextBytes = 1024
         /// Rotate the primary on load and on seal once it is older than the rotation period.
         public var rotatesWhenDue = true
+        /// Rotate in two phases, for keyrings shared by several processes: a due rotation only publishes
+        /// a new version (``publishIfDue()``), and something that knows every node (``promote(_:)``'s
+        /// caller) makes it primary once they have all loaded it. Seals never rotate in-band then; only a
+        /// primary at its seal limit is replaced at once (the published version if there is one).
+        public var rotatesInTwoPhases = false
         /// Keys of the original system, to open the data it wrote.
         public var legacyKeys: LegacyKeys?
         /// Receives the precise reason each time a ciphertext fails to open (for the audit log).
@@ -65,6 +70,7 @@ public final class FieldCipher: Sendable {
     let clock: any WallClock
     private let legacy: LegacyReader?
     private let state: Mutex<State>
+    private let unknownVersionReloads = Atomic<Int>(0)
 
     private init(manager: KeyringManager, keyring: Keyring, configuration: Configuration, clock: any WallClock) {
         self.manager = manager
@@ -91,7 +97,7 @@ public final class FieldCipher: Sendable {
         let manager = try await KeyringManager.open(store: store, masterKey: masterKey, policy: configuration.policy, clock: clock)
         var keyring = await manager.keyring
         if configuration.rotatesWhenDue {
-            keyring = try await manager.rotateIfDue().keyring
+            keyring = try await configuration.rotatesInTwoPhases ? manager.publishIfDue().keyring : manager.rotateIfDue().keyring
         }
         return FieldCipher(manager: manager, keyring: keyring, configuration: configuration, clock: clock)
     }
@@ -137,7 +143,7 @@ public final class FieldCipher: Sendable {
             let now = clock.now()
             let refillBelow = configuration.policy.sealReservation / 4
             let step = state.withLock { state -> SealStep in
-                if configuration.rotatesWhenDue, now >= state.rotationDue { return .rotate }
+                if configuration.rotatesWhenDue, !configuration.rotatesInTwoPhases, now >= state.rotationDue { return .rotate }
                 let version = state.keyring.primaryVersion
                 guard let key = state.primaryKey, let remaining = state.ledger.spend(version) else {
                     return .reserve(version: version)
@@ -226,6 +232,7 @@ public final class FieldCipher: Sendable {
         do {
             return try await openOffPool(text, context: context)
         } catch  where error.code == .unknownKeyVersion {
+            unknownVersionReloads.add(1, ordering: .relaxed)
             try await refresh()
             return try await openOffPool(text, context: context)
         }
@@ -354,11 +361,41 @@ public final class FieldCipher: Sendable {
         install(try await manager.rotate())
     }
 
-    /// Rotates when the primary is older than the rotation period or has reached its seal limit.
+    /// The first phase of a two-phase rotation: adds a version that every process can open once it has
+    /// re-read the keyring, and that seals nothing until ``promote(_:)``. A no-op when one is published.
+    @discardableResult
+    public func publish() async throws -> Keyring {
+        install(try await manager.publish())
+    }
+
+    /// Publishes a new version when the primary is due for rotation and none is published yet.
     ///
-    /// - Returns: Whether a rotation happened (here or, just before, in another process).
+    /// - Returns: Whether a version was published.
+    @discardableResult
+    public func publishIfDue() async throws -> Bool {
+        let (keyring, published) = try await manager.publishIfDue()
+        install(keyring)
+        return published
+    }
+
+    /// The second phase: the published `version` becomes primary. A no-op when another process promoted
+    /// it already.
+    @discardableResult
+    public func promote(_ version: UInt32) async throws -> Keyring {
+        install(try await manager.promote(version))
+    }
+
+    /// How many times an open met a version this process had not loaded and re-read the keyring
+    /// (``openRefreshingKeyring(_:context:)``): with two-phase rotation this stays 0.
+    public var unknownVersionReloadCount: Int { unknownVersionReloads.load(ordering: .relaxed) }
+
+    /// Rotates when the primary is older than the rotation period or has reached its seal limit; with
+    /// ``Configuration/rotatesInTwoPhases`` it publishes instead (``publishIfDue()``).
+    ///
+    /// - Returns: Whether a rotation (or publication) happened (here or, just before, in another process).
     @discardableResult
     public func rotateIfDue() async throws -> Bool {
+        if configuration.rotatesInTwoPhases { return try await publishIfDue() }
         let before = keyring.primaryVersion
         let after = install(try await manager.rotateIfDue().keyring)
         return after.primaryVersion != before

@@ -5,8 +5,12 @@ public import Foundation
 public enum KeyState: String, Sendable, Codable, CaseIterable {
     /// Seals new data and opens existing data. Exactly one version is primary.
     case primary
-    /// Opens existing data (the grace period after rotation, or a version added but not yet promoted).
+    /// Opens existing data during the grace period after a rotation.
     case active
+    /// Added above the primary by a two-phase rotation: opens data, seals nothing yet. It becomes primary
+    /// once every live node has loaded it (or the propagation interval has passed), so no node seals with
+    /// a version another node cannot open.
+    case published
     /// Below the minimum decryption version: refused, but its wrapped key is kept so it can be restored.
     case retired
     /// Its key material is gone; nothing sealed under it can ever be opened again.
@@ -63,13 +67,15 @@ public struct Keyring: Sendable {
                 state = .primary
             } else if entry.version < document.minimumDecryptionVersion {
                 state = .retired
+            } else if entry.version > document.primaryVersion {
+                state = .published
             } else {
                 state = .active
             }
             if state == .destroyed, entry.version == document.primaryVersion {
                 throw WardenCryptoError(.keyringCorrupt, "the primary key version has no key material")
             }
-            if state == .primary || state == .active, let wrapped = entry.wrappedKey {
+            if state == .primary || state == .active || state == .published, let wrapped = entry.wrappedKey {
                 keys[entry.version] = AESGCMContext(key: try KeyringDocument.unwrap(wrapped, version: entry.version, masterKey: masterKey))
             }
             infos.append(
@@ -95,6 +101,16 @@ public struct Keyring: Sendable {
         versions.first { $0.version == primaryVersion }!
     }
 
+    /// The version published by a two-phase rotation and not yet primary, if any.
+    public var publishedVersion: KeyVersionInfo? {
+        versions.last { $0.state == .published }
+    }
+
+    /// The highest version this snapshot can open: what a node acknowledges having loaded.
+    public var highestOpenableVersion: UInt32 {
+        dataKeys.keys.max() ?? primaryVersion
+    }
+
     /// The facts about `version`, if it exists.
     public func info(for version: UInt32) -> KeyVersionInfo? {
         versions.first { $0.version == version }
@@ -114,7 +130,7 @@ public struct Keyring: Sendable {
                 "key version \(version) is retired (the minimum decryption version is \(minimumDecryptionVersion))")
         case .destroyed:
             throw WardenCryptoError(.destroyedKeyVersion, "key version \(version) has been destroyed")
-        case .primary?, .active?:
+        case .primary?, .active?, .published?:
             // Unreachable: usable versions always have their key unwrapped.
             throw WardenCryptoError(.keyringCorrupt, "key version \(version) has no key material")
         }

@@ -24,8 +24,37 @@ extension KeyringDocument {
         versions.firstIndex { $0.version == version }
     }
 
-    /// Adds a version with a fresh random data key and makes it primary.
+    /// The newest version above the primary that can open data: published, waiting to become primary.
+    var publishedVersion: UInt32? {
+        versions.last { $0.version > primaryVersion && $0.wrappedKey != nil }?.version
+    }
+
+    /// Makes a version primary now: the published one if there is one, else a new one.
     mutating func addPrimary(masterKey: MasterKey, now: Date) throws {
+        if let published = publishedVersion {
+            primaryVersion = published
+            return
+        }
+        primaryVersion = try addVersion(masterKey: masterKey, now: now)
+    }
+
+    /// The first phase of a rotation: adds a version that opens data but seals nothing yet, unless one is
+    /// already published. Returns the published version.
+    mutating func publish(masterKey: MasterKey, now: Date) throws -> UInt32 {
+        if let published = publishedVersion { return published }
+        return try addVersion(masterKey: masterKey, now: now)
+    }
+
+    /// The second phase: `version`, published earlier, becomes primary. Returns false (and changes
+    /// nothing) when it is no longer above the primary (another node promoted it, or something newer).
+    mutating func promote(_ version: UInt32) -> Bool {
+        guard version > primaryVersion, let index = index(of: version), versions[index].wrappedKey != nil else { return false }
+        primaryVersion = version
+        return true
+    }
+
+    /// Adds a version with a fresh random data key, above every existing one.
+    private mutating func addVersion(masterKey: MasterKey, now: Date) throws -> UInt32 {
         let highest = versions.last?.version ?? 0
         guard highest < UInt32.max else {
             throw WardenCryptoError(.invalidOperation, "the keyring has used every key version number")
@@ -36,10 +65,11 @@ extension KeyringDocument {
             Entry(
                 version: version, created: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)),
                 sealsReserved: 0, wrappedKey: try Self.wrap(dataKey, version: version, masterKey: masterKey), destroyed: nil))
-        primaryVersion = version
+        return version
     }
 
-    /// Whether the primary has reached its age or seal limit.
+    /// Whether the primary has reached its age or seal limit (a published version waiting to be promoted
+    /// does not change that: publishing again is a no-op).
     func rotationDue(now: Date, policy: KeyringPolicy) -> Bool {
         let primary = primaryEntry
         return now >= primary.created.addingTimeInterval(policy.rotationPeriod) || primary.sealsReserved >= policy.sealLimit

@@ -72,6 +72,31 @@ actor KeyringManager {
         return (keyring, rotated)
     }
 
+    /// Publishes a new version (the first phase of a two-phase rotation), unless one is published already.
+    func publish() async throws -> Keyring {
+        let now = clock.now()
+        return try await change { document, masterKey in
+            _ = try document.publish(masterKey: masterKey, now: now)
+        }.keyring
+    }
+
+    /// Publishes a new version if the primary is due for rotation and none is published yet.
+    func publishIfDue() async throws -> (keyring: Keyring, published: Bool) {
+        let now = clock.now()
+        let policy = policy
+        let (keyring, published) = try await change { document, masterKey in
+            guard document.publishedVersion == nil, document.rotationDue(now: now, policy: policy) else { return false }
+            _ = try document.publish(masterKey: masterKey, now: now)
+            return true
+        }
+        return (keyring, published)
+    }
+
+    /// Makes the published `version` primary (the second phase); a no-op if it no longer waits.
+    func promote(_ version: UInt32) async throws -> Keyring {
+        try await change { document, _ in document.promote(version) }.keyring
+    }
+
     func retire(below version: UInt32) async throws -> Keyring {
         try await change { document, _ in try document.retire(below: version) }.keyring
     }

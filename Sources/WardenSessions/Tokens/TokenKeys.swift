@@ -46,6 +46,8 @@ public actor TokenKeys {
     let rotationPeriod: TimeInterval
     let overlap: TimeInterval
     let clock: any WallClock
+    /// Whether a due rotation only publishes a key (see ``publish()``), for key sets shared by nodes.
+    public let rotatesInTwoPhases: Bool
     private(set) var keys: [String: Key] = [:]
     /// The key that signs new tokens.
     public private(set) var signingKID: String?
@@ -62,11 +64,18 @@ public actor TokenKeys {
     /// The verifying keys by `kid`, readable without entering the actor: verification is the hot path
     /// and must run in parallel.
     private nonisolated let verifiers = Mutex<[String: Curve25519.Signing.PublicKey]>([:])
+    private nonisolated let unknownKIDReloads = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - rotationPeriod: Age at which a new signing key is made (default 30 days).
     ///   - overlap: How long a retired key keeps verifying: at least the longest token lifetime.
-    public init(store: any SigningKeyStore, cipher: FieldCipher, rotationPeriod: TimeInterval = 30 * 86_400, overlap: TimeInterval, clock: any WallClock = SystemWallClock()) {
+    ///   - rotatesInTwoPhases: A due rotation publishes a key (verifying, in the JWKS, not signing) and
+    ///     something that knows every node promotes it (``promote(_:)``) once they have all loaded it.
+    public init(
+        store: any SigningKeyStore, cipher: FieldCipher, rotationPeriod: TimeInterval = 30 * 86_400, overlap: TimeInterval,
+        clock: any WallClock = SystemWallClock(), rotatesInTwoPhases: Bool = false
+    ) {
+        self.rotatesInTwoPhases = rotatesInTwoPhases
         self.store = store
         self.cipher = cipher
         self.rotationPeriod = rotationPeriod
@@ -74,14 +83,23 @@ public actor TokenKeys {
         self.clock = clock
     }
 
-    /// Loads the keys, creating the first one or rotating when due.
+    /// Loads the keys, creating the first one or rotating when due (publishing, in two phases).
     public func load() async throws {
         try await reload()
-        if signingKID == nil || isDue() { try await rotate() }
+        if signingKID == nil {
+            try await rotate()
+        } else if isDue() {
+            try await rotateWhenDue()
+        }
     }
 
-    /// Makes a new signing key now (the previous one keeps verifying during the overlap).
+    /// Makes a new signing key now (the previous one keeps verifying during the overlap): the published
+    /// key if there is one, else a new one.
     public func rotate() async throws {
+        if let published = publishedKID {
+            try await promote(published)
+            return
+        }
         let now = clock.now()
         let privateKey = Curve25519.Signing.PrivateKey()
         let kid = SessionID.make().prefix(16).description
@@ -93,13 +111,66 @@ public actor TokenKeys {
         try await reload()
     }
 
-    /// Re-reads the store (keys made by other nodes); rotates when due.
+    /// The first phase of a two-phase rotation: stores a new key that verifies (and is in the JWKS) on
+    /// every node that has re-read the store, and signs nothing until ``promote(_:)``. A no-op while a
+    /// key is published already.
+    public func publish() async throws {
+        guard publishedKID == nil else { return }
+        let now = clock.now()
+        let privateKey = Curve25519.Signing.PrivateKey()
+        let kid = SessionID.make().prefix(16).description
+        let sealed = try await cipher.seal(privateKey.rawRepresentation, context: "signing-keys/\(kid)").text
+        _ = try await store.publishSigningKey(SigningKeyRecord(kid: kid, created: now, retired: nil, sealedPrivateKey: sealed, signsFrom: nil))
+        try await reload()
+    }
+
+    /// The second phase: the published key `kid` signs from now on, and the key that signed until now is
+    /// retired (it keeps verifying during the overlap). A no-op when another node promoted it already.
+    public func promote(_ kid: String) async throws {
+        let now = clock.now()
+        _ = try await store.promoteSigningKey(kid: kid, at: now)
+        _ = try await store.deleteSigningKeys(retiredBefore: now.addingTimeInterval(-overlap))
+        try await reload()
+    }
+
+    /// The key published by a two-phase rotation and not signing yet, if any.
+    public var publishedKID: String? {
+        keys.values.filter { $0.record.isPublishedOnly }.max { $0.record.created < $1.record.created }?.record.kid
+    }
+
+    /// When the published key was published.
+    public var publishedSince: Date? {
+        publishedKID.flatMap { keys[$0]?.record.created }
+    }
+
+    /// Every `kid` this node verifies: what it acknowledges having loaded.
+    public var loadedKIDs: [String] { keys.keys.sorted() }
+
+    /// How many tokens named a `kid` this node had not loaded, so that it re-read the store: with
+    /// two-phase rotation this stays 0.
+    public nonisolated var unknownKIDReloadCount: Int { unknownKIDReloads.load(ordering: .relaxed) }
+
+    nonisolated func countUnknownKID() { unknownKIDReloads.add(1, ordering: .relaxed) }
+
+    /// Re-reads the store (keys made by other nodes); rotates when due (publishes, in two phases).
     ///
     /// A caller arriving while another's read is under way shares it (its result may predate the call by
     /// the length of one read).
     public func refresh() async throws {
         try await sharedReload()
-        if isDue() { try await rotate() }
+        if isDue() { try await rotateWhenDue() }
+    }
+
+    /// Re-reads the store, never rotating (the two-phase rollout decides when).
+    public func reloadOnly() async throws {
+        try await sharedReload()
+    }
+
+    /// Whether the signing key has reached the rotation period.
+    public var rotationDue: Bool { isDue() }
+
+    private func rotateWhenDue() async throws {
+        if rotatesInTwoPhases { try await publish() } else { try await rotate() }
     }
 
     /// Re-reads the store at most once every `interval`, for a token naming a key not seen yet; callers
@@ -172,7 +243,7 @@ public actor TokenKeys {
     private func install(_ set: KeySet) {
         if let installed, set.generation < installed { return }
         keys = set.keys
-        signingKID = set.keys.values.filter { $0.record.retired == nil }.max { $0.record.created < $1.record.created }?.record.kid
+        signingKID = set.keys.values.filter { $0.record.retired == nil && $0.record.signsFrom != nil }.max { $0.record.created < $1.record.created }?.record.kid
         collection = set.collection
         verifiers.withLock { $0 = set.keys.mapValues(\.privateKey.publicKey) }
         installed = set.generation

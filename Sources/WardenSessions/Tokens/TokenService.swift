@@ -98,6 +98,7 @@ public final class TokenService: Sendable {
         var verifier = keys.verifier(kid)
         if verifier == nil {
             // Perhaps another node rotated a moment ago; look once, rate-limited.
+            keys.countUnknownKID()
             try? await keys.refreshIfStale()
             verifier = keys.verifier(kid)
         }
