@@ -8,6 +8,10 @@ public final class RedisClusterServers: Sendable {
     public let ports: [Int]
     private let directory: String
     private let processes = Mutex<[Int: Process]>([:])
+    /// Listeners holding killed nodes' ports, so that no other test's server takes one while clients still
+    /// know the address (a client would then get that server's answers: a standalone Redis of another
+    /// test, with none of this cluster's keys, answered for a killed primary once).
+    private let tombstones = Mutex<[Int: PortTombstone]>([:])
 
     /// One cluster shared by every test of the process that only needs a cluster (each uses its own key
     /// prefix); tests that kill nodes make their own.
@@ -66,6 +70,7 @@ public final class RedisClusterServers: Sendable {
 
     /// Starts (or restarts, keeping its cluster identity) the node on `port`.
     public func startNode(_ port: Int) async throws {
+        tombstones.withLock { $0.removeValue(forKey: port) }?.close()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
@@ -95,6 +100,7 @@ public final class RedisClusterServers: Sendable {
         guard let process = processes.withLock({ $0.removeValue(forKey: port) }) else { return }
         kill(process.processIdentifier, SIGKILL)
         for _ in 0..<200 where RedisServer.canConnect(port: port) { try? await Task.sleep(for: .milliseconds(25)) }
+        if let tombstone = PortTombstone(port: port) { tombstones.withLock { $0[port] = tombstone } }
     }
 
     /// The primaries' ports, as the cluster reports them now.
@@ -138,6 +144,7 @@ public final class RedisClusterServers: Sendable {
 
     public func stop() async {
         for port in ports { await killNode(port) }
+        for tombstone in tombstones.withLock({ $0.values }) { tombstone.close() }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -153,3 +160,45 @@ public final class RedisClusterServers: Sendable {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// A listener on a freed port that accepts connections and closes them at once: a client of the killed
+/// server there sees a closed connection, never another server's answers.
+final class PortTombstone: Sendable {
+    private let socket: Int32
+
+    init?(port: Int) {
+        #if canImport(Glibc)
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = Darwin.socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { return nil }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 64) == 0 else {
+            _ = Foundation.close(fd)
+            return nil
+        }
+        socket = fd
+        Thread.detachNewThread {
+            while true {
+                let client = accept(fd, nil, nil)
+                if client < 0 { return }
+                _ = Foundation.close(client)
+            }
+        }
+    }
+
+    /// Frees the port (the accepting thread ends).
+    func close() {
+        shutdown(socket, Int32(SHUT_RDWR))
+        _ = Foundation.close(socket)
+    }
+}
