@@ -23,7 +23,7 @@ public protocol MFAStore: Sendable {
     /// `change` edit it, and writes it with the returned audit events, all or nothing. If `change` throws,
     /// nothing is written.
     func updateMFA<Result: Sendable>(
-        accountID: UUID, _ change: @Sendable (inout MFAState) throws -> MFAUpdate<Result>
+        accountID: UUID, _ change: @escaping @Sendable (inout MFAState) throws -> MFAUpdate<Result>
     ) async throws -> Result
 }
 
@@ -39,7 +39,7 @@ public actor MemoryMFAStore: MFAStore {
     public func mfaState(accountID: UUID) -> MFAState? { states[accountID] }
 
     public func updateMFA<Result: Sendable>(
-        accountID: UUID, _ change: @Sendable (inout MFAState) throws -> MFAUpdate<Result>
+        accountID: UUID, _ change: @escaping @Sendable (inout MFAState) throws -> MFAUpdate<Result>
     ) async throws -> Result {
         var state = states[accountID] ?? MFAState()
         let update = try change(&state)

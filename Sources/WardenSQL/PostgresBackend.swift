@@ -147,20 +147,20 @@ public final class PostgresBackend: SQLBackend {
             database: target.database, tls: tls)
     }
 
-    public func withConnection<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await leased { connected in
-            try await client.withConnection { connection in
-                connected()
+            try await self.client.withConnection { connection in
+                connected(connection)
                 return try await body(connection.sql(queryLogLevel: nil))
             }
         }
     }
 
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         do {
             return try await leased { connected in
-                try await client.withTransaction(logger: logger) { connection in
-                    connected()
+                try await self.client.withTransaction(logger: self.logger) { connection in
+                    connected(connection)
                     return try await body(connection.sql(queryLogLevel: nil))
                 }
             }
@@ -172,21 +172,21 @@ public final class PostgresBackend: SQLBackend {
 
     /// Runs `body` on a pooled connection itself: for bulk readers and writers that bind and decode
     /// PostgreSQL's own values (SQLKit's `Codable` layer costs microseconds per value).
-    public func withPostgresConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    public func withPostgresConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await leased { connected in
-            try await client.withConnection { connection in
-                connected()
+            try await self.client.withConnection { connection in
+                connected(connection)
                 return try await body(connection)
             }
         }
     }
 
     /// Like ``transaction(_:)``, on the connection itself.
-    public func connectionTransaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    public func connectionTransaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
             return try await leased { connected in
-                try await client.withTransaction(logger: logger) { connection in
-                    connected()
+                try await self.client.withTransaction(logger: self.logger) { connection in
+                    connected(connection)
                     return try await body(connection)
                 }
             }
@@ -195,28 +195,61 @@ public final class PostgresBackend: SQLBackend {
         }
     }
 
-    /// Runs `lease` (which calls `connected` once it holds a connection), failing with
-    /// ``SQLStoreError/Code/unavailable`` — and cancelling the wait — if it holds none within
-    /// ``leaseTimeout``. The work done on the connection is not limited.
-    private func leased<T: Sendable>(_ lease: @Sendable (_ connected: @escaping @Sendable () -> Void) async throws -> T) async throws -> T {
-        let held = LeaseFlag()
+    /// Runs `lease` (which calls `connected` with the connection once it holds one), failing with
+    /// ``SQLStoreError/Code/unavailable``:
+    /// - if it holds no connection within ``leaseTimeout`` (the wait is cancelled);
+    /// - if the connection it holds closes before the work ends, 200 ms after the close.
+    ///
+    /// The second is a workaround found with `scripts/chaos.sh` (PostgreSQL restarted under load): a
+    /// query that PostgresNIO writes to a connection the server has just closed never completes (the
+    /// write fails on the closed channel with no promise to fail, so the query's own promise is never
+    /// fulfilled), and a request waiting for it waited forever. The work runs in a task of its own so
+    /// that the caller stops waiting for it; the pool discards the closed connection, and the abandoned
+    /// task stays suspended on that promise (a few hundred bytes). Work on a live connection is not
+    /// limited in time.
+    private func leased<T: Sendable>(_ lease: @escaping @Sendable (_ connected: @escaping @Sendable (PostgresConnection) -> Void) async throws -> T) async throws -> T {
+        let state = LeaseState<T>()
         let timeout = leaseTimeout
-        return try await withoutActuallyEscaping(lease) { lease in
-            try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
-                group.addTask { .value(try await lease { held.set() }) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    guard held.isSet else { throw SQLStoreError(.unavailable, "no PostgreSQL connection became available in time") }
-                    return .leasedInTime
-                }
-                while let outcome = try await group.next() {
-                    if case .value(let value) = outcome {
-                        group.cancelAll()
-                        return value
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                state.start(continuation)
+                let work = Task {
+                    do {
+                        state.finish(.success(try await lease { state.connected($0) }))
+                    } catch {
+                        state.finish(.failure(error))
                     }
                 }
-                throw SQLStoreError(.unavailable, "the PostgreSQL lease ended without a result")
+                let watch = Task {
+                    let started = ContinuousClock.now
+                    var closedAt: ContinuousClock.Instant?
+                    while (try? await Task.sleep(for: .milliseconds(100))) != nil {
+                        switch state.phase {
+                        case .finished:
+                            return
+                        case .waiting where ContinuousClock.now - started >= timeout:
+                            state.finish(.failure(SQLStoreError(.unavailable, "no PostgreSQL connection became available in time")))
+                            state.cancelWork()
+                            return
+                        case .waiting:
+                            continue
+                        case .working(let connection) where connection.isClosed:
+                            let closed = closedAt ?? .now
+                            closedAt = closed
+                            if ContinuousClock.now - closed >= .milliseconds(200) {
+                                state.finish(.failure(SQLStoreError(.unavailable, "the PostgreSQL connection closed during the work")))
+                                state.cancelWork()
+                                return
+                            }
+                        case .working:
+                            continue
+                        }
+                    }
+                }
+                state.attach(work: work, watch: watch)
             }
+        } onCancel: {
+            state.cancelWork()
         }
     }
 
@@ -231,16 +264,65 @@ public final class PostgresBackend: SQLBackend {
     }
 }
 
-/// Whether a caller of ``PostgresBackend`` holds its connection yet.
-private final class LeaseFlag: Sendable {
-    private let held = Atomic(false)
-    var isSet: Bool { held.load(ordering: .acquiring) }
-    func set() { held.store(true, ordering: .releasing) }
-}
+/// One lease's progress, shared by the caller, the work and the watch: the first outcome resumes the
+/// caller (once), and finishing cancels the watch.
+private final class LeaseState<T: Sendable>: Sendable {
+    enum Phase {
+        case waiting
+        case working(PostgresConnection)
+        case finished
+    }
 
-private enum LeaseOutcome<T: Sendable>: Sendable {
-    case value(T)
-    case leasedInTime
+    private struct Inner {
+        var continuation: CheckedContinuation<T, any Error>?
+        var phase = Phase.waiting
+        var work: Task<Void, Never>?
+        var watch: Task<Void, Never>?
+        var cancelled = false
+    }
+
+    private let inner = Mutex(Inner())
+
+    var phase: Phase { inner.withLock { $0.phase } }
+
+    func start(_ continuation: CheckedContinuation<T, any Error>) {
+        inner.withLock { $0.continuation = continuation }
+    }
+
+    func attach(work: Task<Void, Never>, watch: Task<Void, Never>) {
+        let (cancelWork, cancelWatch) = inner.withLock { state -> (Bool, Bool) in
+            state.work = work
+            state.watch = watch
+            if case .finished = state.phase { return (state.cancelled, true) }
+            return (state.cancelled, false)
+        }
+        if cancelWork { work.cancel() }
+        if cancelWatch { watch.cancel() }
+    }
+
+    func connected(_ connection: PostgresConnection) {
+        inner.withLock { state in
+            if case .waiting = state.phase { state.phase = .working(connection) }
+        }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let (continuation, watch) = inner.withLock { state -> (CheckedContinuation<T, any Error>?, Task<Void, Never>?) in
+            state.phase = .finished
+            defer { state.continuation = nil }
+            return (state.continuation, state.watch)
+        }
+        watch?.cancel()
+        continuation?.resume(with: result)
+    }
+
+    func cancelWork() {
+        let work = inner.withLock { state -> Task<Void, Never>? in
+            state.cancelled = true
+            return state.work
+        }
+        work?.cancel()
+    }
 }
 
 extension PostgresBackend {

@@ -17,11 +17,11 @@ public protocol SQLBackend: Sendable {
     var kind: SQLDialectKind { get }
 
     /// Runs `body` on one connection, outside a transaction (single statements, reads).
-    func withConnection<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
 
     /// Runs `body` in a write transaction on one connection: committed if `body` returns, rolled back if
     /// it throws.
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
 
     /// Closes the connections.
     func close() async throws

@@ -40,7 +40,7 @@ extension SQLStore: AccountStore {
         }
     }
 
-    public func update(id: UUID, _ change: @Sendable (inout StoredAccount) throws -> [AuditEvent]) async throws -> StoredAccount {
+    public func update(id: UUID, _ change: @escaping @Sendable (inout StoredAccount) throws -> [AuditEvent]) async throws -> StoredAccount {
         try await inTransaction(.accounts) { [self] database in
             guard let row = try await database.raw("SELECT * FROM warden_accounts WHERE id = \(bind: Self.key(id))\(unsafeRaw: backend.kind.forUpdate)").first() else {
                 throw AccessError(.accountNotFound, "no such account")

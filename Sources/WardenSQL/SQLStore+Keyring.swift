@@ -13,7 +13,7 @@ extension SQLStore: KeyringStore {
     }
 
     public func update<Result: Sendable>(
-        _ transform: @Sendable (inout KeyringDocument?) throws -> Result
+        _ transform: @escaping @Sendable (inout KeyringDocument?) throws -> Result
     ) async throws -> (document: KeyringDocument?, result: Result) {
         try await inTransaction(.keyring) { [self] database in
             try await WriterLock.keyring.acquire(on: database, kind: backend.kind)

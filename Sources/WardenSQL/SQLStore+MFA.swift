@@ -12,7 +12,7 @@ extension SQLStore: MFAStore {
     }
 
     public func updateMFA<Result: Sendable>(
-        accountID: UUID, _ change: @Sendable (inout MFAState) throws -> MFAUpdate<Result>
+        accountID: UUID, _ change: @escaping @Sendable (inout MFAState) throws -> MFAUpdate<Result>
     ) async throws -> Result {
         let key = Self.key(accountID)
         return try await inTransaction(.mfa) { [self] database in

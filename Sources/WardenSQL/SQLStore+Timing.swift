@@ -18,7 +18,7 @@ enum SQLArea: String, CaseIterable, Sendable {
 extension SQLStore {
     /// `backend.withConnection`, timed and traced (a span `sql <area>_query` inside a traced request):
     /// every store call that uses one connection goes through here.
-    func onConnection<T: Sendable>(_ area: SQLArea, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    func onConnection<T: Sendable>(_ area: SQLArea, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await WardenTracing.span("sql " + area.query, ofKind: .client) { span in
             describe(span, operation: area.query)
             let started = ContinuousClock.now
@@ -29,7 +29,7 @@ extension SQLStore {
 
     /// `backend.transaction`, timed and traced (a span `sql <area>_transaction`): every store call that
     /// writes in a transaction goes through here.
-    func inTransaction<T: Sendable>(_ area: SQLArea, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    func inTransaction<T: Sendable>(_ area: SQLArea, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await WardenTracing.span("sql " + area.transaction, ofKind: .client) { span in
             describe(span, operation: area.transaction)
             let started = ContinuousClock.now

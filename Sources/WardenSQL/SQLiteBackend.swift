@@ -89,7 +89,7 @@ public final class SQLiteBackend: SQLBackend {
         connection.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil)
     }
 
-    public func withConnection<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await mutex.withLock { try await body(Self.sql(connection)) }
     }
 
@@ -98,7 +98,7 @@ public final class SQLiteBackend: SQLBackend {
     /// beside a busy server on a loaded machine, wait their turn rather than fail.
     static let writeLockPatience: Duration = .seconds(120)
 
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await connectionTransaction { try await body(Self.sql($0)) }
     }
 

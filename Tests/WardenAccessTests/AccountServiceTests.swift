@@ -226,7 +226,7 @@ final class InterferingDirectory: AccountStore {
         return found
     }
     func accounts() async throws -> [StoredAccount] { await inner.accounts() }
-    func update(id: UUID, _ change: @Sendable (inout StoredAccount) throws -> [AuditEvent]) async throws -> StoredAccount { try await inner.update(id: id, change) }
+    func update(id: UUID, _ change: @escaping @Sendable (inout StoredAccount) throws -> [AuditEvent]) async throws -> StoredAccount { try await inner.update(id: id, change) }
     func delete(id: UUID, audit: [AuditEvent]) async throws { try await inner.delete(id: id, audit: audit) }
     func append(_ events: [AuditEvent]) async throws { try await inner.append(events) }
 }

@@ -19,7 +19,7 @@ public protocol AccountStore: AuditAppender {
     /// changes), edits it, and returns the events to record.
     ///
     /// - Throws: ``AccessError/Code/accountNotFound``, or what `change` throws (nothing is written then).
-    func update(id: UUID, _ change: @Sendable (inout StoredAccount) throws -> [AuditEvent]) async throws -> StoredAccount
+    func update(id: UUID, _ change: @escaping @Sendable (inout StoredAccount) throws -> [AuditEvent]) async throws -> StoredAccount
 
     /// Removes an account and its role grants.
     func delete(id: UUID, audit: [AuditEvent]) async throws

@@ -40,7 +40,7 @@ public actor MemoryDirectory: AccountStore, AccessStore {
         accountsByID.values.sorted { $0.usernameKey < $1.usernameKey }
     }
 
-    public func update(id: UUID, _ change: @Sendable (inout StoredAccount) throws -> [AuditEvent]) throws -> StoredAccount {
+    public func update(id: UUID, _ change: @escaping @Sendable (inout StoredAccount) throws -> [AuditEvent]) throws -> StoredAccount {
         guard var account = accountsByID[id] else { throw AccessError(.accountNotFound, "no such account") }
         let events = try change(&account)
         // No suspension point between the read above and the write below: the actor serialises callers,

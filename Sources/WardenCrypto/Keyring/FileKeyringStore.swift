@@ -36,7 +36,7 @@ public struct FileKeyringStore: KeyringStore, CustomStringConvertible {
     }
 
     public func update<Result: Sendable>(
-        _ transform: @Sendable (inout KeyringDocument?) throws -> Result
+        _ transform: @escaping @Sendable (inout KeyringDocument?) throws -> Result
     ) async throws -> (document: KeyringDocument?, result: Result) {
         do {
             try SecureFile.createPrivateDirectory(directory)

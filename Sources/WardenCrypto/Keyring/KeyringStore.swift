@@ -14,7 +14,7 @@ public protocol KeyringStore: Sendable {
     ///
     /// - Returns: The document in effect afterwards, and what `transform` returned.
     func update<Result: Sendable>(
-        _ transform: @Sendable (inout KeyringDocument?) throws -> Result
+        _ transform: @escaping @Sendable (inout KeyringDocument?) throws -> Result
     ) async throws -> (document: KeyringDocument?, result: Result)
 }
 
@@ -31,7 +31,7 @@ public actor MemoryKeyringStore: KeyringStore {
     public func load() -> KeyringDocument? { document }
 
     public func update<Result: Sendable>(
-        _ transform: @Sendable (inout KeyringDocument?) throws -> Result
+        _ transform: @escaping @Sendable (inout KeyringDocument?) throws -> Result
     ) throws -> (document: KeyringDocument?, result: Result) {
         var changed = document
         let result = try transform(&changed)
