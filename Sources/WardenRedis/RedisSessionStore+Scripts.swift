@@ -57,7 +57,11 @@ enum SessionScripts {
             table.insert(evicted, h)
           end
         end
-        redis.call('HSET', KEYS[1], 'account', ARGV[5], 'ua', ARGV[6], 'addr', ARGV[7], 'fp', ARGV[8], 'created', ARGV[9],
+        -- A session created after a logout-all is never covered by its watermark, whatever the clock of the
+        -- node that wrote it (one running ahead would otherwise end the sessions created after it).
+        local created = ARGV[9]
+        if tonumber(created) <= wm then created = string.format('%.0f', wm + 1) end
+        redis.call('HSET', KEYS[1], 'account', ARGV[5], 'ua', ARGV[6], 'addr', ARGV[7], 'fp', ARGV[8], 'created', created,
           'last', ARGV[1], 'idle', ARGV[10], 'abs', ARGV[11], 'level', ARGV[12], 'refresh', ARGV[13])
         local ttl = math.min(tonumber(ARGV[10]), tonumber(ARGV[11]) - now)
         redis.call('PEXPIRE', KEYS[1], ttl)
@@ -156,11 +160,14 @@ enum SessionScripts {
         return result
         """)
 
-    /// KEYS: account set, watermark. ARGV: watermark, account key base.
-    /// Raises the watermark and ends the sessions created at or before it (and only those).
+    /// KEYS: account set, watermark, account status. ARGV: watermark, account key base.
+    /// Raises the watermark and ends the sessions created at or before it (and only those). Run by the
+    /// ledger replay after a restart or a rollback, it also drops the account's cached status: a snapshot
+    /// can hold `disabled` for an account enabled since (the next check reads the database).
     static let applyWatermark = RedisScript(
         name: "session_apply_watermark",
         """
+        redis.call('DEL', KEYS[3])
         local wm = tonumber(ARGV[1])
         local current = tonumber(redis.call('GET', KEYS[2]) or '0')
         if wm > current then redis.call('SET', KEYS[2], ARGV[1]) end

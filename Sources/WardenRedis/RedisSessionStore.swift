@@ -159,7 +159,8 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
     public func applyWatermark(accountID: UUID, at: Date) async throws {
         let account = account(accountID)
         _ = try await client.run(
-            SessionScripts.applyWatermark, keys: [key(account, "as"), key(account, "wm")], arguments: [RedisArgument(at.ms), RedisArgument(base(account))])
+            SessionScripts.applyWatermark, keys: [key(account, "as"), key(account, "wm"), key(account, "st")],
+            arguments: [RedisArgument(at.ms), RedisArgument(base(account))])
     }
 
     /// Reads a rotation script's reply: {'rotated', generation, fields...}, {'reused'}, {'stale', generation} or nil.

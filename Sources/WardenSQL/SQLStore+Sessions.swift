@@ -19,11 +19,15 @@ extension SQLStore: SessionStore {
                 evicted = Array(live.prefix(live.count - limit + 1))
                 for hash in evicted { try await database.raw("DELETE FROM warden_sessions WHERE id_hash = \(bind: hash)").run() }
             }
+            // A session created after a logout-all is never covered by its watermark, whatever the clock of
+            // the node that wrote it (one running ahead would otherwise end sessions created after it).
+            let watermark = try await Self.watermark(account, on: database)?.milliseconds ?? Int64.min
+            let created = max(session.created.milliseconds, watermark == Int64.min ? watermark : watermark + 1)
             try await database.raw(
                 """
                 INSERT INTO warden_sessions (id_hash, account_id, user_agent, address, fingerprint, created_at, last_activity, idle_ms, absolute_expiry, level, refresh_id) \
                 VALUES (\(bind: session.idHash), \(bind: account), \(bind: session.device.userAgent), \(bind: session.device.address), \
-                \(bind: session.device.fingerprint), \(bind: session.created.milliseconds), \(bind: session.lastActivity.milliseconds), \
+                \(bind: session.device.fingerprint), \(bind: created), \(bind: session.lastActivity.milliseconds), \
                 \(bind: Int64(session.idleTimeout * 1000)), \(bind: session.absoluteExpiry.milliseconds), \(bind: session.level.rawValue), \(bind: session.refreshTokenID))
                 """
             ).run()

@@ -7,6 +7,10 @@ public final class RedisServer: @unchecked Sendable {
     public let port: Int
     private let arguments: [String]
     private var process: Process?
+    /// Holds the port while the server is stopped, so that no other test's server takes it: this test's
+    /// client would then talk to that server (a FLUSHALL meant for this one once emptied another test's
+    /// Redis Cluster node).
+    private var tombstone: PortTombstone?
 
     public init(extraArguments: [String] = []) throws {
         port = try Self.freePort()
@@ -16,6 +20,8 @@ public final class RedisServer: @unchecked Sendable {
     public var url: String { "redis://127.0.0.1:\(port)" }
 
     public func start() async throws {
+        tombstone?.close()
+        tombstone = nil
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["redis-server"] + arguments
@@ -23,9 +29,15 @@ public final class RedisServer: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
-        // Ready when it accepts connections.
+        // Ready when it accepts connections, and still running: another server on the port is not ours.
         for _ in 0..<200 {
-            if Self.canConnect(port: port) { return }
+            guard process.isRunning else { throw SetupError(description: "redis-server exited on port \(port) (taken by another process?)") }
+            if Self.canConnect(port: port) {
+                // A server that lost the port to another exits at once; give it the moment to show it.
+                try await Task.sleep(for: .milliseconds(50))
+                guard process.isRunning else { throw SetupError(description: "redis-server exited on port \(port) (taken by another process?)") }
+                return
+            }
             try await Task.sleep(for: .milliseconds(25))
         }
         throw SetupError(description: "redis-server did not start on port \(port) (is it installed? scripts/test.sh installs it)")
@@ -41,9 +53,11 @@ public final class RedisServer: @unchecked Sendable {
         for _ in 0..<200 where Self.canConnect(port: port) {
             try? await Task.sleep(for: .milliseconds(25))
         }
+        tombstone = PortTombstone(port: port)
     }
 
     deinit {
+        tombstone?.close()
         if let process { kill(process.processIdentifier, SIGKILL) }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SQLKit
 import Testing
 import WardenAudit
 import WardenCore
@@ -17,11 +18,30 @@ struct LedgerDurabilityTests {
 
     /// Puts `records` back into the store as a restored snapshot would hold them: on Redis, the account's
     /// watermark rolls back too (the snapshot predates it).
+    /// Puts `records` back as a store restored from a backup taken before their revocation would hold
+    /// them: the sessions, and no watermark written since.
     static func restore(_ records: [SessionRecord], into fixture: Fixture) async throws {
         for record in records {
             if let client = fixture.backend.redisClient {
                 try await client.send("DEL", RedisArgument("t:{\(record.accountID.lowercasedText)}:wm"))
             }
+            if let sql = fixture.backend.sql {
+                // The rows as a restored table holds them (a new session's `create` would date it after
+                // the watermark, which a restore of the same database also brings back).
+                let (r, account) = (record, record.accountID.lowercasedText)
+                try await sql.backend.withConnection { database in
+                    try await database.raw(
+                        """
+                        INSERT INTO warden_sessions (id_hash, account_id, user_agent, address, fingerprint, created_at, last_activity, idle_ms, absolute_expiry, level, refresh_id) \
+                        VALUES (\(bind: r.idHash), \(bind: account), \(bind: r.device.userAgent), \(bind: r.device.address), \(bind: r.device.fingerprint), \
+                        \(bind: StoredInstant(r.created).milliseconds), \(bind: StoredInstant(r.lastActivity).milliseconds), \(bind: Int64(r.idleTimeout * 1000)), \(bind: StoredInstant(r.absoluteExpiry).milliseconds), \
+                        \(bind: r.level.rawValue), \(bind: r.refreshTokenID))
+                        """
+                    ).run()
+                }
+                continue
+            }
+            if let memory = fixture.backend.store as? MemorySessionStore { await memory.dropWatermark(accountID: record.accountID) }
             _ = try await fixture.backend.store.create(record, limit: 100, whenFull: .evictOldest, now: wholeMilliseconds())
         }
     }

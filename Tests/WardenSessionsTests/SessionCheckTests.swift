@@ -74,6 +74,21 @@ struct SessionCheckTests {
         await fixture.cleanup()
     }
 
+    /// Threat (found by scripts/chaos.sh): Redis restarted from a snapshot taken while an account was
+    /// disabled kept refusing it, enabled since, for up to 15 minutes. The ledger replay (which applies
+    /// the watermark the disable wrote) drops the cached status, so the next check reads the database.
+    @Test func aReplayedWatermarkDropsTheCachedStatus() async throws {
+        let fixture = try await SessionBackend.redis.make()
+        let account = UUID()
+        try await fixture.store.publishAccountStatus(accountID: account, active: false, onlyIfUnknown: false)
+        let redis = try #require(fixture.redis)
+        let key = RedisArgument("t:{\(account.lowercasedText)}:st")
+        #expect(try await redis.client.send("GET", key).string == "disabled")
+        try await fixture.store.applyWatermark(accountID: account, at: Date())
+        #expect(try await redis.client.send("EXISTS", key).int == 0)
+        await fixture.cleanup()
+    }
+
     /// The measure: one authenticated listing, one Redis round trip — the check with its listing.
     /// Counted by the client and by Redis itself (`INFO commandstats`), after a first call has loaded
     /// the script.

@@ -71,11 +71,15 @@ struct SessionStoreTests {
         let fixture = try await backend.make()
         let now = wholeMilliseconds()
         let account = UUID()
-        let (_, old) = makeSession(account: account, created: now)
+        let (_, existing) = makeSession(account: account, created: now)
+        _ = try await fixture.store.create(existing, limit: 10, whenFull: .evictOldest, now: now)
         _ = try await fixture.store.revokeAll(accountID: account, except: nil, watermark: now.addingTimeInterval(5))
-        // A session created before the watermark (say, restored from a backup) is dead on arrival.
-        _ = try await fixture.store.create(old, limit: 10, whenFull: .evictOldest, now: now.addingTimeInterval(6))
-        #expect(try await fixture.store.validate(sessionHash: old.idHash, accountID: account, tokenID: "t", now: now.addingTimeInterval(7)) == nil)
+        #expect(try await fixture.store.validate(sessionHash: existing.idHash, accountID: account, tokenID: "t", now: now.addingTimeInterval(7)) == nil)
+        // A login after the logout-all, on a node whose clock is behind the one that wrote the watermark
+        // (its session says it began before the watermark), is not covered by it: it came after.
+        let (_, late) = makeSession(account: account, created: now.addingTimeInterval(2))
+        _ = try await fixture.store.create(late, limit: 10, whenFull: .evictOldest, now: now.addingTimeInterval(2))
+        #expect(try await fixture.store.validate(sessionHash: late.idHash, accountID: account, tokenID: "t", now: now.addingTimeInterval(7)) != nil)
         let (_, new) = makeSession(account: account, created: now.addingTimeInterval(6))
         _ = try await fixture.store.create(new, limit: 10, whenFull: .evictOldest, now: now.addingTimeInterval(6))
         #expect(try await fixture.store.validate(sessionHash: new.idHash, accountID: account, tokenID: "t", now: now.addingTimeInterval(7)) != nil)

@@ -21,6 +21,11 @@ public actor MemorySessionStore: SessionStore, ActivityStore {
                 evicted.append(old.idHash)
             }
         }
+        var session = session
+        // A session created after a logout-all is never covered by its watermark, whatever the clock.
+        if let watermark = watermarks[session.accountID], session.created <= watermark {
+            session.created = watermark.addingTimeInterval(0.001)
+        }
         sessionsByHash[session.idHash] = session
         return evicted
     }
@@ -87,6 +92,11 @@ public actor MemorySessionStore: SessionStore, ActivityStore {
     public func applyWatermark(accountID: UUID, at: Date) {
         watermarks[accountID] = max(watermarks[accountID] ?? at, at)
         for session in sessionsByHash.values where session.accountID == accountID && session.created <= at { sessionsByHash[session.idHash] = nil }
+    }
+
+    /// Forgets an account's watermark, as a store restored from before it was written would (tests).
+    public func dropWatermark(accountID: UUID) {
+        watermarks[accountID] = nil
     }
 
     /// Forgets everything, as a flushed Redis would (tests).

@@ -50,7 +50,7 @@ public struct SessionRecord: Sendable, Hashable {
     public let idHash: String
     public let accountID: UUID
     public var device: Device
-    public let created: Date
+    public internal(set) var created: Date
     public var lastActivity: Date
     /// Inactivity after which the session ends.
     public let idleTimeout: TimeInterval
