@@ -45,10 +45,21 @@ def fp(secret):
     return hashlib.sha256(secret.encode() if isinstance(secret, str) else secret).hexdigest()[:16]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(cluster_bus=False):
+    """A free port on 127.0.0.1; for a cluster node, one at most 55535 whose bus port (+10000) is free too."""
+    if not cluster_bus:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    while True:
+        port = random.randint(20000, 55535)
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 10000))
+            return port
+        except OSError:
+            continue
 
 
 def log(*parts):
@@ -169,6 +180,66 @@ class SlowLink:
         subprocess.run(["ip", "link", "del", self.host_if], stderr=subprocess.DEVNULL)
 
 
+class DelayProxy:
+    """A TCP relay that can add latency: the slow link when the kernel has no netem.
+
+    Every chunk relayed in either direction waits `delay` seconds first (order is kept), so a request
+    and its answer each cross it 50 ms late, like `netem delay 50ms` on both ends of a link.
+    """
+
+    def __init__(self, name, target_host, target_port):
+        self.name = name
+        self.target = (target_host, target_port)
+        self.delay = 0.0
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(256)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.connect, args=(client,), daemon=True).start()
+
+    def connect(self, client):
+        try:
+            upstream = socket.create_connection(self.target, timeout=5)
+            upstream.settimeout(None)
+        except OSError:
+            # As a refused connection looks to a client: closed at once.
+            client.close()
+            return
+        for a, b in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self.pump, args=(a, b), daemon=True).start()
+
+    def pump(self, src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if self.delay:
+                    time.sleep(self.delay)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+    def close(self):
+        self.sock.close()
+
+
 # --------------------------------------------------------------------------------------------------
 # Redis: one server or a cluster.
 
@@ -176,7 +247,7 @@ class SlowLink:
 class RedisServer:
     def __init__(self, name, out, procs, bind, cluster=False, announce=None):
         self.name = name
-        self.port = free_port()
+        self.port = free_port(cluster_bus=cluster)
         self.dir = os.path.join(out, name)
         os.makedirs(self.dir, exist_ok=True)
         self.procs = procs
@@ -276,12 +347,14 @@ class RedisCluster:
 
 
 class Node:
-    def __init__(self, index, harness, host, redis_url, netns=None, faketime_env=None):
+    def __init__(self, index, harness, host, redis_url, netns=None, faketime_env=None, database_url=None):
         self.index = index
         self.h = harness
         self.host = host
         self.port = free_port()
+        self.client_port = self.port  # where the load generator connects (a relay's, for the slow link)
         self.redis_url = redis_url
+        self.database_url = database_url
         self.netns = netns
         self.faketime_env = faketime_env
         self.proc = None
@@ -291,6 +364,8 @@ class Node:
     def start(self):
         env = dict(self.h.env)
         env.update({"WARDEN_HOST": self.host, "WARDEN_PORT": str(self.port), "WARDEN_REDIS_URL": self.redis_url})
+        if self.database_url:
+            env["WARDEN_DATABASE_URL"] = self.database_url
         if self.faketime_env:
             env.update(self.faketime_env)
         cmd = [self.h.warden, "serve", "--no-tls"]
@@ -346,7 +421,7 @@ class Client:
         rec["m0"], rec["w0"] = time.monotonic(), time.time()
         status, payload, err, rid = None, None, None, None
         try:
-            c = http.client.HTTPConnection(node.host, node.port, timeout=timeout)
+            c = http.client.HTTPConnection(node.host, node.client_port, timeout=timeout)
             c.request(method, path, body=data, headers=headers)
             r = c.getresponse()
             raw = r.read()
@@ -414,6 +489,8 @@ class Harness:
         self.nodes = []
         self.skipped = {}
         self.slow = None
+        self.slow_reason = None
+        self.proxies = None
         self.redis = None
         self.cluster = None
         self.faketime_file = os.path.join(self.out, "faketime")
@@ -488,9 +565,10 @@ class Harness:
                 # PostgreSQL (scripts/postgres.sh) listens on 127.0.0.1 only: restart it on the veth address too.
                 self.pg_restart(extra_listen=host_ip)
             else:
-                self.skipped["slow_link"] = self.slow.reason
-                log("slow link skipped:", self.slow.reason)
+                log(f"{self.slow.reason}; the slow link is a userspace relay instead")
+                self.slow_reason = self.slow.reason
                 self.slow = None
+                self.proxies = {}
         else:
             self.skipped["slow_link"] = "turned off (--no-slow-link)"
         self.host_ip = host_ip
@@ -528,7 +606,20 @@ class Harness:
         for i in range(3):
             netns = self.slow.ns if (i == 2 and self.slow) else None
             host = self.slow.ns_ip if netns else "127.0.0.1"
-            node = Node(i, self, host, redis_url, netns=netns, faketime_env=ft if i == 1 else None)
+            node_redis, node_db = redis_url, None
+            if i == 2 and self.proxies is not None:
+                # Node 2's links to PostgreSQL, to Redis (a single server: a cluster hands out its nodes'
+                # own addresses) and from the clients go through relays that the fault slows down.
+                pg_port = int(a.database_url.split("@127.0.0.1:")[1].split("/")[0])
+                self.proxies["postgres"] = DelayProxy("postgres", "127.0.0.1", pg_port)
+                node_db = a.database_url.replace(f"@127.0.0.1:{pg_port}/", f"@127.0.0.1:{self.proxies['postgres'].port}/")
+                if self.redis:
+                    self.proxies["redis"] = DelayProxy("redis", "127.0.0.1", self.redis.port)
+                    node_redis = f"redis://127.0.0.1:{self.proxies['redis'].port}"
+            node = Node(i, self, host, node_redis, netns=netns, faketime_env=ft if i == 1 else None, database_url=node_db)
+            if i == 2 and self.proxies is not None:
+                self.proxies["clients"] = DelayProxy("clients", "127.0.0.1", node.port)
+                node.client_port = self.proxies["clients"].port
             try:
                 node.start()
             except RuntimeError as e:
@@ -561,7 +652,7 @@ class Harness:
             assert ok(st), f"mfa confirm {st}"
             # Confirming ends the account's other sessions; this one is left alone by the load.
         self.history.event("setup", redis=a.redis, nodes=[n.url for n in self.nodes], accounts=[(x.id, x.kind) for x in self.accounts],
-                           root=self.root.id, app=self.app.id, skipped=self.skipped, faketime_node=1 if self.faketime_ok else None,
+                           root=self.root.id, app=self.app.id, skipped=self.skipped, slow_link_relay=self.slow_reason, faketime_node=1 if self.faketime_ok else None,
                            slow_node=2 if self.slow else None)
 
     def pg_bin(self):
@@ -890,14 +981,22 @@ class Harness:
                     f.write("+0\n")
 
     def f_slow_link(self):
-        if not self.slow:
-            return
-        with self.fault("slow_link", 2, delay_ms=50, hold=self.args.hold):
-            self.slow.delay(True)
-            try:
-                time.sleep(self.args.hold)
-            finally:
-                self.slow.delay(False)
+        if self.slow:
+            with self.fault("slow_link", 2, delay_ms=50, hold=self.args.hold, how="netem"):
+                self.slow.delay(True)
+                try:
+                    time.sleep(self.args.hold)
+                finally:
+                    self.slow.delay(False)
+        elif self.proxies:
+            with self.fault("slow_link", 2, delay_ms=50, hold=self.args.hold, how="relay", links=sorted(self.proxies)):
+                for p in self.proxies.values():
+                    p.delay = 0.05
+                try:
+                    time.sleep(self.args.hold)
+                finally:
+                    for p in self.proxies.values():
+                        p.delay = 0.0
 
     def f_cluster_failover(self):
         replica = self.rng.choice(self.cluster.replicas())
@@ -1008,9 +1107,16 @@ class Harness:
         self.history.event("final_end")
         verify = self.cli("audit", "verify", check=False)
         self.history.event("audit_verify", status=verify.returncode, output=(verify.stdout + verify.stderr).strip()[-400:])
-        tail = self.cli("audit", "tail", "--json", "--limit", "100000000", check=False)
+        # `warden audit tail` shows at most the newest 10,000 entries; a run writes more. The request ids
+        # are read from the table itself (read only; `audit verify` above checked the whole chain).
+        rows = run([os.path.join(self.pg_bin(), "psql"), self.args.database_url, "-At", "-F", "\t", "-c",
+                    "SELECT seq, action, outcome, coalesce(request_id, '') FROM warden_audit ORDER BY seq"]).stdout
         with open(os.path.join(self.out, "audit.jsonl"), "w") as f:
-            f.write(tail.stdout)
+            for line in rows.splitlines():
+                seq, action, outcome, rid = line.split("\t")
+                f.write(json.dumps({"seq": int(seq), "action": action, "outcome": outcome, "request_id": rid or None}) + "\n")
+        tail = self.cli("audit", "tail", "--json", "--limit", "5", check=False)
+        self.history.event("audit_dump", entries=len(rows.splitlines()), cli_tail_status=tail.returncode)
         log("audit verify:", verify.returncode, (verify.stdout + verify.stderr).strip()[-200:])
 
     def cleanup(self):
