@@ -41,6 +41,30 @@ INVARIANTS = ["revoked_accepted", "refresh_twice", "ciphertext_opens", "write_au
               "unavailable_in_fault", "connection_errors", "recovery", "live_refused"]
 
 
+def crc16(data):
+    """CRC16-XMODEM, as Redis Cluster hashes keys."""
+    crc = 0
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
+
+
+def slot_of(account):
+    """The slot of an account's keys: Warden's keys are `<prefix>:{<account>}:…`, so the hash tag is the id."""
+    return crc16(account.lower().encode()) % 16384
+
+
+def in_slots(slot, ranges):
+    for r in ranges:
+        lo, _, hi = r.partition("-")
+        if int(lo) <= slot <= int(hi or lo):
+            return True
+    return False
+
+
 def ok(status):
     return status is not None and 200 <= status < 300
 
@@ -67,7 +91,7 @@ def check(history, audit):
         elif r["kind"] == "fault_end":
             s = open_faults.pop((r["fault"], str(r.get("target"))), None)
             if s:
-                faults.append({"fault": r["fault"], "target": r.get("target"), "start": s["m"], "end": r["m"], "extra": {k: s.get(k) for k in ("seconds", "snapshot_age") if k in s}})
+                faults.append({"fault": r["fault"], "target": r.get("target"), "start": s["m"], "end": r["m"], "extra": {k: s.get(k) for k in ("seconds", "snapshot_age") if k in s}, "slots": s.get("slots")})
     last_m = max((r.get("m1", r.get("m", 0)) for r in history), default=0)
     for (name, target), s in open_faults.items():  # a fault the run ended inside
         faults.append({"fault": name, "target": s.get("target"), "start": s["m"], "end": last_m, "extra": {}})
@@ -242,8 +266,8 @@ def check(history, audit):
             violations["recovery"].append(item)
 
     # 9. live_refused
-    skew = [f for f in faults if f["fault"] == "clock_skew"]
     excused = collections.Counter()
+    cluster_refusals = []
     for r in ops:
         if r["op"] not in ("list", "refresh", "revoke", "logout_all") or r.get("status") != 401:
             continue
@@ -266,8 +290,13 @@ def check(history, audit):
                 snap = max((m for m in snapshots if m < f["start"]), default=None)
                 if snap is not None and s["created"] > snap - 1:
                     reason = "created after the Redis snapshot rolled back to"
-            elif redis_mode == "cluster" and f["fault"] in CLUSTER_FAULTS and s["created"] < f["end"] and f["start"] < r["m1"]:
-                reason = f"Redis Cluster {f['fault']} (asynchronous replication)"
+            elif redis_mode == "cluster" and f["fault"] in CLUSTER_FAULTS and s["created"] < f["end"] and f["start"] < r["m1"] \
+                    and (f.get("slots") is None or in_slots(slot_of(s["account"]), f["slots"])):
+                # Only the accounts whose slot the failed primary served (when the run recorded its slots).
+                reason = f"Redis Cluster {f['fault']} on the account's primary (asynchronous replication)"
+                cluster_refusals.append({"fault": f["fault"], "fault_start": f["start"], "created_before_fault_s": round(f["start"] - s["created"], 3),
+                                         "refused_after_fault_end_s": round(r["m0"] - f["end"], 3), "op": r["op"], "node": r["node"],
+                                         "account": s["account"], "slot": slot_of(s["account"]), "sid": sid})
             elif f["fault"] == "clock_skew":
                 if r["node"] == f["target"] and r["m0"] <= f["end"] + GRACE and r["m1"] >= f["start"]:
                     reason = "checked by the node whose clock was stepped"
@@ -289,6 +318,7 @@ def check(history, audit):
         "per_op": per_op,
         "recoveries": recoveries,
         "excused_refusals": dict(excused),
+        "cluster_refusals": cluster_refusals,
         "notes": dict(notes),
         "audit_actions": {k: dict(v) for k, v in actions.items()},
         "faults": faults,

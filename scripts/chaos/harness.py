@@ -333,6 +333,27 @@ class RedisCluster:
             return roles
         return {}
 
+    def slots_of(self, port):
+        """The slot ranges `port` serves as a primary (for the checker: which accounts a fault touched)."""
+        for s in self.alive():
+            text = s.cli("cluster", "nodes")
+            for line in text.splitlines():
+                f = line.split()
+                if len(f) >= 8 and f[1].split("@")[0].endswith(f":{port}"):
+                    return [x for x in f[8:] if not x.startswith("[")]
+        return []
+
+    def primary_of(self, replica_port):
+        """The port of the primary a replica follows."""
+        for s in self.alive():
+            lines = s.cli("cluster", "nodes").splitlines()
+            ids = {l.split()[0]: int(l.split()[1].split("@")[0].rsplit(":", 1)[1]) for l in lines if len(l.split()) > 2}
+            for l in lines:
+                f = l.split()
+                if len(f) > 3 and f[1].split("@")[0].endswith(f":{replica_port}"):
+                    return ids.get(f[3])
+        return None
+
     def primaries(self):
         roles = self.roles()
         return [s for s in self.alive() if roles.get(s.port) == "master"]
@@ -937,7 +958,8 @@ class Harness:
 
     def f_redis_pause(self):
         server = self.redis if self.redis else self.rng.choice(self.cluster.primaries())
-        with self.fault("redis_pause", server.name, seconds=3):
+        slots = {} if self.redis else {"slots": self.cluster.slots_of(server.port)}
+        with self.fault("redis_pause", server.name, seconds=3, **slots):
             os.kill(server.proc.pid, signal.SIGSTOP)
             try:
                 time.sleep(3)
@@ -1000,7 +1022,8 @@ class Harness:
 
     def f_cluster_failover(self):
         replica = self.rng.choice(self.cluster.replicas())
-        with self.fault("cluster_failover", replica.name):
+        old = self.cluster.primary_of(replica.port)
+        with self.fault("cluster_failover", replica.name, slots=self.cluster.slots_of(old) if old else []):
             replica.cli("cluster", "failover")
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline and self.cluster.roles().get(replica.port) != "master":
@@ -1009,7 +1032,7 @@ class Harness:
 
     def f_cluster_kill_primary(self):
         primary = self.rng.choice(self.cluster.primaries())
-        with self.fault("cluster_kill_primary", primary.name):
+        with self.fault("cluster_kill_primary", primary.name, slots=self.cluster.slots_of(primary.port)):
             primary.kill()
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and len(self.cluster.primaries()) < 3:
