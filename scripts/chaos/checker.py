@@ -268,6 +268,12 @@ def check(history, audit):
     # 9. live_refused
     excused = collections.Counter()
     cluster_refusals = []
+    cut_on_node = collections.defaultdict(list)  # (account, node) -> starts of revocations of every session
+    for r in ops:
+        st = r.get("status")
+        if r["op"] in ("logout_all", "disable") and (ok(st) or st is None or st >= 500) \
+                or (r["op"] in ("refresh", "refresh_reuse") and r.get("code") == "refresh_token_reused"):
+            cut_on_node[(r.get("target_account") or r["account"], r["node"])].append(r["m0"])
     for r in ops:
         if r["op"] not in ("list", "refresh", "revoke", "logout_all") or r.get("status") != 401:
             continue
@@ -288,7 +294,7 @@ def check(history, audit):
                 break
             if f["fault"] == "redis_rollback" and f["start"] < r["m1"]:
                 snap = max((m for m in snapshots if m < f["start"]), default=None)
-                if snap is not None and s["created"] > snap - 1:
+                if snap is not None and snap - 1 < s["created"] < f["start"]:
                     reason = "created after the Redis snapshot rolled back to"
             elif redis_mode == "cluster" and f["fault"] in CLUSTER_FAULTS and s["created"] < f["end"] and f["start"] < r["m1"] \
                     and (f.get("slots") is None or in_slots(slot_of(s["account"]), f["slots"])):
@@ -305,7 +311,17 @@ def check(history, audit):
         if reason:
             excused[reason] += 1
         else:
-            violations["live_refused"].append({"request": r, "session_created": s["created"]})
+            v = {"request": r, "session_created": s["created"]}
+            # A diagnosis, not an excuse: a revocation of the account (logout-all, disable, reuse) run by a
+            # node whose clock was ahead writes the account's watermark ahead too, and every session
+            # created before real time catches up is refused at its first use.
+            for f in faults:
+                if f["fault"] == "clock_skew" and (f["extra"].get("seconds") or 0) > 0:
+                    ahead = f["extra"]["seconds"]
+                    for m in cut_on_node.get((s["account"], f["target"]), []):
+                        if f["start"] <= m <= f["end"] and m < s["created"] < m + ahead + 1:
+                            v["diagnosis"] = f"account watermark set {ahead} s ahead by a revocation on node {f['target']}"
+            violations["live_refused"].append(v)
 
     per_op = collections.Counter()
     for r in ops:
@@ -373,6 +389,11 @@ def report(result, out=sys.stdout):
         p(f"\nharness errors ({len(result['harness_errors'])}):")
         for t in result["harness_errors"][:10]:
             p("  " + t)
+    diagnosed = collections.Counter(v.get("diagnosis", "").split(" by ")[0] for v in result["violations"]["live_refused"] if v.get("diagnosis"))
+    if diagnosed:
+        p("\nlive_refused diagnosed:")
+        for k, n in diagnosed.items():
+            p(f"  {n:6}  {k}")
     p("\ninvariants:")
     total = 0
     for k in INVARIANTS:
