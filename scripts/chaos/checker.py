@@ -105,9 +105,11 @@ def check(history, audit):
     # Sessions: first issue = creation; token fingerprints -> session.
     session = {}
     token_info = {}
+    started = {r["rid"]: r["m0"] for r in ops if r.get("rid")}
     for r in sorted(issued, key=lambda x: x["m"]):
         if r["sid"] not in session:
-            session[r["sid"]] = {"account": r["account"], "created": r["m"], "node": r["node"]}
+            # created: the login's answer; written: no earlier than the login's start.
+            session[r["sid"]] = {"account": r["account"], "created": r["m"], "node": r["node"], "login_start": started.get(r.get("rid"), r["m"])}
         token_info[r["tok"]] = r
         token_info[r["rtok"]] = r
 
@@ -294,7 +296,9 @@ def check(history, audit):
                 break
             if f["fault"] == "redis_rollback" and f["start"] < r["m1"]:
                 snap = max((m for m in snapshots if m < f["start"]), default=None)
-                if snap is not None and snap - 1 < s["created"] < f["start"]:
+                # Written to the instance that was lost: after the snapshot, and by a login that began
+                # before the rollback (its answer may come after it).
+                if snap is not None and snap - 1 < s["created"] and s["login_start"] < f["start"]:
                     reason = "created after the Redis snapshot rolled back to"
             elif redis_mode == "cluster" and f["fault"] in CLUSTER_FAULTS and s["created"] < f["end"] and f["start"] < r["m1"] \
                     and (f.get("slots") is None or in_slots(slot_of(s["account"]), f["slots"])):
