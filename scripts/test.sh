@@ -98,14 +98,13 @@ scripts/browser-test.sh
 
 step "Chaos (short): three nodes under load, faults Warden must survive, a history checker (docs/reliability.md)"
 # libfaketime runs one node on a clock the harness can step; iproute2 gives tc for the slow link.
-# Left out here, for what they found in Warden (docs/reliability.md, Findings): the PostgreSQL restart
-# (1), the clock step (2), and the accounts an administrator disables and enables (3: a rollback to a
-# snapshot taken while one was disabled refuses its sessions after it is enabled again).
+# Every fault of the one-Redis rotation in about 2.5 minutes: node kill, Redis pause, Redis rollback,
+# PostgreSQL restart, a clock stepped ahead, a slow link (the full run, docs/reliability.md, adds the
+# cluster faults, the clock stepped back and a clock step followed by a rollback).
 if ! ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime libfaketime >/dev/null
 fi
 if ! command -v tc >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null
 fi
-WARDEN_BIN="$(swift build --show-bin-path)/warden" scripts/chaos.sh --minutes 2 --redis single \
-  -- --faults node_kill,redis_pause,redis_rollback,slow_link --disable-accounts 0
+WARDEN_BIN="$(swift build --show-bin-path)/warden" scripts/chaos.sh --minutes 2.5 --redis single

@@ -287,19 +287,6 @@ def check(history, audit):
         if any(m < r["m1"] for m in maybe_revoked.get(sid, [])) or any(m < r["m1"] and s["created"] < m + 1 for m in account_cut.get(s["account"], [])):
             notes["refusal after a revocation attempt (not live)"] += 1
             continue
-        # A diagnosis first, never an excuse: a revocation of the account (logout-all, disable, reuse) run
-        # by a node whose clock was ahead writes the account's watermark ahead too, and every session
-        # created before real time catches up is refused at its first use, fault or no fault.
-        diagnosis = None
-        for f in faults:
-            if f["fault"] == "clock_skew" and (f["extra"].get("seconds") or 0) > 0:
-                ahead = f["extra"]["seconds"]
-                for m in cut_on_node.get((s["account"], f["target"]), []):
-                    if f["start"] <= m <= f["end"] and m < s["created"] < m + ahead + 1:
-                        diagnosis = f"account watermark set {ahead} s ahead by a revocation on node {f['target']}"
-        if diagnosis:
-            violations["live_refused"].append({"request": r, "session_created": s["created"], "diagnosis": diagnosis})
-            continue
         tok = token_info.get(r.get("rtok") if r["op"] == "refresh" else r.get("tok"))
         reason = None
         if tok and r["m0"] - tok["m"] > 14.5 * 60 and r["op"] != "refresh":
@@ -327,8 +314,21 @@ def check(history, audit):
                     reason = "token issued by the node whose clock was stepped"
         if reason:
             excused[reason] += 1
-        else:
-            violations["live_refused"].append({"request": r, "session_created": s["created"]})
+            continue
+        # Not explained by a fault: a violation. A diagnosis, never an excuse: a revocation of the account
+        # (logout-all, disable, reuse) run by a node whose clock was ahead once wrote the account's
+        # watermark ahead too, and sessions created before real time caught up were refused.
+        diagnosis = None
+        for f in faults:
+            if f["fault"] == "clock_skew" and (f["extra"].get("seconds") or 0) > 0:
+                ahead = f["extra"]["seconds"]
+                for m in cut_on_node.get((s["account"], f["target"]), []):
+                    if f["start"] <= m <= f["end"] and m < s["created"] < m + ahead + 1:
+                        diagnosis = f"account watermark set {ahead} s ahead by a revocation on node {f['target']}"
+        item = {"request": r, "session_created": s["created"]}
+        if diagnosis:
+            item["diagnosis"] = diagnosis
+        violations["live_refused"].append(item)
 
     per_op = collections.Counter()
     for r in ops:

@@ -216,8 +216,15 @@ public final class SessionService: Sendable {
     @discardableResult
     public func revokeAll(accountID: UUID, reason: String, context: AuditContext) async throws -> Int {
         let now = now()
-        try await ledger?.recordWatermark(accountID: accountID, at: now)
-        let revoked = try await guarded { try await store.revokeAll(accountID: accountID, except: nil, watermark: now) }
+        // The watermark covers every session the account has, whatever the clocks that dated them: a
+        // session created just after an earlier watermark written by a node running ahead is dated after
+        // that watermark (see the stores' `create`), so this node's own clock may be behind it. A
+        // watermark below one of them would let a replay after a Redis rollback revive it (found by
+        // scripts/chaos.sh: a clock step, then a rollback).
+        let newest = try await guarded { try await store.sessions(accountID: accountID, now: now) }.map(\.created).max()
+        let watermark = max(now, newest ?? now)
+        try await ledger?.recordWatermark(accountID: accountID, at: watermark)
+        let revoked = try await guarded { try await store.revokeAll(accountID: accountID, except: nil, watermark: watermark) }
         try await audit.append([context.event("session.revoked_all", subject: subject(accountID), details: ["count": String(revoked.count), "reason": reason], at: now)])
         return revoked.count
     }
