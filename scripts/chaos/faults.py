@@ -64,10 +64,8 @@ class Faults:
         if self.cluster:
             self.cluster.wait_ok(30)
 
-    def f_redis_rollback(self):
-        if not self.redis:
-            return
-        r = self.redis
+    def snapshot(self, r):
+        """A copy of Redis's data as of now (BGSAVE, then the dump copied aside), recorded in the history."""
         before = r.cli("lastsave")
         r.cli("bgsave")
         deadline = time.monotonic() + 20
@@ -76,6 +74,13 @@ class Faults:
         snap = os.path.join(r.dir, "snapshot.rdb")
         shutil.copy(os.path.join(r.dir, "dump.rdb"), snap)
         self.history.event("redis_snapshot", target=r.name)
+        return snap
+
+    def f_redis_rollback(self):
+        if not self.redis:
+            return
+        r = self.redis
+        snap = self.snapshot(r)
         time.sleep(self.args.rollback_age)
         with self.fault("redis_rollback", r.name, snapshot_age=self.args.rollback_age):
             r.kill()
@@ -88,14 +93,7 @@ class Faults:
         if not (self.redis and self.faketime_ok):
             return
         r = self.redis
-        before = r.cli("lastsave")
-        r.cli("bgsave")
-        deadline = time.monotonic() + 20
-        while r.cli("lastsave") == before and time.monotonic() < deadline:
-            time.sleep(0.05)
-        snap = os.path.join(r.dir, "snapshot.rdb")
-        shutil.copy(os.path.join(r.dir, "dump.rdb"), snap)
-        self.history.event("redis_snapshot", target=r.name)
+        snap = self.snapshot(r)
         with self.fault("clock_skew", 1, seconds=-120, hold=self.args.hold):
             with open(self.faketime_file, "w") as f:
                 f.write("-120\n")
