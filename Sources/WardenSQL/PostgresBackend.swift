@@ -122,6 +122,9 @@ public final class PostgresBackend: SQLBackend {
                     throw error
                 }
                 try? await connection.close()
+                // The stream ended without an error (the server closed the connection): reconnect, but
+                // never in a tight loop.
+                try await Task.sleep(for: .seconds(1))
             } catch {
                 if Task.isCancelled { break }
                 reconnecting = true
