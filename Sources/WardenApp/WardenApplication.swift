@@ -66,6 +66,14 @@ public enum WardenApplication {
             try await runtime.keys.load()
             // Report the keys this node holds, and promote what every node now holds.
             try await runtime.rollout.step()
+            runtime.sessions.observeReplays { report in
+                logger.info(
+                    "revocation ledger replayed",
+                    metadata: [
+                        "sessions": "\(report.sessions)", "watermarks": "\(report.watermarks)",
+                        "read_ms": "\(milliseconds(report.reading))", "apply_ms": "\(milliseconds(report.applying))",
+                    ])
+            }
             guard let store = runtime.store else { preconditionFailure("an opened runtime has its SQL store") }
             var redisHealthy: (@Sendable () async -> Bool)?
             if let redis = runtime.redis {
@@ -95,6 +103,10 @@ public enum WardenApplication {
             await runtime.close()
             throw error
         }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     /// Background work, as services of the application's group: started with it, cancelled and awaited

@@ -211,6 +211,59 @@ public final class RedisClient: Sendable {
         }
     }
 
+    /// One call of a Lua script, for ``run(_:concurrency:chunk:)``.
+    public struct ScriptCall: Sendable {
+        public let script: RedisScript
+        public let keys: [String]
+        public let arguments: [RedisArgument]
+
+        public init(_ script: RedisScript, keys: [String], arguments: [RedisArgument]) {
+            self.script = script
+            self.keys = keys
+            self.arguments = arguments
+        }
+    }
+
+    /// Runs many script calls, pipelined: `chunk` calls per round trip (one per slot of the chunk on a
+    /// cluster), at most `concurrency` round trips in flight. Calls are put in slot order first, so that a
+    /// chunk spans few slots. Replies come back in the calls' order, error replies as values; a script the
+    /// server's cache lacks is sent once more with its source.
+    ///
+    /// For bulk work whose calls are independent of one another (a ledger replay), never for a request.
+    public func run(_ calls: [ScriptCall], concurrency: Int = 8, chunk: Int = 256) async throws -> [RESPValue] {
+        func command(_ call: ScriptCall, source: Bool) -> [RedisArgument] {
+            [source ? "EVAL" : "EVALSHA", RedisArgument(source ? call.script.source : call.script.sha1), RedisArgument(call.keys.count)]
+                + call.keys.map { RedisArgument($0) } + call.arguments
+        }
+        let slots = calls.map { $0.keys.first.map { RedisCluster.slot(of: Array($0.utf8)) } ?? 0 }
+        let order = calls.indices.sorted { (slots[$0], $0) < (slots[$1], $1) }
+        let chunks = stride(from: 0, to: order.count, by: max(1, chunk)).map { Array(order[$0..<min($0 + max(1, chunk), order.count)]) }
+        var replies = [RESPValue](repeating: .null, count: calls.count)
+        try await withThrowingTaskGroup(of: [(Int, RESPValue)].self) { group in
+            var next = 0
+            func start() {
+                guard next < chunks.count else { return }
+                let indices = chunks[next]
+                next += 1
+                group.addTask {
+                    var answered = try await self.execute(indices.map { command(calls[$0], source: false) }, timedAs: "replay", admitting: nil)
+                    let missing = answered.indices.filter { if case .error(let message) = answered[$0] { message.hasPrefix("NOSCRIPT") } else { false } }
+                    if !missing.isEmpty {
+                        let again = try await self.execute(missing.map { command(calls[indices[$0]], source: true) }, timedAs: "replay", admitting: nil)
+                        for (position, reply) in zip(missing, again) { answered[position] = reply }
+                    }
+                    return Array(zip(indices, answered))
+                }
+            }
+            for _ in 0..<max(1, concurrency) { start() }
+            while let done = try await group.next() {
+                for (index, reply) in done { replies[index] = reply }
+                start()
+            }
+        }
+        return replies
+    }
+
     /// Subscribes to channels on a connection of its own. Messages arrive on the returned subscription
     /// until it is cancelled (or the connection is lost, which ends the stream with an error).
     public func subscribe(to channels: [String]) async throws -> RedisSubscription {

@@ -167,6 +167,28 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
             arguments: [RedisArgument(at.ms), RedisArgument(base(account))])
     }
 
+    /// The ledger's revocations, pipelined (``RedisClient/run(_:concurrency:chunk:)``): a replay of
+    /// thousands of revocations takes a few round trips per slot instead of one each, which is what a
+    /// request held by the restart gate waits for.
+    public func replay(_ revocations: Revocations) async throws {
+        var calls: [RedisClient.ScriptCall] = revocations.watermarks.map { accountID, at in
+            let account = account(accountID)
+            return RedisClient.ScriptCall(
+                SessionScripts.applyWatermark, keys: [key(account, "as"), key(account, "wm"), key(account, "st")],
+                arguments: [RedisArgument(at.ms), RedisArgument(base(account))])
+        }
+        calls += revocations.sessions.map { hash, accountID in
+            let account = account(accountID)
+            return RedisClient.ScriptCall(SessionScripts.revoke, keys: [key(account, "s", hash), key(account, "as")], arguments: [RedisArgument(account), RedisArgument(hash)])
+        }
+        for reply in try await client.run(calls) {
+            if case .error(let message) = reply {
+                // A cluster between primaries, or a server that refused a write: the replay is not done.
+                throw RedisError(message.hasPrefix("CLUSTERDOWN") || message.hasPrefix("TRYAGAIN") || message.hasPrefix("LOADING") ? .unavailable : .server, message)
+            }
+        }
+    }
+
     /// Reads a rotation script's reply: {'rotated', generation, fields...}, {'reused'}, {'stale', generation} or nil.
     static func rotation(_ reply: RESPValue, hash: String, accountID: UUID) -> RefreshRotation {
         guard let elements = reply.elements, let outcome = elements.first?.string else { return .invalid }

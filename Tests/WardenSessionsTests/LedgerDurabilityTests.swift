@@ -104,6 +104,55 @@ struct LedgerDurabilityTests {
         await fixture.cleanup()
     }
 
+    /// Threat: a replay sent one command per revocation, so a request held by the restart gate after a
+    /// Redis failover waited seconds for a ledger of thousands of revocations (seen in the chaos run).
+    /// The replay is bulk: a few round trips, whatever the ledger's size, and it still ends every session
+    /// the ledger names, and every session up to a watermark, and no other.
+    @Test(arguments: SessionBackend.allCases)
+    func aReplayOfThousandsOfRevocationsIsBulkAndComplete(_ kind: SessionBackend) async throws {
+        let fixture = try await Fixture.make(kind)
+        let now = wholeMilliseconds()
+        let (accounts, perAccount, revokedPerAccount) = (30, 40, 30)
+        var revoked: [UUID: [String]] = [:]
+        let ids = (0..<accounts).map { _ in UUID() }
+        let marked = Array(ids.prefix(3))
+        for account in ids {
+            for index in 0..<perAccount {
+                let hash = SessionID.hash(SessionID.make())
+                let record = SessionRecord(
+                    idHash: hash, accountID: account, device: Self.device, created: now, lastActivity: now, idleTimeout: 3600,
+                    absoluteExpiry: now.addingTimeInterval(86_400), level: .password, refreshTokenID: SessionID.make())
+                _ = try await fixture.backend.store.create(record, limit: 1000, whenFull: .evictOldest, now: now)
+                if index < revokedPerAccount { revoked[account, default: []].append(hash) }
+            }
+            // In the ledger, not in the store: as a store restored from a snapshot older than the revocations.
+            try await fixture.ledger.recordRevokedSessions(revoked[account] ?? [], accountID: account, until: now.addingTimeInterval(86_400))
+        }
+        for account in marked { try await fixture.ledger.recordWatermark(accountID: account, at: now.addingTimeInterval(0.001)) }
+        if kind == .redis, let client = fixture.backend.redisClient { try await client.send("SCRIPT", "FLUSH") }  // the cache a restart empties
+
+        let trips = fixture.backend.redisClient?.roundTrips ?? 0
+        let report = try #require(try await fixture.service.replayRevocations())
+        let spent = (fixture.backend.redisClient?.roundTrips ?? 0) - trips
+        #expect(report.watermarks >= marked.count)
+        #expect(report.sessions >= accounts * revokedPerAccount)
+        if fixture.backend.redisClient != nil {
+            // 903 revocations: at most a round trip per slot of each chunk of 256, plus a resend with the
+            // scripts' sources after the flush; one command each would be 903.
+            #expect(spent <= 2 * (accounts + 4), "\(spent) round trips for \(accounts * revokedPerAccount) revocations")
+        }
+        for account in ids {
+            let live = Set(try await fixture.backend.store.sessions(accountID: account, now: now).map(\.idHash))
+            if marked.contains(account) {
+                #expect(live.isEmpty)
+            } else {
+                #expect(live.count == perAccount - revokedPerAccount)
+                #expect(live.isDisjoint(with: revoked[account] ?? []))
+            }
+        }
+        await fixture.cleanup()
+    }
+
     /// Threat: refresh rotations lived only in Redis, so a Redis restored from an older snapshot accepted
     /// rotated-out refresh tokens again (and called the real client, holding the newest one, a thief).
     @Test func aRedisSnapshotRestoreRevivesNoRotatedOutRefreshToken() async throws {

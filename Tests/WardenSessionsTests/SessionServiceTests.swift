@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 import Testing
 import WardenAudit
 import WardenCore
@@ -338,6 +339,53 @@ struct SessionServiceTests {
         await client.close()
         await server.stop()
     }
+
+    /// Threat: a request that met a restarted Redis waited for the whole ledger replay, however long it
+    /// took, so a slow replay (a large ledger, a slow database) left clients with no answer at all. It
+    /// waits at most ``SessionService/replayWait`` and answers 503; the replay goes on and the requests
+    /// after it are answered, still never from an un-replayed Redis.
+    @Test func aRequestWaitsForASlowReplayAtMostTheReplayWait() async throws {
+        let server = try RedisServer()
+        try await server.start()
+        var configuration = try RedisConfiguration(url: server.url)
+        configuration.initialBackoff = .milliseconds(20)
+        configuration.maximumBackoff = .milliseconds(100)
+        let client = RedisClient(configuration: configuration)
+        let store = RedisSessionStore(client: client, prefix: "t")
+        let ledger = SlowLedger()
+        let tokens = try await TokenFixture.make()
+        let service = SessionService(store: store, activity: store, ledger: ledger, tokens: tokens.tokens, audit: MemoryAuditLog(chain: SessionBackend.chain))
+        try await service.replayIfRestarted()
+        let issued = try await service.start(accountID: UUID(), device: Self.device, level: .password, context: Self.context)
+        try await client.send("SAVE")
+        try await service.logout(try await service.authenticate(accessToken: issued.accessToken), context: Self.context)
+
+        await server.stop()
+        try await server.start()  // the revoked session is back, in an instance nothing was replayed into
+        ledger.delay.withLock { $0 = .seconds(6) }
+        let started = ContinuousClock.now
+        let first = try await #require(throws: SessionError.self) { try await service.authenticate(accessToken: issued.accessToken) }
+        let waited = ContinuousClock.now - started
+        #expect(first.code == .unavailable)
+        #expect(waited >= SessionService.replayWait - .milliseconds(100) && waited < SessionService.replayWait + .seconds(2), "waited \(waited)")
+        // The replay went on without the request: once it is done, the revoked session is refused.
+        var answer: SessionError.Code = .unavailable
+        while answer == .unavailable, ContinuousClock.now - started < .seconds(20) {
+            do {
+                _ = try await service.authenticate(accessToken: issued.accessToken)
+                Issue.record("a revoked session was accepted")
+                break
+            } catch let error as SessionError {
+                answer = error.code
+            }
+        }
+        #expect(answer == SessionError.invalidToken.code)
+        #expect(ContinuousClock.now - started >= .seconds(6), "answered before the replay was done")
+        #expect(try await service.replayIfRestarted() == false)  // the request's replay finished the job
+        await client.close()
+        await server.stop()
+    }
+
 }
 
 extension Sequence where Element: Sendable {
@@ -345,5 +393,27 @@ extension Sequence where Element: Sendable {
         var results: [T] = []
         for element in self { results.append(try await transform(element)) }
         return results
+    }
+}
+
+/// A ledger whose reads take `delay` (a large ledger on a slow database).
+final class SlowLedger: RevocationLedger {
+    let inner = MemoryRevocationLedger()
+    let delay = Mutex<Duration>(.zero)
+
+    func recordRevokedSessions(_ hashes: [String], accountID: UUID, at: Date, until: Date, limit: Int) async throws {
+        await inner.recordRevokedSessions(hashes, accountID: accountID, at: at, until: until, limit: limit)
+    }
+    func recordWatermark(accountID: UUID, at: Date) async throws { await inner.recordWatermark(accountID: accountID, at: at) }
+    func recordRevokedToken(id: String, until: Date) async throws { await inner.recordRevokedToken(id: id, until: until) }
+    func activeRevocations(now: Date) async throws -> Revocations {
+        try await Task.sleep(for: delay.withLock { $0 })
+        return await inner.activeRevocations(now: now)
+    }
+    func recordRefreshRotation(sessionHash: String, accountID: UUID, presented: String, next: String, generation: Int64, until: Date) async throws -> Bool {
+        await inner.recordRefreshRotation(sessionHash: sessionHash, accountID: accountID, presented: presented, next: next, generation: generation, until: until)
+    }
+    func adoptRefreshRotation(sessionHash: String, accountID: UUID, presented: String, next: String, storeGeneration: Int64, until: Date) async throws -> Int64? {
+        await inner.adoptRefreshRotation(sessionHash: sessionHash, accountID: accountID, presented: presented, next: next, storeGeneration: storeGeneration, until: until)
     }
 }

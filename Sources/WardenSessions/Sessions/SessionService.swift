@@ -53,6 +53,9 @@ public final class SessionService: Sendable {
     private let replayedInstance = Mutex<String?>(nil)
     /// One replay at a time: the maintenance loop and requests that met an un-replayed instance share it.
     private let replaying = AsyncMutex()
+    /// The replay requests are waiting for, if one is under way (``awaitReplay()``).
+    private let pendingReplay = Mutex<Task<Bool, any Error>?>(nil)
+    private let replayObserver = Mutex<(@Sendable (ReplayReport) -> Void)?>(nil)
 
     public init(
         store: any SessionStore, activity: any ActivityStore, ledger: (any RevocationLedger)? = nil, tokens: TokenService,
@@ -280,16 +283,37 @@ public final class SessionService: Sendable {
     ///
     /// A watermark ends only the sessions created at or before it: a session started after a logout-all
     /// (or a reuse detection) survives every replay.
-    public func replayRevocations() async throws {
-        guard let ledger else { return }
-        let now = now()
-        let revocations = try await ledger.activeRevocations(now: now)
-        try await guarded {
-            for (accountID, at) in revocations.watermarks { try await store.applyWatermark(accountID: accountID, at: at) }
-            for (hash, accountID) in revocations.sessions { _ = try await store.revoke(sessionHash: hash, accountID: accountID) }
-            // Revoked access tokens are not replayed: the ledger has no account for them (a store keeps
-            // them under their account), and every one was revoked with its session, which is replayed.
-        }
+    @discardableResult
+    public func replayRevocations() async throws -> ReplayReport? {
+        guard let ledger else { return nil }
+        let started = ContinuousClock.now
+        let revocations = try await ledger.activeRevocations(now: now())
+        let read = ContinuousClock.now
+        // In bulk (one call): a request that met an un-replayed Redis waits for this.
+        // Revoked access tokens are not replayed: the ledger has no account for them (a store keeps them
+        // under their account), and every one was revoked with its session, which is replayed.
+        try await guarded { try await store.replay(revocations) }
+        let report = ReplayReport(
+            sessions: revocations.sessions.count, watermarks: revocations.watermarks.count, reading: read - started, applying: ContinuousClock.now - read)
+        let observer = replayObserver.withLock { $0 }
+        observer?(report)
+        return report
+    }
+
+    /// What one replay of the ledger put back, and how long it took.
+    public struct ReplayReport: Sendable, Equatable {
+        public let sessions: Int
+        public let watermarks: Int
+        /// Reading the ledger.
+        public let reading: Duration
+        /// Applying it to the store.
+        public let applying: Duration
+    }
+
+    /// Calls `observer` after every replay (the server logs them: a replay is what a request held by the
+    /// restart gate waits for).
+    public func observeReplays(_ observer: @escaping @Sendable (ReplayReport) -> Void) {
+        replayObserver.withLock { $0 = observer }
     }
 
     /// Replays the revocation ledger now, then again whenever the store's server has restarted (checked
@@ -321,6 +345,51 @@ public final class SessionService: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Waits for the replay of the ledger into a new store instance, for at most ``replayWait``: a
+    /// request never waits longer than that (it answers 503 instead), while the replay goes on for the
+    /// requests after it. All waiters share one replay.
+    private func awaitReplay() async throws {
+        let replay = pendingReplay.withLock { pending in
+            if let pending { return pending }
+            let task = Task {
+                defer { pendingReplay.withLock { $0 = nil } }
+                return try await replayIfRestarted()
+            }
+            pending = task
+            return task
+        }
+        // A race the request leaves as soon as either side ends (a task group would wait for both: awaiting
+        // a task's value does not end on cancellation).
+        let replayed: Bool = try await withCheckedThrowingContinuation { continuation in
+            let resumed = Mutex(false)
+            let finish: @Sendable (Result<Bool, any Error>) -> Void = { result in
+                if resumed.withLock({ done in
+                    defer { done = true }
+                    return !done
+                }) {
+                    continuation.resume(with: result)
+                }
+            }
+            let timer = Task {
+                try? await Task.sleep(for: Self.replayWait)
+                finish(.success(false))
+            }
+            Task {
+                do {
+                    _ = try await replay.value
+                    finish(.success(true))
+                } catch {
+                    finish(.failure(error))
+                }
+                timer.cancel()
+            }
+        }
+        guard replayed else { throw SessionError(.unavailable, "the revocation ledger is still being replayed") }
+    }
+
+    /// How long a request waits for a replay before it answers 503 (the replay goes on without it).
+    public static let replayWait: Duration = .seconds(3)
 
     private func issue(sessionID: String, refreshID: String, session: SessionRecord, evicted: [String], now: Date) async throws -> Issued {
         let access = try await tokens.issue(.access, accountID: session.accountID, sessionID: sessionID, tokenID: SessionID.make(), level: session.level, now: now)
@@ -366,7 +435,7 @@ public final class SessionService: Sendable {
         } catch let error as SessionError where error.code == .notReplayed {
             // The store's server restarted since the last replay: replay the ledger into it now (the
             // request waits for it), then ask once more. Until the replay is done nothing it says counts.
-            do { try await replayIfRestarted() } catch { throw SessionError(.unavailable, "the session store is unavailable") }
+            do { try await awaitReplay() } catch { throw SessionError(.unavailable, "the session store is unavailable") }
             do {
                 return try await body()
             } catch let error as SessionError where error.code != .notReplayed {

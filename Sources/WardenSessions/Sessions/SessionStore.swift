@@ -61,6 +61,11 @@ public protocol SessionStore: Sendable {
     /// how a replay puts a recorded watermark back.
     func applyWatermark(accountID: UUID, at: Date) async throws
 
+    /// Puts a ledger's revocations back: every watermark as ``applyWatermark(accountID:at:)`` and every
+    /// session as ``revoke(sessionHash:accountID:)`` would (idempotent, in any order). Throws unless all
+    /// of them were applied. A store that talks to a server sends them in bulk, not one round trip each.
+    func replay(_ revocations: Revocations) async throws
+
     /// Identifies the running instance of the store's server; it changes when the server restarts (and
     /// so may have come back empty or from an older snapshot). Stores that cannot lose data return a
     /// constant.
@@ -77,6 +82,11 @@ public protocol SessionStore: Sendable {
 }
 
 extension SessionStore {
+    public func replay(_ revocations: Revocations) async throws {
+        for (accountID, at) in revocations.watermarks { try await applyWatermark(accountID: accountID, at: at) }
+        for (hash, accountID) in revocations.sessions { _ = try await revoke(sessionHash: hash, accountID: accountID) }
+    }
+
     public func instanceID() async throws -> String { "durable" }
     public func requireReplayedInstance() {}
     public func trustInstance(_ id: String) {}
