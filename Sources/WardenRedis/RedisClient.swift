@@ -70,11 +70,11 @@ public final class RedisClient: Sendable {
     /// cluster, commands go to the primary of their keys' slot (all of one call share a slot, or the
     /// call is split by slot), following `MOVED` and `ASK`.
     private func execute(_ commands: [[RedisArgument]], timedAs name: String, admitting admit: Admission?) async throws -> [RESPValue] {
-        sent.add(1, ordering: .relaxed)
         switch nodes {
         case .single(let pool):
             return try await pool.withConnection { connection in
                 try admit?(connection.instanceID)
+                sent.add(1, ordering: .relaxed)
                 return try await self.timers.measure(name) { try await connection.sendRaw(commands) }
             }
         case .cluster(let cluster):
@@ -99,14 +99,21 @@ public final class RedisClient: Sendable {
     ) async throws -> [RESPValue] {
         var pool = try await cluster.pool(forSlot: slot).pool
         var asking = false
+        // Only the commands that were redirected are sent again (the others ran and keep their replies);
+        // after `ASK`, each is preceded by its own `ASKING`, which covers only the command after it.
+        var replies = [RESPValue](repeating: .null, count: commands.count)
+        var pending = Array(commands.indices)
         for _ in 0..<5 {
-            let replies: [RESPValue]
+            let answered: [RESPValue]
             do {
-                let ask = asking
-                replies = try await pool.withConnection { connection in
+                let (ask, batch) = (asking, pending.map { commands[$0] })
+                answered = try await pool.withConnection { connection in
                     try admit?(connection.instanceID)
+                    sent.add(1, ordering: .relaxed)
                     return try await self.timers.measure(name) {
-                        ask ? Array(try await connection.sendRaw([["ASKING"]] + commands).dropFirst()) : try await connection.sendRaw(commands)
+                        guard ask else { return try await connection.sendRaw(batch) }
+                        let interleaved = try await connection.sendRaw(batch.flatMap { [["ASKING"], $0] })
+                        return stride(from: 1, to: interleaved.count, by: 2).map { interleaved[$0] }
                     }
                 }
             } catch let error as RedisError where error.code == .unavailable {
@@ -114,12 +121,23 @@ public final class RedisClient: Sendable {
                 Task { try? await cluster.refresh() }
                 throw error
             }
-            guard let redirect = replies.lazy.compactMap(Redirect.init).first else {
+            var redirect: Redirect?
+            var redirected: [Int] = []
+            for (index, reply) in zip(pending, answered) {
+                if let found = Redirect(reply) {
+                    redirect = redirect ?? found
+                    redirected.append(index)
+                } else {
+                    replies[index] = reply
+                }
+            }
+            guard let redirect else {
                 if replies.contains(where: { if case .error(let message) = $0 { message.hasPrefix("CLUSTERDOWN") || message.hasPrefix("TRYAGAIN") } else { false } }) {
                     throw RedisError(.unavailable, "the Redis Cluster cannot serve this slot right now")
                 }
                 return replies
             }
+            pending = redirected
             switch redirect {
             case .moved(let slot, let address):
                 cluster.moved(slot: slot, to: address)

@@ -12,9 +12,23 @@ public final class RedisServer: @unchecked Sendable {
     /// Redis Cluster node).
     private var tombstone: PortTombstone?
 
+    /// The server's own working directory (unless the test names one): a `SAVE` writes its `dump.rdb`
+    /// there, and only this server loads it at a restart. (In the package's directory, every test's
+    /// server started with the keys another test had saved.)
+    private let directory: String?
+
     public init(extraArguments: [String] = []) throws {
         port = try Self.freePort()
-        arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"] + extraArguments
+        var arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"] + extraArguments
+        if extraArguments.contains("--dir") {
+            directory = nil
+        } else {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-redis-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            arguments += ["--dir", directory]
+            self.directory = directory
+        }
+        self.arguments = arguments
     }
 
     public var url: String { "redis://127.0.0.1:\(port)" }
@@ -59,6 +73,7 @@ public final class RedisServer: @unchecked Sendable {
     deinit {
         tombstone?.close()
         if let process { kill(process.processIdentifier, SIGKILL) }
+        if let directory { try? FileManager.default.removeItem(atPath: directory) }
     }
 
     public static func freePort() throws -> Int {

@@ -128,13 +128,7 @@ struct SessionCheckTests {
         try await service.service.logout(authenticated, context: SessionServiceTests.context)
         try await service.service.revokeAll(accountID: account, reason: "test", context: SessionServiceTests.context)
 
-        // Keys tagged with another account are skipped: a client of an earlier test whose server's port
-        // this server reuses may still write (seen once in a full run). An untagged key still fails.
-        let keys = (try await redis.client.send("KEYS", "*").elements ?? []).compactMap(\.string).filter { key in
-            guard let open = key.firstIndex(of: "{"), let close = key[open...].firstIndex(of: "}") else { return true }
-            let tag = key[key.index(after: open)..<close]
-            return UUID(uuidString: String(tag)) == nil || tag == account.lowercasedText
-        }
+        let keys = (try await redis.client.send("KEYS", "*").elements ?? []).compactMap(\.string)
         #expect(keys.count >= 5, "\(keys)")
         for key in keys {
             #expect(key.hasPrefix("t:{\(account.lowercasedText)}:"), "\(key) is outside the account's slot")

@@ -359,31 +359,28 @@ public final class SessionService: Sendable {
             pending = task
             return task
         }
-        // A race the request leaves as soon as either side ends (a task group would wait for both: awaiting
-        // a task's value does not end on cancellation).
-        let replayed: Bool = try await withCheckedThrowingContinuation { continuation in
-            let resumed = Mutex(false)
-            let finish: @Sendable (Result<Bool, any Error>) -> Void = { result in
-                if resumed.withLock({ done in
-                    defer { done = true }
-                    return !done
-                }) {
-                    continuation.resume(with: result)
+        // A race the request leaves as soon as the replay ends, the wait is over or the request is cancelled
+        // (a task group would wait for both sides: awaiting a task's value does not end on cancellation).
+        let race = FirstResult()
+        let replayed = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.install(continuation)
+                let timer = Task {
+                    try? await Task.sleep(for: Self.replayWait)
+                    race.finish(.success(false))
+                }
+                Task {
+                    do {
+                        _ = try await replay.value
+                        race.finish(.success(true))
+                    } catch {
+                        race.finish(.failure(error))
+                    }
+                    timer.cancel()
                 }
             }
-            let timer = Task {
-                try? await Task.sleep(for: Self.replayWait)
-                finish(.success(false))
-            }
-            Task {
-                do {
-                    _ = try await replay.value
-                    finish(.success(true))
-                } catch {
-                    finish(.failure(error))
-                }
-                timer.cancel()
-            }
+        } onCancel: {
+            race.finish(.failure(CancellationError()))
         }
         guard replayed else { throw SessionError(.unavailable, "the revocation ledger is still being replayed") }
     }
@@ -448,5 +445,33 @@ public final class SessionService: Sendable {
         } catch {
             throw SessionError(.unavailable, "the session store is unavailable")
         }
+    }
+}
+
+/// The first of several results, handed once to a continuation (installed before or after it arrives).
+private final class FirstResult: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<Bool, any Error>?, result: Result<Bool, any Error>?, resumed: Bool)>((nil, nil, false))
+
+    func install(_ continuation: CheckedContinuation<Bool, any Error>) {
+        let ready = state.withLock { state -> Result<Bool, any Error>? in
+            guard let result = state.result, !state.resumed else {
+                state.continuation = continuation
+                return nil
+            }
+            state.resumed = true
+            return result
+        }
+        if let ready { continuation.resume(with: ready) }
+    }
+
+    func finish(_ result: Result<Bool, any Error>) {
+        let waiting = state.withLock { state -> CheckedContinuation<Bool, any Error>? in
+            guard state.result == nil else { return nil }
+            state.result = result
+            guard let continuation = state.continuation, !state.resumed else { return nil }
+            state.resumed = true
+            return continuation
+        }
+        waiting?.resume(with: result)
     }
 }
