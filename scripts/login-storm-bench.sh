@@ -34,7 +34,7 @@ redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >/dev/null &
 pids+=($!)
 export WARDEN_DATA_DIR="$scratch/data" WARDEN_REDIS_URL="redis://127.0.0.1:$redis_port" \
-  WARDEN_RATE_LIMIT_PER_MINUTE=100000000 WARDEN_AUTH_RATE_LIMIT_PER_MINUTE=100000000 WARDEN_LOGIN_RATE_LIMIT_PER_MINUTE=100000000
+  WARDEN_RATE_LIMIT_PER_MINUTE=1000000 WARDEN_AUTH_RATE_LIMIT_PER_MINUTE=1000000 WARDEN_LOGIN_RATE_LIMIT_PER_MINUTE=1000000
 unset WARDEN_DATABASE_URL WARDEN_MASTER_KEY WARDEN_MASTER_KEY_FILE WARDEN_SCRYPT_LOG_N WARDEN_SCRYPT_R WARDEN_SCRYPT_P \
   WARDEN_PASSWORD_HASH_THREADS WARDEN_PASSWORD_HASH_QUEUE
 # Both hashes at the production cost: the GET's account (its one login is setup) and the storm's.
