@@ -156,6 +156,42 @@ struct RedisClusterTests {
         for token in revoked { await #expect(throws: SessionError.invalidToken) { try await service.authenticate(accessToken: token) } }
     }
 
+    /// Threat: a pipeline that met `ASK` (its slot half migrated) was sent again whole, with one `ASKING`
+    /// (which covers only the command after it), so the commands whose keys had not moved bounced back
+    /// with `MOVED` until the client gave up, and the ones that had run ran twice. A ledger replay during
+    /// a slot migration could never finish. Now only the redirected commands go again, each after its
+    /// own `ASKING`, and every command runs once, where its key is.
+    @Test func aPipelineDuringASlotMigrationRunsEachCommandOnceWhereItsKeyIs() async throws {
+        let cluster = try await RedisClusterServers.start()
+        defer { Task { await cluster.stop() } }
+        let client = RedisClient(configuration: try RedisConfiguration(url: cluster.url))
+        let tag = "{ask-\(UUID().uuidString.prefix(8))}"
+        let (moved, stays) = (tag + ":moved", tag + ":stays")
+        let slot = Self.slot(moved)
+        let source = try await Self.owner(of: slot, cluster: cluster)
+        let target = try #require(try await cluster.primaries().first { $0 != source })
+        func cli(_ port: Int, _ arguments: [String], input: String = "") async throws -> String {
+            let (_, out, _) = try await runProcess("/usr/bin/env", ["redis-cli", "-p", String(port)] + arguments, input: Data(input.utf8))
+            return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        try await client.send("SET", RedisArgument(moved), "1")
+        try await client.send("SET", RedisArgument(stays), "1")
+        // Half a migration, as `redis-cli --cluster reshard` leaves it between keys.
+        let (sourceID, targetID) = (try await cli(source, ["CLUSTER", "MYID"]), try await cli(target, ["CLUSTER", "MYID"]))
+        #expect(try await cli(target, ["CLUSTER", "SETSLOT", String(slot), "IMPORTING", sourceID]) == "OK")
+        #expect(try await cli(source, ["CLUSTER", "SETSLOT", String(slot), "MIGRATING", targetID]) == "OK")
+        #expect(try await cli(source, ["MIGRATE", "127.0.0.1", String(target), "", "0", "5000", "KEYS", moved]) == "OK")
+
+        let replies = try await client.pipeline([["INCR", RedisArgument(moved)], ["INCR", RedisArgument(stays)], ["GET", RedisArgument(stays)]])
+        #expect(replies[0].int == 2)
+        #expect(replies[1].int == 2)
+        #expect(replies[2].string == "2")
+        // Each ran once, on the node that holds its key.
+        #expect(try await cli(source, ["GET", stays]) == "2")
+        #expect(try await cli(target, [], input: "ASKING\nGET \(moved)\n").hasSuffix("2"))
+        await client.close()
+    }
+
     // MARK: Helpers
 
     /// Waits until the replica of the primary on `port` has acknowledged the primary's whole replication
