@@ -271,20 +271,7 @@ struct SessionServiceTests {
     }
 
     @Test func aRedisRestartedFromAnOldSnapshotIsNeverTrustedBeforeTheReplay() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-redis-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try RedisServer(extraArguments: ["--dir", directory])
-        try await server.start()
-        var configuration = try RedisConfiguration(url: server.url)
-        configuration.initialBackoff = .milliseconds(20)
-        configuration.maximumBackoff = .milliseconds(100)
-        let client = RedisClient(configuration: configuration)
-        let store = RedisSessionStore(client: client, prefix: "t")
-        let tokens = try await TokenFixture.make()
-        let service = SessionService(
-            store: store, activity: store, ledger: MemoryRevocationLedger(), tokens: tokens.tokens,
-            audit: MemoryAuditLog(chain: SessionBackend.chain))
+        let (server, client, service) = try await Self.restartableRedis(ledger: MemoryRevocationLedger())
         #expect(try await service.replayIfRestarted())  // the first check always replays
         #expect(try await service.replayIfRestarted() == false)  // same instance: nothing to do
 
@@ -340,11 +327,9 @@ struct SessionServiceTests {
         await server.stop()
     }
 
-    /// Threat: a request that met a restarted Redis waited for the whole ledger replay, however long it
-    /// took, so a slow replay (a large ledger, a slow database) left clients with no answer at all. It
-    /// waits at most ``SessionService/replayWait`` and answers 503; the replay goes on and the requests
-    /// after it are answered, still never from an un-replayed Redis.
-    @Test func aRequestWaitsForASlowReplayAtMostTheReplayWait() async throws {
+    /// A session service over a private Redis server (with its own directory, so `SAVE` then a restart
+    /// brings that snapshot back) and `ledger`; the client reconnects quickly after a restart.
+    static func restartableRedis(ledger: any RevocationLedger) async throws -> (RedisServer, RedisClient, SessionService) {
         let server = try RedisServer()
         try await server.start()
         var configuration = try RedisConfiguration(url: server.url)
@@ -352,9 +337,18 @@ struct SessionServiceTests {
         configuration.maximumBackoff = .milliseconds(100)
         let client = RedisClient(configuration: configuration)
         let store = RedisSessionStore(client: client, prefix: "t")
-        let ledger = SlowLedger()
         let tokens = try await TokenFixture.make()
         let service = SessionService(store: store, activity: store, ledger: ledger, tokens: tokens.tokens, audit: MemoryAuditLog(chain: SessionBackend.chain))
+        return (server, client, service)
+    }
+
+    /// Threat: a request that met a restarted Redis waited for the whole ledger replay, however long it
+    /// took, so a slow replay (a large ledger, a slow database) left clients with no answer at all. It
+    /// waits at most ``SessionService/replayWait`` and answers 503; the replay goes on and the requests
+    /// after it are answered, still never from an un-replayed Redis.
+    @Test func aRequestWaitsForASlowReplayAtMostTheReplayWait() async throws {
+        let ledger = SlowLedger()
+        let (server, client, service) = try await Self.restartableRedis(ledger: ledger)
         try await service.replayIfRestarted()
         let issued = try await service.start(accountID: UUID(), device: Self.device, level: .password, context: Self.context)
         try await client.send("SAVE")
