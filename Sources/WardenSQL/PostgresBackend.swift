@@ -200,7 +200,8 @@ public final class PostgresBackend: SQLBackend {
 
     /// Runs `lease` (which calls `connected` with the connection once it holds one), failing with
     /// ``SQLStoreError/Code/unavailable``:
-    /// - if it holds no connection within ``leaseTimeout`` (the wait is cancelled);
+    /// - if it holds no connection within ``leaseTimeout`` (the wait is cancelled), counted in the
+    ///   process's own time: a stall of the whole process counts at most 500 ms per 100 ms tick;
     /// - if the connection it holds closes before the work ends, 200 ms after the close.
     ///
     /// The second is a workaround found with `scripts/chaos.sh` (PostgreSQL restarted under load): a
@@ -224,13 +225,20 @@ public final class PostgresBackend: SQLBackend {
                     }
                 }
                 let watch = Task {
-                    let started = ContinuousClock.now
+                    // The wait is the sum of the watch's own ticks, each counted as at most 500 ms: a
+                    // process starved of CPU wakes its watch late, and the connection it was waiting for
+                    // may be ready with the work not yet scheduled; that stall is not PostgreSQL's.
+                    var waited = Duration.zero
+                    var tick = ContinuousClock.now
                     var closedAt: ContinuousClock.Instant?
                     while (try? await Task.sleep(for: .milliseconds(100))) != nil {
+                        let now = ContinuousClock.now
+                        waited += min(now - tick, .milliseconds(500))
+                        tick = now
                         switch state.phase {
                         case .finished:
                             return
-                        case .waiting where ContinuousClock.now - started >= timeout:
+                        case .waiting where waited >= timeout:
                             state.finish(.failure(SQLStoreError(.unavailable, "no PostgreSQL connection became available in time")))
                             state.cancelWork()
                             return

@@ -10,6 +10,12 @@ public enum TestDatabase: String, CaseIterable, Sendable {
 
     public static let postgresURL = ProcessInfo.processInfo.environment["WARDEN_TEST_POSTGRES_URL"]
 
+    /// How long a fixture's pool waits for a connection. The suite starts some 600 tests at once on two
+    /// cores, and for its first ~30 s every task waits its turn (trivial tests report 30 s); the
+    /// production default of 10 s then fails tests that only waited in that queue (seen once in CI). The
+    /// tests of the timeout itself set their own.
+    public static let leaseTimeout: Duration = .seconds(60)
+
     public typealias Made = (backend: any SQLBackend, reconnect: @Sendable () async throws -> any SQLBackend, cleanup: @Sendable () async -> Void)
 
     /// A fresh, empty database (no migrations applied), a way to open another connection to it (another
@@ -20,7 +26,7 @@ public enum TestDatabase: String, CaseIterable, Sendable {
             throw SetupError(description: "WARDEN_TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh, which starts PostgreSQL")
         }
         let name = "warden_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased())"
-        let adminBackend = try PostgresBackend.connect(url: admin, maxConnections: 1)
+        let adminBackend = try PostgresBackend.connect(url: admin, maxConnections: 1, leaseTimeout: Self.leaseTimeout)
         try await adminBackend.withConnection { try await $0.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
         return (
             admin.replacingOccurrences(of: "/postgres?", with: "/\(name)?"),
@@ -48,12 +54,12 @@ public enum TestDatabase: String, CaseIterable, Sendable {
                 throw SetupError(description: "WARDEN_TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh, which starts PostgreSQL")
             }
             let name = "warden_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased())"
-            let adminBackend = try PostgresBackend.connect(url: admin, maxConnections: 1)
+            let adminBackend = try PostgresBackend.connect(url: admin, maxConnections: 1, leaseTimeout: Self.leaseTimeout)
             try await adminBackend.withConnection { try await $0.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
             let url = admin.replacingOccurrences(of: "/postgres?", with: "/\(name)?")
-            let backend = try PostgresBackend.connect(url: url)
+            let backend = try PostgresBackend.connect(url: url, leaseTimeout: Self.leaseTimeout)
             return (
-                backend, { try PostgresBackend.connect(url: url) },
+                backend, { try PostgresBackend.connect(url: url, leaseTimeout: Self.leaseTimeout) },
                 {
                     try? await backend.close()
                     try? await adminBackend.withConnection { try await $0.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
