@@ -13,7 +13,8 @@
 #
 # Environment: WARDEN_BENCH_MODES ("plain tls" by default), WARDEN_BENCH_LOADS ("health sessions refresh
 # mix"), WARDEN_BENCH_CERT_KEY (rsa-4096 or ec-p256: the TLS key type, default the generated RSA-4096),
-# WARDEN_BENCH_PERF=1 (also record `perf` for GET /auth/sessions, plain, and print where the CPU goes),
+# WARDEN_BENCH_PERF=1 (also record `perf` for GET /auth/sessions, plain, and print where the CPU goes;
+# WARDEN_BENCH_PERF_LOAD names another load), WARDEN_BENCH_PERF_DATA (a file to keep the recording in),
 # WARDEN_BENCH_NO_FLOOR=1 (skip the bare-Hummingbird floor, measured first by default),
 # WARDEN_BENCH_BIN (a prebuilt binary instead of `swift build -c release`), WARDEN_BENCH_KEEP=1 (keep the
 # scratch directory with the servers' logs).
@@ -183,30 +184,34 @@ end
 """ % tokens[-1]["access_token"])
 PY
   access="$(cat "$scratch/access")"
-  for load in $loads; do
-    case "$load" in
+  load_command() {
+    case "$1" in
       health) command=(wrk -t2 -c"$connections" -d"${seconds}s" --latency "$url/health") ;;
       sessions) command=(wrk -t2 -c"$connections" -d"${seconds}s" --latency -H "Authorization: Bearer $access" "$url/auth/sessions") ;;
       refresh) command=(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$scratch/refresh.lua" "$url") ;;
       mix) command=(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$scratch/mix.lua" "$url") ;;
       encrypt) command=(wrk -t2 -c16 -d"${seconds}s" --latency -s "$scratch/encrypt.lua" "$url/v1/crypto/encrypt") ;;
-      *) echo "unknown load $load" >&2; exit 2 ;;
+      *) echo "unknown load $1" >&2; exit 2 ;;
     esac
+  }
+  for load in $loads; do
+    load_command "$load"
     before=$(cpu_ticks "$server")
     "${command[@]}" >"$scratch/wrk.txt"
     after=$(cpu_ticks "$server")
     report "$scratch/wrk.txt" "$load" "$mode" "$((after - before))" "$(rss_mb "$server")"
   done
   if [ "$mode" = plain ] && [ -n "${WARDEN_BENCH_PERF:-}" ]; then
-    perf record -F 999 -g -p "$server" -o "$scratch/perf.data" -- sleep "$seconds" >/dev/null 2>&1 &
+    perf record -F 999 -g -p "$server" -o "${WARDEN_BENCH_PERF_DATA:-$scratch/perf.data}" -- sleep "$seconds" >/dev/null 2>&1 &
     recorder=$!
-    wrk -t2 -c"$connections" -d"${seconds}s" -H "Authorization: Bearer $access" "$url/auth/sessions" >/dev/null
+    load_command "${WARDEN_BENCH_PERF_LOAD:-sessions}"
+    "${command[@]}" >/dev/null
     wait "$recorder" || true
     echo
-    echo "perf, GET /auth/sessions (plain): CPU by thread, by library, and the top symbols"
-    perf report -i "$scratch/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -6
-    perf report -i "$scratch/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -8
-    perf report -i "$scratch/perf.data" --no-children --sort symbol --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 | cut -c1-140
+    echo "perf, ${WARDEN_BENCH_PERF_LOAD:-sessions} (plain): CPU by thread, by library, and the top symbols"
+    perf report -i "${WARDEN_BENCH_PERF_DATA:-$scratch/perf.data}" --no-children --sort comm --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -6
+    perf report -i "${WARDEN_BENCH_PERF_DATA:-$scratch/perf.data}" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -8
+    perf report -i "${WARDEN_BENCH_PERF_DATA:-$scratch/perf.data}" --no-children --sort symbol --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 | cut -c1-140
   fi
   echo "| idle before the loads | $mode | | | | | | $idle_rss |"
   kill "$server"

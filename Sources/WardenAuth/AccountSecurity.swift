@@ -82,16 +82,25 @@ public final class AccountSecurity: Sendable {
 
     /// Throws ``AuthError/forbidden`` unless the principal holds `permission` now (the operator holds
     /// every permission).
+    /// It reads the account's status and grants in one query, not the account itself (whose contact
+    /// details would be opened for nothing).
     public func require(_ permission: String, _ principal: Principal) async throws {
-        guard let account = try await callerAccount(principal) else { return }
-        guard let wanted = Permission(permission), try await authorizer.isAllowed(account, wanted) else { throw AuthError.forbidden }
+        guard let held = try await heldPermissions(principal) else { return }
+        guard let wanted = Permission(permission), held.contains(where: { $0.covers(wanted) }) else { throw AuthError.forbidden }
+    }
+
+    /// What the principal holds now: nil for the operator (who holds every permission); throws
+    /// ``AuthError/unauthorized`` for an account that is gone or disabled (as ``callerAccount(_:)``).
+    func heldPermissions(_ principal: Principal) async throws -> Set<Permission>? {
+        guard let id = principal.accountID else { return nil }
+        guard let held = try await authorizer.permissions(ofAccount: id) else { throw AuthError.unauthorized }
+        return held
     }
 
     /// Whether the principal holds every permission in `permissions` (an account may only hand out, take
     /// away or act on what it holds itself).
     func holdsAll(_ permissions: Set<Permission>, _ principal: Principal) async throws -> Bool {
-        guard let account = try await callerAccount(principal) else { return true }
-        let held = try await authorizer.permissions(of: account)
+        guard let held = try await heldPermissions(principal) else { return true }
         return permissions.allSatisfy { needed in held.contains { $0.covers(needed) } }
     }
 

@@ -95,9 +95,9 @@ enum JSONShape {
                 guard depth < maxDepth else { return failing(.tooDeep) }
                 return array(depth: depth + 1)
             case UInt8(ascii: "\""):
-                guard let text = string(keeping: building) else { return nil }
+                guard let piece = string(keeping: building) else { return nil }
                 guard building else { return .null }
-                guard let decoded = String(validating: text, as: UTF8.self) else { return failing(.malformed) }
+                guard let decoded = text(piece) else { return failing(.malformed) }
                 return .string(decoded)
             case UInt8(ascii: "t"): return literal("true") ? .bool : nil
             case UInt8(ascii: "f"): return literal("false") ? .bool : nil
@@ -108,7 +108,10 @@ enum JSONShape {
 
         mutating func object(depth: Int) -> Tree? {
             index += 1
-            var keys = Set<[UInt8]>()
+            // Keys seen so far: compared one by one while there are few (no hashing, no copies of the
+            // common unescaped key), in a set once there are many.
+            var keys: [Piece] = []
+            var keySet: Set<[UInt8]>?
             var members: [(key: String, value: Tree)] = []
             skipSpace()
             if peek == UInt8(ascii: "}") {
@@ -118,13 +121,21 @@ enum JSONShape {
             while true {
                 skipSpace()
                 guard peek == UInt8(ascii: "\""), let key = string() else { return failing(.malformed) }
-                guard keys.insert(key).inserted else { return failing(.duplicateKey) }
+                if keySet == nil, keys.count < 16 {
+                    let keyBytes = self.bytes(key)
+                    guard !keys.contains(where: { self.bytes($0).elementsEqual(keyBytes) }) else { return failing(.duplicateKey) }
+                    keys.append(key)
+                } else {
+                    var set = keySet ?? Set(keys.map { Array(self.bytes($0)) })
+                    guard set.insert(Array(self.bytes(key))).inserted else { return failing(.duplicateKey) }
+                    keySet = set
+                }
                 skipSpace()
                 guard peek == UInt8(ascii: ":") else { return failing(.malformed) }
                 index += 1
                 guard let member = value(depth: depth) else { return nil }
                 if building {
-                    guard let name = String(validating: key, as: UTF8.self) else { return failing(.malformed) }
+                    guard let name = text(key) else { return failing(.malformed) }
                     members.append((name, member))
                 }
                 skipSpace()
@@ -160,12 +171,44 @@ enum JSONShape {
             }
         }
 
-        /// The string's content, unescaped (as UTF-8; `\u` escapes as UTF-8 of their scalar).
-        /// A string's bytes (unescaped), or with `keeping` false only whether it is well formed (a value's
-        /// content is not needed, only an object key's).
-        mutating func string(keeping: Bool = true) -> [UInt8]? {
+        /// A string's content: where it lies in the body when it has no escapes (most strings), else its
+        /// bytes unescaped.
+        enum Piece {
+            case slice(Range<Int>)
+            case owned([UInt8])
+        }
+
+        func bytes(_ piece: Piece) -> ArraySlice<UInt8> {
+            switch piece {
+            case .slice(let range): bytes[range]
+            case .owned(let owned): owned[...]
+            }
+        }
+
+        /// The piece as text, if it is valid UTF-8.
+        func text(_ piece: Piece) -> String? {
+            switch piece {
+            case .slice(let range): bytes.withUnsafeBufferPointer { String(validating: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+            case .owned(let owned): String(validating: owned, as: UTF8.self)
+            }
+        }
+
+        /// The string's content (as UTF-8; `\u` escapes as UTF-8 of their scalar), or with `keeping` false
+        /// only whether it is well formed (a value's content is not needed, only an object key's).
+        mutating func string(keeping: Bool = true) -> Piece? {
             index += 1
-            var out: [UInt8] = []
+            let start = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\"), bytes[index] >= 0x20 { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+                index += 1
+                return .slice(start..<index - 1)
+            }
+            return unescaped(keeping: keeping, from: start).map(Piece.owned)
+        }
+
+        /// The rest of a string that holds an escape (or is malformed), `start` its first byte.
+        mutating func unescaped(keeping: Bool, from start: Int) -> [UInt8]? {
+            var out: [UInt8] = keeping ? Array(bytes[start..<index]) : []
             while index < bytes.count {
                 // The run of plain bytes up to the next quote, backslash or control byte, in one step.
                 let start = index

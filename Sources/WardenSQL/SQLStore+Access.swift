@@ -33,6 +33,26 @@ extension SQLStore: AccessStore {
         }
     }
 
+    public func standing(accountID: UUID) async throws -> AccountStanding? {
+        try await onConnection(.access) { database in
+            let rows = try await database.raw(
+                """
+                SELECT a.status, g.role, g.granted_at, g.expires_at, g.granted_by FROM warden_accounts a \
+                LEFT JOIN warden_grants g ON g.account_id = a.id WHERE a.id = \(bind: Self.key(accountID)) ORDER BY g.role
+                """
+            ).all()
+            guard let first = rows.first else { return nil }
+            guard let status = Account.Status(rawValue: try first.string("status")) else { throw SQLStoreError(.corrupt, "an account row cannot be read") }
+            let grants = try rows.compactMap { row -> Grant? in
+                guard let role = try row.optionalString("role") else { return nil }
+                return Grant(
+                    accountID: accountID, role: role, granted: try row.date("granted_at"), expires: try row.optionalDate("expires_at"),
+                    grantedBy: try row.string("granted_by"))
+            }
+            return AccountStanding(status: status, grants: grants)
+        }
+    }
+
     public func grant(_ grant: Grant, audit: [AuditEvent]) async throws {
         try await inTransaction(.access) { [self] database in
             guard try await database.raw("SELECT name FROM warden_roles WHERE name = \(bind: grant.role)").first() != nil else {

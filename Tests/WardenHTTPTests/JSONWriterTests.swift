@@ -165,4 +165,67 @@ struct CryptoBodyReadingTests {
         }
         #expect((try? JSONDecoder().decode(CryptoBody.self, from: Data(#"{"context":"\ud83d","plaintext":"aGk="}"#.utf8))) == nil)
     }
+
+    /// Random objects (keys and values plain, escaped, or both, up to 40 members so that the duplicate
+    /// check passes from its short list to its set), some with one key repeated under another spelling:
+    /// the tree reads every string as Foundation does, and finds exactly the planted duplicates.
+    @Test func randomObjectsReadAsFoundationReadsThem() throws {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefgh\"\\/\n\té€😀".unicodeScalars)
+        func quoted(_ text: String) -> String {
+            var buffer = ByteBuffer()
+            JSONWriter.writeString(text, into: &buffer)
+            return String(buffer: buffer)
+        }
+        func spelled(_ text: String, escaped: Bool) -> String {
+            guard escaped else { return quoted(text) }
+            // Every other scalar as a \u escape (two for scalars beyond the BMP), the rest as JSON writes them.
+            var out = "\""
+            for (index, scalar) in text.unicodeScalars.enumerated() {
+                if index % 2 == 0 {
+                    for unit in String(scalar).utf16 { out += "\\u" + String(unit, radix: 16).leftPadded(to: 4) }
+                } else {
+                    out += String(quoted(String(scalar)).dropFirst().dropLast())
+                }
+            }
+            return out + "\""
+        }
+        for round in 0..<400 {
+            let count = Int.random(in: 1...40, using: &generator)
+            var keys = Set<String>()
+            while keys.count < count {
+                keys.insert(String(String.UnicodeScalarView((0..<Int.random(in: 1...6, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })))
+            }
+            var members = keys.map { key in
+                (key: key, value: String(String.UnicodeScalarView((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })))
+            }
+            let duplicate = round % 3 == 0
+            if duplicate, let repeated = members.randomElement(using: &generator) {
+                members.insert((repeated.key, "again"), at: Int.random(in: 0...members.count, using: &generator))
+            }
+            let body = "{" + members.map { spelled($0.key, escaped: Bool.random(using: &generator)) + ":" + spelled($0.value, escaped: Bool.random(using: &generator)) }.joined(separator: ",") + "}"
+            let bytes = Array(body.utf8)
+            let (verdict, tree) = JSONShape.tree(bytes, maxDepth: 32)
+            #expect(JSONShape.check(bytes, maxDepth: 32) == verdict)
+            if duplicate {
+                #expect(verdict == .duplicateKey, "\(body)")
+                continue
+            }
+            #expect(verdict == .valid, "\(body)")
+            let foundation = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: String])
+            guard case .object(let read)? = tree else {
+                Issue.record("no object from \(body)")
+                continue
+            }
+            #expect(read.count == members.count)
+            for (key, value) in read {
+                #expect(tree?[key] == .string(foundation[key] ?? "<missing>"), "\(key) in \(body)")
+                #expect(value == .string(try #require(foundation[key])))
+            }
+        }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

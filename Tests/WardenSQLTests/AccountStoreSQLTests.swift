@@ -111,23 +111,31 @@ struct AccountStoreSQLTests {
         let authorizer = Authorizer(store: services.fixture.store)
         let rotate = Permission("keys:manage")!
         #expect(try await authorizer.permissions(of: account).isEmpty)
+        #expect(try await authorizer.permissions(ofAccount: account.id) == [])
         #expect(try await !authorizer.isAllowed(account, rotate))
+        #expect(try await authorizer.permissions(ofAccount: UUID()) == nil)
 
         try await services.access.grant("operator", to: account, context: Self.context)
         let permissions = try await authorizer.permissions(of: account)
         #expect(permissions.count == 14)
+        // The one-query read (status and grants, what a request's permission check uses) agrees.
+        #expect(try await authorizer.permissions(ofAccount: account.id) == permissions)
         #expect(try await authorizer.isAllowed(account, Permission("user:read")!))
         #expect(try await !authorizer.isAllowed(account, Permission("user:delete")!))
 
         // A change takes effect at the next check.
         try await services.access.grant("key_admin", to: account, context: Self.context)
         #expect(try await authorizer.isAllowed(account, rotate))
+        #expect(try await authorizer.permissions(ofAccount: account.id)?.contains { $0.covers(rotate) } == true)
         try await services.access.revoke("key_admin", from: account, context: Self.context)
         #expect(try await !authorizer.isAllowed(account, rotate))
+        #expect(try await authorizer.permissions(ofAccount: account.id) == permissions)
 
         // An expired grant gives nothing.
         try await services.fixture.sql("UPDATE warden_grants SET expires_at = 1000 WHERE role = 'operator'")
         #expect(try await authorizer.permissions(of: account).isEmpty)
+        #expect(try await authorizer.permissions(ofAccount: account.id) == [])
+        #expect(try await services.fixture.store.standing(accountID: account.id)?.grants.map(\.role) == ["operator"])
 
         // Unknown roles and accounts are refused.
         let unknownRole = try await #require(throws: AccessError.self) {
@@ -140,6 +148,8 @@ struct AccountStoreSQLTests {
         #expect(try await authorizer.isAllowed(account, Permission("anything:at_all")!))
         let disabled = try await services.accounts.setStatus(id: account.id, to: .disabled, context: Self.context)
         #expect(try await authorizer.permissions(of: disabled).isEmpty)
+        #expect(try await authorizer.permissions(ofAccount: account.id) == nil)
+        #expect(try await services.fixture.store.standing(accountID: account.id)?.status == .disabled)
 
         let actions = try await services.fixture.store.latest(limit: 20).map(\.event.action)
         #expect(actions.filter { $0 == "role.granted" }.count == 3)

@@ -65,6 +65,10 @@ public actor MemoryDirectory: AccountStore, AccessStore {
         grantList.filter { $0.accountID == accountID }
     }
 
+    public func standing(accountID: UUID) -> AccountStanding? {
+        accountsByID[accountID].map { AccountStanding(status: $0.status, grants: grants(accountID: accountID)) }
+    }
+
     public func grant(_ grant: Grant, audit: [AuditEvent]) throws {
         guard roleList.contains(where: { $0.name == grant.role }) else { throw AccessError(.roleNotFound, "no role named \(grant.role)") }
         guard accountsByID[grant.accountID] != nil else { throw AccessError(.accountNotFound, "no such account") }

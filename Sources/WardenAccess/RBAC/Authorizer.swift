@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import WardenCore
 
 /// Decides whether an account may do something: deny by default, allow only what an active account's
@@ -22,6 +22,17 @@ public struct Authorizer: Sendable {
         let now = clock.now()
         guard account.status != .disabled else { return [] }
         let grants = try await store.grants(accountID: account.id).filter { $0.isActive(at: now) }
+        guard !grants.isEmpty else { return [] }
+        let roles = RoleSet(try await store.roles())
+        return grants.reduce(into: Set<Permission>()) { $0.formUnion(roles.effectivePermissions(of: $1.role)) }
+    }
+
+    /// The permissions the account `id` holds now, from one read of its status and grants; nil if there
+    /// is no such account or it is disabled.
+    public func permissions(ofAccount id: UUID) async throws -> Set<Permission>? {
+        guard let standing = try await store.standing(accountID: id), standing.status != .disabled else { return nil }
+        let now = clock.now()
+        let grants = standing.grants.filter { $0.isActive(at: now) }
         guard !grants.isEmpty else { return [] }
         let roles = RoleSet(try await store.roles())
         return grants.reduce(into: Set<Permission>()) { $0.formUnion(roles.effectivePermissions(of: $1.role)) }

@@ -44,15 +44,20 @@ public enum Base64 {
         return Array(bytes).withUnsafeBytes { encode($0, alphabet: alphabet, padded: padded) }
     }
 
-    /// Encodes the bytes in `bytes`.
-    public static func encode(_ bytes: UnsafeRawBufferPointer, alphabet: Alphabet = .standard, padded: Bool = true) -> String {
+    /// Encodes the bytes in `bytes`, after `prefix` (the two in one string, made in one allocation).
+    public static func encode(_ bytes: UnsafeRawBufferPointer, alphabet: Alphabet = .standard, padded: Bool = true, after prefix: String = "") -> String {
         let table = alphabet == .standard ? standardTable : urlTable
         let fullGroups = bytes.count / 3
         let tail = bytes.count % 3
-        let length = fullGroups * 4 + (tail == 0 ? 0 : (padded ? 4 : tail + 1))
+        let start = prefix.utf8.count
+        let length = start + fullGroups * 4 + (tail == 0 ? 0 : (padded ? 4 : tail + 1))
         return table.withUnsafeBufferPointer { table in
             String(unsafeUninitializedCapacity: length) { output in
                 var out = 0
+                for byte in prefix.utf8 {
+                    output[out] = byte
+                    out += 1
+                }
                 var index = 0
                 for _ in 0..<fullGroups {
                     let b0 = bytes[index]
@@ -76,7 +81,7 @@ public enum Base64 {
                         out += 1
                     }
                     if padded {
-                        while out % 4 != 0 {
+                        while (out - start) % 4 != 0 {
                             output[out] = UInt8(ascii: "=")
                             out += 1
                         }

@@ -69,7 +69,10 @@ public struct FieldEnvelope: Sendable, Hashable {
 
     /// The text form.
     public var text: String {
-        Self.textPrefix + String(keyVersion) + ":" + Base64.encode(binary.dropFirst(Self.headerSize), alphabet: .url, padded: false)
+        binary.withUnsafeBytes { binary in
+            Base64.encode(
+                UnsafeRawBufferPointer(rebasing: binary[Self.headerSize...]), alphabet: .url, padded: false, after: Self.textPrefix + String(keyVersion) + ":")
+        }
     }
 
     /// The header bytes: magic, format version and key version.

@@ -129,10 +129,16 @@ public final class FieldCipher: Sendable {
     /// - Throws: ``WardenCryptoError/Code/tooLarge`` or ``WardenCryptoError/Code/invalidContext`` before
     ///   any work; a store error if seals could not be reserved.
     public func seal(_ plaintext: some DataProtocol, context: String) async throws -> FieldEnvelope {
-        try await seal(data: plaintext as? Data ?? Data(plaintext), context: context)
+        try await seal(bytes: plaintext, context: context)
     }
 
-    private func seal(data plaintext: Data, context: String) async throws -> FieldEnvelope {
+    /// ``seal(_:context:)`` for a byte array: no copy into `Data`, and no generic code at run time (the
+    /// generic entry point is not specialised for callers in other modules).
+    public func seal(_ plaintext: [UInt8], context: String) async throws -> FieldEnvelope {
+        try await seal(bytes: plaintext, context: context)
+    }
+
+    private func seal<Plaintext: DataProtocol>(bytes plaintext: Plaintext, context: String) async throws -> FieldEnvelope {
         guard plaintext.count <= configuration.maxPlaintextBytes else {
             throw WardenCryptoError(.tooLarge, "the plaintext is \(plaintext.count) bytes; the limit is \(configuration.maxPlaintextBytes)")
         }
