@@ -17,6 +17,13 @@ struct Base64Tests {
         #expect(Base64.encode(Array(plain.utf8), alphabet: .url, padded: false) == unpadded)
         #expect(Base64.decode(unpadded, alphabet: .url, padding: .forbidden) == Array(plain.utf8))
         #expect(Base64.decode(unpadded, padding: .optional) == Array(plain.utf8))
+        // After a prefix (an envelope's `wd1:7:`), padding still counts from the encoding's start.
+        for prefix in ["", "p", "wd1:7:", "a longer prefix, past small strings"] {
+            Array(plain.utf8).withUnsafeBytes { bytes in
+                #expect(Base64.encode(bytes, after: prefix) == prefix + encoded)
+                #expect(Base64.encode(bytes, alphabet: .url, padded: false, after: prefix) == prefix + unpadded)
+            }
+        }
     }
 
     @Test func alphabetsDiffer() {
