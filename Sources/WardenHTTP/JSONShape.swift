@@ -126,9 +126,9 @@ enum JSONShape {
                     guard !keys.contains(where: { self.bytes($0).elementsEqual(keyBytes) }) else { return failing(.duplicateKey) }
                     keys.append(key)
                 } else {
-                    var set = keySet ?? Set(keys.map { Array(self.bytes($0)) })
-                    guard set.insert(Array(self.bytes(key))).inserted else { return failing(.duplicateKey) }
-                    keySet = set
+                    // Inserted in place: a local copy of the set would be copied whole at every key.
+                    if keySet == nil { keySet = Set(keys.map { Array(self.bytes($0)) }) }
+                    guard keySet?.insert(Array(self.bytes(key))).inserted == true else { return failing(.duplicateKey) }
                 }
                 skipSpace()
                 guard peek == UInt8(ascii: ":") else { return failing(.malformed) }

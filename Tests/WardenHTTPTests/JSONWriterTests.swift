@@ -226,6 +226,21 @@ struct CryptoBodyReadingTests {
     }
 }
 
+extension JSONWriterTests {
+    /// A body of many keys (as many as fit in a 1 MiB body) is read whole, and a repeated key is found
+    /// wherever it is, also among the last.
+    @Test func objectsOfManyKeysAreCheckedWhole() {
+        let members = (0..<60_000).map { #""k\#($0)":0"# }
+        let body = Array(("{" + members.joined(separator: ",") + "}").utf8)
+        #expect(JSONShape.check(body, maxDepth: 32) == .valid)
+        #expect(JSONShape.tree(body, maxDepth: 32).verdict == .valid)
+        for repeated in [0, 15, 16, 59_999] {
+            let twice = Array(("{" + (members + [#""k\#(repeated)":1"#]).joined(separator: ",") + "}").utf8)
+            #expect(JSONShape.check(twice, maxDepth: 32) == .duplicateKey, "\(repeated)")
+        }
+    }
+}
+
 extension String {
     fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
