@@ -48,7 +48,8 @@ struct WardenMiddleware: RouterMiddleware {
         "/console/sign-in", "/console/sign-in/factor", "/console/sign-in/send", "/console/sign-in/passkey", "/console/sign-up", "/console/account/password",
     ]
     let routes: RouteTable
-    let securityHeaders: [(HTTPField.Name, String)]
+    /// Made once: a field built from a name and a value checks the value each time.
+    let securityHeaders: [HTTPField]
 
     init(configuration: ServerConfiguration, limiter: any RateLimitStore, metrics: Metrics, clock: any WallClock, routes: RouteTable) {
         self.configuration = configuration
@@ -57,7 +58,9 @@ struct WardenMiddleware: RouterMiddleware {
         self.metrics = metrics
         self.clock = clock
         self.routes = routes
-        securityHeaders = SecurityHeaders.fields(tls: configuration.tls, strictTransportSecurity: configuration.strictTransportSecurity)
+        securityHeaders = SecurityHeaders.fields(tls: configuration.tls, strictTransportSecurity: configuration.strictTransportSecurity).map {
+            HTTPField(name: $0.0, value: $0.1)
+        }
     }
 
     func handle(_ request: Request, context: WardenContext, next: (Request, WardenContext) async throws -> Response) async throws -> Response {
@@ -221,7 +224,14 @@ struct WardenMiddleware: RouterMiddleware {
     }
 
     private func secure(_ response: inout Response, path: String) {
-        for (name, value) in securityHeaders { response.headers[name] = value }
+        // Appended where the route set none (every API route): replacing searches and rebuilds the fields.
+        for field in securityHeaders {
+            if response.headers[field.name] == nil {
+                response.headers.append(field)
+            } else {
+                response.headers[field.name] = field.value
+            }
+        }
         if path.hasPrefix("/console") {
             // The console's pages load their own stylesheet, script and images, and post forms to themselves.
             response.headers[.contentSecurityPolicyHeader] = ConsoleResponse.contentSecurityPolicy

@@ -29,6 +29,8 @@ struct APITests {
         try await f.app.test(.router) { client async throws in
             let health = try await client.json(.get, "/health")
             #expect(health.status == .ok)
+            #expect(health.body as? [String: String] == ["status": "ok"])
+            #expect(health.headers[.contentType] == "application/json")
             expectSecure(health.headers, "200")
             let missing = try await client.json(.get, "/no/such/route")
             #expect(missing.status == .notFound)

@@ -74,6 +74,46 @@ struct HeaderTimeoutTests {
     }
 }
 
+extension HeaderTimeoutTests {
+    /// The connection's one timer, armed for an earlier head that then arrived in time, still closes a
+    /// later head sent slowly on the same connection (it re-arms for the later deadline when it fires).
+    @Test func aSlowHeadAfterFastRequestsOnOneConnectionIsClosed() async throws {
+        let fixture = try await APIFixture.make {
+            $0.port = 0
+            $0.tls = false
+            $0.headerTimeout = .seconds(1)
+            $0.idleTimeout = .seconds(60)
+        }
+        let app = try WardenServer.application(api: fixture.api, tls: nil, logger: Logger(label: "test"))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let (answers, closedAfter) = try await offPool {
+                let connection = try RawConnection(port: port)
+                let request = Array("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+                var answers = 0
+                for _ in 0..<5 {
+                    _ = connection.send(request)
+                    if connection.receive().hasPrefix("HTTP/1.1 200") { answers += 1 }
+                    Thread.sleep(forTimeInterval: 0.1)
+                }
+                let started = Date()
+                var closedAfter: TimeInterval?
+                for byte in Array("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Padding: \(String(repeating: "a", count: 60))\r\n".utf8) {
+                    if !connection.send([byte]) || connection.isClosedByPeer() {
+                        closedAfter = Date().timeIntervalSince(started)
+                        break
+                    }
+                    Thread.sleep(forTimeInterval: 0.2)
+                }
+                return (answers, closedAfter)
+            }
+            #expect(answers == 5)
+            let after = try #require(closedAfter, "the slow head was never cut off")
+            #expect(after >= 0.8 && after < 8, "closed after \(after) s")
+        }
+    }
+}
+
 /// Responses the router never sees still carry the security headers (issue 10, item 11).
 struct ParserErrorTests {
     @Test func anOversizedRequestHeadGets400WithTheSecurityHeaders() async throws {
