@@ -116,6 +116,9 @@ final class RequestBytesWatch: ChannelDuplexHandler, RemovableChannelHandler {
     /// cancelling searches the event loop's whole queue of timers.)
     private var timer: Scheduled<Void>?
     private var timerDue: NIODeadline?
+    /// Which arming the timer belongs to: a timer cancelled too late to stop it (already collected by the
+    /// event loop to run) finds another generation and does nothing.
+    private var timerGeneration = 0
 
     init(deadlines: ConnectionDeadlines) {
         self.deadlines = deadlines
@@ -167,9 +170,12 @@ final class RequestBytesWatch: ChannelDuplexHandler, RemovableChannelHandler {
     private func arm(_ context: ChannelHandlerContext, at due: NIODeadline) {
         if let timerDue, timerDue <= due { return }
         timer?.cancel()
+        timerGeneration &+= 1
+        let generation = timerGeneration
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         timer = context.eventLoop.scheduleTask(deadline: due) {
             let (watch, context) = loopBound.value
+            guard watch.timerGeneration == generation else { return }
             watch.timer = nil
             watch.timerDue = nil
             watch.expire(context)
@@ -248,6 +254,7 @@ final class RequestBytesWatch: ChannelDuplexHandler, RemovableChannelHandler {
     private func stopAll() {
         stopBodyCheck()
         timer?.cancel()
+        timerGeneration &+= 1
         timer = nil
         timerDue = nil
         responsesDue = []

@@ -10,7 +10,8 @@ import WardenTestSupport
 /// dribbled a byte at a time and a silent new connection are cut off; a keep-alive connection waiting
 /// between requests is not, pipelined or not.
 struct HeaderTimeoutTests {
-    @Test func slowHeadersAndSilentConnectionsAreClosedIdleKeepAliveIsNot() async throws {
+    /// A server as `warden serve` builds it, with a 1 s header timeout and a 60 s idle timeout.
+    static func withServer(_ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         let fixture = try await APIFixture.make {
             $0.port = 0
             $0.tls = false
@@ -18,21 +19,26 @@ struct HeaderTimeoutTests {
             $0.idleTimeout = .seconds(60)
         }
         let app = try WardenServer.application(api: fixture.api, tls: nil, logger: Logger(label: "test"))
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
+        try await app.test(.live) { client in try await body(try #require(client.port)) }
+    }
+
+    /// Sends a request head a byte every 200 ms; how long after its first byte the server closed the
+    /// connection (nil: it never did, in the 16 s the head takes).
+    static func dribbleHead(on connection: RawConnection) -> TimeInterval? {
+        let started = Date()
+        for byte in Array("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Padding: \(String(repeating: "a", count: 60))\r\n".utf8) {
+            if !connection.send([byte]) || connection.isClosedByPeer() { return Date().timeIntervalSince(started) }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        return nil
+    }
+
+    @Test func slowHeadersAndSilentConnectionsAreClosedIdleKeepAliveIsNot() async throws {
+        try await Self.withServer { port in
             let results = try await offPool {
                 // Headers a byte every 200 ms: each byte resets nothing; the connection is closed about
-                // 1 s in, far before the 60 s idle timeout (and before the 10 s we would dribble for).
-                let slow = try RawConnection(port: port)
-                let started = Date()
-                var closedAfter: TimeInterval?
-                for byte in Array("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Padding: \(String(repeating: "a", count: 60))\r\n".utf8) {
-                    if !slow.send([byte]) || slow.isClosedByPeer() {
-                        closedAfter = Date().timeIntervalSince(started)
-                        break
-                    }
-                    Thread.sleep(forTimeInterval: 0.2)
-                }
+                // 1 s in, far before the 60 s idle timeout (and before the 16 s we would dribble for).
+                let closedAfter = Self.dribbleHead(on: try RawConnection(port: port))
                 // A connection that never sends anything.
                 let silent = try RawConnection(port: port)
                 Thread.sleep(forTimeInterval: 2.5)
@@ -78,15 +84,7 @@ extension HeaderTimeoutTests {
     /// The connection's one timer, armed for an earlier head that then arrived in time, still closes a
     /// later head sent slowly on the same connection (it re-arms for the later deadline when it fires).
     @Test func aSlowHeadAfterFastRequestsOnOneConnectionIsClosed() async throws {
-        let fixture = try await APIFixture.make {
-            $0.port = 0
-            $0.tls = false
-            $0.headerTimeout = .seconds(1)
-            $0.idleTimeout = .seconds(60)
-        }
-        let app = try WardenServer.application(api: fixture.api, tls: nil, logger: Logger(label: "test"))
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
+        try await Self.withServer { port in
             let (answers, closedAfter) = try await offPool {
                 let connection = try RawConnection(port: port)
                 let request = Array("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
@@ -96,16 +94,7 @@ extension HeaderTimeoutTests {
                     if connection.receive().hasPrefix("HTTP/1.1 200") { answers += 1 }
                     Thread.sleep(forTimeInterval: 0.1)
                 }
-                let started = Date()
-                var closedAfter: TimeInterval?
-                for byte in Array("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Padding: \(String(repeating: "a", count: 60))\r\n".utf8) {
-                    if !connection.send([byte]) || connection.isClosedByPeer() {
-                        closedAfter = Date().timeIntervalSince(started)
-                        break
-                    }
-                    Thread.sleep(forTimeInterval: 0.2)
-                }
-                return (answers, closedAfter)
+                return (answers, Self.dribbleHead(on: connection))
             }
             #expect(answers == 5)
             let after = try #require(closedAfter, "the slow head was never cut off")
