@@ -51,7 +51,7 @@ struct WardenBench: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let benchmarks =
             (try await CryptoBenchmarks.all(scratch: scratch) + AccessBenchmarks.all(scratch: scratch, databaseURL: databaseURL)
-            + SessionBenchmarks.all(redisURL: redisURL) + TracingBenchmarks.all())
+            + SessionBenchmarks.all(redisURL: redisURL) + TracingBenchmarks.all() + TLSBenchmarks.all())
             .filter { filter == nil || $0.name.hasPrefix(filter!) }
         let runner = Runner(reps: reps)
         var records: [Record] = []
