@@ -8,7 +8,11 @@ import Glibc
 /// request (headers or a body sent slowly, a response left unread).
 // @unchecked: a test hands a connection from one task to the next; it is never used by two at once.
 public final class RawConnection: @unchecked Sendable {
-    private let fd: Int32
+    /// -1 once closed. (A class whose initializer throws after setting every property still runs its
+    /// `deinit`: closing in both places closed the descriptor twice, and the second close could hit
+    /// a socket another test's server had just been given the same number: an event loop then found its
+    /// descriptor closed under it.)
+    private var fd: Int32
 
     /// - Parameters:
     ///   - receiveBuffer: the socket's receive buffer in bytes (set before connecting; `nil`: the default),
@@ -26,13 +30,14 @@ public final class RawConnection: @unchecked Sendable {
         guard connected == 0 else {
             let code = errno
             close(fd)
+            fd = -1
             throw POSIXError(POSIXErrorCode(rawValue: code) ?? .ECONNREFUSED)
         }
         var wait = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 
     /// Whether a connection to `port` is refused (nothing listens there any more).
     public static func isRefused(port: Int) -> Bool {

@@ -144,7 +144,10 @@ public final class RedisClusterServers: Sendable {
 
     public func stop() async {
         for port in ports { await killNode(port) }
-        for tombstone in tombstones.withLock({ $0.values }) { tombstone.close() }
+        for tombstone in tombstones.withLock({ tombstones in
+            defer { tombstones.removeAll() }
+            return Array(tombstones.values)
+        }) { tombstone.close() }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -164,7 +167,10 @@ import Glibc
 /// A listener on a freed port that accepts connections and closes them at once: a client of the killed
 /// server there sees a closed connection, never another server's answers.
 final class PortTombstone: Sendable {
-    private let socket: Int32
+    /// The listening socket, -1 once closed. Only the accepting thread closes it, and only under this
+    /// lock, once its `accept` fails: a descriptor closed while that thread could still call `accept` on
+    /// its number, or a second `close`, could reach a socket another test had just been given.
+    private let socket: Mutex<Int32>
 
     init?(port: Int) {
         #if canImport(Glibc)
@@ -183,19 +189,26 @@ final class PortTombstone: Sendable {
             _ = Foundation.close(fd)
             return nil
         }
-        socket = fd
-        Thread.detachNewThread {
+        socket = Mutex(fd)
+        Thread.detachNewThread { [self] in
             while true {
                 let client = accept(fd, nil, nil)
-                if client < 0 { return }
+                if client < 0 {
+                    self.socket.withLock { fd in
+                        if fd >= 0 { _ = Foundation.close(fd) }
+                        fd = -1
+                    }
+                    return
+                }
                 _ = Foundation.close(client)
             }
         }
     }
 
-    /// Frees the port (the accepting thread ends).
+    /// Frees the port: `accept` fails, and the accepting thread closes the socket and ends.
     func close() {
-        shutdown(socket, Int32(SHUT_RDWR))
-        _ = Foundation.close(socket)
+        socket.withLock { fd in
+            if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
+        }
     }
 }
