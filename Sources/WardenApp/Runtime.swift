@@ -99,7 +99,7 @@ public struct Runtime: Sendable {
         let keys = TokenKeys(
             store: stores.signingKeys, cipher: cipher, overlap: policy.refreshTokenLifetime, clock: clock, rotatesInTwoPhases: stores.nodes != nil)
         let rollout = KeyRollout(
-            cipher: cipher, keys: keys, registry: stores.nodes, node: node, managesSigningKeys: node != nil, policy: configuration.keyRollout, clock: clock)
+            cipher: cipher, keys: keys, registry: stores.nodes, node: node, managesSigningKeys: node != nil, policy: configuration.keyRollout)
         let tokens = TokenService(keys: keys, policy: policy)
         let sessions = SessionService(
             store: stores.sessions, activity: stores.activity, ledger: stores.ledger, tokens: tokens, policy: policy, audit: stores.audit, clock: clock)

@@ -16,8 +16,9 @@ public import WardenSessions
 /// Each node runs ``run(every:onError:)``: at every interval, and at once when woken by a key-change
 /// notification (``wake()``), it re-reads the keys, reports what it holds, promotes what every live node
 /// holds, and publishes what is due. The propagation interval is measured on this node's monotonic
-/// clock from the moment it first saw the published key, so a node whose wall clock is wrong cannot
-/// promote early.
+/// clock from the moment it first saw the published key, and liveness by the registry's clock (the
+/// database server's), so a node whose wall clock is wrong can neither promote early nor be taken for
+/// dead.
 public actor KeyRollout {
     /// When keys move.
     public struct Policy: Sendable, Equatable {
@@ -51,7 +52,6 @@ public actor KeyRollout {
     /// Whether this process signs tokens (a server), so that it rolls signing keys out too.
     let managesSigningKeys: Bool
     public let policy: Policy
-    let clock: any WallClock
     private var firstSeenField: (version: UInt32, at: ContinuousClock.Instant)?
     private var firstSeenKID: (kid: String, at: ContinuousClock.Instant)?
     private let wakes: AsyncStream<Void>
@@ -62,8 +62,7 @@ public actor KeyRollout {
     ///     stores), and rotations take effect at once.
     ///   - node: This node's name (see ``makeNodeName()``), or `nil` for a command.
     public init(
-        cipher: FieldCipher, keys: TokenKeys, registry: (any NodeRegistry)?, node: String?, managesSigningKeys: Bool, policy: Policy,
-        clock: any WallClock = SystemWallClock()
+        cipher: FieldCipher, keys: TokenKeys, registry: (any NodeRegistry)?, node: String?, managesSigningKeys: Bool, policy: Policy
     ) {
         self.cipher = cipher
         self.keys = keys
@@ -71,7 +70,6 @@ public actor KeyRollout {
         self.node = node
         self.managesSigningKeys = managesSigningKeys
         self.policy = policy
-        self.clock = clock
         (wakes, waker) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -103,8 +101,7 @@ public actor KeyRollout {
         // Leave the registry (and clear nodes gone for a day), in a task of its own: this one is
         // cancelled, and the store's own wait bounds the work.
         if let registry, let node {
-            let staleBefore = clock.now().addingTimeInterval(-86_400)
-            await Task { try? await registry.forget(node: node, staleBefore: staleBefore) }.value
+            await Task { try? await registry.forget(node: node, staleAfter: 86_400) }.value
         }
     }
 
@@ -152,12 +149,13 @@ public actor KeyRollout {
     private func report() async throws {
         guard let registry, let node else { return }
         let kids = managesSigningKeys ? await keys.loadedKIDs : []
-        try await registry.report(NodeKeyReport(node: node, fieldKeyVersion: cipher.keyring.highestOpenableVersion, signingKeys: kids, seen: clock.now()))
+        try await registry.report(node: node, fieldKeyVersion: cipher.keyring.highestOpenableVersion, signingKeys: kids)
     }
 
     private func promoteIfReady(_ step: inout Step) async throws {
         guard let registry else { return }
-        let live = try await registry.nodes(seenSince: clock.now().addingTimeInterval(-policy.liveness))
+        // Who is live is judged by the registry's clock (the database server's), not this node's.
+        let live = try await registry.nodes(seenWithin: policy.liveness)
         let now = ContinuousClock.now
         let waited = Duration.seconds(policy.propagationInterval)
         if let published = cipher.keyring.publishedVersion?.version {

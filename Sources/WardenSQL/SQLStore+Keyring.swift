@@ -91,14 +91,23 @@ extension SQLStore {
     }
 }
 
-/// The nodes' acknowledgements of the keys they hold, one row per node.
+/// The nodes' acknowledgements of the keys they hold, one row per node, dated by the database server's
+/// clock on PostgreSQL (shared by every node, so no node's clock decides who is live) and by this
+/// process's on SQLite (one machine).
 extension SQLStore: NodeRegistry {
-    public func report(_ report: NodeKeyReport) async throws {
+    /// Now in milliseconds since 1970, as an SQL expression: the server's clock on PostgreSQL, else a
+    /// bound value of this process's clock.
+    private func registryNow() -> SQLQueryString {
+        backend.kind == .postgres ? "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint" : "\(bind: Date().milliseconds)"
+    }
+
+    public func report(node: String, fieldKeyVersion: UInt32, signingKeys: [String]) async throws {
+        let now = registryNow()
         try await onConnection(.keyring) { database in
             try await database.raw(
                 """
                 INSERT INTO warden_nodes (node_id, field_key_version, signing_kids, seen_at)
-                VALUES (\(bind: report.node), \(bind: Int64(report.fieldKeyVersion)), \(bind: report.signingKeys.joined(separator: ",")), \(bind: report.seen.milliseconds))
+                VALUES (\(bind: node), \(bind: Int64(fieldKeyVersion)), \(bind: signingKeys.joined(separator: ",")), \(now))
                 ON CONFLICT (node_id) DO UPDATE SET field_key_version = excluded.field_key_version,
                     signing_kids = excluded.signing_kids, seen_at = excluded.seen_at
                 """
@@ -106,9 +115,11 @@ extension SQLStore: NodeRegistry {
         }
     }
 
-    public func nodes(seenSince date: Date) async throws -> [NodeKeyReport] {
-        try await onConnection(.keyring) { database in
-            try await database.raw("SELECT * FROM warden_nodes WHERE seen_at >= \(bind: date.milliseconds) ORDER BY node_id").all().map { row in
+    public func nodes(seenWithin interval: TimeInterval) async throws -> [NodeKeyReport] {
+        let now = registryNow()
+        let window = Int64((interval * 1000).rounded())
+        return try await onConnection(.keyring) { database in
+            try await database.raw("SELECT * FROM warden_nodes WHERE seen_at >= \(now) - \(bind: window) ORDER BY node_id").all().map { row in
                 NodeKeyReport(
                     node: try row.string("node_id"), fieldKeyVersion: UInt32(clamping: try row.int("field_key_version")),
                     signingKeys: try row.string("signing_kids").split(separator: ",").map(String.init), seen: try row.date("seen_at"))
@@ -116,9 +127,11 @@ extension SQLStore: NodeRegistry {
         }
     }
 
-    public func forget(node: String, staleBefore: Date) async throws {
+    public func forget(node: String, staleAfter: TimeInterval) async throws {
+        let now = registryNow()
+        let window = Int64((staleAfter * 1000).rounded())
         try await onConnection(.keyring) { database in
-            try await database.raw("DELETE FROM warden_nodes WHERE node_id = \(bind: node) OR seen_at < \(bind: staleBefore.milliseconds)").run()
+            try await database.raw("DELETE FROM warden_nodes WHERE node_id = \(bind: node) OR seen_at < \(now) - \(bind: window)").run()
         }
     }
 }

@@ -31,7 +31,7 @@ struct KeyRolloutTests {
         let keys = TokenKeys(store: signingKeys, cipher: cipher, overlap: 3600, clock: clock, rotatesInTwoPhases: registry != nil)
         try await keys.load()
         let rollout = KeyRollout(
-            cipher: cipher, keys: keys, registry: registry, node: KeyRollout.makeNodeName(), managesSigningKeys: true, policy: policy, clock: clock)
+            cipher: cipher, keys: keys, registry: registry, node: KeyRollout.makeNodeName(), managesSigningKeys: true, policy: policy)
         try await rollout.step()
         return Node(cipher: cipher, keys: keys, tokens: TokenService(keys: keys), rollout: rollout)
     }
@@ -85,8 +85,8 @@ struct KeyRolloutTests {
 
     @Test func aNodeThatStopsReportingIsWaitedForOnlyUntilThePropagationInterval() async throws {
         let masterKey = MasterKey.generate().key
-        let (keyring, signing, registry) = (MemoryKeyringStore(), MemorySigningKeyStore(), MemoryNodeRegistry())
         let clock = ManualWallClock(Date())
+        let (keyring, signing, registry) = (MemoryKeyringStore(), MemorySigningKeyStore(), MemoryNodeRegistry(clock: clock))
         let policy = KeyRollout.Policy(reloadInterval: 10, propagationInterval: 3, liveness: 30)
         let a = try await Self.node(keyring: keyring, signingKeys: signing, registry: registry, masterKey: masterKey, policy: policy, clock: clock)
         _ = try await Self.node(keyring: keyring, signingKeys: signing, registry: registry, masterKey: masterKey, policy: policy, clock: clock)
@@ -103,6 +103,45 @@ struct KeyRolloutTests {
         clock.advance(by: 31)
         _ = try await a.rollout.rotateFieldKey()
         #expect(a.cipher.keyring.primaryVersion == 3)
+    }
+
+    /// Liveness is judged by the database server's clock: a node whose wall clock runs two minutes behind
+    /// (more than the 90 s liveness window) is still waited for. Dated by its own clock, its report made
+    /// it look dead, and the others promoted a version it had not loaded.
+    @Test(.enabled(if: TestDatabase.postgresURL != nil))
+    func aNodeWhoseClockRunsBehindIsStillWaitedFor() async throws {
+        let database = try await TestDatabase.makePostgresURL()
+        defer { Task { await database.cleanup() } }
+        let masterKey = MasterKey.generate().key
+        let policy = KeyRollout.Policy(reloadInterval: 600, propagationInterval: 600, liveness: 90)
+        var stores: [SQLStore] = []
+        for _ in 0..<2 {
+            stores.append(try await SQLStore.open(url: database.url, sqlitePath: "", auditChain: AuditChain(key: masterKey.auditKey), keyringActor: "test"))
+        }
+        let a = try await Self.node(keyring: stores[0], signingKeys: stores[0], registry: stores[0], masterKey: masterKey, policy: policy)
+        let behind = try await Self.node(
+            keyring: stores[1], signingKeys: stores[1], registry: stores[1], masterKey: masterKey, policy: policy,
+            clock: ManualWallClock(Date().addingTimeInterval(-120)))
+        #expect(try await stores[0].nodes(seenWithin: 90).count == 2)
+
+        _ = try await a.rollout.rotateFieldKey()
+        try await a.rollout.rotateSigningKey()
+        let kid = try #require(await a.keys.publishedKID)
+        #expect(a.cipher.keyring.primaryVersion == 1, "promoted without the node whose clock runs behind")
+        #expect(await a.keys.signingKID != kid)
+
+        // Once that node holds both, they are promoted (by whichever node steps next).
+        let step = try await behind.rollout.step()
+        #expect(step.promotedFieldVersion == 2)
+        #expect(step.promotedSigningKey == kid)
+        try await a.rollout.step()
+        #expect(a.cipher.keyring.primaryVersion == 2)
+        #expect(await a.keys.signingKID == kid)
+
+        // A clean shutdown's forget removes the node at once, whatever its clock.
+        try await stores[1].forget(node: try #require(behind.rollout.node), staleAfter: 86_400)
+        #expect(try await stores[0].nodes(seenWithin: 90).count == 1)
+        for store in stores { try? await store.close() }
     }
 
     @Test func aLoneProcessRotatesAtOnce() async throws {

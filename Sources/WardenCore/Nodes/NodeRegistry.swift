@@ -9,7 +9,7 @@ public struct NodeKeyReport: Sendable, Hashable {
     public var fieldKeyVersion: UInt32
     /// Every token signing key (`kid`) the node verifies.
     public var signingKeys: [String]
-    /// When the node reported (its own clock).
+    /// When the node last reported, by the registry's clock.
     public var seen: Date
 
     public init(node: String, fieldKeyVersion: UInt32, signingKeys: [String], seen: Date) {
@@ -21,30 +21,40 @@ public struct NodeKeyReport: Sendable, Hashable {
 }
 
 /// Where running nodes report the keys they hold (SQL in Warden, shared by every node; memory in tests).
+///
+/// Reports are dated, and liveness is judged, by the **registry's** clock (the database server's for
+/// PostgreSQL), never by a node's: a node whose wall clock runs behind must not look dead to the others
+/// (they would stop waiting for it and seal with a key it has not loaded), and a node whose clock runs
+/// ahead must not keep a dead one looking alive.
 public protocol NodeRegistry: Sendable {
-    /// Records `report`, replacing the node's previous one.
-    func report(_ report: NodeKeyReport) async throws
-    /// The nodes that reported at or after `date`: the live ones.
-    func nodes(seenSince date: Date) async throws -> [NodeKeyReport]
-    /// Removes a node (at a clean shutdown) and reports older than `staleBefore`.
-    func forget(node: String, staleBefore: Date) async throws
+    /// Records what `node` holds now, replacing its previous report.
+    func report(node: String, fieldKeyVersion: UInt32, signingKeys: [String]) async throws
+    /// The nodes that reported within the last `interval` seconds: the live ones.
+    func nodes(seenWithin interval: TimeInterval) async throws -> [NodeKeyReport]
+    /// Removes `node` (at a clean shutdown), and every report older than `staleAfter` seconds.
+    func forget(node: String, staleAfter: TimeInterval) async throws
 }
 
-/// A node registry in memory (tests, and several runtimes in one process).
+/// A node registry in memory (tests, and several runtimes in one process), dated by `clock`.
 public actor MemoryNodeRegistry: NodeRegistry {
     private var reports: [String: NodeKeyReport] = [:]
+    private let clock: any WallClock
 
-    public init() {}
-
-    public func report(_ report: NodeKeyReport) {
-        reports[report.node] = report
+    public init(clock: any WallClock = SystemWallClock()) {
+        self.clock = clock
     }
 
-    public func nodes(seenSince date: Date) -> [NodeKeyReport] {
-        reports.values.filter { $0.seen >= date }.sorted { $0.node < $1.node }
+    public func report(node: String, fieldKeyVersion: UInt32, signingKeys: [String]) {
+        reports[node] = NodeKeyReport(node: node, fieldKeyVersion: fieldKeyVersion, signingKeys: signingKeys, seen: clock.now())
     }
 
-    public func forget(node: String, staleBefore: Date) {
+    public func nodes(seenWithin interval: TimeInterval) -> [NodeKeyReport] {
+        let since = clock.now().addingTimeInterval(-interval)
+        return reports.values.filter { $0.seen >= since }.sorted { $0.node < $1.node }
+    }
+
+    public func forget(node: String, staleAfter: TimeInterval) {
+        let staleBefore = clock.now().addingTimeInterval(-staleAfter)
         reports[node] = nil
         reports = reports.filter { $0.value.seen >= staleBefore }
     }
