@@ -51,6 +51,8 @@ public actor KeyRollout {
     public let node: String?
     /// Whether this process signs tokens (a server), so that it rolls signing keys out too.
     let managesSigningKeys: Bool
+    /// Whether steps re-read and promote signing keys: a server always; a command once it has rotated one.
+    private var watchesSigningKeys: Bool
     public let policy: Policy
     private var firstSeenField: (version: UInt32, at: ContinuousClock.Instant)?
     private var firstSeenKID: (kid: String, at: ContinuousClock.Instant)?
@@ -69,6 +71,7 @@ public actor KeyRollout {
         self.registry = registry
         self.node = node
         self.managesSigningKeys = managesSigningKeys
+        self.watchesSigningKeys = managesSigningKeys
         self.policy = policy
         (wakes, waker) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -111,7 +114,7 @@ public actor KeyRollout {
     public func step(publishingWhenDue: Bool = true) async throws -> Step {
         var step = Step()
         try await cipher.refresh()
-        if managesSigningKeys { try await keys.reloadOnly() }
+        if watchesSigningKeys { try await keys.reloadOnly() }
         try await report()
         try await promoteIfReady(&step)
         guard publishingWhenDue, isTwoPhase else { return step }
@@ -139,8 +142,14 @@ public actor KeyRollout {
         return cipher.keyring
     }
 
-    /// Rotates the token signing key the same way.
+    /// Rotates the token signing key the same way. A command (which signs nothing and has not loaded the
+    /// signing keys) loads them first, and from then on its steps promote the published key like a
+    /// server's.
     public func rotateSigningKey() async throws {
+        if !watchesSigningKeys {
+            watchesSigningKeys = true
+            try await keys.reloadOnly()
+        }
         guard isTwoPhase else { return try await keys.rotate() }
         try await keys.publish()
         try await step(publishingWhenDue: false)
@@ -166,7 +175,7 @@ public actor KeyRollout {
                 step.promotedFieldVersion = published
             }
         }
-        guard managesSigningKeys, let kid = await keys.publishedKID else { return }
+        guard watchesSigningKeys, let kid = await keys.publishedKID else { return }
         if firstSeenKID?.kid != kid { firstSeenKID = (kid, now) }
         let held = live.allSatisfy { $0.signingKeys.contains(kid) }
         if held || now - firstSeenKID!.at >= waited {

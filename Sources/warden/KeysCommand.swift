@@ -5,6 +5,7 @@ import WardenAuth
 import WardenCrypto
 import WardenMigrate
 import WardenSQL
+import WardenSessions
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,8 +48,16 @@ struct KeysCommand: AsyncParsableCommand {
         @Flag(help: "Rotate only if the primary is older than the rotation period or at its seal limit (for cron).")
         var ifDue = false
 
+        @Flag(help: "Rotate the token signing key (EdDSA, in the JWKS) instead of the field-encryption key.")
+        var signingKey = false
+
+        func validate() throws {
+            if signingKey && ifDue { throw ValidationError("--if-due applies to the field-encryption key only") }
+        }
+
         func run() async throws {
             let settings = try await options.settings()
+            if signingKey { return print(try await rotateSigningKey(settings)) }
             let message = try await Runtime.with(settings, rotatingWhenDue: false) { runtime -> String in
                 let (cipher, rollout) = (runtime.cipher, runtime.rollout)
                 let before = cipher.keyring.primaryVersion
@@ -77,6 +86,28 @@ struct KeysCommand: AsyncParsableCommand {
                 return "rotated: the primary key version is now \(keyring.primaryVersion) (was \(before))"
             }
             print(message)
+        }
+
+        /// Publishes a new signing key and waits up to 5 s for the running servers to hold it, when it signs.
+        private func rotateSigningKey(_ settings: Settings) async throws -> String {
+            try await Runtime.with(settings, rotatingWhenDue: false) { runtime -> String in
+                let (keys, rollout) = (runtime.keys, runtime.rollout)
+                try await keys.reloadOnly()
+                let before = await keys.signingKID
+                try await rollout.rotateSigningKey()
+                for _ in 0..<20 where await keys.publishedKID != nil {
+                    try await Task.sleep(for: .milliseconds(250))
+                    try await rollout.step(publishingWhenDue: false)
+                }
+                if let published = await keys.publishedKID {
+                    return """
+                        published: signing key \(published) is in the JWKS and verifies on every node that has re-read the keys; \
+                        it signs once every running node holds it (at most \(Int(settings.keyRollout.propagationInterval)) s \
+                        after a node first sees it). Tokens are still signed with \(before ?? "none").
+                        """
+                }
+                return "rotated: tokens are now signed with key \(await keys.signingKID ?? "none") (was \(before ?? "none"))"
+            }
         }
     }
 

@@ -93,6 +93,21 @@ struct CLITests {
         #expect(due.line == "rotated: the primary key version is now 2 (was 1)")
     }
 
+    @Test func theTokenSigningKeyRotatesThroughTheCLI() async throws {
+        let cli = try CLI()
+        defer { cli.cleanup() }
+        let first = try await cli.run(["keys", "rotate", "--signing-key"])
+        let firstKID = try #require(first.line.firstMatch(of: /^rotated: tokens are now signed with key (\S+) \(was none\)$/)?.1, "\(first.output)")
+        let second = try await cli.run(["keys", "rotate", "--signing-key"])
+        #expect(second.line.hasSuffix("(was \(firstKID))"), "\(second.output)")
+        #expect(!second.line.contains("key \(firstKID) "))
+        let both = try await cli.run(["keys", "rotate", "--signing-key", "--if-due"])
+        #expect(both.status != 0)
+        #expect(both.stderr.contains("--if-due applies to the field-encryption key only"))
+        // The field key is untouched.
+        #expect(try await cli.run(["keys", "rotate"]).line == "rotated: the primary key version is now 2 (was 1)")
+    }
+
     @Test func theWrongMasterKeyIsRefusedAndNothingChanges() async throws {
         var cli = try CLI()
         defer { cli.cleanup() }

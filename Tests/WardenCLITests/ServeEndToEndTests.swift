@@ -63,6 +63,12 @@ struct ServeEndToEndTests {
                     #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "not a JSON line: \(line)")
                 }
             }
+            // Both keys rotate while the two nodes run: each is published, held by both nodes (told by
+            // NOTIFY), and promoted within the command's 5 s.
+            let signing = try await cli.run(["keys", "rotate", "--signing-key"])
+            #expect(signing.line.hasPrefix("rotated: tokens are now signed with key "), "\(signing.output)\(signing.stderr)")
+            let field = try await cli.run(["keys", "rotate"])
+            #expect(field.line.hasPrefix("rotated: the primary key version is now "), "\(field.output)\(field.stderr)")
             #expect(try await cli.run(["audit", "verify"]).status == 0)
             // The audit log holds the failed login for the password typed as a username only as its tag.
             let tail = try await cli.run(["audit", "tail", "--json", "--limit", "1000"]).output
