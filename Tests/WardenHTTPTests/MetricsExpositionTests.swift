@@ -90,6 +90,8 @@ struct MetricsExpositionTests {
         }
         #expect(families["warden_key_primary_version"]?.type == "gauge")
         #expect(value("warden_key_primary_version", [:]) == 1)
+        #expect(value("warden_key_unknown_reloads", ["key": "field"]) == 0)
+        #expect(value("warden_key_unknown_reloads", ["key": "signing"]) == 0)
         #expect(samples.contains { $0.name == "warden_key_age_seconds" && $0.labels == ["state": "primary", "version": "1"] })
         // Every family has its help line.
         for name in ["warden_http_request_duration_seconds", "warden_logins_total", "warden_key_age_seconds"] {

@@ -25,6 +25,11 @@ Invariants (docs/reliability.md):
                        after the snapshot Redis was rolled back to, a Redis Cluster fault (asynchronous
                        replication may lose the newest writes) came after it was created, or the token was
                        issued or checked by the node whose clock was stepped, while it was.
+  keys_known           while both keys rotate under the load (`warden keys rotate`, `--signing-key`): no
+                       node ever meets a field-key version or signing key it has not loaded (each node's
+                       `warden_key_unknown_reloads`, read from /metrics every few seconds, stays 0); no
+                       decryption during the load is refused (4xx other than 401); every rotation command
+                       started outside a dependency fault succeeds.
 """
 
 import collections
@@ -38,7 +43,7 @@ CLUSTER_FAULTS = {"cluster_failover", "cluster_kill_primary", "redis_pause"}
 SESSION_OPS = {"list", "revoke", "logout_all", "probe", "refresh", "refresh_reuse"}
 AUDITED_OPS = {"login", "mfa_login", "revoke", "logout_all", "disable", "enable"}
 INVARIANTS = ["revoked_accepted", "refresh_twice", "ciphertext_opens", "write_audited", "only_503",
-              "unavailable_in_fault", "connection_errors", "recovery", "live_refused"]
+              "unavailable_in_fault", "connection_errors", "recovery", "live_refused", "keys_known"]
 
 
 def crc16(data):
@@ -330,6 +335,32 @@ def check(history, audit):
             item["diagnosis"] = diagnosis
         violations["live_refused"].append(item)
 
+    # 10. keys_known
+    rotations = [r for r in history if r["kind"] == "key_rotation"]
+    scrapes = [r for r in history if r["kind"] == "key_metrics"]
+    worst = {}  # (node, pid) -> the highest counts read
+    for r in scrapes:
+        checked["keys_known"] += 1
+        key = (r["node"], r.get("pid"))
+        w = worst.setdefault(key, {"node": r["node"], "pid": r.get("pid"), "field": 0, "signing": 0})
+        w["field"] = max(w["field"], r.get("field") or 0)
+        w["signing"] = max(w["signing"], r.get("signing") or 0)
+    for w in worst.values():
+        if w["field"] or w["signing"]:
+            violations["keys_known"].append({"unknown_key_reloads": w})
+    for r in ops:
+        if r["op"] == "decrypt":
+            checked["keys_known"] += 1
+            st = r.get("status")
+            if st is not None and 400 <= st < 500 and st != 401:
+                violations["keys_known"].append({"request": r, "why": "a decryption during the load was refused"})
+    for r in rotations:
+        checked["keys_known"] += 1
+        if r["status"] != 0 and not any(f["fault"] in GLOBAL_FAULTS and r["m0"] <= f["end"] + GRACE and r["m1"] >= f["start"] - GRACE for f in faults):
+            violations["keys_known"].append({"rotation": {k: r.get(k) for k in ("key", "m0", "m1", "status", "error")}, "why": "failed outside a fault"})
+    rotation_counts = collections.Counter((r["key"], r.get("result") if r["status"] == 0 else f"exit {r['status']}") for r in rotations)
+    versions = sorted({r.get("key_version") for r in cipher if r.get("key_version") is not None})
+
     per_op = collections.Counter()
     for r in ops:
         per_op[(r["op"], r.get("status") if r.get("status") is not None else r.get("err"), r.get("code"))] += 1
@@ -349,6 +380,9 @@ def check(history, audit):
         "harness_errors": [r.get("text") for r in history if r["kind"] == "harness_error"],
         "skipped": setup.get("skipped", {}),
         "load_ops": len([r for r in ops if r["op"] not in ("final_decrypt",)]),
+        "rotations": {f"{k} {v}": n for (k, v), n in sorted(rotation_counts.items())},
+        "field_key_versions_sealed": versions,
+        "key_scrapes": len(scrapes),
     }
 
 
@@ -380,6 +414,11 @@ def report(result, out=sys.stdout):
     for f in result["recoveries"]:
         p(f"  {f['fault']:22} target {str(f['target']):10} lasted {f['duration_s']:6.2f} s  unavailable answers {f['unavailable_answers']:5}  "
           f"recovery {f['recovery_s']:5.2f} s  first success after end {f['first_success_after_end_s']} s")
+    if result.get("rotations"):
+        vs = result["field_key_versions_sealed"]
+        p("\nkey rotations during the load: " + ", ".join(f"{k} {n}" for k, n in result["rotations"].items())
+          + (f"; ciphertexts sealed under versions {vs[0]}..{vs[-1]} ({len(vs)} versions)" if vs else "")
+          + f"; {result['key_scrapes']} reads of the nodes' unknown-key counts")
     if result["skipped"]:
         p("\nskipped:")
         for k, v in result["skipped"].items():

@@ -30,6 +30,7 @@ import time
 from backends import DelayProxy, Node, RedisCluster, RedisServer, SlowLink
 from common import Client, History, Processes, log, ok, run
 from faults import Faults
+from keys import Keys
 from load import Account, Load
 
 try:
@@ -38,8 +39,9 @@ except ImportError:  # TOTP accounts are then left out (chaos.sh installs pyotp)
     pyotp = None
 
 
-class Harness(Load, Faults):
-    """Setup, the run and the final checks; the load and the faults are mixins (load.py, faults.py)."""
+class Harness(Load, Faults, Keys):
+    """Setup, the run and the final checks; the load, the faults and the key rotations are mixins (load.py,
+    faults.py, keys.py)."""
 
     def __init__(self, args):
         self.args = args
@@ -228,13 +230,18 @@ class Harness(Load, Faults):
         threads = [threading.Thread(target=self.account_worker, args=(a,), daemon=True) for a in self.accounts]
         threads += [threading.Thread(target=self.crypto_worker, args=(i,), daemon=True) for i in range(self.args.crypto_workers)]
         faults = threading.Thread(target=self.fault_worker, args=(end,), daemon=True)
-        for t in threads:
+        keys = [threading.Thread(target=self.scrape_worker, daemon=True)]
+        if self.args.rotate_every > 0:
+            keys.append(threading.Thread(target=self.rotation_worker, args=(end,), daemon=True))
+        for t in threads + keys:
             t.start()
         faults.start()
         while time.monotonic() < end:
             time.sleep(0.5)
         self.stop.set()
         faults.join(timeout=120)
+        for t in keys:
+            t.join(timeout=60)
         for t in threads:
             t.join(timeout=30)
         self.history.event("load_end")
@@ -274,6 +281,7 @@ class Harness(Load, Faults):
         for t in ts:
             t.join()
         self.history.event("final_end")
+        self.scrape_key_metrics()
         verify = self.cli("audit", "verify", check=False)
         self.history.event("audit_verify", status=verify.returncode, output=(verify.stdout + verify.stderr).strip()[-400:])
         # `warden audit tail` shows at most the newest 10,000 entries; a run writes more. The request ids
@@ -314,6 +322,8 @@ def main():
     p.add_argument("--hold", type=float, default=15, help="seconds a clock step or a slow link lasts")
     p.add_argument("--rollback-age", type=float, default=6, help="seconds of load between the snapshot and the rollback")
     p.add_argument("--faults", default=None, help="comma-separated subset of the schedule")
+    p.add_argument("--rotate-every", type=float, default=30, help="seconds between rotations of both keys during the load (0: none)")
+    p.add_argument("--scrape-every", type=float, default=2, help="seconds between reads of each node's unknown-key counts")
     p.add_argument("--no-slow-link", dest="slow_link", action="store_false")
     p.add_argument("--no-clock-skew", dest="clock_skew", action="store_false")
     p.add_argument("--log-level", default="info")

@@ -43,6 +43,11 @@ def synthetic():
     h.append({"kind": "fault_end", "m": t[0] + 1, "fault": "node_kill", "target": 2})
     t[0] += 2
     op("list", 2, 200, account="A", sid="s2", tok="t3")
+    # Both keys rotated, with every node's unknown-key counts read and 0.
+    h.append({"kind": "key_rotation", "m": t[0], "m0": t[0], "m1": t[0] + 0.5, "key": "field", "status": 0, "result": "rotated"})
+    h.append({"kind": "key_rotation", "m": t[0], "m0": t[0] + 0.5, "m1": t[0] + 1, "key": "signing", "status": 0, "result": "rotated"})
+    for n in range(3):
+        h.append({"kind": "key_metrics", "m": t[0] + 1, "node": n, "pid": 10 + n, "field": 0.0, "signing": 0.0})
     t[0] += 10
     h.append({"kind": "load_end", "m": t[0]})
     for n in range(3):
@@ -116,5 +121,11 @@ def self_test():
     variant("recovery", slow)
     # A live session refused with no fault to explain it.
     variant("live_refused", lambda h, a, op, issue, t: op("list", 0, 401, account="A", sid="s2", tok="t3", code="invalid_token"))
+    # A node met a key version it had not loaded; a decryption refused during the load; a rotation that
+    # failed with no fault to explain it.
+    variant("keys_known", lambda h, a, op, issue, t: h.append({"kind": "key_metrics", "m": t[0], "node": 1, "pid": 11, "field": 1.0, "signing": 0.0}))
+    variant("keys_known", lambda h, a, op, issue, t: h.append({"kind": "key_metrics", "m": t[0], "node": 2, "pid": 12, "field": 0.0, "signing": 2.0}))
+    variant("keys_known", lambda h, a, op, issue, t: op("decrypt", 2, 400, account="P", ct="c1", pt="p1", code="decryption_failed"))
+    variant("keys_known", lambda h, a, op, issue, t: h.append({"kind": "key_rotation", "m": t[0], "m0": t[0], "m1": t[0] + 1, "key": "field", "status": 1, "error": "x"}))
     print("self-test passed: the clean history gives no violation, and each kind of violation is found")
     return 0

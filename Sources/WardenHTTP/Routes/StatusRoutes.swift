@@ -63,6 +63,8 @@ extension WardenAPI {
                 ("warden_key_age_seconds", ["version": String($0.version), "state": $0.state.rawValue], now.timeIntervalSince($0.created))
             }
             gauges.append(("warden_key_primary_version", [:], Double(keyring.primaryVersion)))
+            gauges.append(("warden_key_unknown_reloads", ["key": "field"], Double(services.cipher.unknownVersionReloadCount)))
+            gauges.append(("warden_key_unknown_reloads", ["key": "signing"], Double(services.security.tokens.keys.unknownKIDReloadCount)))
             if let expiry = certificateExpiry?() { gauges.append(("warden_tls_certificate_expiry_seconds", [:], expiry.timeIntervalSince(now))) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render(gauges: gauges))))
         }
