@@ -95,7 +95,7 @@ public struct Runtime: Sendable {
         let accounts = AccountService(store: stores.accounts, hasher: hasher, cipher: cipher, configuration: configuration.accounts, clock: clock)
         let policy = configuration.sessions
         // Signing keys are loaded by `warden serve` (which signs and verifies): revoking needs no signing
-        // key, and a command must not create one.
+        // key, and a command must not create one (except `warden keys rotate --signing-key`, through `KeyRollout`).
         let keys = TokenKeys(
             store: stores.signingKeys, cipher: cipher, overlap: policy.refreshTokenLifetime, clock: clock, rotatesInTwoPhases: stores.nodes != nil)
         let rollout = KeyRollout(

@@ -26,7 +26,7 @@ extension AccountSecurity {
     /// the values) for the whole batch.
     public func decrypt(_ items: [(ciphertext: String, context: String)], _ principal: Principal) async throws -> [Result<OpenedField, any Error>] {
         try await require("crypto:decrypt", principal)
-        let results = await Self.each(items) { [cipher] item in try await cipher.openOffPool(item.ciphertext, context: try Self.callerContext(item.context)) }
+        let results = await Self.each(items) { [cipher] item in try await cipher.openRefreshingKeyring(item.ciphertext, context: try Self.callerContext(item.context)) }
         let contexts = Array(Set(items.map(\.context))).sorted()
         var details = [
             "items": String(items.count), "opened": String(results.filter { if case .success = $0 { true } else { false } }.count),

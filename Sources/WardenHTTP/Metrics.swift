@@ -148,7 +148,7 @@ extension Metrics {
         "warden_tls_certificate_expiry_seconds": "Seconds until the TLS certificate in use expires (negative once expired).",
         "warden_key_primary_version": "The primary data key version.",
         "warden_key_unknown_reloads":
-            "Times since start that a ciphertext or token named a key (field) or signing key (signing) this process had not loaded, so that it re-read the keys (0 while keys roll out in two phases).",
+            "Times since start that a ciphertext (field) or token (signing) named a key this process had not loaded yet and a re-read then found (0 while keys roll out in two phases).",
         redisCommandDuration: "Redis round trips (request to reply) by command or Lua script name.",
         sqlQueryDuration: "SQL round trips (one connection checkout or transaction) by store operation.",
     ]

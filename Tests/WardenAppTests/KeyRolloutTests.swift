@@ -144,6 +144,44 @@ struct KeyRolloutTests {
         for store in stores { try? await store.close() }
     }
 
+    /// A key met before it was loaded is counted (`warden_key_unknown_reloads`) only when a re-read finds
+    /// it: a made-up key version or `kid` is refused and not counted, so the count stays a sign of a
+    /// rollout fault, not of what clients send.
+    @Test func onlyKeysThatARereadFindsAreCountedAsMetBeforeLoading() async throws {
+        let masterKey = MasterKey.generate().key
+        let (keyring, signing) = (MemoryKeyringStore(), MemorySigningKeyStore())
+        let policy = KeyRollout.Policy(reloadInterval: 3600)
+        let clock = ManualWallClock(Date())
+        let a = try await Self.node(keyring: keyring, signingKeys: signing, registry: nil, masterKey: masterKey, policy: policy, clock: clock)
+        let b = try await Self.node(keyring: keyring, signingKeys: signing, registry: nil, masterKey: masterKey, policy: policy, clock: clock)
+
+        // Made-up ones first: refused, not counted.
+        let sealed = try await a.cipher.seal(Data("x".utf8), context: "c")
+        let madeUp = sealed.text.replacingOccurrences(of: "wd1:1:", with: "wd1:9:")
+        #expect(madeUp != sealed.text)
+        await #expect(throws: WardenCryptoError.self) { try await a.cipher.openRefreshingKeyring(madeUp, context: "c") }
+        let token = try await a.tokens.issue(.access, accountID: UUID(), sessionID: "s", tokenID: "t", level: .password, now: clock.now())
+        let parts = token.split(separator: ".")
+        let header = Base64.encode(Data(#"{"alg":"EdDSA","kid":"made-up","typ":"JWT"}"#.utf8), alphabet: .url, padded: false)
+        clock.advance(by: 6)  // past the token keys' re-read interval
+        await #expect(throws: SessionError.self) { try await a.tokens.verify("\(header).\(parts[1]).\(parts[2])", as: .access) }
+        #expect(a.cipher.unknownVersionReloadCount == 0)
+        #expect(a.keys.unknownKIDReloadCount == 0)
+
+        // B rotates both at once (no registry, so no protocol): A meets them before loading them.
+        _ = try await b.rollout.rotateFieldKey()
+        try await b.rollout.rotateSigningKey()
+        let sealedByB = try await b.cipher.seal(Data("y".utf8), context: "c")
+        #expect(sealedByB.keyVersion == 2)
+        try await Task.sleep(for: .milliseconds(1100))  // past the keyring's re-read interval
+        #expect(try await a.cipher.openRefreshingKeyring(sealedByB.text, context: "c").plaintext == Data("y".utf8))
+        #expect(a.cipher.unknownVersionReloadCount == 1)
+        clock.advance(by: 6)
+        let tokenByB = try await b.tokens.issue(.access, accountID: UUID(), sessionID: "s", tokenID: "t2", level: .password, now: clock.now())
+        _ = try await a.tokens.verify(tokenByB, as: .access)
+        #expect(a.keys.unknownKIDReloadCount == 1)
+    }
+
     @Test func aLoneProcessRotatesAtOnce() async throws {
         let masterKey = MasterKey.generate().key
         let node = try await Self.node(

@@ -27,17 +27,21 @@ Invariants (docs/reliability.md):
                        issued or checked by the node whose clock was stepped, while it was.
   keys_known           while both keys rotate under the load (`warden keys rotate`, `--signing-key`): no
                        node ever meets a field-key version or signing key it has not loaded (each node's
-                       `warden_key_unknown_reloads`, read from /metrics every few seconds, stays 0); no
-                       decryption during the load is refused (4xx other than 401); every rotation command
-                       started outside a dependency fault succeeds.
+                       `warden_key_unknown_reloads`, read from /metrics every few seconds, is present and
+                       stays 0, and every node is read); no decryption during the load is refused (4xx
+                       other than 401); every rotation command ends within 60 s and, when started outside
+                       a dependency fault, succeeds; at the end no key is still published (not promoted)
+                       more than 160 s after it was made.
 """
 
 import collections
+import datetime
 import json
 import os
 import sys
 
 GRACE = 5.0
+PROMOTED_WITHIN = 160.0  # seconds: propagation (60) + a dead node's liveness (90) + slack
 GLOBAL_FAULTS = {"redis_pause", "redis_rollback", "pg_restart", "cluster_failover", "cluster_kill_primary"}
 CLUSTER_FAULTS = {"cluster_failover", "cluster_kill_primary", "redis_pause"}
 SESSION_OPS = {"list", "revoke", "logout_all", "probe", "refresh", "refresh_reuse"}
@@ -337,10 +341,18 @@ def check(history, audit):
 
     # 10. keys_known
     rotations = [r for r in history if r["kind"] == "key_rotation"]
+    ended = {(r["key"], r["m0"]) for r in rotations}
+    for r in history:
+        if r["kind"] == "key_rotation_start":
+            checked["keys_known"] += 1
+            if (r["key"], r["m0"]) not in ended:
+                violations["keys_known"].append({"rotation": {"key": r["key"], "m0": r["m0"]}, "why": "started and never ended"})
     scrapes = [r for r in history if r["kind"] == "key_metrics"]
     worst = {}  # (node, pid) -> the highest counts read
     for r in scrapes:
         checked["keys_known"] += 1
+        if r.get("field") is None or r.get("signing") is None:
+            violations["keys_known"].append({"scrape": r, "why": "warden_key_unknown_reloads missing from /metrics"})
         key = (r["node"], r.get("pid"))
         w = worst.setdefault(key, {"node": r["node"], "pid": r.get("pid"), "field": 0, "signing": 0})
         w["field"] = max(w["field"], r.get("field") or 0)
@@ -348,6 +360,24 @@ def check(history, audit):
     for w in worst.values():
         if w["field"] or w["signing"]:
             violations["keys_known"].append({"unknown_key_reloads": w})
+    if rotations:
+        for n in sorted(nodes - {r["node"] for r in scrapes}):
+            violations["keys_known"].append({"node": n, "why": "its unknown-key counts were never read"})
+        state = next((r for r in history if r["kind"] == "key_state"), None)
+        checked["keys_known"] += 1
+        if not state or state.get("field") is None:
+            violations["keys_known"].append({"key_state": state, "why": "the keys' state at the end was not read"})
+        else:
+            # Every published key is promoted within the propagation interval (60 s) plus the liveness
+            # window (90 s) a dead node's registration lasts; 10 s of slack.
+            for v in state["field"].get("versions", []):
+                age = state["now"] - datetime.datetime.fromisoformat(v["created"].replace("Z", "+00:00")).timestamp()
+                if v.get("state") == "published" and age > PROMOTED_WITHIN:
+                    violations["keys_known"].append({"field_version": v, "age_s": round(age), "why": "published and never promoted"})
+            for k in state.get("signing", []):
+                age = state["now"] - k["created_ms"] / 1000
+                if k["signs_from_ms"] is None and k["retired_ms"] is None and age > PROMOTED_WITHIN:
+                    violations["keys_known"].append({"signing_key": k["kid"], "age_s": round(age), "why": "published and never promoted"})
     for r in ops:
         if r["op"] == "decrypt":
             checked["keys_known"] += 1
@@ -356,9 +386,14 @@ def check(history, audit):
                 violations["keys_known"].append({"request": r, "why": "a decryption during the load was refused"})
     for r in rotations:
         checked["keys_known"] += 1
-        if r["status"] != 0 and not any(f["fault"] in GLOBAL_FAULTS and r["m0"] <= f["end"] + GRACE and r["m1"] >= f["start"] - GRACE for f in faults):
+        if r["status"] is None:
+            violations["keys_known"].append({"rotation": {k: r.get(k) for k in ("key", "m0", "m1", "error")}, "why": "did not finish within 60 s"})
+        elif r["status"] != 0 and not any(f["fault"] in GLOBAL_FAULTS and r["m0"] <= f["end"] + GRACE and r["m1"] >= f["start"] - GRACE for f in faults):
             violations["keys_known"].append({"rotation": {k: r.get(k) for k in ("key", "m0", "m1", "status", "error")}, "why": "failed outside a fault"})
     rotation_counts = collections.Counter((r["key"], r.get("result") if r["status"] == 0 else f"exit {r['status']}") for r in rotations)
+    final_state = next((r for r in history if r["kind"] == "key_state"), {}) or {}
+    final_primary = (final_state.get("field") or {}).get("primary_version")
+    promoted_kids = len([k for k in final_state.get("signing", []) if k.get("signs_from_ms") is not None])
     versions = sorted({r.get("key_version") for r in cipher if r.get("key_version") is not None})
 
     per_op = collections.Counter()
@@ -383,6 +418,8 @@ def check(history, audit):
         "rotations": {f"{k} {v}": n for (k, v), n in sorted(rotation_counts.items())},
         "field_key_versions_sealed": versions,
         "key_scrapes": len(scrapes),
+        "final_primary_version": final_primary,
+        "signing_keys_promoted": promoted_kids,
     }
 
 
@@ -418,7 +455,8 @@ def report(result, out=sys.stdout):
         vs = result["field_key_versions_sealed"]
         p("\nkey rotations during the load: " + ", ".join(f"{k} {n}" for k, n in result["rotations"].items())
           + (f"; ciphertexts sealed under versions {vs[0]}..{vs[-1]} ({len(vs)} versions)" if vs else "")
-          + f"; {result['key_scrapes']} reads of the nodes' unknown-key counts")
+          + f"; {result['key_scrapes']} reads of the nodes' unknown-key counts"
+          + f"; at the end field primary version {result['final_primary_version']}, {result['signing_keys_promoted']} signing keys promoted and still kept")
     if result["skipped"]:
         p("\nskipped:")
         for k, v in result["skipped"].items():

@@ -92,11 +92,11 @@ class Harness(Load, Faults, Keys):
 
     # ---- setup
 
-    def cli(self, *args, stdin=None, check=True):
+    def cli(self, *args, stdin=None, check=True, timeout=300):
         env = dict(self.env)
         env["WARDEN_REDIS_URL"] = self.cli_redis_url
         r = subprocess.run([self.warden] + list(args), input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, env=env, cwd=self.workdir, timeout=300)
+                           text=True, env=env, cwd=self.workdir, timeout=timeout)
         if check and r.returncode != 0:
             raise RuntimeError(f"warden {args[0]} {args[1] if len(args) > 1 else ''} failed: {r.stderr.strip()[:500]}")
         return r
@@ -241,7 +241,7 @@ class Harness(Load, Faults, Keys):
         self.stop.set()
         faults.join(timeout=120)
         for t in keys:
-            t.join(timeout=60)
+            t.join(timeout=150)
         for t in threads:
             t.join(timeout=30)
         self.history.event("load_end")
@@ -282,6 +282,7 @@ class Harness(Load, Faults, Keys):
             t.join()
         self.history.event("final_end")
         self.scrape_key_metrics()
+        self.record_key_state()
         verify = self.cli("audit", "verify", check=False)
         self.history.event("audit_verify", status=verify.returncode, output=(verify.stdout + verify.stderr).strip()[-400:])
         # `warden audit tail` shows at most the newest 10,000 entries; a run writes more. The request ids

@@ -48,6 +48,12 @@ def synthetic():
     h.append({"kind": "key_rotation", "m": t[0], "m0": t[0] + 0.5, "m1": t[0] + 1, "key": "signing", "status": 0, "result": "rotated"})
     for n in range(3):
         h.append({"kind": "key_metrics", "m": t[0] + 1, "node": n, "pid": 10 + n, "field": 0.0, "signing": 0.0})
+    # At the end: version 2 primary, a signing key promoted, and one published 100 s ago (still in time).
+    h.append({"kind": "key_state", "m": t[0] + 2, "now": 1_800_000_200.0,
+              "field": {"primary_version": 2, "versions": [{"number": 1, "state": "active", "created": "2027-01-15T07:58:20Z"},
+                                                           {"number": 2, "state": "primary", "created": "2027-01-15T08:00:00Z"}]},
+              "signing": [{"kid": "k1", "created_ms": 1_799_999_000_000, "signs_from_ms": 1_799_999_000_000, "retired_ms": None},
+                          {"kid": "k2", "created_ms": 1_800_000_100_000, "signs_from_ms": None, "retired_ms": None}]})
     t[0] += 10
     h.append({"kind": "load_end", "m": t[0]})
     for n in range(3):
@@ -127,5 +133,20 @@ def self_test():
     variant("keys_known", lambda h, a, op, issue, t: h.append({"kind": "key_metrics", "m": t[0], "node": 2, "pid": 12, "field": 0.0, "signing": 2.0}))
     variant("keys_known", lambda h, a, op, issue, t: op("decrypt", 2, 400, account="P", ct="c1", pt="p1", code="decryption_failed"))
     variant("keys_known", lambda h, a, op, issue, t: h.append({"kind": "key_rotation", "m": t[0], "m0": t[0], "m1": t[0] + 1, "key": "field", "status": 1, "error": "x"}))
+    # A rotation that never ended; a read without the gauge; a node never read; keys published long ago
+    # and never promoted.
+    variant("keys_known", lambda h, a, op, issue, t: h.append({"kind": "key_rotation_start", "m": t[0], "m0": t[0] + 3, "key": "signing"}))
+    variant("keys_known", lambda h, a, op, issue, t: h.append({"kind": "key_metrics", "m": t[0], "node": 0, "pid": 10, "field": None, "signing": 0.0}))
+    def unread(h, a, op, issue, t):
+        h[:] = [r for r in h if not (r["kind"] == "key_metrics" and r["node"] == 2)]
+    variant("keys_known", unread)
+    def stuck(h, a, op, issue, t):
+        state = next(r for r in h if r["kind"] == "key_state")
+        state["field"]["versions"].append({"number": 3, "state": "published", "created": "2027-01-15T07:59:00Z"})
+    variant("keys_known", stuck)
+    def stuck_kid(h, a, op, issue, t):
+        state = next(r for r in h if r["kind"] == "key_state")
+        state["signing"][1]["created_ms"] = 1_800_000_000_000
+    variant("keys_known", stuck_kid)
     print("self-test passed: the clean history gives no violation, and each kind of violation is found")
     return 0

@@ -27,7 +27,7 @@ extension FieldCipher {
     /// tokens, which bind no context) and envelopes under an older version come back sealed as a text
     /// envelope bound to `context`. Legacy key derivations run on Warden's worker threads, never on the
     /// cooperative pool (as ``openOffPool(_:context:)``), and a key version this process has not seen yet
-    /// (another node rotated a moment ago) makes it re-read the keyring once, as
+    /// (another node rotated a moment ago) makes it re-read the keyring, as
     /// ``openRefreshingKeyring(_:context:)`` does.
     ///
     /// - Parameters:
@@ -60,13 +60,7 @@ extension FieldCipher {
     private func openUpgrading<Stored: Sendable>(
         bytes: Data, context: String, representation: (FieldEnvelope) -> Stored
     ) async throws -> UpgradedField<Stored> {
-        let opened: OpenedField
-        do {
-            opened = try await openOffPool(bytes: bytes, context: context)
-        } catch  where error.code == .unknownKeyVersion {
-            try await refresh()
-            opened = try await openOffPool(bytes: bytes, context: context)
-        }
+        let opened = try await reopeningUnknownVersion { try await self.openOffPool(bytes: bytes, context: context) }
         guard opened.needsRewrap else {
             return UpgradedField(plaintext: opened.plaintext, source: opened.source, upgraded: nil, envelope: nil)
         }

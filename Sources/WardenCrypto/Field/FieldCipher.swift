@@ -71,6 +71,8 @@ public final class FieldCipher: Sendable {
     private let legacy: LegacyReader?
     private let state: Mutex<State>
     private let unknownVersionReloads = Atomic<Int>(0)
+    /// The keyring read that opens waiting on an unknown version share, and when the last one ended.
+    private let unknownVersionRead = Mutex<(task: Task<Void, any Error>?, ended: ContinuousClock.Instant?)>((nil, nil))
 
     private init(manager: KeyringManager, keyring: Keyring, configuration: Configuration, clock: any WallClock) {
         self.manager = manager
@@ -232,16 +234,52 @@ public final class FieldCipher: Sendable {
     }
 
     /// Opens a text ciphertext like ``openOffPool(_:context:)``, but when it names a key version this
-    /// process has not seen yet (another node rotated a moment ago), re-reads the keyring once and tries
-    /// again.
+    /// process has not seen yet (another node rotated a moment ago), re-reads the keyring and tries
+    /// again (``reopeningUnknownVersion(_:)``).
     public func openRefreshingKeyring(_ text: String, context: String) async throws -> OpenedField {
+        try await reopeningUnknownVersion { try await self.openOffPool(text, context: context) }
+    }
+
+    /// Runs `open`; when it meets a key version this process has not loaded, re-reads the keyring (at most
+    /// once a second: callers arriving during a read share it, and a version still unknown right after
+    /// one fails at once, so made-up versions cannot make every request read the store) and runs it again.
+    /// A version that the re-read found is counted (``unknownVersionReloadCount``); a made-up one is not.
+    func reopeningUnknownVersion<T>(_ open: () async throws -> T) async throws -> T {
         do {
-            return try await openOffPool(text, context: context)
-        } catch  where error.code == .unknownKeyVersion {
-            unknownVersionReloads.add(1, ordering: .relaxed)
-            try await refresh()
-            return try await openOffPool(text, context: context)
+            return try await open()
+        } catch let error as WardenCryptoError where error.code == .unknownKeyVersion {
+            guard try await rereadForUnknownVersion() else { throw error }
+            do {
+                let opened = try await open()
+                unknownVersionReloads.add(1, ordering: .relaxed)
+                return opened
+            } catch let again as WardenCryptoError where again.code == .unknownKeyVersion {
+                throw again
+            } catch {
+                unknownVersionReloads.add(1, ordering: .relaxed)
+                throw error
+            }
         }
+    }
+
+    /// Re-reads the keyring for an open that met an unknown version, sharing a read under way; `false`
+    /// when one ended less than a second ago (nothing new to look for).
+    private func rereadForUnknownVersion() async throws -> Bool {
+        let read: Task<Void, any Error>? = unknownVersionRead.withLock { state in
+            if let task = state.task { return task }
+            if let ended = state.ended, ContinuousClock.now - ended < .seconds(1) { return nil }
+            let task = Task { _ = try await self.refresh() }
+            state.task = task
+            return task
+        }
+        guard let read else { return false }
+        defer {
+            unknownVersionRead.withLock { state in
+                if state.task == read { (state.task, state.ended) = (nil, ContinuousClock.now) }
+            }
+        }
+        try await read.value
+        return true
     }
 
     /// Opens an envelope.
@@ -391,8 +429,8 @@ public final class FieldCipher: Sendable {
         install(try await manager.promote(version))
     }
 
-    /// How many times an open met a version this process had not loaded and re-read the keyring
-    /// (``openRefreshingKeyring(_:context:)``): with two-phase rotation this stays 0.
+    /// How many times an open met a version this process had not loaded yet, which a re-read of the
+    /// keyring then found (``openRefreshingKeyring(_:context:)``): with two-phase rotation this stays 0.
     public var unknownVersionReloadCount: Int { unknownVersionReloads.load(ordering: .relaxed) }
 
     /// Rotates when the primary is older than the rotation period or has reached its seal limit; with

@@ -146,8 +146,8 @@ public actor TokenKeys {
     /// Every `kid` this node verifies: what it acknowledges having loaded.
     public var loadedKIDs: [String] { keys.keys.sorted() }
 
-    /// How many tokens named a `kid` this node had not loaded, so that it re-read the store: with
-    /// two-phase rotation this stays 0.
+    /// How many tokens named a `kid` this node had not loaded yet, which a re-read of the store then
+    /// found: with two-phase rotation this stays 0.
     public nonisolated var unknownKIDReloadCount: Int { unknownKIDReloads.load(ordering: .relaxed) }
 
     nonisolated func countUnknownKID() { unknownKIDReloads.add(1, ordering: .relaxed) }

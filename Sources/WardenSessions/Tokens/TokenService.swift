@@ -97,10 +97,11 @@ public final class TokenService: Sendable {
         else { throw SessionError.invalidToken }
         var verifier = keys.verifier(kid)
         if verifier == nil {
-            // Perhaps another node rotated a moment ago; look once, rate-limited.
-            keys.countUnknownKID()
+            // Perhaps another node rotated a moment ago; look once, rate-limited. Counted only when the
+            // re-read finds it (a made-up kid is not a key met before it was loaded).
             try? await keys.refreshIfStale()
             verifier = keys.verifier(kid)
+            if verifier != nil { keys.countUnknownKID() }
         }
         let signed = token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count)
         guard let verifier, verifier.isValidSignature(signature, for: Array(signed)),
