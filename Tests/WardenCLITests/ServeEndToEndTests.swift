@@ -64,11 +64,13 @@ struct ServeEndToEndTests {
                 }
             }
             // Both keys rotate while the two nodes run: each is published, held by both nodes (told by
-            // NOTIFY), and promoted within the command's 5 s.
-            let signing = try await cli.run(["keys", "rotate", "--signing-key"])
-            #expect(signing.line.hasPrefix("rotated: tokens are now signed with key "), "\(signing.output)\(signing.stderr)")
-            let field = try await cli.run(["keys", "rotate"])
-            #expect(field.line.hasPrefix("rotated: the primary key version is now "), "\(field.output)\(field.stderr)")
+            // NOTIFY), and promoted once both report it, normally within the command's 5 s; on a loaded
+            // machine the command is run again (it then promotes the key already published).
+            for (arguments, rotated) in [(["keys", "rotate", "--signing-key"], "rotated: tokens are now signed with key "), (["keys", "rotate"], "rotated: the primary key version is now ")] {
+                var result = try await cli.run(arguments)
+                for _ in 0..<2 where result.line.hasPrefix("published: ") { result = try await cli.run(arguments) }
+                #expect(result.line.hasPrefix(rotated), "\(result.output)\(result.stderr)")
+            }
             #expect(try await cli.run(["audit", "verify"]).status == 0)
             // The audit log holds the failed login for the password typed as a username only as its tag.
             let tail = try await cli.run(["audit", "tail", "--json", "--limit", "1000"]).output
