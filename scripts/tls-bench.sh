@@ -14,7 +14,8 @@
 # wrk (16 keep-alive connections, GET /health, 10 s) alone and during an `s_time -new` flood, `reps` times,
 # against the default server (signatures on a thread of their own) and one with WARDEN_TLS_SIGN_OFF_LOOP=off.
 # Servers and modes are interleaved, `reps` times; prints connections per wall-clock second for each run,
-# and for `resumed` how many connections s_time reports as reused. Needs openssl and nginx (Debian's
+# the server's CPU time per connection (utime + stime from /proc, nginx's workers included), and for
+# `resumed` how many connections s_time reports as reused. Needs openssl and nginx (Debian's
 # packages, installed with apt-get when missing) and wrk for the second part. Starts everything on free ports in a temporary
 # directory and removes it at exit.
 #
@@ -49,14 +50,14 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 unset WARDEN_DATABASE_URL WARDEN_MASTER_KEY WARDEN_MASTER_KEY_FILE WARDEN_REDIS_URL
-declare -A port loop_port
+declare -A port loop_port server_pid
 for key in rsa-4096 ec-p256; do
   "$WARDEN_BIN" certs generate --key-type "$key" --cert "$scratch/$key.crt" --key "$scratch/$key.key" >/dev/null
 
   # warden serve, embedded default (SQLite in its own data directory), TLS 1.3 only.
   WARDEN_DATA_DIR="$scratch/data-$key" "$WARDEN_BIN" serve --port 0 \
     --tls-cert "$scratch/$key.crt" --tls-key "$scratch/$key.key" >"$scratch/warden-$key.log" 2>&1 &
-  pids+=($!)
+  pids+=($!); server_pid[warden-$key]=$!
   for _ in $(seq 1 300); do grep -q "listening on" "$scratch/warden-$key.log" && break; sleep 0.1; done
   port[warden-$key]="$(grep -o 'https://[^ ]*' "$scratch/warden-$key.log" | head -1 | sed 's/.*://')"
   [ -n "${port[warden-$key]}" ] || { cat "$scratch/warden-$key.log"; exit 1; }
@@ -94,7 +95,7 @@ http {
 }
 CONF
   "$nginx_bin" -p "$scratch/nginx-$key" -c "$scratch/nginx-$key/nginx.conf" &
-  pids+=($!)
+  pids+=($!); server_pid[nginx-$key]=$!
 done
 # Wait until every server completes a handshake.
 for name in "${!port[@]}"; do
@@ -104,7 +105,14 @@ for name in "${!port[@]}"; do
   done
 done
 
-# One s_time run; prints "connections/s [reused/connections]".
+# CPU time (utime + stime, clock ticks) of a server process and its children (nginx's workers).
+server_cpu() {
+  local t=0 p
+  for p in "$1" $(pgrep -P "$1" || true); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo "$t"
+}
+
+# One s_time run; prints "connections/s, the server's CPU per connection [reused/connections]".
 measure() { # name mode
   local name="$1" mode="$2" flags=() out start end
   local path=$'/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
@@ -113,12 +121,16 @@ measure() { # name mode
     new+GET) flags=(-new -www "$path") ;;
     resumed) flags=(-reuse -www "$path") ;;
   esac
+  local cpu0 cpu1
+  cpu0="$(server_cpu "${server_pid[$name]}")"
   start="$(date +%s.%N)"
   out="$(openssl s_time -connect "127.0.0.1:${port[$name]}" -time "$seconds" "${flags[@]}" 2>&1 || true)"
   end="$(date +%s.%N)"
-  python3 - "$out" "$start" "$end" "$mode" <<'PY'
+  cpu1="$(server_cpu "${server_pid[$name]}")"
+  python3 - "$out" "$start" "$end" "$mode" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
 out, start, end, mode = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+ticks, hz = int(sys.argv[5]), int(sys.argv[6])
 counts = [int(n) for n in re.findall(r"^(\d+) connections in [\d.]+s", out, re.M)]
 if not counts:
     print("failed: " + out.strip().splitlines()[-1] if out.strip() else "failed"); sys.exit()
@@ -127,7 +139,7 @@ total = counts[-1]
 # "r" for each connection that resumed the session and "*" for a full handshake.
 reused = sum(line.count("r") for line in re.findall(r"^[r*tT]+$", out, re.M))
 rate = total / (end - start)
-print(f"{rate:8.0f}/s" + (f"  ({max(reused, 0)}/{total} reused)" if mode == "resumed" else ""))
+print(f"{rate:8.0f}/s  server CPU {ticks / hz / total * 1e6:6.0f} us/conn" + (f"  ({max(reused, 0)}/{total} reused)" if mode == "resumed" else ""))
 PY
 }
 

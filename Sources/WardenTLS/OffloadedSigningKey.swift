@@ -17,9 +17,11 @@ internal import Synchronization
 /// handshakes a second arrive: p99 9.3 ms on the loop, 4.8 ms off it (docs/benchmarks.md).
 ///
 /// RSA keys (2048 bits or more) sign RSA-PSS (TLS 1.3 and 1.2) or PKCS #1 v1.5 (TLS 1.2 clients that
-/// offer nothing else) with SHA-256, -384 or -512; P-256 keys sign ECDSA with SHA-256. Other keys stay
-/// ordinary NIOSSL keys (``make(pem:)`` returns `nil`). Decryption is never offered: Warden refuses the
-/// static-RSA key exchange that would need it.
+/// offer nothing else) with SHA-256, -384 or -512. Other keys stay ordinary NIOSSL keys (``make(pem:)``
+/// returns `nil`) and sign on the loop: a P-256 signature takes about 20 µs, less than handing it to
+/// another thread and back (measured with `openssl s_time -new`: 65–130 µs more server CPU per handshake
+/// and 5–15% fewer handshakes off the loop; docs/benchmarks.md). Decryption is never offered: Warden
+/// refuses the static-RSA key exchange that would need it.
 ///
 /// > Important: BoringSSL cannot check that a custom key belongs to the certificate, so
 /// > ``TLSSettings/makeServerConfiguration()`` compares the public keys itself before using one.
@@ -35,43 +37,19 @@ final class OffloadedSigningKey: NIOSSLCustomPrivateKey, Hashable {
     /// How many handshake signatures this process has made on ``signingPool`` (for tests and metrics).
     static let signaturesMade = Atomic<Int>(0)
 
-    enum Key: Sendable {
-        case rsa(_RSA.Signing.PrivateKey)
-        case p256(P256.Signing.PrivateKey)
-    }
+    let key: _RSA.Signing.PrivateKey
 
-    let key: Key
-
-    private init(key: Key) {
+    private init(key: _RSA.Signing.PrivateKey) {
         self.key = key
     }
 
-    /// The key in `pem` (PKCS #8, or PKCS #1 / SEC 1), or `nil` when it is neither RSA nor P-256.
+    /// The key in `pem` (PKCS #8 or PKCS #1), or `nil` when it is not an RSA key.
     static func make(pem: String) -> OffloadedSigningKey? {
-        if let key = try? P256.Signing.PrivateKey(pemRepresentation: pem) {
-            return OffloadedSigningKey(key: .p256(key))
-        }
-        if let key = try? _RSA.Signing.PrivateKey(pemRepresentation: pem) {
-            return OffloadedSigningKey(key: .rsa(key))
-        }
-        return nil
-    }
-
-    /// The DER SubjectPublicKeyInfo of the public key, to compare with the certificate's.
-    var publicKeySPKI: [UInt8] {
-        switch key {
-        case .rsa(let key): Array(key.publicKey.derRepresentation)
-        case .p256(let key): Array(key.publicKey.derRepresentation)
-        }
+        (try? _RSA.Signing.PrivateKey(pemRepresentation: pem)).map(OffloadedSigningKey.init(key:))
     }
 
     var signatureAlgorithms: [SignatureAlgorithm] {
-        switch key {
-        case .rsa:
-            [.rsaPssRsaeSha256, .rsaPssRsaeSha384, .rsaPssRsaeSha512, .rsaPkcs1Sha256, .rsaPkcs1Sha384, .rsaPkcs1Sha512]
-        case .p256:
-            [.ecdsaSecp256R1Sha256]
-        }
+        [.rsaPssRsaeSha256, .rsaPssRsaeSha384, .rsaPssRsaeSha512, .rsaPkcs1Sha256, .rsaPkcs1Sha384, .rsaPkcs1Sha512]
     }
 
     func sign(channel: any Channel, algorithm: SignatureAlgorithm, data: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
@@ -89,22 +67,20 @@ final class OffloadedSigningKey: NIOSSLCustomPrivateKey, Hashable {
     }
 
     /// The signature of `message` (not yet hashed) by `key` with the TLS signature scheme `algorithm`.
-    static func signature(of message: [UInt8], with key: Key, algorithm: SignatureAlgorithm) throws -> [UInt8] {
-        switch (key, algorithm) {
-        case (.p256(let key), .ecdsaSecp256R1Sha256):
-            return Array(try key.signature(for: message).derRepresentation)
-        case (.rsa(let key), .rsaPssRsaeSha256):
+    static func signature(of message: [UInt8], with key: _RSA.Signing.PrivateKey, algorithm: SignatureAlgorithm) throws -> [UInt8] {
+        switch algorithm {
+        case .rsaPssRsaeSha256:
             // swift-crypto's PSS uses MGF1 with the same hash and a salt as long as the digest, as TLS requires.
             return Array(try key.signature(for: SHA256.hash(data: message), padding: .PSS).rawRepresentation)
-        case (.rsa(let key), .rsaPssRsaeSha384):
+        case .rsaPssRsaeSha384:
             return Array(try key.signature(for: SHA384.hash(data: message), padding: .PSS).rawRepresentation)
-        case (.rsa(let key), .rsaPssRsaeSha512):
+        case .rsaPssRsaeSha512:
             return Array(try key.signature(for: SHA512.hash(data: message), padding: .PSS).rawRepresentation)
-        case (.rsa(let key), .rsaPkcs1Sha256):
+        case .rsaPkcs1Sha256:
             return Array(try key.signature(for: SHA256.hash(data: message), padding: .insecurePKCS1v1_5).rawRepresentation)
-        case (.rsa(let key), .rsaPkcs1Sha384):
+        case .rsaPkcs1Sha384:
             return Array(try key.signature(for: SHA384.hash(data: message), padding: .insecurePKCS1v1_5).rawRepresentation)
-        case (.rsa(let key), .rsaPkcs1Sha512):
+        case .rsaPkcs1Sha512:
             return Array(try key.signature(for: SHA512.hash(data: message), padding: .insecurePKCS1v1_5).rawRepresentation)
         default:
             // BoringSSL only asks for the schemes in `signatureAlgorithms`.
