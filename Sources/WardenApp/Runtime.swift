@@ -89,6 +89,12 @@ public struct Runtime: Sendable {
         cipherConfiguration.rotatesWhenDue = rotatingWhenDue
         cipherConfiguration.rotatesInTwoPhases = stores.nodes != nil
         if let failures = stores.decryptionFailures { cipherConfiguration.failureObserver = { failures.observe($0) } }
+        if let node, let registry = stores.nodes {
+            // Joins the rollout holding nothing before it loads any key: a key published from now on waits
+            // for this node's report, and one published before is among what it loads. Reported only after
+            // loading, a key promoted in between would be sealed with before this node held it.
+            try await registry.report(node: node, fieldKeyVersion: 0, signingKeys: [])
+        }
         let cipher = try await FieldCipher.load(store: stores.keyring, masterKey: masterKey, configuration: cipherConfiguration)
         let hashing = configuration.passwordHashing
         let hasher = given ?? PasswordHasher(parameters: configuration.scrypt, maxConcurrent: hashing.threads, maxQueued: hashing.queueLimit)

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import WardenApp
 import WardenAudit
 import WardenAuth
 import WardenCore
@@ -180,6 +181,34 @@ struct KeyRolloutTests {
         let tokenByB = try await b.tokens.issue(.access, accountID: UUID(), sessionID: "s", tokenID: "t2", level: .password, now: clock.now())
         _ = try await a.tokens.verify(tokenByB, as: .access)
         #expect(a.keys.unknownKIDReloadCount == 1)
+    }
+
+    /// A starting server joins the rollout holding nothing before it loads any key (`Runtime.make` with a
+    /// node name), so a key published while it starts waits for its report; reported only after loading,
+    /// a key promoted in between was sealed with before the new server held it.
+    @Test func aStartingServerIsWaitedForFromBeforeItLoadsAnyKey() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-start-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var configuration = WardenConfiguration()
+        configuration.dataDirectory = directory
+        configuration.masterKeySettings = ["WARDEN_MASTER_KEY": MasterKey.generate().base64]
+        let server = try await configuration.open(node: "starting")
+        let command = try await configuration.open()
+        let registry = try #require(server.store)
+        let joined = try await registry.nodes(seenWithin: 60)
+        #expect(joined.map(\.node) == ["starting"])
+        #expect(joined.first?.fieldKeyVersion == 0)
+        #expect(joined.first?.signingKeys == [])
+
+        // A rotation while it starts is published, and waits for it.
+        let published = try await command.rollout.rotateFieldKey()
+        #expect(published.primaryVersion == 1)
+        #expect(published.publishedVersion?.version == 2)
+        // Its first step (what `warden serve` runs once started) loads and reports the key, and promotes it.
+        let step = try await server.rollout.step()
+        #expect(step.promotedFieldVersion == 2)
+        await command.close()
+        await server.close()
     }
 
     @Test func aLoneProcessRotatesAtOnce() async throws {
