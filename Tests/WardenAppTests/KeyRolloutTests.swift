@@ -183,6 +183,25 @@ struct KeyRolloutTests {
         #expect(a.keys.unknownKIDReloadCount == 1)
     }
 
+    /// Made-up key versions cannot make every request read the keyring store: an open that meets an
+    /// unknown version re-reads at most once a second, and callers arriving meanwhile fail without a read.
+    @Test func madeUpKeyVersionsReadTheKeyringAtMostOnceASecond() async throws {
+        let store = CountingKeyringStore()
+        let cipher = try await FieldCipher.load(store: store, masterKey: MasterKey.generate().key)
+        let sealed = try await cipher.seal(Data("x".utf8), context: "c")
+        let madeUp = sealed.text.replacingOccurrences(of: "wd1:1:", with: "wd1:7:")
+        let before = store.loads.load(ordering: .relaxed)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<25 { group.addTask { _ = try? await cipher.openRefreshingKeyring(madeUp, context: "c") } }
+        }
+        for _ in 0..<5 { _ = try? await cipher.openRefreshingKeyring(madeUp, context: "c") }
+        #expect(store.loads.load(ordering: .relaxed) - before == 1, "30 opens of a made-up version read the store more than once")
+        try await Task.sleep(for: .milliseconds(1100))
+        _ = try? await cipher.openRefreshingKeyring(madeUp, context: "c")
+        #expect(store.loads.load(ordering: .relaxed) - before == 2)
+        #expect(cipher.unknownVersionReloadCount == 0)
+    }
+
     /// A starting server joins the rollout holding nothing before it loads any key (`Runtime.make` with a
     /// node name), so a key published while it starts waits for its report; reported only after loading,
     /// a key promoted in between was sealed with before the new server held it.
@@ -327,4 +346,21 @@ final class LoadCounts: Sendable {
     let failures = Atomic<Int>(0)
     let operations = Atomic<Int>(0)
     let running = Atomic<Bool>(true)
+}
+
+/// A keyring store in memory that counts its reads.
+final class CountingKeyringStore: KeyringStore {
+    let base = MemoryKeyringStore()
+    let loads = Atomic<Int>(0)
+
+    func load() async throws -> KeyringDocument? {
+        loads.add(1, ordering: .relaxed)
+        return await base.load()
+    }
+
+    func update<Result: Sendable>(
+        _ transform: @escaping @Sendable (inout KeyringDocument?) throws -> Result
+    ) async throws -> (document: KeyringDocument?, result: Result) {
+        try await base.update(transform)
+    }
 }
