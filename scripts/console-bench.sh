@@ -14,7 +14,7 @@ command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteract
 if [ -n "${WARDEN_BENCH_BIN:-}" ]; then
   bin="$WARDEN_BENCH_BIN"
 else
-  swift build -c release --product warden >/dev/null
+  swift build -c release --static-swift-stdlib --product warden >/dev/null
   bin="$(swift build -c release --show-bin-path)/warden"
 fi
 scratch="$(mktemp -d)"

@@ -29,11 +29,11 @@ command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=no
 if [ -n "${WARDEN_BENCH_BIN:-}" ]; then
   bin="$WARDEN_BENCH_BIN"
 else
-  swift build -c release --product warden >/dev/null
+  swift build -c release --static-swift-stdlib --product warden >/dev/null
   bin="$(swift build -c release --show-bin-path)/warden"
 fi
 floor="$(dirname "$bin")/warden-bench"
-[ -x "$floor" ] || swift build -c release --product warden-bench >/dev/null
+[ -x "$floor" ] || swift build -c release --static-swift-stdlib --product warden-bench >/dev/null
 scratch="$(mktemp -d)"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$scratch"; }

@@ -21,7 +21,7 @@ connections="${2:-16}"
 storm=8
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
-build=(swift build -c release --scratch-path "${WARDEN_BENCH_BUILD_PATH:-.build}")
+build=(swift build -c release --static-swift-stdlib --scratch-path "${WARDEN_BENCH_BUILD_PATH:-.build}")
 "${build[@]}" --product warden >/dev/null
 bin="$("${build[@]}" --show-bin-path)/warden"
 scratch="$(mktemp -d)"
