@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Synchronization
 import Testing
@@ -87,6 +88,22 @@ struct OffloadedSigningTests {
             }
             #expect(error?.code == .keyMismatch)
             #expect(error?.message.contains(otherKeyPath) == true)
+        }
+    }
+
+    /// P-384 and P-521 keys never sign off the loop; their match is checked before the context is made all
+    /// the same (`TLSSettings.publicKeySPKI(pem:)`), not left to the first handshake.
+    @Test("A P-384 or P-521 key that is not the certificate's is refused", arguments: ["P-384", "P-521"])
+    func otherCurveMismatchRefused(_ curve: String) async throws {
+        try await Fixture.withFiles(.ecP256) { files in
+            let pem = curve == "P-384" ? P384.Signing.PrivateKey().pemRepresentation : P521.Signing.PrivateKey().pemRepresentation
+            let otherKeyPath = files.directory + "/other-key.pem"
+            #expect(FileManager.default.createFile(atPath: otherKeyPath, contents: Data(pem.utf8), attributes: [.posixPermissions: 0o600]))
+            let error = #expect(throws: TLSSetupError.self) {
+                try TLSSettings(certificatePath: files.certificatePath, keyPath: otherKeyPath).makeServerConfiguration()
+            }
+            #expect(error?.code == .keyMismatch, "\(String(describing: error))")
+            #expect(error?.message.contains("PRIVATE KEY") == false)
         }
     }
 }
