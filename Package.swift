@@ -13,6 +13,18 @@ let strictSettings: [SwiftSetting] = [
     .treatAllWarnings(as: .error),
 ]
 
+/// How the server and benchmark binaries are linked in release builds on Linux (docs/benchmarks.md, "What
+/// the binary maps"): with LLVM's linker and relative relocations packed (`DT_RELR`, glibc 2.36 or later),
+/// the 172,000 relocations of a position-independent binary take 34 KB instead of 4.2 MB, and without
+/// exporting every Swift symbol to the dynamic linker (`--static-swift-stdlib` exports them all). Both were
+/// pages read at every start and kept resident: the idle server is 6 MB smaller. The binary stays
+/// position-independent (ASLR).
+let releaseLinking: [LinkerSetting] = [
+    .unsafeFlags(
+        ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
+        .when(platforms: [.linux], configuration: .release))
+]
+
 let package = Package(
     name: "warden",
     platforms: [.macOS(.v15)],
@@ -170,10 +182,14 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The Swift runtime's global-executor hook, reached without `dlsym` (WardenHTTP/EventLoopExecutor.swift).
+        .target(name: "CWardenExecutorHook"),
         .target(
             name: "WardenHTTP",
             dependencies: [
                 "WardenCore", "WardenCrypto", "WardenAudit", "WardenAccess", "WardenSessions", "WardenMFA", "WardenAuth", "QRCode", "WardenWebAuthn",
+                "CWardenExecutorHook",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -280,7 +296,8 @@ let package = Package(
                 // The only module that links an exporter: domain modules see the Tracing API alone.
                 .product(name: "OTel", package: "swift-otel"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            linkerSettings: releaseLinking
         ),
         .executableTarget(
             name: "warden-bench",
@@ -304,7 +321,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            linkerSettings: releaseLinking
         ),
         .executableTarget(
             name: "warden-example",

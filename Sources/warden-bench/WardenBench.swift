@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import NIOCore
-import NIOPosix
+import WardenHTTP
 
 @main
 struct WardenBench: AsyncParsableCommand {
@@ -33,7 +32,8 @@ struct WardenBench: AsyncParsableCommand {
     /// Tasks run on NIO's event loops, as in `warden serve` (`WARDEN_EXECUTOR=swift`: Swift's own pool).
     static func main() async {
         if ProcessInfo.processInfo.environment["WARDEN_EXECUTOR"] != "swift" {
-            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+            let outcome = EventLoopExecutor.install()
+            if outcome != .installed { FileHandle.standardError.write(Data("warden-bench: tasks stay on Swift's pool (\(outcome.rawValue))\n".utf8)) }
         }
         await main(nil)
     }

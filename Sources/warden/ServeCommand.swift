@@ -78,6 +78,9 @@ struct ServeCommand: AsyncParsableCommand {
             Notices.route(to: nil)
         }
         for note in notes { logger.notice("\(note)") }
+        if ProcessInfo.processInfo.environment["WARDEN_EXECUTOR"] != "swift" && !EventLoopExecutor.isHookSet {
+            logger.warning("tasks run on Swift's own pool, not on the event loops: each request then changes threads (WARDEN_EXECUTOR)")
+        }
 
         // Before the stores open: they take the process's metrics factory when they are made.
         let metrics = MetricsBackend.bootstrap()

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
-import NIOCore
-import NIOPosix
 import WardenApp
+import WardenHTTP
 
 @main
 struct Warden: AsyncParsableCommand {
@@ -29,9 +28,10 @@ struct Warden: AsyncParsableCommand {
     /// task starts: a request's handler, its Redis reply and its response then stay on one thread, without
     /// the hand-over between pools that cost a third of the server's CPU. Work that blocks (scrypt, PBKDF2,
     /// SQLite) runs on dedicated threads, never on these. `WARDEN_EXECUTOR=swift` keeps Swift's pool.
+    /// `warden serve` logs a warning when the take-over did not happen.
     static func main() async {
         if ProcessInfo.processInfo.environment["WARDEN_EXECUTOR"] != "swift" {
-            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+            _ = EventLoopExecutor.install()
         }
         await main(nil)
     }

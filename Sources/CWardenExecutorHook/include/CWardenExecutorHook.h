@@ -1,0 +1,18 @@
+#ifndef CWARDEN_EXECUTOR_HOOK_H
+#define CWARDEN_EXECUTOR_HOOK_H
+
+#include <stdbool.h>
+
+/// Sets the Swift concurrency runtime's `swift_task_enqueueGlobal_hook` (the function through which every
+/// job for the global executor then passes) to `hook`, if no hook is set yet. Returns whether it was set.
+///
+/// The hook is reached by a direct reference that the linker resolves, not by `dlsym`: in a binary built
+/// with `--static-swift-stdlib` the runtime is linked with `--exclude-libs ALL`, so its symbols are not in
+/// the dynamic symbol table and `dlsym` cannot find them (NIO's own take-over looks the hook up that way,
+/// and in such a binary it returns false and leaves every task on Swift's pool).
+bool cwarden_install_enqueue_global_hook(void *_Nonnull hook);
+
+/// Whether `swift_task_enqueueGlobal_hook` is set.
+bool cwarden_enqueue_global_hook_is_set(void);
+
+#endif
