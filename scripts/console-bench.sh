@@ -6,7 +6,7 @@
 #   scripts/console-bench.sh [seconds]
 #
 # A release build of `warden serve` on the embedded default (SQLite, sessions in the database), plain HTTP.
-# WARDEN_BENCH_BIN: a prebuilt binary instead of `swift build -c release`.
+# WARDEN_BENCH_BIN: a prebuilt binary instead of scripts/build-release.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-5}"
@@ -14,8 +14,7 @@ command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteract
 if [ -n "${WARDEN_BENCH_BIN:-}" ]; then
   bin="$WARDEN_BENCH_BIN"
 else
-  swift build -c release --static-swift-stdlib --product warden >/dev/null
-  bin="$(swift build -c release --show-bin-path)/warden"
+  bin="$(scripts/build-release.sh)"
 fi
 scratch="$(mktemp -d)"
 server=""

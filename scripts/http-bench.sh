@@ -16,7 +16,7 @@
 # WARDEN_BENCH_PERF=1 (also record `perf` for GET /auth/sessions, plain, and print where the CPU goes;
 # WARDEN_BENCH_PERF_LOAD names another load), WARDEN_BENCH_PERF_DATA (a file to keep the recording in),
 # WARDEN_BENCH_NO_FLOOR=1 (skip the bare-Hummingbird floor, measured first by default),
-# WARDEN_BENCH_BIN (a prebuilt binary instead of `swift build -c release`), WARDEN_BENCH_KEEP=1 (keep the
+# WARDEN_BENCH_BIN (a prebuilt binary instead of scripts/build-release.sh), WARDEN_BENCH_KEEP=1 (keep the
 # scratch directory with the servers' logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,11 +29,10 @@ command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=no
 if [ -n "${WARDEN_BENCH_BIN:-}" ]; then
   bin="$WARDEN_BENCH_BIN"
 else
-  swift build -c release --static-swift-stdlib --product warden >/dev/null
-  bin="$(swift build -c release --show-bin-path)/warden"
+  bin="$(scripts/build-release.sh)"
 fi
 floor="$(dirname "$bin")/warden-bench"
-[ -x "$floor" ] || swift build -c release --static-swift-stdlib --product warden-bench >/dev/null
+[ -x "$floor" ] || floor="$(scripts/build-release.sh warden-bench)"
 scratch="$(mktemp -d)"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$scratch"; }

@@ -13,7 +13,7 @@
 # redis-server (Debian's packages).
 #
 #   scripts/login-storm-bench.sh [seconds] [connections]
-# WARDEN_BENCH_BUILD_PATH: SwiftPM's scratch path for the release build (default .build).
+# WARDEN_BENCH_BIN: a prebuilt binary instead of scripts/build-release.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-15}"
@@ -21,9 +21,7 @@ connections="${2:-16}"
 storm=8
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
-build=(swift build -c release --static-swift-stdlib --scratch-path "${WARDEN_BENCH_BUILD_PATH:-.build}")
-"${build[@]}" --product warden >/dev/null
-bin="$("${build[@]}" --show-bin-path)/warden"
+bin="${WARDEN_BENCH_BIN:-$(scripts/build-release.sh)}"
 scratch="$(mktemp -d)"
 pids=()
 server=""

@@ -14,8 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-1000000}
 which=${2:-both}
-bin=${WARDEN_BENCH_BIN:-.build/release/warden}
-if [ ! -x "$bin" ]; then swift build -c release --static-swift-stdlib --product warden >&2; fi
+bin=${WARDEN_BENCH_BIN:-$(scripts/build-release.sh)}
 scratch=$(mktemp -d)
 [ "${WARDEN_BENCH_KEEP:-}" = 1 ] || trap 'rm -rf "$scratch"; [ -n "${pgdir:-}" ] && scripts/postgres.sh stop "$pgdir" >/dev/null 2>&1 || true' EXIT
 

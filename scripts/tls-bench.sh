@@ -35,8 +35,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
 if [ -z "${WARDEN_BIN:-}" ]; then
-  swift build -c release --static-swift-stdlib --product warden >/dev/null
-  WARDEN_BIN="$(swift build -c release --show-bin-path)/warden"
+  WARDEN_BIN="$(scripts/build-release.sh)"
 fi
 
 scratch="$(mktemp -d)"
