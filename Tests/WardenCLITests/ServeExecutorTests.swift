@@ -40,7 +40,7 @@ struct ServeExecutorTests {
             let batch = String(repeating: "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n", count: 50)
             let start = Self.threadTicks(pid: pid).values.reduce(0, +)
             for _ in 0..<2_000 {
-                #expect(connection.send(batch))
+                if !connection.send(batch) { break }
                 var answered = 0
                 while answered < 50 {
                     let bytes = connection.receiveBytes(upTo: 65_536)
@@ -52,6 +52,7 @@ struct ServeExecutorTests {
             }
             return Self.threadTicks(pid: pid)
         }
+        // A connection that failed or stopped answering leaves too little work measured (below).
         let loops = ticks.filter { $0.key.hasPrefix("NIO-SGLTN") }.values.reduce(0, +)
         let pool = ticks.filter { $0.key.contains("qos") }.values.reduce(0, +)
         #expect(loops + pool >= 20, "too little work was measured: \(ticks)")
