@@ -18,10 +18,14 @@ let strictSettings: [SwiftSetting] = [
 /// the 172,000 relocations of a position-independent binary take 34 KB instead of 4.2 MB, and without
 /// exporting every Swift symbol to the dynamic linker (`--static-swift-stdlib` exports them all). Both were
 /// pages read at every start and kept resident: the idle server is 6 MB smaller. The binary stays
-/// position-independent (ASLR).
+/// position-independent (ASLR), and its imports are bound at start (`-z now`: the whole GOT read-only
+/// after relocation, full RELRO).
 let releaseLinking: [LinkerSetting] = [
     .unsafeFlags(
-        ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
+        [
+            "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
+            "-Xlinker", "-z", "-Xlinker", "now",
+        ],
         .when(platforms: [.linux], configuration: .release))
 ]
 

@@ -1,4 +1,5 @@
 import CWardenExecutorHook
+import Foundation
 import NIOCore
 import NIOPosix
 
@@ -38,6 +39,10 @@ public enum EventLoopExecutor {
         return .unsupported
         #endif
     }
+
+    /// Whether the environment keeps Swift's own pool (`WARDEN_EXECUTOR=swift`, read before anything
+    /// starts; docs/configuration.md).
+    public static var keepsSwiftsPool: Bool { ProcessInfo.processInfo.environment["WARDEN_EXECUTOR"] == "swift" }
 
     /// Whether a hook (this one or another) sends the global executor's jobs elsewhere than Swift's pool.
     public static var isHookSet: Bool { cwarden_enqueue_global_hook_is_set() }

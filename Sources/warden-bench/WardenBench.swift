@@ -31,7 +31,7 @@ struct WardenBench: AsyncParsableCommand {
 
     /// Tasks run on NIO's event loops, as in `warden serve` (`WARDEN_EXECUTOR=swift`: Swift's own pool).
     static func main() async {
-        if ProcessInfo.processInfo.environment["WARDEN_EXECUTOR"] != "swift" {
+        if !EventLoopExecutor.keepsSwiftsPool {
             let outcome = EventLoopExecutor.install()
             if outcome != .installed { FileHandle.standardError.write(Data("warden-bench: tasks stay on Swift's pool (\(outcome.rawValue))\n".utf8)) }
         }

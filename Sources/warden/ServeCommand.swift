@@ -78,7 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
             Notices.route(to: nil)
         }
         for note in notes { logger.notice("\(note)") }
-        if ProcessInfo.processInfo.environment["WARDEN_EXECUTOR"] != "swift" && !EventLoopExecutor.isHookSet {
+        if !EventLoopExecutor.keepsSwiftsPool && !EventLoopExecutor.isHookSet {
             logger.warning("tasks run on Swift's own pool, not on the event loops: each request then changes threads (WARDEN_EXECUTOR)")
         }
 

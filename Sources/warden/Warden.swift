@@ -30,7 +30,7 @@ struct Warden: AsyncParsableCommand {
     /// SQLite) runs on dedicated threads, never on these. `WARDEN_EXECUTOR=swift` keeps Swift's pool.
     /// `warden serve` logs a warning when the take-over did not happen.
     static func main() async {
-        if ProcessInfo.processInfo.environment["WARDEN_EXECUTOR"] != "swift" {
+        if !EventLoopExecutor.keepsSwiftsPool {
             _ = EventLoopExecutor.install()
         }
         await main(nil)
