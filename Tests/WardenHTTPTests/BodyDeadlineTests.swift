@@ -94,7 +94,9 @@ struct BodyDeadlineTests {
                 let slow = try RawConnection(port: port, receiveBuffer: 4096)
                 let request = "GET /openapi.json HTTP/1.1\r\nHost: localhost\r\n\r\n"
                 slow.send(String(repeating: request, count: requests))
-                Thread.sleep(forTimeInterval: 5)
+                // Long enough for a debug build on a loaded machine to fill both buffers and then stall
+                // past the 2 s deadline (CI once saw 5 s end before the server had stalled that long).
+                Thread.sleep(forTimeInterval: 10)
                 let (received, closed) = slow.receiveUntilClosed(timeout: 20)
                 return (size, received, closed)
             }
