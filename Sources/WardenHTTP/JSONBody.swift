@@ -103,11 +103,25 @@ enum JSONResponse {
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
     }
 
+    /// A body that writes itself (a hot path's: no dictionary of existentials is built).
+    static func make(_ status: HTTPResponse.Status = .ok, writing value: some JSONWritable) -> Response {
+        var buffer = ByteBuffer()
+        value.writeJSON(into: &buffer)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+
     static func noContent() -> Response { Response(status: .noContent) }
 
     /// `2026-11-29T08:24:52Z`: whole seconds (rounded down), UTC, as `Date.ISO8601FormatStyle()` writes it,
     /// without its cost (a session listing formats three per session).
     static func timestamp(_ date: Date) -> String {
+        var buffer = ByteBuffer()
+        writeTimestamp(date, into: &buffer)
+        return String(buffer: buffer)
+    }
+
+    /// ``timestamp(_:)``'s 20 bytes, written into `buffer` (no string is made).
+    static func writeTimestamp(_ date: Date, into buffer: inout ByteBuffer) {
         let seconds = Int64((date.timeIntervalSince1970).rounded(.down))
         var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
@@ -121,28 +135,35 @@ enum JSONResponse {
         let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
         let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
         let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(20)
-        func digits(_ value: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            while divisor > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-                divisor /= 10
+        // One write of the 20 bytes (a write per byte costs more than the arithmetic).
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { bytes in
+            var index = 0
+            func digits(_ value: Int, _ count: Int) {
+                var divisor = 1
+                for _ in 1..<count { divisor *= 10 }
+                while divisor > 0 {
+                    bytes[index] = UInt8(ascii: "0") + UInt8(value / divisor % 10)
+                    index += 1
+                    divisor /= 10
+                }
             }
+            func byte(_ value: UInt8) {
+                bytes[index] = value
+                index += 1
+            }
+            digits(year, 4)
+            byte(UInt8(ascii: "-"))
+            digits(month, 2)
+            byte(UInt8(ascii: "-"))
+            digits(day, 2)
+            byte(UInt8(ascii: "T"))
+            digits(secondOfDay / 3_600, 2)
+            byte(UInt8(ascii: ":"))
+            digits(secondOfDay / 60 % 60, 2)
+            byte(UInt8(ascii: ":"))
+            digits(secondOfDay % 60, 2)
+            byte(UInt8(ascii: "Z"))
+            return index
         }
-        digits(year, 4)
-        bytes.append(UInt8(ascii: "-"))
-        digits(month, 2)
-        bytes.append(UInt8(ascii: "-"))
-        digits(day, 2)
-        bytes.append(UInt8(ascii: "T"))
-        digits(secondOfDay / 3_600, 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(secondOfDay / 60 % 60, 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(secondOfDay % 60, 2)
-        bytes.append(UInt8(ascii: "Z"))
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

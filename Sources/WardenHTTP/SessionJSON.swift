@@ -1,3 +1,4 @@
+import Foundation
 public import NIOCore
 public import WardenSessions
 
@@ -25,9 +26,9 @@ struct SessionJSON: JSONWritable {
     func writeJSON(into buffer: inout ByteBuffer) {
         let device = session.device
         field("{\"id\":", session.idHash, &buffer)
-        field(",\"created_at\":", JSONResponse.timestamp(session.created), &buffer)
-        field(",\"last_activity\":", JSONResponse.timestamp(session.lastActivity), &buffer)
-        field(",\"expires_at\":", JSONResponse.timestamp(session.absoluteExpiry), &buffer)
+        timestamp(",\"created_at\":\"", session.created, &buffer)
+        timestamp(",\"last_activity\":\"", session.lastActivity, &buffer)
+        timestamp(",\"expires_at\":\"", session.absoluteExpiry, &buffer)
         field(",\"authentication_level\":", session.level.rawValue, &buffer)
         field(",\"device\":{\"user_agent\":", device.userAgent, &buffer)
         field(",\"address\":", device.address, &buffer)
@@ -46,6 +47,13 @@ struct SessionJSON: JSONWritable {
         JSONWriter.writeString(value, into: &buffer)
     }
 
+    /// `name` ends with the opening quote; a timestamp needs no escaping.
+    private func timestamp(_ name: StaticString, _ date: Date, _ buffer: inout ByteBuffer) {
+        buffer.writeStaticString(name)
+        JSONResponse.writeTimestamp(date, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
     /// The first `scalars` Unicode scalars of `text` (the original cut user agents to 100 characters);
     /// `text` itself, uncopied, when it is no longer.
     static func prefix(_ text: String, scalars: Int) -> String {
@@ -56,13 +64,32 @@ struct SessionJSON: JSONWritable {
     }
 }
 
+/// The body of `GET /auth/sessions`: `{"sessions": [...], "total_sessions": n}`, written without a
+/// dictionary of existentials.
+struct SessionListingJSON: JSONWritable {
+    let sessions: [SessionRecord]
+    let current: String?
+
+    func writeJSON(into buffer: inout ByteBuffer) {
+        buffer.reserveCapacity(minimumWritableBytes: 64 + 900 * sessions.count)
+        buffer.writeStaticString("{\"sessions\":[")
+        for (index, session) in sessions.enumerated() {
+            if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+            SessionJSON(session, current: current).writeJSON(into: &buffer)
+        }
+        buffer.writeStaticString("],\"total_sessions\":")
+        buffer.writeString(String(sessions.count))
+        buffer.writeInteger(UInt8(ascii: "}"))
+    }
+}
+
 extension WardenAPI {
     /// The body of `GET /auth/sessions` for `sessions`, as the route writes it: for `warden-bench`, which
     /// measures it against Foundation's way (the comparison lives in the benchmark, not here).
     @_spi(Benchmarks)
     public static func sessionListingBody(_ sessions: [SessionRecord], current: String) -> ByteBuffer {
         var buffer = ByteBuffer()
-        JSONWriter.write(["sessions": sessions.map { session($0, current: current) }, "total_sessions": sessions.count], into: &buffer)
+        SessionListingJSON(sessions: sessions, current: current).writeJSON(into: &buffer)
         return buffer
     }
 }

@@ -61,6 +61,8 @@ public struct RESPParser: Sendable {
         let kind: Kind
         var remaining: Int
         var elements: [RESPValue]
+        /// How many of `elements` hold storage of their own rather than a slice of the stream's buffer.
+        var detached = 0
 
         /// The finished aggregate; for an attribute, the value it describes (what the caller gets).
         func value() -> RESPValue {
@@ -71,6 +73,13 @@ public struct RESPParser: Sendable {
             case .map: .map(stride(from: 0, to: elements.count, by: 2).map { RESPValue.Pair(key: elements[$0], value: elements[$0 + 1]) })
             case .attribute: elements.last!
             }
+        }
+
+        /// Gives every element its own storage (see ``RESPParser/detachFrames()``); elements before
+        /// `detached` already have it.
+        mutating func detach() {
+            for index in detached..<elements.count { elements[index] = elements[index].detached() }
+            detached = elements.count
         }
     }
 
@@ -105,6 +114,7 @@ public struct RESPParser: Sendable {
                 guard buffer.readableBytes <= limits.maxValueBytes else {
                     throw Error.limit("more than \(limits.maxValueBytes) bytes buffered for one reply")
                 }
+                detachFrames()
                 return nil
             }
             buffer.moveReaderIndex(forwardBy: parsed)
@@ -114,6 +124,15 @@ public struct RESPParser: Sendable {
             reset()
             throw error
         }
+    }
+
+    /// Bulk strings are slices of the stream's buffer, which costs nothing while the value completes
+    /// within the bytes at hand (the usual case: a reply arrives in one read, and the stream's buffer is
+    /// let go once it is consumed). A slice still held while more bytes arrive would make each append to
+    /// that buffer copy it, so the elements of the aggregates still open get storage of their own before
+    /// the parser waits: each element is copied at most once.
+    private mutating func detachFrames() {
+        for index in frames.indices { frames[index].detach() }
     }
 
     private mutating func reset() {
@@ -126,20 +145,33 @@ public struct RESPParser: Sendable {
 
     /// Continues the value at the front of `buffer` from where the last call stopped.
     private mutating func resume(_ buffer: ByteBuffer) throws(Error) -> RESPValue? {
-        let bytes = buffer.readableBytesView
+        // The bytes are read through one pointer for the whole call (a ByteBuffer read per byte would
+        // each look the storage up again).
+        let result = buffer.withUnsafeReadableBytes { bytes in
+            do throws(Error) {
+                return Result<RESPValue?, Error>.success(try resume(bytes, in: buffer))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// `resume`, over `bytes`: the readable bytes of `buffer`.
+    private mutating func resume(_ bytes: UnsafeRawBufferPointer, in buffer: ByteBuffer) throws(Error) -> RESPValue? {
         while true {
             var value: RESPValue
             if let blob = pendingBlob {
                 guard bytes.count - parsed >= blob.length + 2 else { return nil }
-                value = try finishBlob(bytes, type: blob.type, length: blob.length)
+                value = try finishBlob(bytes, in: buffer, type: blob.type, length: blob.length)
                 pendingBlob = nil
             } else {
                 guard frames.count <= limits.maxDepth else { throw Error(reason: "nested deeper than \(limits.maxDepth)") }
                 guard parsed < bytes.count else { return nil }
-                let type = bytes[bytes.startIndex + parsed]
+                let type = bytes[parsed]
                 bytesExamined += 1
                 guard let lineEnd = try lineEnd(bytes, type: type) else { return nil }
-                let line = Array(bytes[(bytes.startIndex + parsed + 1)..<(bytes.startIndex + lineEnd)])
+                let line = UnsafeRawBufferPointer(rebasing: bytes[(parsed + 1)..<lineEnd])
                 valueCount += 1
                 guard valueCount <= limits.maxValueCount else { throw Error.limit("more than \(limits.maxValueCount) values in one reply") }
                 parsed = lineEnd + 2
@@ -161,7 +193,7 @@ public struct RESPParser: Sendable {
 
     /// Acts on a header line: returns a finished value, or `nil` after opening an aggregate or starting
     /// a bulk string (whose contents follow).
-    private mutating func header(type: UInt8, line: [UInt8]) throws(Error) -> RESPValue? {
+    private mutating func header(type: UInt8, line: UnsafeRawBufferPointer) throws(Error) -> RESPValue? {
         switch type {
         case UInt8(ascii: "+"):
             return .simpleString(String(decoding: line, as: UTF8.self))
@@ -197,8 +229,8 @@ public struct RESPParser: Sendable {
             guard line.isEmpty else { throw Error(reason: "null with content") }
             return .null
         case UInt8(ascii: "#"):
-            guard line.count == 1, line[0] == UInt8(ascii: "t") || line[0] == UInt8(ascii: "f") else { throw Error(reason: "boolean") }
-            return .boolean(line[0] == UInt8(ascii: "t"))
+            guard line.count == 1, let byte = line.first, byte == UInt8(ascii: "t") || byte == UInt8(ascii: "f") else { throw Error(reason: "boolean") }
+            return .boolean(byte == UInt8(ascii: "t"))
         case UInt8(ascii: ","):
             let text = String(decoding: line, as: UTF8.self)
             switch text {
@@ -233,19 +265,18 @@ public struct RESPParser: Sendable {
     }
 
     /// The bulk string, blob error or verbatim string whose payload starts at `parsed` and has arrived.
-    private mutating func finishBlob(_ bytes: ByteBufferView, type: UInt8, length: Int) throws(Error) -> RESPValue {
-        let start = bytes.startIndex + parsed
+    private mutating func finishBlob(_ bytes: UnsafeRawBufferPointer, in buffer: ByteBuffer, type: UInt8, length: Int) throws(Error) -> RESPValue {
+        let start = parsed
         bytesExamined += 2
         guard bytes[start + length] == UInt8(ascii: "\r"), bytes[start + length + 1] == UInt8(ascii: "\n") else {
             throw Error(reason: "bulk string not terminated by CRLF")
         }
         parsed += length + 2
-        let payload = bytes[start..<(start + length)]
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
         switch type {
         case UInt8(ascii: "$"):
-            // At the top level the value shares the stream's storage. Inside an aggregate it is copied:
-            // a slice kept while more bytes arrive would make every append to the stream's buffer copy it.
-            return .bulkString(frames.isEmpty ? ByteBuffer(payload) : ByteBuffer(bytes: payload))
+            // A slice of the stream's buffer (see detachFrames()).
+            return .bulkString(buffer.getSlice(at: buffer.readerIndex + start, length: length))
         case UInt8(ascii: "!"):
             return .error(String(decoding: payload, as: UTF8.self))
         default:
@@ -257,12 +288,12 @@ public struct RESPParser: Sendable {
 
     /// The offset of the CR ending the line that follows the type byte at `parsed`, or `nil` if it has
     /// not arrived; scanning resumes where the last call stopped.
-    private mutating func lineEnd(_ bytes: ByteBufferView, type: UInt8) throws(Error) -> Int? {
-        guard Self.typeBytes.contains(type) else { throw Error(reason: "unknown type byte \(type)") }
+    private mutating func lineEnd(_ bytes: UnsafeRawBufferPointer, type: UInt8) throws(Error) -> Int? {
+        guard Self.isTypeByte(type) else { throw Error(reason: "unknown type byte \(type)") }
         let start = parsed + 1
         var index = max(scanned, start)
         while index < bytes.count {
-            let byte = bytes[bytes.startIndex + index]
+            let byte = bytes[index]
             bytesExamined += 1
             if byte == UInt8(ascii: "\r") {
                 guard index + 1 < bytes.count else {
@@ -270,7 +301,7 @@ public struct RESPParser: Sendable {
                     return nil
                 }
                 bytesExamined += 1
-                guard bytes[bytes.startIndex + index + 1] == UInt8(ascii: "\n") else { throw Error(reason: "CR without LF") }
+                guard bytes[index + 1] == UInt8(ascii: "\n") else { throw Error(reason: "CR without LF") }
                 scanned = 0
                 return index
             }
@@ -282,14 +313,22 @@ public struct RESPParser: Sendable {
         return nil
     }
 
-    private static let typeBytes = Set("+-:$*~>%|_#,(!=".utf8)
-
-    private func integer(_ line: [UInt8]) throws(Error) -> Int64 {
-        guard !line.isEmpty, line.count <= 20, let value = Int64(String(decoding: line, as: UTF8.self)) else {
-            throw Error(reason: "integer")
+    private static func isTypeByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "$"), UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: ">"),
+            UInt8(ascii: "%"), UInt8(ascii: "|"), UInt8(ascii: "_"), UInt8(ascii: "#"), UInt8(ascii: ","), UInt8(ascii: "("), UInt8(ascii: "!"),
+            UInt8(ascii: "="):
+            true
+        default: false
         }
-        // Exactly one spelling: no "+", no leading zeros, no "-0".
-        guard String(value) == String(decoding: line, as: UTF8.self) else { throw Error(reason: "integer not canonical") }
+    }
+
+    private func integer(_ line: UnsafeRawBufferPointer) throws(Error) -> Int64 {
+        guard let value = RESPValue.canonicalInteger(line) else {
+            // Which complaint: digits that spell a number another way, or not a number at all.
+            guard !line.isEmpty, line.count <= 20, Int64(String(decoding: line, as: UTF8.self)) != nil else { throw Error(reason: "integer") }
+            throw Error(reason: "integer not canonical")
+        }
         return value
     }
 }

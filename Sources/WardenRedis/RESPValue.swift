@@ -1,7 +1,7 @@
 public import NIOCore
 
 /// A value in the Redis serialisation protocol, RESP2 or RESP3.
-public indirect enum RESPValue: Sendable, Hashable {
+public enum RESPValue: Sendable, Hashable {
     case simpleString(String)
     case error(String)
     case integer(Int64)
@@ -56,7 +56,46 @@ public indirect enum RESPValue: Sendable, Hashable {
     public var int: Int64? {
         switch self {
         case .integer(let value): value
+        // The digits as Warden writes them are read in place; any other spelling Swift reads goes through text.
+        case .bulkString(let buffer?): buffer.withUnsafeReadableBytes { Self.canonicalInteger($0) } ?? Int64(String(buffer: buffer))
         default: string.flatMap { Int64($0) }
+        }
+    }
+
+    /// The integer `digits` spell in their one canonical form (an optional "-", no leading zero, no "-0",
+    /// within `Int64`), or `nil`.
+    static func canonicalInteger(_ digits: UnsafeRawBufferPointer) -> Int64? {
+        var iterator = digits.makeIterator()
+        guard var byte = iterator.next() else { return nil }
+        let negative = byte == UInt8(ascii: "-")
+        if negative {
+            guard let next = iterator.next() else { return nil }
+            byte = next
+        }
+        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+        if byte == UInt8(ascii: "0") { return !negative && iterator.next() == nil ? 0 : nil }
+        // Counted below zero, so that Int64.min fits.
+        var value = -Int64(byte - UInt8(ascii: "0"))
+        while let next = iterator.next() {
+            guard next >= UInt8(ascii: "0"), next <= UInt8(ascii: "9") else { return nil }
+            let (shifted, overflowed) = value.multipliedReportingOverflow(by: 10)
+            let (sum, underflowed) = shifted.subtractingReportingOverflow(Int64(next - UInt8(ascii: "0")))
+            guard !overflowed, !underflowed else { return nil }
+            value = sum
+        }
+        if negative { return value }
+        return value == .min ? nil : -value
+    }
+
+    /// The value with storage of its own for every bulk string (the parser's are slices of the stream's buffer).
+    func detached() -> RESPValue {
+        switch self {
+        case .bulkString(let buffer?): .bulkString(ByteBuffer(bytes: buffer.readableBytesView))
+        case .array(let values?): .array(values.map { $0.detached() })
+        case .set(let values): .set(values.map { $0.detached() })
+        case .push(let values): .push(values.map { $0.detached() })
+        case .map(let pairs): .map(pairs.map { Pair(key: $0.key.detached(), value: $0.value.detached()) })
+        default: self
         }
     }
 

@@ -290,7 +290,8 @@ public final class RedisClient: Sendable {
             guard let elements = push.elements, elements.count == 3, elements[0].string == "message",
                 let channel = elements[1].string, case .bulkString(let payload?) = elements[2]
             else { return }
-            continuation.yield(RedisMessage(channel: channel, payload: payload))
+            // A copy: a slice would keep the connection's read buffer while the message waits in the stream.
+            continuation.yield(RedisMessage(channel: channel, payload: ByteBuffer(bytes: payload.readableBytesView)))
         }
         connection.channel.closeFuture.whenComplete { _ in
             continuation.finish(throwing: RedisError(.unavailable, "the Redis subscription connection closed"))

@@ -200,13 +200,17 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         pending[pendingStart].replies.append(value)
         pending[pendingStart].remaining -= 1
         if pending[pendingStart].remaining == 0 {
-            let done = pending[pendingStart]
+            // The replies leave the queue with the promise: they hold slices of the connection's read
+            // buffers, which an answered entry waiting to be dropped would keep alive.
+            var replies: [RESPValue] = []
+            swap(&replies, &pending[pendingStart].replies)
+            let promise = pending[pendingStart].promise
             pendingStart += 1
             if pendingStart > 64, pendingStart * 2 > pending.count {
                 pending.removeFirst(pendingStart)
                 pendingStart = 0
             }
-            done.promise.succeed(done.replies)
+            promise.succeed(replies)
         }
     }
 

@@ -1,5 +1,5 @@
 public import Foundation
-import NIOCore
+public import NIOCore
 import Synchronization
 import WardenCore
 public import WardenSessions
@@ -73,6 +73,12 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
             keys: [key(account, "s", sessionHash), key(account, "rt", tokenID), key(account, "wm"), key(account, "as"), key(account, "st")],
             arguments: [RedisArgument(now.ms), RedisArgument(account), RedisArgument(sessionHash), RedisArgument(listing ? "1" : "0"), RedisArgument(base(account))],
             admitting: admit)
+        return Self.check(reply, sessionHash: sessionHash, listing: listing)
+    }
+
+    /// The check script's reply — `{status, fields}`, then with the listing `hash, fields` for each live
+    /// session — as a ``SessionCheck``; `nil` when the session is not live (the script returned nil).
+    static func check(_ reply: RESPValue, sessionHash: String, listing: Bool) -> SessionCheck? {
         guard let values = reply.elements, values.count >= 2, let fields = values[1].elements, let session = Self.session(hash: sessionHash, fields) else { return nil }
         let status = values[0].string ?? ""
         var listed: [SessionRecord]?
@@ -87,6 +93,17 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
             listed = records.sorted { $0.lastActivity > $1.lastActivity }
         }
         return SessionCheck(session: session, accountActive: status.isEmpty ? nil : status == "active", sessions: listed)
+    }
+
+    /// The check script's reply as it arrives, parsed and read as ``check(sessionHash:accountID:tokenID:now:listing:)``
+    /// reads it: for `warden-bench` (`redis.reply.listing`), which measures the client's share of an
+    /// authenticated listing without the network.
+    @_spi(Benchmarks)
+    public static func checkReply(_ bytes: ByteBuffer, sessionHash: String) throws -> SessionCheck? {
+        var buffer = bytes
+        var parser = RESPParser()
+        guard let reply = try parser.parse(&buffer) else { return nil }
+        return check(reply, sessionHash: sessionHash, listing: true)
     }
 
     public func publishAccountStatus(accountID: UUID, active: Bool, onlyIfUnknown: Bool) async throws {
@@ -242,11 +259,10 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
     static let fieldNames = ["account", "created", "last", "idle", "abs", "level", "ua", "addr", "fp", "refresh"]
 
     static func session(hash: String, _ values: [RESPValue]) -> SessionRecord? {
-        let strings = values.map(\.string)
-        guard strings.count == 10, let accountText = strings[0], let accountID = UUID(text: accountText),
+        guard values.count == 10, let accountText = values[0].string, let accountID = UUID(text: accountText),
             let created = values[1].int, let last = values[2].int, let idle = values[3].int, let absolute = values[4].int,
-            let level = strings[5].flatMap(AuthenticationLevel.init(rawValue:)),
-            let userAgent = strings[6], let address = strings[7], let fingerprint = strings[8], let refresh = strings[9]
+            let level = values[5].string.flatMap(AuthenticationLevel.init(rawValue:)),
+            let userAgent = values[6].string, let address = values[7].string, let fingerprint = values[8].string, let refresh = values[9].string
         else { return nil }
         return SessionRecord(
             idHash: hash, accountID: accountID, device: Device(userAgent: userAgent, address: address, fingerprint: fingerprint),

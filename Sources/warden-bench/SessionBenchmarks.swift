@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NIOCore
 import QRCode
 import Synchronization
 import WardenAudit
@@ -7,7 +8,7 @@ import WardenCore
 import WardenCrypto
 @_spi(Benchmarks) import WardenHTTP
 import WardenMFA
-import WardenRedis
+@_spi(Benchmarks) import WardenRedis
 import WardenSessions
 
 /// Token issue and verification, and the full access-token check against Redis under concurrency.
@@ -80,8 +81,39 @@ enum SessionBenchmarks {
             Benchmark(name: "http.json.sessions.foundation", size: 10, unit: .opsPerSecond) { n in
                 for _ in 0..<n { blackHole(ResponseBenchmarks.sessionListingWithFoundation(sessions, current: sessions[3].idHash)) }
             })
+        // The check script's reply for an account with ten live sessions, as Redis sends it: what the
+        // client parses and reads on every GET /auth/sessions.
+        let reply = checkReply(sessions)
+        benchmarks.append(
+            Benchmark(name: "redis.reply.listing", size: 10, unit: .opsPerSecond) { n in
+                for _ in 0..<n { blackHole(try RedisSessionStore.checkReply(reply, sessionHash: sessions[3].idHash)) }
+            })
         benchmarks += try await sessionValidate(redisURL: redisURL, tokens: tokens)
         return benchmarks
+    }
+
+    /// The bytes of the check script's reply listing `sessions` (status, the current session's fields, then
+    /// each session's hash and fields), in RESP.
+    static func checkReply(_ sessions: [SessionRecord]) -> ByteBuffer {
+        func fields(_ session: SessionRecord) -> [String] {
+            [
+                session.accountID.lowercasedText, String(Int64(session.created.timeIntervalSince1970 * 1000)),
+                String(Int64(session.lastActivity.timeIntervalSince1970 * 1000)), String(Int64(session.idleTimeout * 1000)),
+                String(Int64(session.absoluteExpiry.timeIntervalSince1970 * 1000)), session.level.rawValue, session.device.userAgent,
+                session.device.address, session.device.fingerprint, SessionID.make(),
+            ]
+        }
+        var text = "*\(2 + 2 * sessions.count)\r\n$6\r\nactive\r\n"
+        func array(_ values: [String]) {
+            text += "*\(values.count)\r\n"
+            for value in values { text += "$\(value.utf8.count)\r\n\(value)\r\n" }
+        }
+        array(fields(sessions[3]))
+        for session in sessions {
+            text += "$\(session.idHash.utf8.count)\r\n\(session.idHash)\r\n"
+            array(fields(session))
+        }
+        return ByteBuffer(string: text)
     }
 
     /// `session.validate`: 50 tasks authenticating access tokens of live sessions held in Redis; and

@@ -86,6 +86,13 @@ struct JSONWriterTests {
             ]
             let foundation = try JSONSerialization.data(withJSONObject: ["sessions": [expected]])
             #expect(try await canonical(written(["sessions": [WardenAPI.session(session, current: current)]])) == canonical(String(decoding: foundation, as: UTF8.self)))
+            // The whole body of GET /auth/sessions, as the route writes it.
+            for count in [0, 1, 3] {
+                var listing = ByteBuffer()
+                SessionListingJSON(sessions: Array(repeating: session, count: count), current: current).writeJSON(into: &listing)
+                let dictionary = try JSONSerialization.data(withJSONObject: ["sessions": Array(repeating: expected, count: count), "total_sessions": count] as [String: Any])
+                #expect(try await canonical(String(buffer: listing)) == canonical(String(decoding: dictionary, as: UTF8.self)))
+            }
         }
         #expect(SessionJSON.prefix("short", scalars: 100) == "short")
         #expect(SessionJSON.prefix(String(repeating: "🔑", count: 30), scalars: 25) == String(repeating: "🔑", count: 25))

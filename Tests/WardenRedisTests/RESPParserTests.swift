@@ -11,6 +11,8 @@ struct RESPParserTests {
         ("-ERR wrong type\r\n", .error("ERR wrong type")),
         (":0\r\n", .integer(0)),
         (":-9223372036854775808\r\n", .integer(.min)),
+        (":9223372036854775807\r\n", .integer(.max)),
+        (":-17\r\n", .integer(-17)),
         ("$5\r\nhello\r\n", .bulkString(ByteBuffer(string: "hello"))),
         ("$0\r\n\r\n", .bulkString(ByteBuffer())),
         ("$-1\r\n", .bulkString(nil)),
@@ -80,7 +82,8 @@ struct RESPParserTests {
 
     @Test(arguments: [
         "?\r\n", "+OK\n", "+OK\rX", ":abc\r\n", ":+1\r\n", ":01\r\n", ":\r\n", "$-2\r\n", "$3\r\nabcd\r\n", "$3\r\nab\r\n\r\n",
-        "*-2\r\n", "#x\r\n", "_x\r\n", ",abc\r\n", "(12a\r\n", "=3\r\nabc\r\n", "$99999999999\r\n", "*9999999999\r\n",
+        "*-2\r\n", ":-0\r\n", ":-\r\n", ":1-\r\n", ":9223372036854775808\r\n", ":-9223372036854775809\r\n",
+        ":123456789012345678901\r\n", "#x\r\n", "_x\r\n", ",abc\r\n", "(12a\r\n", "=3\r\nabc\r\n", "$99999999999\r\n", "*9999999999\r\n",
     ])
     func malformedInputIsAnError(_ wire: String) throws {
         var parser = RESPParser()
@@ -187,6 +190,44 @@ struct RESPParserTests {
         // Lines and terminators once each, plus at most the type byte and a CR looked at again per read.
         let framing = bytes.count - (reply.elements.map { $0.count * 57 } ?? (4 << 20))
         #expect(parser.bytesExamined <= framing + 2 * reads, "examined \(parser.bytesExamined) bytes of framing \(framing) in \(reads) reads")
+    }
+
+    /// Bulk strings are slices of the stream's buffer; a value the parser is still waiting on must not keep
+    /// that buffer shared (each append would then copy it), and a finished value must not change when the
+    /// buffer is written again.
+    @Test func slicesOfTheStreamNeitherPinNorFollowIt() throws {
+        var parser = RESPParser()
+        var buffer = ByteBufferAllocator().buffer(capacity: 4096)
+        buffer.writeString("*3\r\n$5\r\nhello\r\n*1\r\n$5\r\nworld\r\n")
+        #expect(try parser.parse(&buffer) == nil)
+        let before = buffer.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+        buffer.writeString("$3\r\nend\r\n")
+        let after = buffer.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+        #expect(before == after, "the append copied the stream's buffer: a slice of it was still held")
+        let value = try #require(try parser.parse(&buffer))
+        let expected = RESPValue.array([
+            .bulkString(ByteBuffer(string: "hello")), .array([.bulkString(ByteBuffer(string: "world"))]), .bulkString(ByteBuffer(string: "end")),
+        ])
+        #expect(value == expected)
+        // The stream's buffer reused in place (as NIO's decoder does) leaves the parsed value as it was.
+        buffer.clear()
+        buffer.writeString(String(repeating: "x", count: 64))
+        buffer.moveReaderIndex(to: 0)
+        #expect(value == expected)
+        #expect(value.elements?[0].string == "hello")
+    }
+
+    /// Integers in bulk strings (as hash fields hold them): the canonical spelling is read in place, any
+    /// other that Swift reads still reads as before.
+    @Test func bulkStringsReadAsIntegers() {
+        #expect(RESPValue.bulkString(ByteBuffer(string: "1733000000000")).int == 1_733_000_000_000)
+        #expect(RESPValue.bulkString(ByteBuffer(string: "-42")).int == -42)
+        #expect(RESPValue.bulkString(ByteBuffer(string: "-9223372036854775808")).int == .min)
+        #expect(RESPValue.bulkString(ByteBuffer(string: "007")).int == 7)
+        #expect(RESPValue.bulkString(ByteBuffer(string: "+5")).int == 5)
+        #expect(RESPValue.bulkString(ByteBuffer(string: "9223372036854775808")).int == nil)
+        #expect(RESPValue.bulkString(ByteBuffer(string: "12a")).int == nil)
+        #expect(RESPValue.bulkString(ByteBuffer(string: "")).int == nil)
     }
 
     @Test func encodesCommandsAsArraysOfBulkStrings() {

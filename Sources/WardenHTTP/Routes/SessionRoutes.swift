@@ -9,7 +9,7 @@ extension WardenAPI {
             var context = context
             let principal = try await authenticate(request, &context, listingSessions: true)
             let sessions = try await services.security.ownSessions(principal)
-            return JSONResponse.make(.ok, ["sessions": sessions.map { Self.session($0, current: principal.session?.sessionHash) }, "total_sessions": sessions.count])
+            return JSONResponse.make(.ok, writing: SessionListingJSON(sessions: sessions, current: principal.session?.sessionHash))
         }
         // Own sessions only: another account's session id is "not found".
         on(router, .delete, "/auth/sessions/:id") { request, context in
