@@ -9,7 +9,10 @@ import Synchronization
 ///
 /// Connections are kept on the caller's event loop where possible (Warden runs its tasks on NIO's event
 /// loops): a caller on loop A takes a connection of loop A, or opens one there, so a request and its
-/// Redis reply stay on one thread instead of crossing to another loop and back.
+/// Redis reply stay on one thread instead of crossing to another loop and back. Each loop may open its
+/// share of the bound (`maximumConnections` divided by the loops, at least one): without shares, a burst
+/// on one loop took every connection, and the callers of the other loops then used connections whose
+/// replies resumed them on the first loop — in time, every caller ran on one thread.
 ///
 /// A failed connection attempt starts a backoff (doubling up to a maximum) during which calls that have
 /// no live connection fail at once with ``RedisError/Code/unavailable`` instead of piling up; the first
@@ -23,6 +26,8 @@ final class RedisPool: Sendable {
     private struct State {
         var slots: [ObjectIdentifier: Slot] = [:]
         var connecting = 0
+        /// Connections being opened, by event loop (`ObjectIdentifier` of the loop).
+        var connectingOn: [ObjectIdentifier: Int] = [:]
         var retryAt: ContinuousClock.Instant?
         var backoff: Duration
         var closed = false
@@ -36,11 +41,16 @@ final class RedisPool: Sendable {
 
     private let configuration: RedisConfiguration
     private let group: any EventLoopGroup
+    private let loops: [any EventLoop]
+    /// How many connections one loop may open.
+    private let loopShare: Int
     private let state: Mutex<State>
 
     init(configuration: RedisConfiguration, group: any EventLoopGroup) {
         self.configuration = configuration
         self.group = group
+        loops = Array(group.makeIterator())
+        loopShare = max(1, configuration.maximumConnections / max(1, loops.count))
         state = Mutex(State(backoff: configuration.initialBackoff))
     }
 
@@ -50,10 +60,18 @@ final class RedisPool: Sendable {
         return try await body(connection)
     }
 
-    private func lease() async throws -> RedisConnection {
+    /// A connection for a caller on the current event loop (if it is one of this pool's group).
+    func lease() async throws -> RedisConnection {
+        let current = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loop in loops.contains { $0 === loop } ? loop : nil }
+        return try await lease(preferring: current)
+    }
+
+    /// A connection for a caller on `current` (`nil`: not on one of this pool's loops); give it back with
+    /// ``release(_:)``.
+    func lease(preferring current: (any EventLoop)?) async throws -> RedisConnection {
         let deadline = ContinuousClock.now.advanced(by: configuration.leaseTimeout)
         while true {
-            switch try choose() {
+            switch try choose(current) {
             case .use(let connection):
                 return connection
             case .connect(let loop):
@@ -66,25 +84,25 @@ final class RedisPool: Sendable {
         }
     }
 
-    private func choose() throws(RedisError) -> Choice {
-        // The caller's event loop, if it runs on one of this client's group (else any loop will do).
-        let current = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loop in
-            group.makeIterator().contains { $0 === loop } ? loop : nil
-        }
-        return try state.withLock { state throws(RedisError) -> Choice in
+    private func choose(_ current: (any EventLoop)?) throws(RedisError) -> Choice {
+        try state.withLock { state throws(RedisError) -> Choice in
             guard !state.closed else { throw RedisError(.unavailable, "the Redis client is closed") }
             if state.slots.values.contains(where: { !$0.connection.isActive }) {
                 state.slots = state.slots.filter { $0.value.connection.isActive }
             }
             var local: (key: ObjectIdentifier, slot: Slot)?
             var least: (key: ObjectIdentifier, slot: Slot)?
+            var localCount = 0
             for (key, slot) in state.slots {
                 if least.map({ slot.inFlight < $0.slot.inFlight }) ?? true { least = (key, slot) }
-                if let current, slot.connection.channel.eventLoop === current, local.map({ slot.inFlight < $0.slot.inFlight }) ?? true {
-                    local = (key, slot)
+                if let current, slot.connection.channel.eventLoop === current {
+                    localCount += 1
+                    if local.map({ slot.inFlight < $0.slot.inFlight }) ?? true { local = (key, slot) }
                 }
             }
-            let canOpen = state.slots.count + state.connecting < configuration.maximumConnections
+            // Within the bound, and on a loop within the loop's share.
+            var canOpen = state.slots.count + state.connecting < configuration.maximumConnections
+            if let current { canOpen = canOpen && localCount + state.connectingOn[ObjectIdentifier(current), default: 0] < loopShare }
             let backingOff = state.retryAt.map { ContinuousClock.now < $0 } ?? false
             // An idle connection on this loop; else a new one on this loop; else the least busy.
             let idle = current == nil ? least : local
@@ -94,6 +112,7 @@ final class RedisPool: Sendable {
             }
             if canOpen, !backingOff {
                 state.connecting += 1
+                if let current { state.connectingOn[ObjectIdentifier(current), default: 0] += 1 }
                 return .connect(current)
             }
             if let chosen = local ?? least {
@@ -110,6 +129,7 @@ final class RedisPool: Sendable {
             let connection = try await RedisConnection.connect(configuration, group: loop ?? group)
             let closed = state.withLock { state in
                 state.connecting -= 1
+                if let loop { state.connectingOn[ObjectIdentifier(loop), default: 1] -= 1 }
                 state.retryAt = nil
                 state.backoff = configuration.initialBackoff
                 if !state.closed { state.slots[ObjectIdentifier(connection)] = Slot(connection: connection, inFlight: 1) }
@@ -123,6 +143,7 @@ final class RedisPool: Sendable {
         } catch {
             state.withLock { state in
                 state.connecting -= 1
+                if let loop { state.connectingOn[ObjectIdentifier(loop), default: 1] -= 1 }
                 state.retryAt = ContinuousClock.now.advanced(by: state.backoff)
                 state.backoff = min(state.backoff * 2, configuration.maximumBackoff)
             }
@@ -130,7 +151,7 @@ final class RedisPool: Sendable {
         }
     }
 
-    private func release(_ connection: RedisConnection) {
+    func release(_ connection: RedisConnection) {
         let dropped = state.withLock { state -> Bool in
             let id = ObjectIdentifier(connection)
             guard state.slots[id] != nil else { return false }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NIOCore
+import NIOPosix
 import QRCode
 import Synchronization
 import WardenAudit
@@ -153,11 +154,16 @@ enum SessionBenchmarks {
     /// `body` on tokens of `pool`, from 50 tasks at once, with per-call latencies.
     static func concurrent(_ name: String, _ pool: [String], _ body: @escaping @Sendable (String) async throws -> Void) -> Benchmark {
         let latencies = Latencies()
+        let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
+        let spread = ProcessInfo.processInfo.environment["WARDEN_BENCH_SPREAD"] != nil
         return Benchmark(name: name, size: nil, unit: .opsPerSecond, concurrency: concurrency, latencies: latencies) { n in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for worker in 0..<concurrency {
                     let count = n / concurrency + (worker < n % concurrency ? 1 : 0)
                     group.addTask {
+                        // With WARDEN_BENCH_SPREAD set, the callers start spread over the event loops (a task
+                        // stays on the loop that resumes it; started from one task, all share its loop).
+                        if spread { try await loops[worker % loops.count].submit {}.get() }
                         let clock = ContinuousClock()
                         var samples: [Duration] = []
                         samples.reserveCapacity(count)
