@@ -188,8 +188,8 @@ enum JSONShape {
         /// The piece as text, if it is valid UTF-8.
         func text(_ piece: Piece) -> String? {
             switch piece {
-            case .slice(let range): bytes.withUnsafeBufferPointer { String(validating: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
-            case .owned(let owned): String(validating: owned, as: UTF8.self)
+            case .slice(let range): bytes.withUnsafeBufferPointer { JSONBytes.text(UnsafeBufferPointer(rebasing: $0[range])) }
+            case .owned(let owned): owned.withUnsafeBufferPointer { JSONBytes.text($0) }
             }
         }
 
@@ -198,7 +198,7 @@ enum JSONShape {
         mutating func string(keeping: Bool = true) -> Piece? {
             index += 1
             let start = index
-            while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\"), bytes[index] >= 0x20 { index += 1 }
+            index = bytes.withUnsafeBufferPointer { JSONBytes.plainRun($0, from: start) }
             if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
                 index += 1
                 return .slice(start..<index - 1)
@@ -212,7 +212,7 @@ enum JSONShape {
             while index < bytes.count {
                 // The run of plain bytes up to the next quote, backslash or control byte, in one step.
                 let start = index
-                while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\"), bytes[index] >= 0x20 { index += 1 }
+                index = bytes.withUnsafeBufferPointer { JSONBytes.plainRun($0, from: start) }
                 if keeping, index > start { out.append(contentsOf: bytes[start..<index]) }
                 guard let byte = peek else { break }
                 index += 1

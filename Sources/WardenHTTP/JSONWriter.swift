@@ -69,12 +69,12 @@ enum JSONWriter {
         text.withUTF8 { bytes in
             buffer.writeInteger(UInt8(ascii: "\""))
             var pending = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            var index = JSONBytes.plainRun(bytes, from: 0)
+            while index < bytes.count {
                 buffer.writeBytes(UnsafeBufferPointer(rebasing: bytes[pending..<index]))
-                writeEscape(byte, into: &buffer)
+                writeEscape(bytes[index], into: &buffer)
                 pending = index + 1
+                index = JSONBytes.plainRun(bytes, from: pending)
             }
             buffer.writeBytes(UnsafeBufferPointer(rebasing: bytes[pending..<bytes.count]))
             buffer.writeInteger(UInt8(ascii: "\""))

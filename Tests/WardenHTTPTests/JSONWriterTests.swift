@@ -251,3 +251,29 @@ extension JSONWriterTests {
 extension String {
     fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
+
+/// The word-at-a-time scans against their byte-at-a-time definitions, on random text of every length and
+/// alignment with the special bytes at every place.
+struct JSONBytesTests {
+    @Test func scansAgreeWithTheirDefinitions() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [0x00, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xC3, 0xA9, 0xFF] + Array(UInt8(ascii: "a")...UInt8(ascii: "z"))
+        for length in 0..<70 {
+            for _ in 0..<200 {
+                // Mostly plain text, with now and then a byte from the whole alphabet.
+                let bytes = (0..<length).map { _ in
+                    Int.random(in: 0..<8, using: &generator) == 0
+                        ? alphabet.randomElement(using: &generator)! : UInt8.random(in: UInt8(ascii: "A")...UInt8(ascii: "Z"), using: &generator)
+                }
+                bytes.withUnsafeBufferPointer { pointer in
+                    for start in 0...length {
+                        let expected = bytes[start...].firstIndex(where: JSONBytes.isSpecial) ?? length
+                        #expect(JSONBytes.plainRun(pointer, from: start) == expected)
+                    }
+                    #expect(JSONBytes.isASCII(pointer) == bytes.allSatisfy { $0 < 0x80 })
+                    #expect(JSONBytes.text(pointer) == String(validating: bytes, as: UTF8.self))
+                }
+            }
+        }
+    }
+}
