@@ -31,7 +31,15 @@ public enum EventLoopExecutor {
         typealias EnqueueGlobalHook = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
         let hook: EnqueueGlobalHook = { job, _ in
             // `any()` is sticky: on one of the group's loops it is that loop, so no thread switch.
-            MultiThreadedEventLoopGroup.singleton.any().enqueue(ExecutorJob(job))
+            // Not `enqueue(_:)`: the loop would run the job as isolated to itself (a custom serial
+            // executor), and from there every call into a nonisolated async function — most of a
+            // request's awaits — is a switch the runtime cannot make in place, so it queued the task
+            // again: about 90 jobs per `GET /auth/sessions` (counted with uprobes), now 2 (the request's
+            // arrival and Redis's reply). Run as the global executor's own threads run it, on the generic
+            // executor, those calls continue at once on the same thread.
+            MultiThreadedEventLoopGroup.singleton.any().execute {
+                cwarden_run_job_on_generic_executor(unsafeBitCast(job, to: UnsafeMutableRawPointer.self))
+            }
         }
         let pointer = unsafeBitCast(hook, to: UnsafeMutableRawPointer.self)
         return cwarden_install_enqueue_global_hook(pointer) ? .installed : .anotherHookSet

@@ -15,4 +15,10 @@ bool cwarden_install_enqueue_global_hook(void *_Nonnull hook);
 /// Whether `swift_task_enqueueGlobal_hook` is set.
 bool cwarden_enqueue_global_hook_is_set(void);
 
+/// Runs `job` (a job the global executor was given) on the calling thread as the global executor's own
+/// threads run it: on the generic executor, not isolated to anything. Run this way, a task's next call into
+/// a nonisolated async function continues on the same thread at once; run as isolated to the event loop
+/// (what `EventLoop.enqueue(_:)` does), each such call was a new job on the loop's queue.
+void cwarden_run_job_on_generic_executor(void *_Nonnull job);
+
 #endif
