@@ -85,7 +85,7 @@ public struct BufferedLogHandler: LogHandler {
     static func jsonLine(time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> ByteBuffer {
         var buffer = ByteBufferAllocator().buffer(capacity: 256)
         buffer.writeString("{\"time\":\"")
-        buffer.writeString(Self.time(time))
+        Self.writeTime(time, into: &buffer)
         buffer.writeString("\",\"level\":\"")
         buffer.writeString(level.rawValue)
         buffer.writeString("\",\"label\":")
@@ -115,8 +115,11 @@ public struct BufferedLogHandler: LogHandler {
         case .string(let text):
             JSONWriter.writeString(text, into: &buffer)
         case .stringConvertible(let convertible):
-            // Integers as numbers (status, ms); anything else as its description, a string.
-            if let integer = convertible as? any BinaryInteger {
+            // Integers as numbers (status, ms); anything else as its description, a string. `Int` first:
+            // the request line's two numbers, without a look-up of the protocol's conformances.
+            if let integer = convertible as? Int {
+                buffer.writeString(String(integer))
+            } else if let integer = convertible as? any BinaryInteger {
                 buffer.writeString(String(describing: integer))
             } else {
                 JSONWriter.writeString(convertible.description, into: &buffer)
@@ -154,12 +157,27 @@ public struct BufferedLogHandler: LogHandler {
         return escaped
     }
 
+    /// ``time(_:)``'s 24 bytes, written into `buffer` (no string is made: one per request line).
+    static func writeTime(_ date: Date, into buffer: inout ByteBuffer) {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+        let fraction = Int(milliseconds - seconds * 1000)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { bytes in
+            // The timestamp's 20 bytes end with `Z`: the fraction goes before it.
+            _ = JSONResponse.writeTimestamp(Date(timeIntervalSince1970: Double(seconds)), to: bytes)
+            bytes[19] = UInt8(ascii: ".")
+            bytes[20] = UInt8(ascii: "0") + UInt8(fraction / 100)
+            bytes[21] = UInt8(ascii: "0") + UInt8(fraction / 10 % 10)
+            bytes[22] = UInt8(ascii: "0") + UInt8(fraction % 10)
+            bytes[23] = UInt8(ascii: "Z")
+            return 24
+        }
+    }
+
     /// `2026-11-30T01:02:03.456Z`.
     static func time(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let seconds = JSONResponse.timestamp(Date(timeIntervalSince1970: Double(milliseconds / 1000)))
-        let fraction = Int(milliseconds % 1000)
-        let digits = fraction < 10 ? "00\(fraction)" : fraction < 100 ? "0\(fraction)" : "\(fraction)"
-        return seconds.dropLast() + "." + digits + "Z"
+        var buffer = ByteBuffer()
+        writeTime(date, into: &buffer)
+        return String(buffer: buffer)
     }
 }

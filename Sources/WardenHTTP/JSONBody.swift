@@ -122,6 +122,12 @@ enum JSONResponse {
 
     /// ``timestamp(_:)``'s 20 bytes, written into `buffer` (no string is made).
     static func writeTimestamp(_ date: Date, into buffer: inout ByteBuffer) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { writeTimestamp(date, to: $0) }
+    }
+
+    /// ``timestamp(_:)``'s 20 bytes, written at the start of `bytes` (at least 20 long); returns 20.
+    static func writeTimestamp(_ date: Date, to bytes: UnsafeMutableRawBufferPointer) -> Int {
+        precondition(bytes.count >= 20)
         let seconds = Int64((date.timeIntervalSince1970).rounded(.down))
         var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
@@ -136,34 +142,32 @@ enum JSONResponse {
         let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
         let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
         // One write of the 20 bytes (a write per byte costs more than the arithmetic).
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { bytes in
-            var index = 0
-            func digits(_ value: Int, _ count: Int) {
-                var divisor = 1
-                for _ in 1..<count { divisor *= 10 }
-                while divisor > 0 {
-                    bytes[index] = UInt8(ascii: "0") + UInt8(value / divisor % 10)
-                    index += 1
-                    divisor /= 10
-                }
-            }
-            func byte(_ value: UInt8) {
-                bytes[index] = value
+        var index = 0
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            while divisor > 0 {
+                bytes[index] = UInt8(ascii: "0") + UInt8(value / divisor % 10)
                 index += 1
+                divisor /= 10
             }
-            digits(year, 4)
-            byte(UInt8(ascii: "-"))
-            digits(month, 2)
-            byte(UInt8(ascii: "-"))
-            digits(day, 2)
-            byte(UInt8(ascii: "T"))
-            digits(secondOfDay / 3_600, 2)
-            byte(UInt8(ascii: ":"))
-            digits(secondOfDay / 60 % 60, 2)
-            byte(UInt8(ascii: ":"))
-            digits(secondOfDay % 60, 2)
-            byte(UInt8(ascii: "Z"))
-            return index
         }
+        func byte(_ value: UInt8) {
+            bytes[index] = value
+            index += 1
+        }
+        digits(year, 4)
+        byte(UInt8(ascii: "-"))
+        digits(month, 2)
+        byte(UInt8(ascii: "-"))
+        digits(day, 2)
+        byte(UInt8(ascii: "T"))
+        digits(secondOfDay / 3_600, 2)
+        byte(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2)
+        byte(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2)
+        byte(UInt8(ascii: "Z"))
+        return index
     }
 }

@@ -116,3 +116,80 @@ private protocol OptionalValue {
 extension Optional: OptionalValue {
     fileprivate var wrapped: Any? { self.map { $0 as Any } }
 }
+
+/// JSON written through one pointer into memory reserved beforehand (``SessionJSON``): a `ByteBuffer`
+/// write checks its storage's uniqueness, its capacity and exclusive access each time, and a listed
+/// session is some thirty writes. Every write here is still bounds-checked (a wrong reservation stops the
+/// process rather than write past the memory).
+struct JSONOutput {
+    private let bytes: UnsafeMutableRawBufferPointer
+    private(set) var count = 0
+
+    init(_ bytes: UnsafeMutableRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    /// The most bytes ``string(_:)`` writes for `text`: its quotes and every byte escaped as `\u00XX`.
+    static func bound(_ text: String) -> Int { 2 + 6 * text.utf8.count }
+
+    mutating func raw(_ text: StaticString) {
+        precondition(text.hasPointerRepresentation && count + text.utf8CodeUnitCount <= bytes.count)
+        bytes.baseAddress!.advanced(by: count).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+        count += text.utf8CodeUnitCount
+    }
+
+    mutating func byte(_ value: UInt8) {
+        precondition(count < bytes.count)
+        bytes[count] = value
+        count += 1
+    }
+
+    /// `text` as a JSON string, escaped as ``JSONWriter/writeString(_:into:)`` escapes it.
+    mutating func string(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            byte(UInt8(ascii: "\""))
+            var pending = 0
+            var index = JSONBytes.plainRun(utf8, from: 0)
+            while index < utf8.count {
+                copy(UnsafeBufferPointer(rebasing: utf8[pending..<index]))
+                escape(utf8[index])
+                pending = index + 1
+                index = JSONBytes.plainRun(utf8, from: pending)
+            }
+            copy(UnsafeBufferPointer(rebasing: utf8[pending..<utf8.count]))
+            byte(UInt8(ascii: "\""))
+        }
+    }
+
+    /// `2026-11-29T08:24:52Z`, as ``JSONResponse/timestamp(_:)`` writes it (no quotes).
+    mutating func timestamp(_ date: Date) {
+        precondition(count + 20 <= bytes.count)
+        count += JSONResponse.writeTimestamp(date, to: UnsafeMutableRawBufferPointer(rebasing: bytes[count..<count + 20]))
+    }
+
+    private mutating func copy(_ run: UnsafeBufferPointer<UInt8>) {
+        guard let base = run.baseAddress, !run.isEmpty else { return }
+        precondition(count + run.count <= bytes.count)
+        bytes.baseAddress!.advanced(by: count).copyMemory(from: base, byteCount: run.count)
+        count += run.count
+    }
+
+    private mutating func escape(_ value: UInt8) {
+        switch value {
+        case UInt8(ascii: "\""): raw("\\\"")
+        case UInt8(ascii: "\\"): raw("\\\\")
+        case 0x0A: raw("\\n")
+        case 0x0D: raw("\\r")
+        case 0x09: raw("\\t")
+        case 0x08: raw("\\b")
+        case 0x0C: raw("\\f")
+        default:
+            raw("\\u00")
+            byte(Self.hexDigits[Int(value >> 4)])
+            byte(Self.hexDigits[Int(value & 0x0F)])
+        }
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+}

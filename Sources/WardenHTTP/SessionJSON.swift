@@ -25,33 +25,43 @@ struct SessionJSON: JSONWritable {
 
     func writeJSON(into buffer: inout ByteBuffer) {
         let device = session.device
-        field("{\"id\":", session.idHash, &buffer)
-        timestamp(",\"created_at\":\"", session.created, &buffer)
-        timestamp(",\"last_activity\":\"", session.lastActivity, &buffer)
-        timestamp(",\"expires_at\":\"", session.absoluteExpiry, &buffer)
-        field(",\"authentication_level\":", session.level.rawValue, &buffer)
-        field(",\"device\":{\"user_agent\":", device.userAgent, &buffer)
-        field(",\"address\":", device.address, &buffer)
-        field(",\"fingerprint\":", device.fingerprint, &buffer)
-        buffer.writeStaticString(isCurrent ? "},\"current\":true" : "},\"current\":false")
-        field(",\"session_id\":", session.idHash, &buffer)
-        buffer.writeStaticString(isCurrent ? ",\"is_current\":true" : ",\"is_current\":false")
-        field(",\"device_info\":{\"user_agent\":", Self.prefix(device.userAgent, scalars: 100), &buffer)
-        field(",\"ip_address\":", device.address, &buffer)
-        field(",\"device_fingerprint\":", device.fingerprint, &buffer)
-        buffer.writeStaticString("}}")
-    }
-
-    private func field(_ name: StaticString, _ value: String, _ buffer: inout ByteBuffer) {
-        buffer.writeStaticString(name)
-        JSONWriter.writeString(value, into: &buffer)
-    }
-
-    /// `name` ends with the opening quote; a timestamp needs no escaping.
-    private func timestamp(_ name: StaticString, _ date: Date, _ buffer: inout ByteBuffer) {
-        buffer.writeStaticString(name)
-        JSONResponse.writeTimestamp(date, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: "\""))
+        let userAgent = Self.prefix(device.userAgent, scalars: 100)
+        // The names and punctuation below are 248 bytes and the three timestamps 60; the strings are
+        // counted at their most (every byte escaped).
+        let bound =
+            512 + 2 * JSONOutput.bound(session.idHash) + JSONOutput.bound(session.level.rawValue) + JSONOutput.bound(device.userAgent)
+            + JSONOutput.bound(userAgent) + 2 * JSONOutput.bound(device.address) + 2 * JSONOutput.bound(device.fingerprint)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { bytes in
+            var out = JSONOutput(bytes)
+            out.raw("{\"id\":")
+            out.string(session.idHash)
+            out.raw(",\"created_at\":\"")
+            out.timestamp(session.created)
+            out.raw("\",\"last_activity\":\"")
+            out.timestamp(session.lastActivity)
+            out.raw("\",\"expires_at\":\"")
+            out.timestamp(session.absoluteExpiry)
+            out.raw("\",\"authentication_level\":")
+            out.string(session.level.rawValue)
+            out.raw(",\"device\":{\"user_agent\":")
+            out.string(device.userAgent)
+            out.raw(",\"address\":")
+            out.string(device.address)
+            out.raw(",\"fingerprint\":")
+            out.string(device.fingerprint)
+            out.raw(isCurrent ? "},\"current\":true" : "},\"current\":false")
+            out.raw(",\"session_id\":")
+            out.string(session.idHash)
+            out.raw(isCurrent ? ",\"is_current\":true" : ",\"is_current\":false")
+            out.raw(",\"device_info\":{\"user_agent\":")
+            out.string(userAgent)
+            out.raw(",\"ip_address\":")
+            out.string(device.address)
+            out.raw(",\"device_fingerprint\":")
+            out.string(device.fingerprint)
+            out.raw("}}")
+            return out.count
+        }
     }
 
     /// The first `scalars` Unicode scalars of `text` (the original cut user agents to 100 characters);

@@ -98,6 +98,34 @@ struct JSONWriterTests {
         #expect(SessionJSON.prefix(String(repeating: "🔑", count: 30), scalars: 25) == String(repeating: "🔑", count: 25))
     }
 
+    /// A session is written through one pointer into memory reserved for the most its strings can take:
+    /// strings made only of bytes that are escaped six times their size still fit, and read back intact.
+    @Test func aSessionOfEscapesFitsItsReservation() throws {
+        // The longest a device keeps: 512 characters of user agent, 64 of address.
+        let agent = String(repeating: "\u{01}", count: 512)
+        let address = String(repeating: "\u{1F}\"", count: 32)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let session = SessionRecord(
+            idHash: String(repeating: "\\", count: 64), accountID: UUID(), device: Device(userAgent: agent, address: address),
+            created: now, lastActivity: now, idleTimeout: 1_800, absoluteExpiry: now + 60, level: .password, refreshTokenID: "r")
+        var buffer = ByteBuffer()
+        SessionListingJSON(sessions: [session, session], current: session.idHash).writeJSON(into: &buffer)
+        #expect(session.device.userAgent == agent && session.device.address == address)
+        #expect(buffer.readableBytes > 2 * 6 * (512 + 100))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])
+        let listed = try #require(object["sessions"] as? [[String: Any]])
+        #expect(listed.count == 2)
+        for entry in listed {
+            let device = try #require(entry["device"] as? [String: Any])
+            #expect(device["user_agent"] as? String == agent)
+            #expect(device["address"] as? String == address)
+            #expect(entry["id"] as? String == session.idHash)
+            #expect(entry["current"] as? Bool == true)
+            let info = try #require(entry["device_info"] as? [String: Any])
+            #expect(info["user_agent"] as? String == String(repeating: "\u{01}", count: 100))
+        }
+    }
+
     @Test func numbersParsedFromARequestKeepTheirKind() async throws {
         // Echoed values are Foundation's numbers: a boolean must stay a boolean, not become 1.
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(#"{"t": true, "f": false, "i": 1, "d": 1.5, "n": null}"#.utf8)) as? [String: Any])

@@ -24,6 +24,20 @@ struct LogLineTests {
         #expect(line == #"{"time":"2026-11-30T00:53:20.250Z","level":"info","label":"warden","message":"request","request_id":"r1","trace_id":"t1","method":"POST","ms":12,"status":401}"# + "\n")
     }
 
+    /// A line's time, written into the line without a string of its own, against Foundation's ISO 8601
+    /// format with fractional seconds (milliseconds, rounded down), over a wide range of instants.
+    @Test func theTimeMatchesFoundationsFormat() {
+        var generator = SystemRandomNumberGenerator()
+        let fixed: [TimeInterval] = [0, 0.001, 0.999, 59.9995, 86_399.5, 951_782_400.042, 1_796_000_000.25, 253_402_300_799.999]
+        let random = (0..<2_000).map { _ in Double(Int64.random(in: 0...253_402_300_799_999, using: &generator)) / 1000 }
+        let format = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        for seconds in fixed + random {
+            // Foundation rounds to the nearest millisecond; the log line truncates: compare at an exact one.
+            let date = Date(timeIntervalSince1970: (seconds * 1000).rounded(.down) / 1000 + 0.000_1)
+            #expect(BufferedLogHandler.time(date) == date.formatted(format), "\(seconds)")
+        }
+    }
+
     /// Threat: a value an attacker chose (a username, a header, an error text) that ends the line or the
     /// string and forges a field or a whole line of its own.
     @Test(arguments: [
