@@ -34,8 +34,10 @@ struct ConnectionDeadlines: Sendable {
 ///
 /// A connection past a deadline is closed. Hummingbird's idle timeout only sees parsed HTTP parts, so
 /// two handlers do this: ``RequestBytesWatch`` sits in front of the HTTP decoder (behind TLS), sees every
-/// byte and every read the server asks for; ``RequestHeadSignal`` sits behind the decoder and tells it, by
-/// outbound user events, when a head and a body have been parsed and when a response starts and is written.
+/// byte and every read the server asks for; ``RequestHeadSignal`` sits behind the decoder and tells it when
+/// a head and a body have been parsed and when a response starts and is written (by a direct call: the
+/// two are on the same channel's event loop; an outbound user event through the pipeline when the watch
+/// is not found).
 struct HeaderTimeoutChannel<Base: HTTPChannelHandler>: HTTPChannelHandler {
     typealias Value = Base.Value
     let base: Base
@@ -104,6 +106,8 @@ final class RequestBytesWatch: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private let deadlines: ConnectionDeadlines
+    /// This handler's context while it is in the pipeline (``signal(_:)`` is called from another handler).
+    private var context: ChannelHandlerContext?
     private var state = State.awaitingRequest
     /// Heads parsed minus responses finished: a pipelining client's next head can be parsed before the
     /// previous response has been written.
@@ -127,6 +131,7 @@ final class RequestBytesWatch: ChannelDuplexHandler, RemovableChannelHandler {
     // A new connection's first head is due within the timeout of the connection opening (this also
     // bounds a TLS handshake sent slowly); later heads, within the timeout of their first byte.
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         if context.channel.isActive { startHeadDeadline(context) }
     }
 
@@ -227,6 +232,13 @@ final class RequestBytesWatch: ChannelDuplexHandler, RemovableChannelHandler {
             context.triggerUserOutboundEvent(event, promise: promise)
             return
         }
+        signal(event)
+        promise?.succeed()
+    }
+
+    /// What ``RequestHeadSignal`` reports, on the channel's event loop.
+    func signal(_ event: RequestHeadEvent) {
+        guard let context else { return }
         switch event {
         case .headReceived:
             unanswered += 1
@@ -244,7 +256,6 @@ final class RequestBytesWatch: ChannelDuplexHandler, RemovableChannelHandler {
             // decoder; the idle timeout still applies to them.
             if case .answering = state, unanswered == 0 { state = .awaitingRequest }
         }
-        promise?.succeed()
     }
 
     private func stopBodyCheck() {
@@ -263,6 +274,7 @@ final class RequestBytesWatch: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         stopAll()
+        self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -277,10 +289,31 @@ final class RequestHeadSignal: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
 
+    /// The watch in front of the decoder (added before this handler), told directly: an outbound user
+    /// event passed through every handler between the two and was cast back from `Any` at the watch, four
+    /// times a request.
+    private var watch: RequestBytesWatch?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        watch = try? context.pipeline.syncOperations.handler(type: RequestBytesWatch.self)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        watch = nil
+    }
+
+    private func report(_ event: RequestHeadEvent, _ context: ChannelHandlerContext) {
+        if let watch {
+            watch.signal(event)
+        } else {
+            context.triggerUserOutboundEvent(event, promise: nil)
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head: context.triggerUserOutboundEvent(RequestHeadEvent.headReceived, promise: nil)
-        case .end: context.triggerUserOutboundEvent(RequestHeadEvent.bodyReceived, promise: nil)
+        case .head: report(.headReceived, context)
+        case .end: report(.bodyReceived, context)
         case .body: break
         }
         context.fireChannelRead(data)
@@ -289,16 +322,17 @@ final class RequestHeadSignal: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(let head) where head.status.kind != .informational:
-            context.triggerUserOutboundEvent(RequestHeadEvent.responseStarted, promise: nil)
+            report(.responseStarted, context)
             context.write(data, promise: promise)
         case .end:
             let written = promise ?? context.eventLoop.makePromise()
-            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             written.futureResult.whenComplete { _ in
-                loopBound.value.triggerUserOutboundEvent(RequestHeadEvent.responseWritten, promise: nil)
+                let (signal, context) = loopBound.value
+                signal.report(.responseWritten, context)
             }
             context.write(data, promise: written)
-            context.triggerUserOutboundEvent(RequestHeadEvent.responseFinished, promise: nil)
+            report(.responseFinished, context)
         default:
             context.write(data, promise: promise)
         }
