@@ -43,9 +43,11 @@ public struct BufferedLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        // Later sources win. Empty ones are skipped (outside a request's task the provider gives none, as
+        // for the request line itself), and the line's own metadata, usually the most, is the base.
+        var merged = event.metadata ?? [:]
+        if let provided = metadataProvider?.get(), !provided.isEmpty { merged.merge(provided) { current, _ in current } }
+        if !metadata.isEmpty { merged.merge(metadata) { current, _ in current } }
         switch format {
         case .text:
             writer.append(Self.textLine(time: Date(), level: event.level, label: label, message: event.message.description, metadata: merged))
@@ -97,10 +99,15 @@ public struct BufferedLogHandler: LogHandler {
             field(key, value, into: &buffer)
         }
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where !leadingMetadata.contains(key) {
-            field(fixedFields.contains(key) ? "metadata." + key : key, value, into: &buffer)
+            field(isFixedField(key) ? "metadata." + key : key, value, into: &buffer)
         }
         buffer.writeString("}\n")
         return buffer
+    }
+
+    /// Whether `key` is one of ``fixedFields`` (compared, not hashed: one call per metadata key per line).
+    private static func isFixedField(_ key: String) -> Bool {
+        key == "time" || key == "level" || key == "label" || key == "message"
     }
 
     private static func field(_ key: String, _ value: Logger.Metadata.Value, into buffer: inout ByteBuffer) {

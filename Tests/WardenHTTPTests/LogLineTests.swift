@@ -102,6 +102,39 @@ struct LogLineTests {
         }
     }
 
+    /// Where the logger, the metadata provider and the line itself name the same key, the line wins over
+    /// the provider and the provider over the logger; keys only one source names all appear.
+    @Test func laterMetadataSourcesWin() async throws {
+        let pipe = Pipe()
+        let reader = Thread.detachedRead(pipe.fileHandleForReading)
+        let writer = LogWriter(descriptor: pipe.fileHandleForWriting.fileDescriptor)
+        for format in LogFormat.allCases {
+            var logger = Logger(label: "warden.test") { label in
+                BufferedLogHandler(label: label, writer: writer, level: .info, format: format, metadataProvider: RequestLogMetadata.provider)
+            }
+            logger[metadataKey: "a"] = "logger"
+            logger[metadataKey: "b"] = "logger"
+            logger[metadataKey: "c"] = "logger"
+            logger[metadataKey: "only_logger"] = "1"
+            RequestLogMetadata.$current.withValue(["b": "provider", "c": "provider", "only_provider": "2"]) {
+                logger.info("m", metadata: ["c": "line", "only_line": "3"])
+            }
+            logger.info("m", metadata: ["b": "line"])
+        }
+        writer.stop()
+        try pipe.fileHandleForWriting.close()
+        let lines = String(decoding: await reader.value, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(lines.count == 4)
+        let text = lines.filter { !$0.hasPrefix("{") }
+        let json = try lines.filter { $0.hasPrefix("{") }.map(Self.parse)
+        #expect(text.count == 2 && json.count == 2)
+        #expect(text.first?.hasSuffix("a=logger b=provider c=line only_line=3 only_logger=1 only_provider=2") == true, "\(text)")
+        #expect(text.last?.hasSuffix("a=logger b=line c=logger only_logger=1") == true, "\(text)")
+        #expect(json.first?["a"] as? String == "logger" && json.first?["b"] as? String == "provider" && json.first?["c"] as? String == "line")
+        #expect(json.first?["only_logger"] as? String == "1" && json.first?["only_provider"] as? String == "2" && json.first?["only_line"] as? String == "3")
+        #expect(json.last?["b"] as? String == "line" && json.last?["c"] as? String == "logger" && json.last?["only_provider"] == nil)
+    }
+
     /// The request's ids reach lines of other loggers only while the request's task runs.
     @Test func theProviderAddsTheRequestsIdsOnlyInsideARequest() async throws {
         let pipe = Pipe()
