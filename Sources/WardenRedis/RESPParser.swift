@@ -95,6 +95,9 @@ public struct RESPParser: Sendable {
     private var pendingBlob: (type: UInt8, length: Int)?
     /// Values counted so far in the current reply.
     private var valueCount = 0
+    /// Whether the value in progress is an array its caller wants unparsed (``parse(_:unparsedArrays:)``):
+    /// checked as strictly, but nothing of it is built.
+    private var skimming = false
     /// Bytes looked at since the parser was made (type bytes, lines, terminators; not bulk payloads,
     /// which are sliced, not scanned). Tests use it to prove that nothing is parsed twice.
     private(set) var bytesExamined = 0
@@ -108,8 +111,25 @@ public struct RESPParser: Sendable {
     /// - Throws: ``Error`` with ``Error/Code/malformed`` or ``Error/Code/limitExceeded``; the parser is
     ///   then reset, and the stream should be abandoned.
     public mutating func parse(_ buffer: inout ByteBuffer) throws(Error) -> RESPValue? {
+        try parse(&buffer, unparsedArrays: false)
+    }
+
+    /// ``parse(_:)``, except that with `unparsedArrays` a reply that is an array comes back as
+    /// ``RESPValue/frame(_:)``: its bytes, checked as strictly and within the same limits as a parsed
+    /// value, but with nothing of it built (no value per element, no slice per bulk string), for a caller
+    /// that reads the shape it expects straight from them. Any other reply (an error, a null, a push) comes
+    /// back parsed. The choice is made at the reply's first byte and kept until it is complete.
+    public mutating func parse(_ buffer: inout ByteBuffer, unparsedArrays: Bool) throws(Error) -> RESPValue? {
+        if unparsedArrays, frames.isEmpty, pendingBlob == nil, parsed == 0, buffer.readableBytes > 0 {
+            skimming = buffer.readableBytesView.first == UInt8(ascii: "*")
+        }
+        if skimming, parsed == 0, frames.isEmpty, pendingBlob == nil, let length = buffer.withUnsafeReadableBytes({ skimWhole($0) }) {
+            let frame = buffer.readSlice(length: length)!
+            reset()
+            return .frame(frame)
+        }
         do throws(Error) {
-            guard let value = try resume(buffer) else {
+            guard var value = try resume(buffer) else {
                 // Every readable byte belongs to the incomplete value.
                 guard buffer.readableBytes <= limits.maxValueBytes else {
                     throw Error.limit("more than \(limits.maxValueBytes) bytes buffered for one reply")
@@ -117,6 +137,7 @@ public struct RESPParser: Sendable {
                 detachFrames()
                 return nil
             }
+            if skimming { value = .frame(buffer.getSlice(at: buffer.readerIndex, length: parsed)!) }
             buffer.moveReaderIndex(forwardBy: parsed)
             reset()
             return value
@@ -141,6 +162,7 @@ public struct RESPParser: Sendable {
         scanned = 0
         pendingBlob = nil
         valueCount = 0
+        skimming = false
     }
 
     /// Continues the value at the front of `buffer` from where the last call stopped.
@@ -182,12 +204,75 @@ public struct RESPParser: Sendable {
             // Hand the finished value to the aggregate waiting for it, closing every aggregate it completes.
             while !frames.isEmpty {
                 let top = frames.count - 1
-                frames[top].elements.append(value)
+                if !skimming { frames[top].elements.append(value) }
                 frames[top].remaining -= 1
                 guard frames[top].remaining == 0 else { break }
-                value = frames.removeLast().value()
+                let finished = frames.removeLast()
+                // An unparsed array's aggregates keep no elements (an attribute would have no value to give).
+                value = skimming ? .null : finished.value()
             }
             if frames.isEmpty { return value }
+        }
+    }
+
+    /// The length of the array at the front of `bytes` when all of it has arrived and it holds only
+    /// arrays, bulk strings, integers, simple strings and nulls, found in one tight pass; `nil` otherwise,
+    /// and the incremental path (``resume(_:)``) reads it instead, keeping its place and naming what is
+    /// wrong. Accepts nothing that path refuses: the same line, length, depth, count and size limits,
+    /// canonical lengths, every line and payload ended by CRLF.
+    private func skimWhole(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        let count = min(bytes.count, limits.maxValueBytes)
+        let depthLimit = min(limits.maxDepth, 64)
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: depthLimit + 1) { open -> Int? in
+            var depth = 0
+            var values = 0
+            var index = 0
+            while true {
+                guard index < count else { return nil }
+                let type = bytes[index]
+                var end = index + 1
+                while end < count, bytes[end] != UInt8(ascii: "\r") {
+                    guard bytes[end] != UInt8(ascii: "\n") else { return nil }
+                    end += 1
+                }
+                guard end + 1 < count, bytes[end + 1] == UInt8(ascii: "\n"), end - index - 1 <= limits.maxLineLength else { return nil }
+                let line = UnsafeRawBufferPointer(rebasing: bytes[(index + 1)..<end])
+                index = end + 2
+                values += 1
+                guard values <= limits.maxValueCount else { return nil }
+                switch type {
+                case UInt8(ascii: "*"):
+                    guard let elements = RESPValue.canonicalInteger(line), elements >= -1 else { return nil }
+                    if elements > 0 {
+                        guard elements <= limits.maxAggregateLength, values + Int(elements) <= limits.maxValueCount, depth < depthLimit else { return nil }
+                        open[depth] = Int(elements)
+                        depth += 1
+                        continue
+                    }
+                case UInt8(ascii: "$"):
+                    guard let length = RESPValue.canonicalInteger(line), length >= -1, length <= limits.maxBulkLength else { return nil }
+                    if length >= 0 {
+                        let payloadEnd = index + Int(length)
+                        guard payloadEnd + 1 < count, bytes[payloadEnd] == UInt8(ascii: "\r"), bytes[payloadEnd + 1] == UInt8(ascii: "\n") else { return nil }
+                        index = payloadEnd + 2
+                    }
+                case UInt8(ascii: ":"):
+                    guard RESPValue.canonicalInteger(line) != nil else { return nil }
+                case UInt8(ascii: "_"):
+                    guard line.isEmpty else { return nil }
+                case UInt8(ascii: "+"):
+                    break
+                default:
+                    return nil
+                }
+                // A value is finished: count it against its aggregate, closing every aggregate it completes.
+                while depth > 0 {
+                    open[depth - 1] -= 1
+                    guard open[depth - 1] == 0 else { break }
+                    depth -= 1
+                }
+                if depth == 0 { return index }
+            }
         }
     }
 
@@ -260,7 +345,7 @@ public struct RESPParser: Sendable {
         let frame = Frame(kind: kind, remaining: elements, elements: [])
         guard elements > 0 else { return frame.value() }
         frames.append(frame)
-        frames[frames.count - 1].elements.reserveCapacity(min(elements, 1024))
+        if !skimming { frames[frames.count - 1].elements.reserveCapacity(min(elements, 1024)) }
         return nil
     }
 
@@ -272,6 +357,8 @@ public struct RESPParser: Sendable {
             throw Error(reason: "bulk string not terminated by CRLF")
         }
         parsed += length + 2
+        // Inside an unparsed array only a bulk string's framing matters (the others are checked as usual).
+        if skimming, type == UInt8(ascii: "$") { return .null }
         let payload = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
         switch type {
         case UInt8(ascii: "$"):

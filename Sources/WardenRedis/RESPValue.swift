@@ -23,6 +23,10 @@ public enum RESPValue: Sendable, Hashable {
     case set([RESPValue])
     /// RESP3 `>`: out-of-band data (pub/sub messages).
     case push([RESPValue])
+    /// A whole reply (an array), unparsed: its bytes as they arrived, already checked by ``RESPParser``.
+    /// Only a caller that asked for it gets one (``RESPParser/parse(_:unparsedArrays:)``,
+    /// `RedisClient.run(_:keys:arguments:admitting:unparsed:)`).
+    case frame(ByteBuffer)
 
     public struct Pair: Sendable, Hashable {
         public let key: RESPValue
@@ -65,6 +69,17 @@ public enum RESPValue: Sendable, Hashable {
     /// The integer `digits` spell in their one canonical form (an optional "-", no leading zero, no "-0",
     /// within `Int64`), or `nil`.
     static func canonicalInteger(_ digits: UnsafeRawBufferPointer) -> Int64? {
+        // Up to 18 digits without a sign (every length and count Redis sends, every millisecond time)
+        // cannot overflow: summed directly.
+        if digits.count <= 18, let first = digits.first, first >= UInt8(ascii: "1"), first <= UInt8(ascii: "9") {
+            var value: Int64 = 0
+            for byte in digits {
+                let digit = byte &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                value = value &* 10 &+ Int64(digit)
+            }
+            return value
+        }
         var iterator = digits.makeIterator()
         guard var byte = iterator.next() else { return nil }
         let negative = byte == UInt8(ascii: "-")
@@ -91,6 +106,7 @@ public enum RESPValue: Sendable, Hashable {
     func detached() -> RESPValue {
         switch self {
         case .bulkString(let buffer?): .bulkString(ByteBuffer(bytes: buffer.readableBytesView))
+        case .frame(let buffer): .frame(ByteBuffer(bytes: buffer.readableBytesView))
         case .array(let values?): .array(values.map { $0.detached() })
         case .set(let values): .set(values.map { $0.detached() })
         case .push(let values): .push(values.map { $0.detached() })

@@ -52,7 +52,9 @@ public final class RedisClient: Sendable {
     ///
     /// Inside a traced request the command is a span `redis <COMMAND>` (`redis EVALSHA` for a script, with
     /// the script's name): never its keys or arguments, which hold hashes of tokens and account ids.
-    private func send(_ command: [RedisArgument], timedAs name: String, admitting admit: Admission? = nil) async throws -> RESPValue {
+    private func send(
+        _ command: [RedisArgument], timedAs name: String, admitting admit: Admission? = nil, unparsed: Bool = false
+    ) async throws -> RESPValue {
         let operation = command.first.map(Self.commandName) ?? "other"
         let reply = try await WardenTracing.span("redis " + operation, ofKind: .client) { span in
             if let span {
@@ -60,7 +62,7 @@ public final class RedisClient: Sendable {
                 span.attributes["db.operation.name"] = operation
                 if name != operation { span.attributes["warden.redis.script"] = name }
             }
-            return try await execute([command], timedAs: name, admitting: admit)[0]
+            return try await execute([command], timedAs: name, admitting: admit, unparsed: unparsed)[0]
         }
         if case .error(let message) = reply { throw RedisError(.server, message) }
         return reply
@@ -69,13 +71,15 @@ public final class RedisClient: Sendable {
     /// Writes `commands` in one round trip and returns their replies (error replies as values). On a
     /// cluster, commands go to the primary of their keys' slot (all of one call share a slot, or the
     /// call is split by slot), following `MOVED` and `ASK`.
-    private func execute(_ commands: [[RedisArgument]], timedAs name: String, admitting admit: Admission?) async throws -> [RESPValue] {
+    private func execute(
+        _ commands: [[RedisArgument]], timedAs name: String, admitting admit: Admission?, unparsed: Bool = false
+    ) async throws -> [RESPValue] {
         switch nodes {
         case .single(let pool):
             return try await pool.withConnection { connection in
                 try admit?(connection.instanceID)
                 sent.add(1, ordering: .relaxed)
-                return try await self.timers.measure(name) { try await connection.sendRaw(commands) }
+                return try await self.timers.measure(name) { try await connection.sendRaw(commands, unparsed: unparsed) }
             }
         case .cluster(let cluster):
             let slots = commands.map(RedisCluster.slot(of:))
@@ -85,17 +89,18 @@ public final class RedisClient: Sendable {
                 var replies = [RESPValue?](repeating: nil, count: commands.count)
                 for slot in distinct.sorted() {
                     let indices = commands.indices.filter { slots[$0] == slot || (slots[$0] == nil && slot == distinct.min()) }
-                    let answered = try await routed(indices.map { commands[$0] }, slot: slot, cluster: cluster, timedAs: name, admitting: admit)
+                    let answered = try await routed(
+                        indices.map { commands[$0] }, slot: slot, cluster: cluster, timedAs: name, admitting: admit, unparsed: unparsed)
                     for (index, reply) in zip(indices, answered) { replies[index] = reply }
                 }
                 return replies.map { $0 ?? .null }
             }
-            return try await routed(commands, slot: distinct.first, cluster: cluster, timedAs: name, admitting: admit)
+            return try await routed(commands, slot: distinct.first, cluster: cluster, timedAs: name, admitting: admit, unparsed: unparsed)
         }
     }
 
     private func routed(
-        _ commands: [[RedisArgument]], slot: Int?, cluster: RedisCluster, timedAs name: String, admitting admit: Admission?
+        _ commands: [[RedisArgument]], slot: Int?, cluster: RedisCluster, timedAs name: String, admitting admit: Admission?, unparsed: Bool
     ) async throws -> [RESPValue] {
         var pool = try await cluster.pool(forSlot: slot).pool
         var asking = false
@@ -111,8 +116,8 @@ public final class RedisClient: Sendable {
                     try admit?(connection.instanceID)
                     sent.add(1, ordering: .relaxed)
                     return try await self.timers.measure(name) {
-                        guard ask else { return try await connection.sendRaw(batch) }
-                        let interleaved = try await connection.sendRaw(batch.flatMap { [["ASKING"], $0] })
+                        guard ask else { return try await connection.sendRaw(batch, unparsed: unparsed) }
+                        let interleaved = try await connection.sendRaw(batch.flatMap { [["ASKING"], $0] }, unparsed: unparsed)
                         return stride(from: 1, to: interleaved.count, by: 2).map { interleaved[$0] }
                     }
                 }
@@ -219,13 +224,19 @@ public final class RedisClient: Sendable {
 
     /// Runs a Lua script by its SHA-1 (`EVALSHA`), loading it with `EVAL` when the server does not have it
     /// cached (after a restart or `SCRIPT FLUSH`).
+    ///
+    /// With `unparsed`, a reply that is an array comes back as ``RESPValue/frame(_:)`` (its bytes, checked
+    /// but not built into values), for a caller that reads the shape it expects straight from them; other
+    /// replies (errors, nulls) come back parsed as usual.
     @discardableResult
-    public func run(_ script: RedisScript, keys: [String], arguments: [RedisArgument], admitting admit: Admission? = nil) async throws -> RESPValue {
+    public func run(
+        _ script: RedisScript, keys: [String], arguments: [RedisArgument], admitting admit: Admission? = nil, unparsed: Bool = false
+    ) async throws -> RESPValue {
         let tail: [RedisArgument] = [RedisArgument(keys.count)] + keys.map { RedisArgument($0) } + arguments
         do {
-            return try await send(["EVALSHA", RedisArgument(script.sha1)] + tail, timedAs: script.name, admitting: admit)
+            return try await send(["EVALSHA", RedisArgument(script.sha1)] + tail, timedAs: script.name, admitting: admit, unparsed: unparsed)
         } catch let error as RedisError where error.isNoScript {
-            return try await send(["EVAL", RedisArgument(script.source)] + tail, timedAs: script.name, admitting: admit)
+            return try await send(["EVAL", RedisArgument(script.source)] + tail, timedAs: script.name, admitting: admit, unparsed: unparsed)
         }
     }
 
@@ -298,7 +309,7 @@ public final class RedisClient: Sendable {
         }
         // SUBSCRIBE's confirmations are pushes (RESP3) or subscriber-mode arrays (RESP2): not replies.
         connection.channel.writeAndFlush(
-            RedisRequest(commands: [["SUBSCRIBE"] + channels.map { RedisArgument($0) }], promise: connection.channel.eventLoop.makePromise()),
+            RedisRequest(commands: [["SUBSCRIBE"] + channels.map { RedisArgument($0) }], unparsed: false, promise: connection.channel.eventLoop.makePromise()),
             promise: nil)
         return RedisSubscription(messages: stream, connection: connection)
     }

@@ -37,8 +37,10 @@ final class RedisConnection: Sendable {
                             let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: configuration.host)
                             try channel.pipeline.syncOperations.addHandler(tls)
                         }
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecodingHandler(limits: configuration.replyLimits)))
-                        try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(onPush: onPush))
+                        let shapes = ReplyShapes()
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(RESPDecodingHandler(limits: configuration.replyLimits, shapes: shapes)))
+                        try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(onPush: onPush, shapes: shapes))
                     }
                 }
                 .connect(host: configuration.host, port: configuration.port)
@@ -90,7 +92,8 @@ final class RedisConnection: Sendable {
     }
 
     /// Sends commands in one write and returns their replies in order; error replies are returned as values.
-    func sendRaw(_ commands: [[RedisArgument]]) async throws -> [RESPValue] {
+    /// With `unparsed`, replies that are arrays come back as ``RESPValue/frame(_:)``.
+    func sendRaw(_ commands: [[RedisArgument]], unparsed: Bool = false) async throws -> [RESPValue] {
         guard !commands.isEmpty else { return [] }
         let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
         let timeout = channel.eventLoop.scheduleTask(in: .init(commandTimeout)) { [channel, commandTimeout] in
@@ -103,7 +106,7 @@ final class RedisConnection: Sendable {
         // once instead of at the timeout (completing the promise twice is a no-op).
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { _ in promise.fail(RedisError(.unavailable, "the Redis connection closed")) }
-        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise), promise: written)
+        channel.writeAndFlush(RedisRequest(commands: commands, unparsed: unparsed, promise: promise), promise: written)
         return try await promise.futureResult.get()
     }
 
@@ -115,21 +118,49 @@ final class RedisConnection: Sendable {
 /// Commands to write and the promise their replies complete.
 struct RedisRequest {
     let commands: [[RedisArgument]]
+    /// Whether the replies that are arrays are wanted unparsed (``RESPValue/frame(_:)``).
+    let unparsed: Bool
     let promise: EventLoopPromise<[RESPValue]>
 }
 
+/// Whether each reply still expected on a connection is wanted unparsed, in the order the commands were
+/// written: the command handler adds to it, the decoder takes from it. Both run on the connection's event
+/// loop, and only there.
+final class ReplyShapes {
+    private var unparsed = CircularBuffer<Bool>(initialCapacity: 16)
+
+    func expect(_ count: Int, unparsed wanted: Bool) {
+        for _ in 0..<count { unparsed.append(wanted) }
+    }
+
+    /// Whether the next reply is wanted unparsed.
+    var next: Bool { unparsed.first ?? false }
+
+    /// A reply arrived (not a push).
+    func answered() {
+        if !unparsed.isEmpty { unparsed.removeFirst() }
+    }
+
+    func removeAll() { unparsed.removeAll() }
+}
+
 /// Frames RESP values out of the byte stream. The parser keeps its place in an incomplete reply between
-/// reads, and refuses a reply over its limits (the connection is then closed).
+/// reads, and refuses a reply over its limits (the connection is then closed). A reply that is an array
+/// comes out unparsed when its command asked for that (``ReplyShapes``).
 struct RESPDecodingHandler: ByteToMessageDecoder {
     typealias InboundOut = RESPValue
     private var parser: RESPParser
+    private let shapes: ReplyShapes
 
-    init(limits: RESPParser.Limits) {
+    init(limits: RESPParser.Limits, shapes: ReplyShapes = ReplyShapes()) {
         parser = RESPParser(limits: limits)
+        self.shapes = shapes
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let value = try parser.parse(&buffer) else { return .needMoreData }
+        guard let value = try parser.parse(&buffer, unparsedArrays: shapes.next) else { return .needMoreData }
+        // Push messages answer no command.
+        if case .push = value {} else { shapes.answered() }
         context.fireChannelRead(wrapInboundOut(value))
         return .continue
     }
@@ -154,9 +185,11 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     private var closingError: RedisError?
     private var flushScheduled = false
     private let onPush: (@Sendable (RESPValue) -> Void)?
+    private let shapes: ReplyShapes
 
-    init(onPush: (@Sendable (RESPValue) -> Void)?) {
+    init(onPush: (@Sendable (RESPValue) -> Void)?, shapes: ReplyShapes = ReplyShapes()) {
         self.onPush = onPush
+        self.shapes = shapes
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -164,6 +197,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         var buffer = context.channel.allocator.buffer(capacity: 64 * request.commands.count)
         for command in request.commands { RESPEncoder.encode(command, into: &buffer) }
         pending.append(Pending(promise: request.promise, remaining: request.commands.count, replies: []))
+        shapes.expect(request.commands.count, unparsed: request.unparsed)
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
@@ -240,6 +274,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         let waiting = pending[pendingStart...]
         pending = []
         pendingStart = 0
+        shapes.removeAll()
         for request in waiting { request.promise.fail(error) }
     }
 }

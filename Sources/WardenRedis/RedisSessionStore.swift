@@ -72,13 +72,26 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
             SessionScripts.check,
             keys: [key(account, "s", sessionHash), key(account, "rt", tokenID), key(account, "wm"), key(account, "as"), key(account, "st")],
             arguments: [RedisArgument(now.ms), RedisArgument(account), RedisArgument(sessionHash), RedisArgument(listing ? "1" : "0"), RedisArgument(base(account))],
-            admitting: admit)
+            admitting: admit, unparsed: true)
         return Self.check(reply, sessionHash: sessionHash, listing: listing)
     }
 
     /// The check script's reply — `{status, fields}`, then with the listing `hash, fields` for each live
     /// session — as a ``SessionCheck``; `nil` when the session is not live (the script returned nil).
+    ///
+    /// The reply usually arrives unparsed (``RESPValue/frame(_:)``) and is read straight from its bytes:
+    /// on every authenticated request, building a value per field and a slice per bulk string cost more
+    /// than the rest of reading it. A reply of any other shape is parsed in full and read below, with the
+    /// same result.
     static func check(_ reply: RESPValue, sessionHash: String, listing: Bool) -> SessionCheck? {
+        if case .frame(let bytes) = reply {
+            if let read = CheckReader.read(bytes, sessionHash: sessionHash, listing: listing) { return read.check }
+            var copy = bytes
+            var parser = RESPParser()
+            // Unreadable even so: the session is not taken as live.
+            guard let value = try? parser.parse(&copy) else { return nil }
+            return check(value, sessionHash: sessionHash, listing: listing)
+        }
         guard let values = reply.elements, values.count >= 2, let fields = values[1].elements, let session = Self.session(hash: sessionHash, fields) else { return nil }
         let status = values[0].string ?? ""
         var listed: [SessionRecord]?
@@ -102,7 +115,7 @@ public final class RedisSessionStore: SessionStore, ActivityStore {
     public static func checkReply(_ bytes: ByteBuffer, sessionHash: String) throws -> SessionCheck? {
         var buffer = bytes
         var parser = RESPParser()
-        guard let reply = try parser.parse(&buffer) else { return nil }
+        guard let reply = try parser.parse(&buffer, unparsedArrays: true) else { return nil }
         return check(reply, sessionHash: sessionHash, listing: true)
     }
 
@@ -300,5 +313,119 @@ final class InstanceGate: Sendable {
         guard !armed || trusted else {
             throw SessionError(.notReplayed, "Redis is an instance the revocation ledger has not been replayed into")
         }
+    }
+}
+
+/// Reads the check script's reply in place: `*n`, the status (a bulk string or null), the current
+/// session's ten fields, then with the listing a hash and ten fields for each live session. The bytes were
+/// checked by ``RESPParser`` already (every line ends in CRLF, lengths are canonical and within the
+/// reply); every read is still bounds-checked. Anything but that shape (another field count, another type
+/// where a string is expected) gives `nil`, and the caller parses the reply in full instead.
+struct CheckReader {
+    struct Read {
+        let check: SessionCheck?
+    }
+
+    private let bytes: UnsafeRawBufferPointer
+    private var index = 0
+
+    private init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    static func read(_ frame: ByteBuffer, sessionHash: String, listing: Bool) -> Read? {
+        frame.withUnsafeReadableBytes { bytes in
+            var reader = CheckReader(bytes)
+            return reader.check(sessionHash: sessionHash, listing: listing)
+        }
+    }
+
+    private mutating func check(sessionHash: String, listing: Bool) -> Read? {
+        guard let count = header(UInt8(ascii: "*")), count >= 2, let status = bulk(), header(UInt8(ascii: "*")) == 10,
+            let current = fields(hash: sessionHash)
+        else { return nil }
+        guard let session = current else { return Read(check: nil) }
+        var listed: [SessionRecord]?
+        if listing {
+            var records: [SessionRecord] = []
+            records.reserveCapacity((count - 2) / 2)
+            var remaining = count - 2
+            while remaining >= 2 {
+                guard let hash = bulk(), header(UInt8(ascii: "*")) == 10 else { return nil }
+                guard let hashBytes = hash else {
+                    // No hash: the session is left out, as the parsed reading leaves it out.
+                    guard skipFields() else { return nil }
+                    remaining -= 2
+                    continue
+                }
+                guard let record = fields(hash: String(decoding: hashBytes, as: UTF8.self)) else { return nil }
+                if let record { records.append(record) }
+                remaining -= 2
+            }
+            listed = records.sorted { $0.lastActivity > $1.lastActivity }
+        }
+        let text = status.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return Read(check: SessionCheck(session: session, accountActive: text.isEmpty ? nil : text == "active", sessions: listed))
+    }
+
+    /// Ten fields (`SessionScripts.fields`) as a session: `.some(nil)` when they do not make one (a null,
+    /// a number or level that does not read), `nil` when they are not ten strings or nulls.
+    private mutating func fields(hash: String) -> SessionRecord?? {
+        guard let account = bulk(), let created = bulk(), let last = bulk(), let idle = bulk(), let absolute = bulk(), let level = bulk(),
+            let userAgent = bulk(), let address = bulk(), let fingerprint = bulk(), let refresh = bulk()
+        else { return nil }
+        guard let account, let accountID = UUID(utf8: account), let created = created.flatMap(Self.integer), let last = last.flatMap(Self.integer),
+            let idle = idle.flatMap(Self.integer), let absolute = absolute.flatMap(Self.integer),
+            let level = level.flatMap({ AuthenticationLevel(rawValue: String(decoding: $0, as: UTF8.self)) }), let userAgent, let address,
+            let fingerprint, let refresh
+        else { return .some(nil) }
+        return SessionRecord(
+            idHash: hash, accountID: accountID,
+            device: Device(
+                userAgent: String(decoding: userAgent, as: UTF8.self), address: String(decoding: address, as: UTF8.self),
+                fingerprint: String(decoding: fingerprint, as: UTF8.self)),
+            created: Date(ms: created), lastActivity: Date(ms: last), idleTimeout: TimeInterval(idle) / 1000, absoluteExpiry: Date(ms: absolute),
+            level: level, refreshTokenID: String(decoding: refresh, as: UTF8.self))
+    }
+
+    private mutating func skipFields() -> Bool {
+        for _ in 0..<10 {
+            guard bulk() != nil else { return false }
+        }
+        return true
+    }
+
+    /// A number as `RESPValue.int` reads a bulk string.
+    private static func integer(_ digits: UnsafeRawBufferPointer) -> Int64? {
+        RESPValue.canonicalInteger(digits) ?? Int64(String(decoding: digits, as: UTF8.self))
+    }
+
+    /// The length or count on a header line of `type`, or `nil` (another type, or a negative count).
+    private mutating func header(_ type: UInt8) -> Int? {
+        guard index < bytes.count, bytes[index] == type else { return nil }
+        var end = index + 1
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\r") { end += 1 }
+        guard end + 1 < bytes.count, let value = RESPValue.canonicalInteger(UnsafeRawBufferPointer(rebasing: bytes[(index + 1)..<end])),
+            value >= 0, value <= Int64(bytes.count)
+        else { return nil }
+        index = end + 2
+        return Int(value)
+    }
+
+    /// A bulk string's bytes; `.some(nil)` for a null (`_`, `$-1`); `nil` for anything else.
+    private mutating func bulk() -> UnsafeRawBufferPointer?? {
+        guard index + 2 < bytes.count else { return nil }
+        if bytes[index] == UInt8(ascii: "_") {
+            index += 3
+            return .some(nil)
+        }
+        if bytes[index] == UInt8(ascii: "$"), bytes[index + 1] == UInt8(ascii: "-"), bytes[index + 2] == UInt8(ascii: "1") {
+            index += 5
+            return .some(nil)
+        }
+        guard let length = header(UInt8(ascii: "$")), index + length + 2 <= bytes.count else { return nil }
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[index..<(index + length)])
+        index += length + 2
+        return .some(payload)
     }
 }

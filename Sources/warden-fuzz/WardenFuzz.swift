@@ -7,7 +7,7 @@
 import Foundation
 import NIOCore
 import WardenCrypto
-import WardenRedis
+@_spi(Benchmarks) import WardenRedis
 
 /// Every parser Warden owns, on one input.
 func fuzz(_ input: [UInt8]) {
@@ -30,10 +30,26 @@ func fuzzRESP(_ input: [UInt8]) {
             Array(other.prefix(whole.count)).elementsEqual(whole) { String(reflecting: $0) == String(reflecting: $1) },
             "RESP values differ by chunking")
     }
+    // Arrays left unparsed: accepted exactly when parsed, however the bytes arrive, each one's bytes
+    // parsing to the value parsed directly; and read as a session check reply without a crash.
+    for pieces in [[input.count], Array(repeating: 1, count: input.count)] {
+        let unparsed = respValues(input, pieces: pieces, unparsedArrays: true)
+        precondition(unparsed.count == whole.count, "RESP accepts other input when arrays are left unparsed")
+        for (value, parsed) in zip(unparsed, whole) {
+            guard case .frame(var bytes) = value else {
+                precondition(String(reflecting: value) == String(reflecting: parsed), "RESP values differ when arrays are left unparsed")
+                continue
+            }
+            var parser = RESPParser()
+            let again = try? parser.parse(&bytes)
+            precondition(again.map { String(reflecting: $0) } == String(reflecting: parsed), "an unparsed array's bytes parse to another value")
+        }
+    }
+    _ = try? RedisSessionStore.checkReply(ByteBuffer(bytes: input), sessionHash: "")
 }
 
 /// The values one parser returns when `input` arrives in pieces of the given sizes, up to its first error.
-func respValues(_ input: [UInt8], pieces: [Int]) -> [RESPValue] {
+func respValues(_ input: [UInt8], pieces: [Int], unparsedArrays: Bool = false) -> [RESPValue] {
     var parser = RESPParser()
     var buffer = ByteBuffer()
     var values: [RESPValue] = []
@@ -42,7 +58,7 @@ func respValues(_ input: [UInt8], pieces: [Int]) -> [RESPValue] {
         buffer.writeBytes(input[offset..<(offset + size)])
         offset += size
         do {
-            while let value = try parser.parse(&buffer) { values.append(value) }
+            while let value = try parser.parse(&buffer, unparsedArrays: unparsedArrays) { values.append(value) }
         } catch {
             return values
         }

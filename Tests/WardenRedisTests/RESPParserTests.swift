@@ -230,6 +230,129 @@ struct RESPParserTests {
         #expect(RESPValue.bulkString(ByteBuffer(string: "")).int == nil)
     }
 
+    /// Canonical integers of every length read alike on the short path (up to 18 digits) and the long one.
+    @Test func canonicalIntegersOfEveryLength() {
+        var value: Int64 = 0
+        for digit in 1...19 {
+            value = value * 10 + Int64(digit % 10 == 0 ? 7 : digit % 10)
+            for candidate in [value, -value] {
+                let text = Array(String(candidate).utf8)
+                #expect(text.withUnsafeBytes { RESPValue.canonicalInteger($0) } == candidate)
+            }
+        }
+        for text in ["0", "-0", "01", "1a", "1-", "18446744073709551616", "9223372036854775808", "", "-", " 1", "1 "] {
+            let expected: Int64? = text == "0" ? 0 : nil
+            #expect(Array(text.utf8).withUnsafeBytes { RESPValue.canonicalInteger($0) } == expected, "\(text)")
+        }
+    }
+
+    // MARK: Unparsed arrays
+
+    /// With `unparsedArrays`, every array comes back as its own bytes and everything else as before, fed
+    /// at once, byte by byte, or split at every offset of the whole stream.
+    @Test func arraysComeBackAsTheirBytesWhenAsked() throws {
+        func expected(_ wire: String, _ value: RESPValue) -> RESPValue { wire.hasPrefix("*") ? .frame(ByteBuffer(string: wire)) : value }
+        for (wire, value) in Self.cases {
+            var parser = RESPParser()
+            var buffer = ByteBuffer(string: wire + "*1\r\n+NEXT\r\n")
+            #expect(try parser.parse(&buffer, unparsedArrays: true) == expected(wire, value))
+            #expect(try parser.parse(&buffer, unparsedArrays: true) == .frame(ByteBuffer(string: "*1\r\n+NEXT\r\n")))
+            #expect(buffer.readableBytes == 0)
+            // Byte by byte: nothing consumed before the value is whole.
+            var bytewise = RESPParser()
+            var pieces = ByteBuffer()
+            var parsed: RESPValue?
+            for byte in wire.utf8 {
+                #expect(parsed == nil)
+                pieces.writeInteger(byte)
+                parsed = try bytewise.parse(&pieces, unparsedArrays: true)
+            }
+            #expect(parsed == expected(wire, value))
+        }
+        let wire = Array(Self.cases.map(\.0).joined().utf8)
+        let values = Self.cases.map { expected($0.0, $0.1) }
+        for split in 0...wire.count {
+            var parser = RESPParser()
+            var buffer = ByteBuffer(bytes: wire[..<split])
+            var found: [RESPValue] = []
+            while let value = try parser.parse(&buffer, unparsedArrays: true) { found.append(value) }
+            buffer.writeBytes(wire[split...])
+            while let value = try parser.parse(&buffer, unparsedArrays: true) { found.append(value) }
+            #expect(found == values, "split at \(split)")
+        }
+    }
+
+    /// An unparsed array is checked as strictly as a parsed one: anything malformed inside it, at any depth,
+    /// is an error, whether it arrives at once (the one-pass skim) or in pieces (the incremental path).
+    @Test(arguments: [
+        "?\r\n", "+OK\n", "+OK\rX", ":abc\r\n", ":+1\r\n", ":01\r\n", ":\r\n", "$-2\r\n", "$3\r\nabcd\r\n", "$3\r\nab\r\n\r\n",
+        "*-2\r\n", ":-0\r\n", "$01\r\na\r\n", "#x\r\n", "_x\r\n", ",abc\r\n", "(12a\r\n", "=3\r\nabc\r\n", "$99999999999\r\n", "*9999999999\r\n",
+    ])
+    func malformedInsideAnUnparsedArrayIsAnError(_ element: String) throws {
+        for wire in ["*1\r\n" + element, "*2\r\n$2\r\nok\r\n*1\r\n" + element] {
+            var parser = RESPParser()
+            var whole = ByteBuffer(string: wire + "+tail\r\n")
+            #expect(throws: RESPParser.Error.self, "\(wire)") { _ = try parser.parse(&whole, unparsedArrays: true) }
+            var pieces = RESPParser()
+            var buffer = ByteBuffer()
+            #expect(throws: RESPParser.Error.self, "\(wire) in pieces") {
+                for byte in (wire + "+tail\r\n").utf8 {
+                    buffer.writeInteger(byte)
+                    _ = try pieces.parse(&buffer, unparsedArrays: true)
+                }
+            }
+        }
+    }
+
+    /// The limits hold for unparsed arrays too, at once and in pieces.
+    @Test func unparsedArraysKeepTheLimits() throws {
+        var limits = RESPParser.Limits()
+        limits.maxDepth = 4
+        limits.maxValueCount = 50
+        limits.maxBulkLength = 8
+        limits.maxValueBytes = 200
+        let refused = [
+            String(repeating: "*1\r\n", count: 6) + ":1\r\n",  // too deep
+            "*60\r\n" + String(repeating: ":1\r\n", count: 60),  // too many values
+            "*1\r\n$9\r\n123456789\r\n",  // a bulk string too long
+            "*30\r\n" + String(repeating: "$8\r\n12345678\r\n", count: 30),  // too many bytes
+        ]
+        for wire in refused {
+            var parser = RESPParser(limits: limits)
+            var buffer = ByteBuffer(string: wire)
+            #expect(throws: RESPParser.Error.self, "\(wire.prefix(12))") { _ = try parser.parse(&buffer, unparsedArrays: true) }
+        }
+        var parser = RESPParser(limits: limits)
+        var within = ByteBuffer(string: String(repeating: "*1\r\n", count: 3) + ":1\r\n")
+        #expect(try parser.parse(&within, unparsedArrays: true) == .frame(ByteBuffer(string: String(repeating: "*1\r\n", count: 3) + ":1\r\n")))
+    }
+
+    /// Random arrays of the cases' values, nested: the unparsed bytes are the wire bytes, and parsing them
+    /// gives what parsing the wire gives.
+    @Test func unparsedArraysParseToTheSameValues() throws {
+        var generator = SystemRandomNumberGenerator()
+        func array(depth: Int) -> String {
+            let count = Int.random(in: 0...5, using: &generator)
+            var text = "*\(count)\r\n"
+            for _ in 0..<count {
+                text += depth < 3 && Bool.random(using: &generator) ? array(depth: depth + 1) : Self.cases.filter { !$0.0.hasPrefix(">") }.randomElement(using: &generator)!.0
+            }
+            return text
+        }
+        for _ in 0..<300 {
+            let wire = array(depth: 0)
+            var unparsed = RESPParser()
+            var buffer = ByteBuffer(string: wire)
+            let frame = try #require(try unparsed.parse(&buffer, unparsedArrays: true))
+            #expect(frame == .frame(ByteBuffer(string: wire)))
+            guard case .frame(var bytes) = frame else { continue }
+            var again = RESPParser()
+            var plain = RESPParser()
+            var original = ByteBuffer(string: wire)
+            #expect(try again.parse(&bytes) == plain.parse(&original))
+        }
+    }
+
     @Test func encodesCommandsAsArraysOfBulkStrings() {
         var buffer = ByteBuffer()
         RESPEncoder.encode(["SET", "key", RedisArgument(bytes: [0, 13, 10, 255]), 42], into: &buffer)

@@ -16,6 +16,13 @@ extension UUID {
         self.init(uuid: bytes)
     }
 
+    /// ``init(text:)`` over the text's UTF-8 bytes, read in place.
+    public init?(utf8 text: UnsafeRawBufferPointer) {
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        guard Self.parse(text.assumingMemoryBound(to: UInt8.self), into: &bytes) else { return nil }
+        self.init(uuid: bytes)
+    }
+
     /// The canonical text form in lower case (what Warden stores and puts in tokens), without Foundation's
     /// `sprintf`-based `uuidString`.
     public var lowercasedText: String {
