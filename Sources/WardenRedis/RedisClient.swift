@@ -309,7 +309,9 @@ public final class RedisClient: Sendable {
         }
         // SUBSCRIBE's confirmations are pushes (RESP3) or subscriber-mode arrays (RESP2): not replies.
         connection.channel.writeAndFlush(
-            RedisRequest(commands: [["SUBSCRIBE"] + channels.map { RedisArgument($0) }], unparsed: false, promise: connection.channel.eventLoop.makePromise()),
+            RedisRequest(
+                commands: [["SUBSCRIBE"] + channels.map { RedisArgument($0) }], unparsed: false, deadline: nil,
+                promise: connection.channel.eventLoop.makePromise()),
             promise: nil)
         return RedisSubscription(messages: stream, connection: connection)
     }

@@ -40,7 +40,8 @@ final class RedisConnection: Sendable {
                         let shapes = ReplyShapes()
                         try channel.pipeline.syncOperations.addHandler(
                             ByteToMessageHandler(RESPDecodingHandler(limits: configuration.replyLimits, shapes: shapes)))
-                        try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(onPush: onPush, shapes: shapes))
+                        try channel.pipeline.syncOperations.addHandler(
+                            RedisCommandHandler(onPush: onPush, shapes: shapes, commandTimeout: configuration.commandTimeout))
                     }
                 }
                 .connect(host: configuration.host, port: configuration.port)
@@ -96,17 +97,13 @@ final class RedisConnection: Sendable {
     func sendRaw(_ commands: [[RedisArgument]], unparsed: Bool = false) async throws -> [RESPValue] {
         guard !commands.isEmpty else { return [] }
         let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
-        let timeout = channel.eventLoop.scheduleTask(in: .init(commandTimeout)) { [channel, commandTimeout] in
-            // The replies would no longer line up with their commands: the connection is done for.
-            promise.fail(RedisError(.unavailable, "Redis did not answer within \(commandTimeout)"))
-            channel.close(promise: nil)
-        }
-        promise.futureResult.whenComplete { _ in timeout.cancel() }
+        // The command handler enforces the deadline (one timer per connection, not one per command).
+        let deadline = NIODeadline.now() + TimeAmount(commandTimeout)
         // A write to a connection that has just closed never reaches the handler: fail the request at
         // once instead of at the timeout (completing the promise twice is a no-op).
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { _ in promise.fail(RedisError(.unavailable, "the Redis connection closed")) }
-        channel.writeAndFlush(RedisRequest(commands: commands, unparsed: unparsed, promise: promise), promise: written)
+        channel.writeAndFlush(RedisRequest(commands: commands, unparsed: unparsed, deadline: deadline, promise: promise), promise: written)
         return try await promise.futureResult.get()
     }
 
@@ -120,6 +117,10 @@ struct RedisRequest {
     let commands: [[RedisArgument]]
     /// Whether the replies that are arrays are wanted unparsed (``RESPValue/frame(_:)``).
     let unparsed: Bool
+    /// When the replies are due; past it the connection is closed and every command waiting on it fails
+    /// (the replies would no longer line up with their commands). `nil`: no deadline (`SUBSCRIBE`, whose
+    /// confirmations are not replies).
+    let deadline: NIODeadline?
     let promise: EventLoopPromise<[RESPValue]>
 }
 
@@ -177,6 +178,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         let promise: EventLoopPromise<[RESPValue]>
         var remaining: Int
         var replies: [RESPValue]
+        let deadline: NIODeadline?
     }
 
     private var pending: [Pending] = []
@@ -186,18 +188,23 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     private var flushScheduled = false
     private let onPush: (@Sendable (RESPValue) -> Void)?
     private let shapes: ReplyShapes
+    private let commandTimeout: Duration
+    /// The one timer that checks the oldest waiting command's deadline (armed while commands wait).
+    private var watch: Scheduled<Void>?
 
-    init(onPush: (@Sendable (RESPValue) -> Void)?, shapes: ReplyShapes = ReplyShapes()) {
+    init(onPush: (@Sendable (RESPValue) -> Void)?, shapes: ReplyShapes, commandTimeout: Duration) {
         self.onPush = onPush
         self.shapes = shapes
+        self.commandTimeout = commandTimeout
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
         var buffer = context.channel.allocator.buffer(capacity: 64 * request.commands.count)
         for command in request.commands { RESPEncoder.encode(command, into: &buffer) }
-        pending.append(Pending(promise: request.promise, remaining: request.commands.count, replies: []))
+        pending.append(Pending(promise: request.promise, remaining: request.commands.count, replies: [], deadline: request.deadline))
         shapes.expect(request.commands.count, unparsed: request.unparsed)
+        if watch == nil, let deadline = request.deadline { watch(context: context, at: deadline) }
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
@@ -248,6 +255,29 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Arms the timer for `deadline`. When it fires: past the oldest waiting command's deadline, the
+    /// connection is closed and every waiting command fails; otherwise the timer is armed again for that
+    /// deadline (deadlines are in write order), or left unarmed when nothing waits. So a busy connection
+    /// schedules one timer per timeout period, not one per command.
+    private func watch(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        watch = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.watch = nil
+            guard let oldest = handler.pending[handler.pendingStart...].lazy.compactMap(\.deadline).first else { return }
+            guard oldest <= .now() else { return handler.watch(context: context, at: oldest) }
+            let failure = RedisError(.unavailable, "Redis did not answer within \(handler.commandTimeout)")
+            handler.closingError = handler.closingError ?? failure
+            context.close(promise: nil)
+            handler.failAll(failure)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        watch?.cancel()
+        watch = nil
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let failure: RedisError
         switch error {
@@ -266,6 +296,8 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        watch?.cancel()
+        watch = nil
         failAll(closingError ?? RedisError(.unavailable, "the Redis connection closed"))
         context.fireChannelInactive()
     }
