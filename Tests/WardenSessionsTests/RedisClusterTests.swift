@@ -212,7 +212,7 @@ struct RedisClusterTests {
 
     static func service(_ client: RedisClient) async throws -> (SessionService, MemoryRevocationLedger) {
         let store = RedisSessionStore(client: client, prefix: "c\(UUID().uuidString.prefix(8))")
-        let tokens = try await TokenFixture.make()
+        let tokens = try await TokenFixture.make(verifyingAt: SystemWallClock())
         let ledger = MemoryRevocationLedger()
         let service = SessionService(store: store, activity: store, ledger: ledger, tokens: tokens.tokens, audit: MemoryAuditLog(chain: SessionBackend.chain))
         try await service.replayIfRestarted()

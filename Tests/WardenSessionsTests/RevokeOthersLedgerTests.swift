@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenAudit
+import WardenCore
 import WardenSessions
 
 /// `revokeOthers` records the ledger before the store, as `revokeAll` does.
@@ -31,7 +32,7 @@ struct RevokeOthersLedgerTests {
     @Test func revokeOthersRecordsTheLedgerBeforeTheStore() async throws {
         let store = StoreFailingRevokeAll()
         let ledger = MemoryRevocationLedger()
-        let tokens = try await TokenFixture.make()
+        let tokens = try await TokenFixture.make(verifyingAt: SystemWallClock())
         let service = SessionService(
             store: store, activity: store.inner, ledger: ledger, tokens: tokens.tokens, audit: MemoryAuditLog(chain: SessionBackend.chain))
         let alice = UUID()

@@ -30,7 +30,7 @@ struct SessionServiceTests {
             _ kind: SessionBackend, policy: SessionPolicy = SessionPolicy(), rules: SuspicionRules = SuspicionRules(), durableLedger: Bool = false
         ) async throws -> Fixture {
             let backend = try await kind.make()
-            let tokens = try await TokenFixture.make(policy: policy)
+            let tokens = try await TokenFixture.make(policy: policy, verifyingAt: SystemWallClock())
             let audit = MemoryAuditLog(chain: SessionBackend.chain)
             var ledger: any RevocationLedger = MemoryRevocationLedger()
             var cleanupLedger: @Sendable () async -> Void = {}
@@ -337,7 +337,7 @@ struct SessionServiceTests {
         configuration.maximumBackoff = .milliseconds(100)
         let client = RedisClient(configuration: configuration)
         let store = RedisSessionStore(client: client, prefix: "t")
-        let tokens = try await TokenFixture.make()
+        let tokens = try await TokenFixture.make(verifyingAt: SystemWallClock())
         let service = SessionService(store: store, activity: store, ledger: ledger, tokens: tokens.tokens, audit: MemoryAuditLog(chain: SessionBackend.chain))
         return (server, client, service)
     }

@@ -13,14 +13,18 @@ struct TokenFixture {
     let tokens: TokenService
     var policy: SessionPolicy
 
+    /// - Parameter verifyingAt: The clock the token service issues and verifies by, when not `clock`: a
+    ///   `SessionService` on the system clock issues its tokens by its own time, so its verifier must read
+    ///   the same (on a frozen clock, a test that ran for more than the 60 s leeway once found its tokens
+    ///   issued in the future).
     static func make(
         policy: SessionPolicy = SessionPolicy(), keyStore: MemorySigningKeyStore = MemorySigningKeyStore(),
-        keyring: MemoryKeyringStore = MemoryKeyringStore(), clock: ManualWallClock = ManualWallClock(Date())
+        keyring: MemoryKeyringStore = MemoryKeyringStore(), clock: ManualWallClock = ManualWallClock(Date()), verifyingAt: (any WallClock)? = nil
     ) async throws -> TokenFixture {
         let cipher = try await FieldCipher.load(store: keyring, masterKey: SessionBackend.masterKey, clock: clock)
         let keys = TokenKeys(store: keyStore, cipher: cipher, overlap: policy.refreshTokenLifetime, clock: clock)
         try await keys.load()
-        return TokenFixture(clock: clock, cipher: cipher, keyStore: keyStore, keys: keys, tokens: TokenService(keys: keys, policy: policy, clock: clock), policy: policy)
+        return TokenFixture(clock: clock, cipher: cipher, keyStore: keyStore, keys: keys, tokens: TokenService(keys: keys, policy: policy, clock: verifyingAt ?? clock), policy: policy)
     }
 
     func issue(_ use: TokenClaims.Use = .access, account: UUID = UUID()) async throws -> String {
