@@ -121,27 +121,28 @@ struct RedisClientTests {
 
     /// One timer per connection watches the oldest waiting command: a command written after others were
     /// answered gets its own full timeout (the timer armed for the earlier ones is moved on, not fired at
-    /// it), and a command past its deadline still fails.
+    /// it), and a command past its deadline still fails. In seconds, not fractions of one: with the whole
+    /// suite on two slow cores, the first connection and 20 PINGs once took more than 400 ms.
     @Test func eachCommandGetsItsWholeTimeoutOnASharedTimer() async throws {
         try await withServer { server in
             var configuration = try RedisConfiguration(url: server.url)
-            configuration.commandTimeout = .milliseconds(400)
+            configuration.commandTimeout = .seconds(2)
             configuration.maximumConnections = 1
             let client = RedisClient(configuration: configuration)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<20 { group.addTask { try await client.send("PING") } }
                 try await group.waitForAll()
             }
-            try await Task.sleep(for: .milliseconds(250))
+            try await Task.sleep(for: .milliseconds(1250))
             let clock = ContinuousClock()
             let start = clock.now
-            let error = try await #require(throws: RedisError.self) { try await client.send("BLPOP", "empty-list", "2") }
+            let error = try await #require(throws: RedisError.self) { try await client.send("BLPOP", "empty-list", "10") }
             let waited = clock.now - start
             #expect(error.code == .unavailable)
             #expect(error.message.contains("did not answer within"))
-            // Cut at the earlier commands' deadline it would have waited about 150 ms.
-            #expect(waited >= .milliseconds(350), "failed after \(waited)")
-            #expect(waited < .milliseconds(1900), "failed after \(waited)")
+            // Cut at the earlier commands' deadline it would have waited about 750 ms.
+            #expect(waited >= .milliseconds(1750), "failed after \(waited)")
+            #expect(waited < .milliseconds(9500), "failed after \(waited)")
             await client.close()
         }
     }
