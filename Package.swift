@@ -373,7 +373,7 @@ let package = Package(
         .testTarget(
             name: "WardenTLSTests",
             dependencies: [
-                "WardenTLS",
+                "WardenTLS", "WardenTestSupport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),

@@ -22,9 +22,9 @@ public func runProcess(
         process.arguments = arguments
         if let environment { process.environment = environment }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
+        let stdin = Pipe.closedOnExec()
+        let stdout = Pipe.closedOnExec()
+        let stderr = Pipe.closedOnExec()
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr

@@ -127,8 +127,8 @@ final class ServeProcess: @unchecked Sendable {
         process.arguments = arguments
         process.environment = environment
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let pipe = Pipe()
-        let errorPipe = Pipe()
+        let pipe = Pipe.closedOnExec()
+        let errorPipe = Pipe.closedOnExec()
         process.standardOutput = pipe
         process.standardError = errorPipe
         let buffer = OutputBuffer()

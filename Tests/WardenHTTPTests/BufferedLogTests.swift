@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import WardenTestSupport
 
 @testable import WardenHTTP
 
@@ -8,7 +9,7 @@ import Testing
 /// dropped (and counted) rather than waited for when the reader stops reading.
 struct BufferedLogTests {
     @Test func linesArriveInOrderWithTheirMetadata() async throws {
-        let pipe = Pipe()
+        let pipe = Pipe.closedOnExec()
         // Read while writing: 1,000 lines are more than a pipe holds.
         let reading = pipe.fileHandleForReading
         let reader = Thread.detachedRead(reading)
@@ -31,7 +32,7 @@ struct BufferedLogTests {
     /// Threat: a log reader that stops reading (a full pipe) stalls every request. The writer's buffer
     /// is bounded: lines past it are dropped and counted, and `append` never blocks.
     @Test func aStalledReaderCostsLinesNotRequests() async throws {
-        let pipe = Pipe()
+        let pipe = Pipe.closedOnExec()
         let writer = LogWriter(descriptor: pipe.fileHandleForWriting.fileDescriptor, capacity: 4096, interval: .seconds(3600))
         let line = String(repeating: "x", count: 99) + "\n"
         for _ in 0..<100 { writer.append(line) }  // 10,000 bytes into a 4,096-byte buffer

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import Testing
+import WardenTestSupport
 
 @testable import WardenHTTP
 
@@ -84,7 +85,7 @@ struct LogLineTests {
 
     /// Every record through the handler is exactly one line, in order, however its metadata looks.
     @Test func theHandlerWritesOneJSONLinePerRecord() async throws {
-        let pipe = Pipe()
+        let pipe = Pipe.closedOnExec()
         let reader = Thread.detachedRead(pipe.fileHandleForReading)
         let writer = LogWriter(descriptor: pipe.fileHandleForWriting.fileDescriptor)
         var logger = Logger(label: "warden.test") { label in BufferedLogHandler(label: label, writer: writer, level: .debug, format: .json) }
@@ -105,7 +106,7 @@ struct LogLineTests {
     /// Where the logger, the metadata provider and the line itself name the same key, the line wins over
     /// the provider and the provider over the logger; keys only one source names all appear.
     @Test func laterMetadataSourcesWin() async throws {
-        let pipe = Pipe()
+        let pipe = Pipe.closedOnExec()
         let reader = Thread.detachedRead(pipe.fileHandleForReading)
         let writer = LogWriter(descriptor: pipe.fileHandleForWriting.fileDescriptor)
         for format in LogFormat.allCases {
@@ -137,7 +138,7 @@ struct LogLineTests {
 
     /// The request's ids reach lines of other loggers only while the request's task runs.
     @Test func theProviderAddsTheRequestsIdsOnlyInsideARequest() async throws {
-        let pipe = Pipe()
+        let pipe = Pipe.closedOnExec()
         let reader = Thread.detachedRead(pipe.fileHandleForReading)
         let writer = LogWriter(descriptor: pipe.fileHandleForWriting.fileDescriptor)
         let logger = Logger(label: "warden.sql") { label in

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Testing
+import WardenTestSupport
 
 @testable import WardenHTTP
 
@@ -12,7 +13,7 @@ import Testing
 struct RequestLogTests {
     @Test func accessLinesCarryTheRequestIDAndTheCallersTraceID() async throws {
         let f = try await APIFixture.make()
-        let pipe = Pipe()
+        let pipe = Pipe.closedOnExec()
         let reader = Thread.detachedRead(pipe.fileHandleForReading)
         let writer = LogWriter(descriptor: pipe.fileHandleForWriting.fileDescriptor)
         let logger = Logger(label: "warden") { label in

@@ -41,7 +41,7 @@ final class ServerProcess: @unchecked Sendable {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [Python.executable, "-u", script] + arguments
-            let stdout = Pipe()
+            let stdout = Pipe.closedOnExec()
             process.standardOutput = stdout
             process.standardError = FileHandle(forWritingAtPath: stderrPath)
             process.standardInput = FileHandle.nullDevice

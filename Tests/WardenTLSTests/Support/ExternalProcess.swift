@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WardenTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -53,9 +54,9 @@ enum ExternalProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
+        let stdin = Pipe.closedOnExec()
+        let stdout = Pipe.closedOnExec()
+        let stderr = Pipe.closedOnExec()
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
