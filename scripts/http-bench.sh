@@ -15,6 +15,8 @@
 # mix"), WARDEN_BENCH_CERT_KEY (rsa-4096 or ec-p256: the TLS key type, default the generated RSA-4096),
 # WARDEN_BENCH_PERF=1 (also record `perf` for GET /auth/sessions, plain, and print where the CPU goes;
 # WARDEN_BENCH_PERF_LOAD names another load), WARDEN_BENCH_PERF_DATA (a file to keep the recording in),
+# WARDEN_BENCH_PERF_CALLGRAPH (perf's --call-graph: fp by default; dwarf,16384 unwinds through Swift's
+# frames that keep no frame pointer, at a higher cost per sample),
 # WARDEN_BENCH_NO_FLOOR=1 (skip the bare-Hummingbird floor, measured first by default),
 # WARDEN_BENCH_BIN (a prebuilt binary instead of scripts/build-release.sh), WARDEN_BENCH_KEEP=1 (keep the
 # scratch directory with the servers' logs).
@@ -201,7 +203,7 @@ PY
     report "$scratch/wrk.txt" "$load" "$mode" "$((after - before))" "$(rss_mb "$server")"
   done
   if [ "$mode" = plain ] && [ -n "${WARDEN_BENCH_PERF:-}" ]; then
-    perf record -F 999 -g -p "$server" -o "${WARDEN_BENCH_PERF_DATA:-$scratch/perf.data}" -- sleep "$seconds" >/dev/null 2>&1 &
+    perf record -F 999 --call-graph "${WARDEN_BENCH_PERF_CALLGRAPH:-fp}" -p "$server" -o "${WARDEN_BENCH_PERF_DATA:-$scratch/perf.data}" -- sleep "$seconds" >/dev/null 2>&1 &
     recorder=$!
     load_command "${WARDEN_BENCH_PERF_LOAD:-sessions}"
     "${command[@]}" >/dev/null
